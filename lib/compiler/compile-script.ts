@@ -1,0 +1,257 @@
+import type { RunnableDraft, ScriptOutput } from '../scripts/script-schema';
+import { BUILTIN_GLOBALS, HELPER_NAMES } from '../scripts/names';
+import { analyzeCode, type CodeAnalysis } from './analyze-code';
+import { hasErrors, where, type Diagnostic } from './diagnostic';
+import { didYouMean } from './did-you-mean';
+
+/**
+ * Turns a script definition into a program for the sandbox, or into diagnostics placed in the user's
+ * own code. The program is a factory expression; the sandbox calls it once (running initCode) and
+ * gets back the calculation function, which it calls on every evaluation.
+ *
+ * Generated layout (line numbers matter: the user's code starts at the beginning of a line, so
+ * columns need no mapping and lines a fixed offset):
+ *
+ *   (function (__ssOut, __ssCap, ctx) {"use strict";
+ *   <initCode>
+ *   ;return [function (<aliases>) {<capture>
+ *   <calcCode>
+ *   ;<output copies>
+ *   }, <static reader>];})
+ */
+
+export interface CompiledScript {
+  source: string;
+  /** Generated line on which line 1 of initCode / calcCode stands. */
+  initLine: number;
+  calcLine: number;
+  initLines: number;
+  calcLines: number;
+  aliases: string[];
+  outputs: ScriptOutput[];
+  /** Loop positions per part, for naming the likely culprit of a timeout. */
+  loops: { init: Array<{ line: number; column: number }>; calc: Array<{ line: number; column: number }> };
+  /** Top-level names of initCode: the script's static state, shown as staticVars. */
+  staticVariables: string[];
+  /** Whether the program records what was computed when a calculation throws (editor runs only). */
+  capture: boolean;
+}
+
+export interface CompileResult {
+  diagnostics: Diagnostic[];
+  program: CompiledScript | null;
+}
+
+const ALWAYS_AVAILABLE = new Set<string>([...BUILTIN_GLOBALS, ...HELPER_NAMES, 'undefined', 'NaN', 'Infinity', 'globalThis']);
+
+export function compileScript(draft: RunnableDraft, options: { capture?: boolean } = {}): CompileResult {
+  const capture = options.capture ?? false;
+  const aliases = draft.inputs.map((input) => input.alias);
+  const aliasSet = new Set(aliases);
+  const initCode = draft.initCode ?? '';
+  const calcCode = draft.calcCode;
+
+  const init = analyzeCode(initCode, 'init');
+  const calc = analyzeCode(calcCode, 'calc');
+  const diagnostics: Diagnostic[] = [...init.diagnostics, ...calc.diagnostics];
+
+  if (init.ast) checkInitReferences(init, aliasSet, diagnostics);
+  if (calc.ast) checkCalcReferences(calc, init, aliasSet, diagnostics);
+  if (init.ast && calc.ast) {
+    checkNameClashes(init, calc, aliasSet, diagnostics);
+    checkOutputs(draft.outputs, init, calc, aliasSet, diagnostics);
+  }
+
+  if (hasErrors(diagnostics)) return { diagnostics, program: null };
+  return { diagnostics, program: generate(draft, init, calc, aliases, capture) };
+}
+
+function checkInitReferences(init: CodeAnalysis, aliases: Set<string>, diagnostics: Diagnostic[]): void {
+  for (const reference of init.free) {
+    if (ALWAYS_AVAILABLE.has(reference.name)) continue;
+    const { line, column } = reference;
+    if (aliases.has(reference.name)) {
+      diagnostics.push({
+        severity: 'error', source: 'init', kind: 'reference', line, column,
+        message: `'${reference.name}' is an input, which initCode cannot read ${where('init', line, column)}: inputs are bound only in calcCode`,
+      });
+      continue;
+    }
+    diagnostics.push(unknownName(reference, 'init', [...init.topLevel.keys(), ...ALWAYS_AVAILABLE]));
+  }
+}
+
+function checkCalcReferences(calc: CodeAnalysis, init: CodeAnalysis, aliases: Set<string>, diagnostics: Diagnostic[]): void {
+  for (const reference of calc.free) {
+    if (ALWAYS_AVAILABLE.has(reference.name) || aliases.has(reference.name)) continue;
+    const initBinding = init.topLevel.get(reference.name);
+    if (initBinding) {
+      if (reference.isWrite && (initBinding.kind === 'const' || initBinding.kind === 'function' || initBinding.kind === 'class')) {
+        const { line, column } = reference;
+        diagnostics.push({
+          severity: 'error', source: 'calc', kind: 'reference', line, column,
+          message: `'${reference.name}' is a ${initBinding.kind} of initCode and cannot be assigned ${where('calc', line, column)}: declare it with let in initCode`,
+        });
+      }
+      continue;
+    }
+    diagnostics.push(unknownName(reference, 'calc', [...aliases, ...init.topLevel.keys(), ...calc.topLevel.keys(), ...ALWAYS_AVAILABLE]));
+  }
+}
+
+function unknownName(
+  reference: { name: string; line: number; column: number; inTypeof: boolean; isWrite: boolean },
+  source: 'init' | 'calc',
+  candidates: string[],
+): Diagnostic {
+  const suggestion = didYouMean(reference.name, candidates);
+  const base = reference.isWrite
+    ? `'${reference.name}' is assigned but never declared — declare it with let`
+    : `'${reference.name}' is not defined`;
+  return {
+    severity: reference.inTypeof ? 'warning' : 'error',
+    source,
+    kind: 'reference',
+    line: reference.line,
+    column: reference.column,
+    message: suggestion ? `${base} — did you mean '${suggestion}'?` : base,
+  };
+}
+
+function checkNameClashes(init: CodeAnalysis, calc: CodeAnalysis, aliases: Set<string>, diagnostics: Diagnostic[]): void {
+  for (const binding of init.topLevel.values()) {
+    if (aliases.has(binding.name)) {
+      diagnostics.push({
+        severity: 'error', source: 'init', kind: 'reference', line: binding.line, column: binding.column,
+        message: `initCode declares '${binding.name}', which is also an input alias ${where('init', binding.line, binding.column)}: rename one of them`,
+      });
+    }
+  }
+  for (const binding of calc.topLevel.values()) {
+    if (aliases.has(binding.name)) {
+      diagnostics.push({
+        severity: 'error', source: 'calc', kind: 'reference', line: binding.line, column: binding.column,
+        message: `calcCode declares '${binding.name}', which is also an input alias ${where('calc', binding.line, binding.column)}: rename the variable`,
+      });
+    } else if (init.topLevel.has(binding.name)) {
+      diagnostics.push({
+        severity: 'warning', source: 'calc', kind: 'reference', line: binding.line, column: binding.column,
+        message: `calcCode declares '${binding.name}' again, hiding the initCode variable, so its value is not kept between runs — write '${binding.name} = …' without ${binding.kind} to update the state`,
+      });
+    }
+  }
+}
+
+function checkOutputs(
+  outputs: ScriptOutput[],
+  init: CodeAnalysis,
+  calc: CodeAnalysis,
+  aliases: Set<string>,
+  diagnostics: Diagnostic[],
+): void {
+  for (const output of outputs) {
+    const name = output.variable;
+    if (calc.topLevel.has(name) || init.topLevel.has(name)) continue;
+    let hint = '';
+    const nested = calc.nested.get(name) ?? init.nested.get(name);
+    if (aliases.has(name)) {
+      hint = `; '${name}' is an input alias — assign it to a variable in calcCode (e.g. const out = ${name};)`;
+    } else if (nested) {
+      const part = calc.nested.has(name) ? 'calc' : 'init';
+      hint = `; it is declared inside a block or function ${where(part, nested.line, nested.column)} — declare it at the top level`;
+    } else {
+      const suggestion = didYouMean(name, [...calc.topLevel.keys(), ...init.topLevel.keys()]);
+      if (suggestion) hint = ` — did you mean '${suggestion}'?`;
+    }
+    diagnostics.push({
+      severity: 'error', source: 'definition', kind: 'output',
+      message: `output ${output.tag} reads variable '${name}', which calcCode never defines${hint}`,
+    });
+  }
+}
+
+function generate(
+  draft: RunnableDraft,
+  init: CodeAnalysis,
+  calc: CodeAnalysis,
+  aliases: string[],
+  capture: boolean,
+): CompiledScript {
+  const initCode = draft.initCode ?? '';
+  const rewrittenCalc = rewriteAliasArguments(draft.calcCode, calc, new Set(aliases));
+  const rewrittenInit = initCode; // inputs cannot be read in initCode, so nothing to rewrite
+  const copies = draft.outputs.map((output, index) => `__ssOut[${index}] = ${output.variable};`).join(' ');
+  const captureCode = capture
+    ? `__ssCap.f = function () { ${draft.outputs
+        .map((output, index) => `try { __ssOut[${index}] = ${output.variable}; } catch (__ssE) {}`)
+        .join(' ')} };`
+    : '';
+  const staticVariables = [...init.topLevel.keys()];
+  const reader = `function () { var __ssR = {}; ${staticVariables
+    .map((name) => `try { __ssR[${JSON.stringify(name)}] = ${name}; } catch (__ssE) {}`)
+    .join(' ')} return __ssR; }`;
+
+  const header = '(function (__ssOut, __ssCap, ctx) {"use strict";';
+  const initLine = 2;
+  const initLines = lineCount(rewrittenInit);
+  const calcHeader = `;return [function (${aliases.join(', ')}) {${captureCode}`;
+  const calcLine = initLine + initLines + 1;
+  const source = [header, rewrittenInit, calcHeader, rewrittenCalc, `;${copies}`, `}, ${reader}];})`].join('\n');
+  return {
+    source,
+    initLine,
+    calcLine,
+    initLines,
+    calcLines: lineCount(rewrittenCalc),
+    loops: { init: init.loops, calc: calc.loops },
+    aliases,
+    outputs: draft.outputs,
+    staticVariables,
+    capture,
+  };
+}
+
+function lineCount(code: string): number {
+  let lines = 1;
+  for (let index = 0; index < code.length; index++) if (code.charCodeAt(index) === 10) lines++;
+  return lines;
+}
+
+/**
+ * `isGood(steam)` and `ctx.input(steam)` pass the alias's value, which carries no quality; what the
+ * user means is the input named steam. Rewrite such arguments to the alias name as a string. The
+ * rewrite keeps the length of the line unchanged where it can, and never changes line numbers.
+ */
+function rewriteAliasArguments(code: string, analysis: CodeAnalysis, aliases: Set<string>): string {
+  if (!analysis.ast || aliases.size === 0) return code;
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  const visit = (node: unknown) => {
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, unknown> & { type?: string };
+    if (record.type === 'CallExpression') {
+      const callee = record.callee as Record<string, unknown>;
+      const args = record.arguments as Array<Record<string, unknown>>;
+      const named =
+        (callee.type === 'Identifier' && callee.name === 'isGood') ||
+        (callee.type === 'MemberExpression' &&
+          (callee.object as Record<string, unknown>).type === 'Identifier' &&
+          (callee.object as Record<string, unknown>).name === 'ctx' &&
+          (callee.property as Record<string, unknown>).type === 'Identifier' &&
+          (callee.property as Record<string, unknown>).name === 'input');
+      const first = args[0];
+      if (named && first && first.type === 'Identifier' && aliases.has(first.name as string)) {
+        edits.push({ start: first.start as number, end: first.end as number, text: JSON.stringify(first.name) });
+      }
+    }
+    for (const value of Object.values(record)) {
+      if (Array.isArray(value)) value.forEach(visit);
+      else if (value && typeof value === 'object' && 'type' in (value as object)) visit(value);
+    }
+  };
+  visit(analysis.ast);
+  if (edits.length === 0) return code;
+  edits.sort((a, b) => b.start - a.start);
+  let result = code;
+  for (const edit of edits) result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
+  return result;
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the processes read, with its default, its schema and one line of documentation.
+ * The core never reads `process.env`: a composition root calls `loadConfig(process.env)` once and passes
+ * the result down.
+ */
+
+const boolFlag = z
+  .enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => ['on', 'true', '1', 'yes'].includes(value));
+
+const positiveInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+export const CONFIG_VARIABLES = {
+  PORT: { schema: positiveInt(1, 65535).default(3000), doc: 'where the web app and API listen (port)' },
+  HOST: { schema: z.string().min(1).default('127.0.0.1'), doc: 'where the web app and API listen (interface)' },
+  DATA_DIR: { schema: z.string().min(1).default('./data'), doc: 'embedded database and other files of embedded mode' },
+  DATABASE_URL: {
+    schema: optionalString.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+      message: 'expected a postgres://user:password@host:5432/database URL',
+    }),
+    doc: 'PostgreSQL connection URL; unset means the embedded database (PGlite)',
+    secret: true,
+  },
+  KAFKA_BROKERS: {
+    schema: optionalString.refine(
+      (value) => value === undefined || value.split(',').every((broker) => /^[^\s:,]+:\d{1,5}$/.test(broker.trim())),
+      { message: 'expected comma-separated host:port pairs, e.g. 127.0.0.1:9092' },
+    ),
+    doc: 'Kafka bootstrap servers; unset means the embedded in-process bus',
+  },
+  KAFKA_INPUT_TOPIC: { schema: z.string().min(1).default('from_ipcm'), doc: 'topic of raw tag values' },
+  KAFKA_OUTPUT_TOPIC: { schema: z.string().min(1).default('to_ipcm'), doc: 'topic of computed values' },
+  KAFKA_GROUP_ID: { schema: z.string().min(1).default('script-server'), doc: 'consumer group of the workers' },
+  KAFKA_DLQ_TOPIC: { schema: optionalString, doc: 'where undecodable input messages go; unset drops them' },
+  KAFKA_CREATE_TOPICS: { schema: boolFlag.default(true), doc: 'create missing topics at start' },
+  INFLUX_URL: {
+    schema: optionalString.refine((value) => value === undefined || /^https?:\/\//.test(value), {
+      message: 'expected an http(s):// URL, e.g. http://127.0.0.1:8086',
+    }),
+    doc: 'InfluxDB base URL (v1-compatible API); unset means the embedded history table',
+  },
+  INFLUX_DB: { schema: z.string().min(1).default('script_server'), doc: 'InfluxDB database (or bucket mapped to it)' },
+  INFLUX_TOKEN: { schema: optionalString, doc: 'InfluxDB token (2.x/3.x)', secret: true },
+  INFLUX_USERNAME: { schema: optionalString, doc: 'InfluxDB 1.x user name' },
+  INFLUX_PASSWORD: { schema: optionalString, doc: 'InfluxDB 1.x password', secret: true },
+  SIMULATOR: { schema: boolFlag.optional(), doc: 'built-in plant simulator; default on with the embedded bus, off with Kafka' },
+  SCRIPT_CPU_MS: { schema: positiveInt(1, 60_000).default(50), doc: 'CPU deadline of one calculation' },
+  SCRIPT_INIT_CPU_MS: { schema: positiveInt(1, 600_000).default(500), doc: 'CPU deadline of initCode' },
+  SCRIPT_MEMORY_MB: { schema: positiveInt(8, 4096).default(32), doc: 'memory cap of one sandbox' },
+  QUARANTINE_AFTER: { schema: positiveInt(1, 1_000_000).default(5), doc: 'consecutive failures before a script is quarantined' },
+  DEBUG_SESSION_TTL_MS: { schema: positiveInt(100, 86_400_000).default(60_000), doc: 'idle debug sessions expire after this' },
+  DEBUG_SESSION_MAX: { schema: positiveInt(1, 10_000).default(50), doc: 'live debug sessions kept; the least recently used is evicted beyond' },
+  HISTORY_RETENTION_DAYS: { schema: z.coerce.number().positive().max(36_500).default(7), doc: 'embedded history retention' },
+  BODY_LIMIT_BYTES: { schema: positiveInt(1024, 1024 * 1024 * 1024).default(1024 * 1024), doc: 'largest accepted request body' },
+  LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']).default('info'), doc: 'log level' },
+  LOG_FORMAT: { schema: z.enum(['pretty', 'json']).optional(), doc: 'log format; default pretty in development, json in production' },
+  NODE_ENV: { schema: z.string().default('production'), doc: 'development or production' },
+} as const;
+
+type Variables = typeof CONFIG_VARIABLES;
+export type Config = { [K in keyof Variables]: z.output<Variables[K]['schema']> } & {
+  /** Derived: which adapter each port uses. */
+  mode: { db: 'embedded' | 'postgres'; bus: 'embedded' | 'kafka'; history: 'embedded' | 'influx'; simulator: boolean };
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates every variable; throws a ConfigError naming each bad one. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, variable] of Object.entries(CONFIG_VARIABLES)) {
+    const raw = env[name];
+    const parsed = (variable.schema as z.ZodType).safeParse(raw === '' && name !== 'DATABASE_URL' ? undefined : raw);
+    if (parsed.success) {
+      values[name] = parsed.data;
+    } else {
+      const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
+      problems.push(`${name}=${JSON.stringify(raw)}: ${reason} (${variable.doc})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = values as Omit<Config, 'mode'>;
+  const bus = config.KAFKA_BROKERS ? 'kafka' : 'embedded';
+  return {
+    ...config,
+    mode: {
+      db: config.DATABASE_URL ? 'postgres' : 'embedded',
+      bus,
+      history: config.INFLUX_URL ? 'influx' : 'embedded',
+      simulator: config.SIMULATOR ?? bus === 'embedded',
+    },
+  } as Config;
+}
+
+/** One line per variable, secrets masked, for the start-up banner. */
+export function describeConfig(config: Config): string[] {
+  const lines = [
+    `mode: database=${config.mode.db} bus=${config.mode.bus} history=${config.mode.history} simulator=${config.mode.simulator ? 'on' : 'off'}`,
+  ];
+  for (const [name, variable] of Object.entries(CONFIG_VARIABLES)) {
+    const value = (config as unknown as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const shown = 'secret' in variable && variable.secret ? maskSecret(String(value)) : String(value);
+    lines.push(`${name}=${shown}`);
+  }
+  return lines;
+}
+
+function maskSecret(value: string): string {
+  // Keep the shape of a URL visible (scheme and host) but never the password.
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '****';
+    return url.toString();
+  } catch {
+    return '****';
+  }
+}

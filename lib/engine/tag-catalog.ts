@@ -1,0 +1,51 @@
+import type { TagSource, TagState, TagValue } from '../tags/tag-value';
+import { sameScalar } from '../tags/tag-value';
+
+/** The latest value, timestamp, quality and source of every tag seen. */
+export class TagCatalog {
+  private readonly tags = new Map<string, TagState>();
+
+  get(tag: string): TagState | undefined {
+    return this.tags.get(tag);
+  }
+
+  get size(): number {
+    return this.tags.size;
+  }
+
+  values(): IterableIterator<TagState> {
+    return this.tags.values();
+  }
+
+  /**
+   * Applies a value if it is newer than the one held (or corrects the value at the same instant).
+   * Returns 'applied', 'older' (kept for history only) or 'duplicate' (a redelivery of what is held).
+   */
+  apply(value: TagValue, source: TagSource): 'applied' | 'older' | 'duplicate' {
+    const held = this.tags.get(value.tag);
+    if (held) {
+      if (value.ts < held.ts) return 'older';
+      if (value.ts === held.ts && held.quality === value.quality && sameScalar(held.value, value.value)) return 'duplicate';
+    }
+    this.tags.set(value.tag, { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source });
+    return 'applied';
+  }
+
+  /** Restores a snapshot: keeps whichever of held and restored is newer. */
+  restore(states: Iterable<TagState>): void {
+    for (const state of states) {
+      const held = this.tags.get(state.tag);
+      if (!held || held.ts < state.ts) this.tags.set(state.tag, { ...state });
+    }
+  }
+
+  search(query: string, limit: number): TagState[] {
+    const needle = query.toLowerCase();
+    const found: TagState[] = [];
+    for (const state of this.tags.values()) {
+      if (needle === '' || state.tag.toLowerCase().includes(needle)) found.push(state);
+    }
+    found.sort((a, b) => a.tag.localeCompare(b.tag));
+    return found.slice(0, limit);
+  }
+}

@@ -22,7 +22,8 @@
 # (/var/lib/postgresql, /var/log/postgresql).
 #
 # Tunables (environment): SCRIPT_SERVER_SERVICES_DIR, KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m),
-# KAFKA_START_TIMEOUT (s, default 60), SERVICES_START_TIMEOUT (s, default 30, PostgreSQL/InfluxDB).
+# KAFKA_START_TIMEOUT (s, default 60), SERVICES_START_TIMEOUT (s, default 30, PostgreSQL/InfluxDB),
+# KAFKA_CDS=0 (do not use a class-data-sharing archive for the broker JVM, see kafka_cds_opts).
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,9 +62,11 @@ KAFKA_LOG_DIR=$LOG_DIR/kafka
 KAFKA_OUT=$KAFKA_LOG_DIR/kafka.out
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+KAFKA_CDS=${KAFKA_CDS:-1}
+KAFKA_CDS_DIR=$KAFKA_LIBS/.cds
 START_TIMEOUT=${SERVICES_START_TIMEOUT:-30}
 
-ALL_SERVICES=(postgres influx kafka)
+ALL_SERVICES=(postgres influx kafka chromium)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -77,7 +80,7 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 as_root() { if is_root; then "$@"; else sudo "$@"; fi; }
 as_postgres() { if is_root; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 
-# Some process other than ours listening on a TCP port of 127.0.0.1/0.0.0.0?
+# Is anything listening on this TCP port (any address)?
 port_listening() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 
 # pid_alive PIDFILE PATTERN: the pid in PIDFILE is running and its command line contains PATTERN.
@@ -99,7 +102,8 @@ start_daemon() {
   printf '\n===== %s starting: %s\n' "$(date '+%F %T')" "$*" >>"$logfile"
   rm -f "$pidfile"
   # shellcheck disable=SC2016 # expanded by the inner shell
-  setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
+  # 9>&-: the daemon must not inherit the lock of take_lock, or it would hold it for its lifetime.
+  setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   local i
   for i in $(seq 50); do [ -s "$pidfile" ] && return 0; sleep 0.1; done
   die "could not start $1 (see $logfile)"
@@ -141,6 +145,7 @@ write_if_changed() {
     rm -f "$tmp"
     return 1
   fi
+  chmod 644 "$tmp"
   mv -f "$tmp" "$f"
   return 0
 }
@@ -164,6 +169,7 @@ ensure_packages() {
         command -v java >/dev/null || pkgs+=(openjdk-17-jdk-headless)
         command -v mvn >/dev/null || pkgs+=(maven)
         ;;
+      chromium) [ -x "$CHROMIUM_BIN" ] || pkgs+=(chromium) ;;
     esac
   done
   command -v curl >/dev/null || pkgs+=(curl)
@@ -174,7 +180,7 @@ ensure_packages() {
   if ! as_root env DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 LC_ALL=C.UTF-8 \
       apt-get -o DPkg::Lock::Timeout=300 update >>"$aptlog" 2>&1 ||
     ! as_root env DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 LC_ALL=C.UTF-8 \
-      apt-get -o DPkg::Lock::Timeout=300 install -y -q "${pkgs[@]}" >>"$aptlog" 2>&1; then
+      apt-get -o DPkg::Lock::Timeout=300 install -y -q "${pkgs[@]}" >>"$aptlog" 2>&1 9>&-; then
     tail -n 30 "$aptlog" >&2
     die "apt-get failed (full log: $aptlog)"
   fi
@@ -189,9 +195,21 @@ PG_CLUSTER=''
 
 # Finds the Debian cluster on port 5432 (or the newest version's "main"), creating one if none.
 pg_find_cluster() {
-  local create=${1:-no} ver name port rest
+  local create=${1:-no} ver name port rest conf
   PG_VERSION='' PG_CLUSTER=''
-  command -v pg_lsclusters >/dev/null || return 1
+  command -v pg_ctlcluster >/dev/null || return 1
+  # Fast path (pg_lsclusters is a Perl script): the port line of each cluster's postgresql.conf.
+  for conf in /etc/postgresql/*/*/postgresql.conf; do
+    [ -f "$conf" ] || continue
+    port=$(sed -n -E 's/^[[:space:]]*port[[:space:]]*=[[:space:]]*([0-9]+).*/\1/p' "$conf" | tail -n 1)
+    if [ "$port" = "$PG_PORT" ]; then
+      name=${conf%/postgresql.conf}
+      PG_CLUSTER=${name##*/}
+      name=${name%/*}
+      PG_VERSION=${name##*/}
+      return 0
+    fi
+  done
   while read -r ver name port rest; do
     if [ "$port" = "$PG_PORT" ]; then PG_VERSION=$ver PG_CLUSTER=$name; return 0; fi
   done < <(pg_lsclusters -h 2>/dev/null)
@@ -204,14 +222,13 @@ pg_find_cluster() {
   fi
   [ "$create" = create ] || return 1
   log "creating PostgreSQL cluster $ver/main on port $PG_PORT"
-  as_root pg_createcluster --locale C.UTF-8 --port "$PG_PORT" "$ver" main >>"$LOG_DIR/apt.log" 2>&1 ||
+  as_root pg_createcluster --locale C.UTF-8 --port "$PG_PORT" "$ver" main >>"$LOG_DIR/apt.log" 2>&1 9>&- ||
     die "pg_createcluster failed (see $LOG_DIR/apt.log)"
   PG_VERSION=$ver PG_CLUSTER=main
 }
 
 pg_running() { [ -n "$PG_CLUSTER" ] && pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" status >/dev/null 2>&1; }
 pg_ready() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT" -t 2 2>/dev/null; }
-
 # The role can log in over TCP with its password, is a superuser, and both databases exist.
 pg_provisioned() {
   local want=${#PG_DATABASES[@]} dbs
@@ -246,16 +263,19 @@ SQL
 
 postgres_up() {
   pg_find_cluster create || die "PostgreSQL is not installed"
-  if ! pg_running; then
-    log "starting PostgreSQL $PG_VERSION/$PG_CLUSTER"
-    as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start ||
-      die "pg_ctlcluster start failed (log: /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log)"
+  if ! pg_ready; then
+    if ! pg_running; then
+      log "starting PostgreSQL $PG_VERSION/$PG_CLUSTER"
+      as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start 9>&- ||
+        die "pg_ctlcluster start failed (log: /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log)"
+    fi
+    local i
+    for ((i = 0; i < START_TIMEOUT * 5; i++)); do pg_ready && break; sleep 0.2; done
+    pg_ready || die "PostgreSQL does not accept connections on $PG_HOST:$PG_PORT after ${START_TIMEOUT}s"
   fi
-  local i
-  for ((i = 0; i < START_TIMEOUT * 5; i++)); do pg_ready && break; sleep 0.2; done
-  pg_ready || die "PostgreSQL does not accept connections on $PG_HOST:$PG_PORT after ${START_TIMEOUT}s"
   pg_provisioned || { pg_provision && pg_provisioned; } ||
     die "PostgreSQL: role $PG_ROLE cannot log in over TCP with its password"
+  UP_LINES+=("$(print_line postgres "$PG_HOST:$PG_PORT" "up (PostgreSQL $PG_VERSION/$PG_CLUSTER)")")
 }
 
 postgres_down() {
@@ -269,7 +289,7 @@ postgres_down() {
 postgres_status() {
   local addr=$PG_HOST:$PG_PORT
   if ! pg_find_cluster; then print_line postgres "$addr" "down (not installed)"; return 1; fi
-  if pg_running && pg_ready; then
+  if pg_ready; then
     if pg_provisioned; then
       print_line postgres "$addr" "up (PostgreSQL $PG_VERSION/$PG_CLUSTER)"
       return 0
@@ -356,6 +376,11 @@ influx_up() {
       --data-urlencode "q=CREATE DATABASE $db") || die "InfluxDB: CREATE DATABASE $db failed"
     case $out in *'"error"'*) die "InfluxDB: CREATE DATABASE $db: $out" ;; esac
   done
+  if influx_running; then
+    UP_LINES+=("$(print_line influx "$INFLUX_HOST:$INFLUX_PORT" "up (pid $(cat "$INFLUX_PID"), log $INFLUX_LOG)")")
+  else
+    UP_LINES+=("$(print_line influx "$INFLUX_HOST:$INFLUX_PORT" "up (not started by this script)")")
+  fi
 }
 
 influx_down() { stop_daemon InfluxDB "$INFLUX_PID" influxd 30; }
@@ -410,6 +435,7 @@ kafka_fetch_libs() {
   command -v mvn >/dev/null || die "mvn is not installed"
   local tmp=$KAFKA_DIR/libs.new mvnlog=$LOG_DIR/maven.log
   log "fetching Kafka jars with Maven (services/kafka/pom.xml -> $KAFKA_LIBS)"
+  stop_daemon "Kafka CDS archive job" "$RUN_DIR/kafka-cds.pid" Xshare:dump 5
   rm -rf "$tmp"
   if ! mvn -B -q -f "$KAFKA_POM" dependency:copy-dependencies -DoutputDirectory="$tmp" >"$mvnlog" 2>&1; then
     tail -n 30 "$mvnlog" >&2
@@ -459,6 +485,11 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 
+# After a crash (kill -9) the restarted broker cannot register until the old session expires
+# (default 9 s); a shorter session makes that wait about 5 s.
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=5000
+
 num.network.threads=2
 num.io.threads=4
 log.retention.hours=24
@@ -469,6 +500,10 @@ EOF
 # Launches the broker if it is not running (no wait: see kafka_wait).
 kafka_start() {
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$KAFKA_DIR"
+  if ! kafka_running && kafka_probe; then
+    log "a Kafka broker not started by this script already answers on $KAFKA_HOST:$KAFKA_PORT; using it"
+    return 0
+  fi
   local changed=no
   if ! kafka_libs_current; then
     if kafka_running; then
@@ -496,18 +531,68 @@ kafka_start() {
       { tail -n 20 "$KAFKA_OUT" >&2; die "kafka-storage format failed (log: $KAFKA_OUT)"; }
   fi
   log "starting Kafka $(basename "$(compgen -G "$KAFKA_LIBS/kafka_2.13-*.jar" | head -n 1)" .jar | sed 's/^kafka_2.13-//')"
+  local cds_opt
+  cds_opt=$(kafka_cds_opts)
   # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of JVM options
-  start_daemon "$KAFKA_PID" "$KAFKA_OUT" java $KAFKA_HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  start_daemon "$KAFKA_PID" "$KAFKA_OUT" java $KAFKA_HEAP_OPTS ${cds_opt:+"$cds_opt"} -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$KAFKA_LOG4J" -Dkafka.logs.dir="$KAFKA_LOG_DIR" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS"
 }
 
+# Class-data sharing: the broker's first start records the classes it loads; once it is up, a
+# background job (nice 19) turns that list into a CDS archive, and later starts map it, which
+# roughly halves the JVM's startup on 2 busy cores. The archive lives in the libs folder (refetching
+# the jars drops it) and is named after the java binary (a JDK update makes a new one). A stale or
+# unusable archive only makes the JVM fall back to normal class loading.
+kafka_cds_archive() {
+  local java_bin
+  java_bin=$(readlink -f "$(command -v java)")
+  echo "$KAFKA_CDS_DIR/kafka-$(stat -c '%Y-%s' "$java_bin").jsa"
+}
+
+kafka_cds_opts() {
+  [ "$KAFKA_CDS" = 1 ] || return 0
+  local jsa
+  jsa=$(kafka_cds_archive)
+  if [ -s "$jsa" ]; then
+    echo "-XX:SharedArchiveFile=$jsa"
+  elif ! pid_alive "$RUN_DIR/kafka-cds.pid" Xshare:dump; then
+    mkdir -p "$KAFKA_CDS_DIR"
+    rm -f "$KAFKA_CDS_DIR/classes.lst"
+    echo "-XX:DumpLoadedClassList=$KAFKA_CDS_DIR/classes.lst"
+  fi
+}
+
+kafka_cds_build_in_background() {
+  [ "$KAFKA_CDS" = 1 ] || return 0
+  local jsa n
+  jsa=$(kafka_cds_archive)
+  if [ -s "$jsa" ] || [ ! -s "$KAFKA_CDS_DIR/classes.lst" ] || pid_alive "$RUN_DIR/kafka-cds.pid" Xshare:dump; then
+    return 0
+  fi
+  # Complete lines only: the running broker may still append to the list.
+  n=$(wc -l <"$KAFKA_CDS_DIR/classes.lst")
+  head -n "$n" "$KAFKA_CDS_DIR/classes.lst" >"$KAFKA_CDS_DIR/classes.snapshot"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  start_daemon "$RUN_DIR/kafka-cds.pid" "$KAFKA_LOG_DIR/cds.log" nice -n 19 bash -c \
+    'java -Xshare:dump -XX:SharedClassListFile="$1" -XX:SharedArchiveFile="$2.tmp" -cp "$3/*" && mv -f "$2.tmp" "$2"' \
+    Xshare:dump "$KAFKA_CDS_DIR/classes.snapshot" "$jsa" "$KAFKA_LIBS"
+}
+
 kafka_wait() {
   local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
   while ((SECONDS < deadline)); do
-    kafka_probe && return 0
-    if ! kafka_running; then
+    if kafka_probe; then
+      if kafka_running; then
+        UP_LINES+=("$(print_line kafka "$KAFKA_HOST:$KAFKA_PORT" "up (pid $(cat "$KAFKA_PID"), logs $KAFKA_LOG_DIR)")")
+        kafka_cds_build_in_background
+      else
+        UP_LINES+=("$(print_line kafka "$KAFKA_HOST:$KAFKA_PORT" "up (not started by this script)")")
+      fi
+      return 0
+    fi
+    if [ -f "$KAFKA_PID" ] && ! kafka_running; then
       tail -n 30 "$KAFKA_OUT" >&2
       die "Kafka exited during startup (logs: $KAFKA_OUT, $KAFKA_LOG_DIR/server.log)"
     fi
@@ -553,13 +638,30 @@ status_all() {
   return $rc
 }
 
+# ---------------------------------------------------------------------------------------------
+# Chromium (for Playwright): a package to install, not a daemon
+# ---------------------------------------------------------------------------------------------
+
+CHROMIUM_BIN=${CHROMIUM_BIN:-/usr/bin/chromium}
+chromium_up() { UP_LINES+=("$(chromium_line)"); }
+chromium_down() { :; }
+chromium_line() {
+  if [ -x "$CHROMIUM_BIN" ]; then
+    print_line chromium "$CHROMIUM_BIN" "installed ($("$CHROMIUM_BIN" --version 2>/dev/null | head -n1))"
+  else
+    print_line chromium "$CHROMIUM_BIN" "not installed"
+  fi
+}
+chromium_status() { chromium_line; [ -x "$CHROMIUM_BIN" ]; }
+
 # Serialises up/down/restart between concurrent invocations (parallel test workers, two terminals).
 take_lock() {
   mkdir -p "$SERVICES_DIR" "$LOG_DIR" "$RUN_DIR"
   exec 9>"$SERVICES_DIR/.lock"
-  flock -w 600 9 || die "another services.sh is still running (lock $SERVICES_DIR/.lock)"
+  flock -w 300 9 || die "another services.sh is still running (lock $SERVICES_DIR/.lock)"
 }
 
+UP_LINES=()
 cmd_up() {
   take_lock
   ensure_packages "$@"
@@ -572,12 +674,13 @@ cmd_up() {
     case $svc in
       postgres) postgres_up ;;
       influx) influx_up ;;
+      chromium) chromium_up ;;
     esac
   done
   for svc in "$@"; do
     case $svc in kafka) kafka_wait ;; esac
   done
-  status_all "$@" || die "not all services are up"
+  printf '%s\n' "${UP_LINES[@]}"
   echo
   echo "# connection settings"
   print_env
@@ -596,6 +699,7 @@ cmd_down() {
       postgres) print_line postgres "$PG_HOST:$PG_PORT" "$(pg_ready && echo 'still up' || echo down)" ;;
       influx) print_line influx "$INFLUX_HOST:$INFLUX_PORT" "$(influx_ping && echo 'still up (not started by this script)' || echo down)" ;;
       kafka) print_line kafka "$KAFKA_HOST:$KAFKA_PORT" "$(kafka_running && echo 'still up' || echo down)" ;;
+      chromium) print_line chromium "$CHROMIUM_BIN" "installed (a package, nothing to stop)" ;;
     esac
   done
 }
@@ -610,8 +714,9 @@ select_services() {
       postgres | postgresql | pg | pgsql) want+=(postgres) ;;
       influx | influxdb) want+=(influx) ;;
       kafka) want+=(kafka) ;;
+      chromium | browser) want+=(chromium) ;;
       all) want+=("${ALL_SERVICES[@]}") ;;
-      *) die "unknown service '$arg' (postgres, influx, kafka)" ;;
+      *) die "unknown service '$arg' (postgres, influx, kafka, chromium)" ;;
     esac
   done
   SELECTED=()

@@ -25,6 +25,8 @@ declare module 'eslint-scope' {
     type: string;
     block: Node;
     upper: Scope | null;
+    /** The nearest function-like scope (function, module, class field initializer, static block). */
+    variableScope: Scope;
     childScopes: Scope[];
     variables: Variable[];
     set: Map<string, Variable>;
@@ -35,6 +37,8 @@ declare module 'eslint-scope' {
     scopes: Scope[];
     globalScope: Scope;
     acquire(node: Node, inner?: boolean): Scope | null;
+    /** Every scope the node creates, outermost first; null when it creates none. */
+    acquireAll(node: Node): Scope[] | null;
   }
   export function analyze(
     ast: unknown,

@@ -57,6 +57,8 @@ export function analyzeCode(code: string, source: Exclude<DiagnosticSource, 'def
       ecmaVersion: ECMA_VERSION,
       sourceType: 'module',
       locations: true,
+      // eslint-scope reads node.range to resolve references inside functions with parameters.
+      ranges: true,
       allowReturnOutsideFunction: false,
       allowAwaitOutsideFunction: false,
     });
@@ -171,7 +173,8 @@ function bindingKind(definition: { type: string; parent?: acorn.Node | null }): 
   if (definition.type === 'FunctionName') return 'function';
   if (definition.type === 'ClassName') return 'class';
   const parent = definition.parent as acorn.VariableDeclaration | undefined;
-  return parent?.kind ?? 'var';
+  const kind = parent?.kind ?? 'var';
+  return kind === 'using' || kind === 'await using' ? 'const' : kind;
 }
 
 function position(node: acorn.Node): Position {

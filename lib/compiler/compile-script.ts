@@ -224,7 +224,18 @@ function lineCount(code: string): number {
  */
 function rewriteAliasArguments(code: string, analysis: CodeAnalysis, aliases: Set<string>): string {
   if (!analysis.ast || aliases.size === 0) return code;
+  const edits = findAliasArgumentEdits(analysis.ast, aliases);
+  if (edits.length === 0) return code;
+  edits.sort((a, b) => b.start - a.start);
+  let result = code;
+  for (const edit of edits) result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
+  return result;
+}
+
+/** The replacements of rewriteAliasArguments, as offsets in the code (the traced compilation applies them too). */
+export function findAliasArgumentEdits(ast: unknown, aliases: ReadonlySet<string>): Array<{ start: number; end: number; text: string }> {
   const edits: Array<{ start: number; end: number; text: string }> = [];
+  if (aliases.size === 0) return edits;
   const visit = (node: unknown) => {
     if (!node || typeof node !== 'object') return;
     const record = node as Record<string, unknown> & { type?: string };
@@ -248,10 +259,6 @@ function rewriteAliasArguments(code: string, analysis: CodeAnalysis, aliases: Se
       else if (value && typeof value === 'object' && 'type' in (value as object)) visit(value);
     }
   };
-  visit(analysis.ast);
-  if (edits.length === 0) return code;
-  edits.sort((a, b) => b.start - a.start);
-  let result = code;
-  for (const edit of edits) result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
-  return result;
+  visit(ast);
+  return edits;
 }

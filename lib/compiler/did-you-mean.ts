@@ -14,6 +14,7 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
       bestDistance = score;
     }
   }
-  const allowed = Math.max(1, Math.floor(name.length / 3));
+  // Short names tolerate one slip, longer ones two (a swap of two letters counts as two), long ones three.
+  const allowed = name.length <= 3 ? 1 : name.length <= 8 ? 2 : 3;
   return best !== null && bestDistance <= allowed ? best : null;
 }

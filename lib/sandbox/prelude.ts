@@ -238,6 +238,110 @@ function runJob(rec, job, out, o) {
   return o;
 }
 
+// ---- step trace of debug runs (the instrumented code calls it; see compiler/instrument-trace.ts) ----
+const TRACE_MAX_STEPS = 10000;
+// Rows are kept as JSON text: compact, and a snapshot cannot change when the script mutates an object later.
+const TRACE_MAX_CHARS = 4 * 1024 * 1024;
+const TRACE_HOLE = freeze({});
+const tracers = [];
+const dateProto = Date.prototype, dateIso = Date.prototype.toISOString;
+const mapProto = Map.prototype, setProto = Set.prototype;
+const mapSize = getOwn(Map.prototype, "size").get, setSize = getOwn(Set.prototype, "size").get;
+const objectCreate = Object.create, objectKeys = Object.keys;
+
+function makeTracer() {
+  let rows = [];
+  let chars = 0;
+  // Summarising may reach script code (a Proxy trap); that code must not record steps of its own.
+  let busy = false;
+  const tracer = {
+    on: true,
+    truncated: false,
+    s(site, values) {
+      if (busy) return;
+      if (rows.length >= TRACE_MAX_STEPS || chars >= TRACE_MAX_CHARS) {
+        tracer.on = false;
+        tracer.truncated = true;
+        return;
+      }
+      busy = true;
+      try {
+        const row = [site];
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          if (v === TRACE_HOLE || typeof v === "function") continue;
+          row.push(i, brief(v, 0));
+        }
+        const text = jsonStringify(row);
+        rows.push(text);
+        chars += text.length;
+      } finally {
+        busy = false;
+      }
+    },
+    x(value, site, values) {
+      if (values) tracer.s(site, values);
+      return value;
+    },
+    g(read) {
+      try { return read(); } catch (error) { return TRACE_HOLE; }
+    },
+    take() {
+      const text = '{"steps":[' + rows.join(",") + '],"truncated":' + (tracer.truncated ? "true" : "false") + "}";
+      rows = [];
+      chars = 0;
+      // An interrupt skips finally blocks: a run stopped inside s() must not leave the tracer busy.
+      busy = false;
+      tracer.on = true;
+      tracer.truncated = false;
+      return text;
+    },
+  };
+  return tracer;
+}
+
+// A variable's value in a trace step: plain JSON, short, never running getters of the script.
+function brief(value, depth) {
+  const t = typeof value;
+  if (value === null || t === "boolean") return value;
+  if (t === "number") return numIsFinite(value) ? value : String(value);
+  if (t === "string") return value.length > 200 ? value.slice(0, 200) + "…" : value;
+  if (t === "undefined") return null;
+  if (t === "bigint") return String(value) + "n";
+  if (t === "symbol") return "[symbol]";
+  if (t === "function") return "[function]";
+  try {
+    const proto = getProto(value);
+    if (proto === dateProto) { try { return dateIso.call(value); } catch (e) { return "[Invalid Date]"; } }
+    if (proto === mapProto) return "[Map(" + mapSize.call(value) + ")]";
+    if (proto === setProto) return "[Set(" + setSize.call(value) + ")]";
+    if (isArray(value)) {
+      const length = getOwn(value, "length").value;
+      if (depth > 0) return "[array(" + length + ")]";
+      const items = [];
+      for (let i = 0; i < length && i < 20; i++) {
+        const d = getOwn(value, i);
+        items.push(d === undefined ? null : "value" in d ? brief(d.value, depth + 1) : "[getter]");
+      }
+      if (length > 20) items.push("… " + (length - 20) + " more");
+      return items;
+    }
+    const name = findData(value, "name"), message = findData(value, "message");
+    if (message && findData(value, "stack")) return (name || "Error") + ": " + message;
+    if (depth > 0) return "[object]";
+    const result = objectCreate(null);
+    let n = 0;
+    for (const key of objectKeys(value)) {
+      if (n++ >= 20) { result["…"] = "more"; break; }
+      const d = getOwn(value, key);
+      result[key] = d === undefined ? null : "value" in d ? brief(d.value, depth + 1) : "[getter]";
+    }
+    return result;
+  } catch (error) {
+    return "[unreadable]";
+  }
+}
+
 // ---- the host API ----
 const api = {
   state: state,
@@ -247,7 +351,7 @@ const api = {
     const nOut = meta.outputs.length;
     const rec = {
       slot: slot, nIn: nIn, nOut: nOut, calc: null, reader: null,
-      out: new Array(nOut), cap: { f: null },
+      out: new Array(nOut), cap: { f: null, t: meta.trace ? makeTracer() : null },
       aliasIndex: new Map(), outIndex: new Map(),
       vals: new Array(nIn).fill(null), ts: new Float64Array(nIn), q: new Uint8Array(nIn), now: 0,
       prev: new Array(nOut).fill(null), prevQ: new Uint8Array(nOut), hasPrev: new Array(nOut).fill(false),
@@ -261,6 +365,8 @@ const api = {
       if (output.hasPrev) { rec.prev[k] = output.prev; rec.prevQ[k] = output.prevQ; rec.hasPrev[k] = true; }
     });
     rec.now = meta.now;
+    // Kept apart from scripts[]: the trace of an initCode that fails must still be readable.
+    tracers[slot] = rec.cap.t;
     const ctx = makeCtx(rec);
     current = rec;
     state.cur = -2;
@@ -273,7 +379,13 @@ const api = {
     }
     scripts[slot] = rec;
   },
-  drop(slot) { scripts[slot] = undefined; },
+  drop(slot) { scripts[slot] = undefined; tracers[slot] = undefined; },
+  takeTrace(slot) {
+    const tracer = tracers[slot];
+    if (!tracer) return "null";
+    if (scripts[slot] === undefined) tracers[slot] = undefined;
+    return tracer.take();
+  },
   setCapture(on) { capturing = !!on; logs = []; },
   takeLogs() { const taken = logs; logs = []; return jsonStringify(taken); },
   run(input, stringsJson, startJob) {

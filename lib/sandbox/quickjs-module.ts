@@ -20,7 +20,7 @@ async function compiled(): Promise<WebAssembly.Module> {
     compiledModule = (async () => {
       const { readFile } = await import('node:fs/promises');
       const { createRequire } = await import('node:module');
-      const require = createRequire(import.meta.url ?? __filename);
+      const require = createRequire(import.meta.url);
       const wasmPath = require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
       return WebAssembly.compile(await readFile(wasmPath));
     })();

@@ -64,9 +64,12 @@ export interface LoadOptions {
   previous?: ReadonlyArray<PreviousOutput | null | undefined>;
   /** Report every valid output on every run, not only the changed ones (editor runs). */
   reportAll?: boolean;
+  /** The program is a traced compilation (debug runs): give it a step recorder, read with takeTrace. */
+  trace?: boolean;
 }
 
-export type LoadResult = { ok: true; slot: number } | { ok: false; error: Diagnostic };
+/** On failure `slot` is the slot the program was given, for reading the trace of its initCode. */
+export type LoadResult = { ok: true; slot: number } | { ok: false; error: Diagnostic; slot?: number };
 
 export interface ConsoleLog {
   level: 'log' | 'warn' | 'error';
@@ -112,15 +115,15 @@ export class ScriptSandbox {
     private readonly context: QuickJSContext,
     private readonly api: QuickJSHandle,
     private readonly stateHandle: QuickJSHandle,
-    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'setCapture' | 'takeLogs', QuickJSHandle>,
+    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'setCapture' | 'takeLogs' | 'takeTrace', QuickJSHandle>,
     readonly limits: SandboxLimits,
   ) {
     runtime.setInterruptHandler(() => this.shouldInterrupt());
   }
 
   static async create(limits: SandboxLimits): Promise<ScriptSandbox> {
-    const module = await newCappedModule(limits.memoryMb);
-    const runtime = module.newRuntime();
+    const wasmModule = await newCappedModule(limits.memoryMb);
+    const runtime = wasmModule.newRuntime();
     runtime.setMaxStackSize(limits.stackBytes ?? DEFAULT_STACK_BYTES);
     const context = runtime.newContext();
     const evaluated = context.evalCode(PRELUDE, PRELUDE_FILE, { strict: true });
@@ -130,10 +133,10 @@ export class ScriptSandbox {
       throw new Error(`sandbox prelude failed: ${detail}`);
     }
     const api = evaluated.value;
-    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'setCapture', 'takeLogs'] as const;
+    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'setCapture', 'takeLogs', 'takeTrace'] as const;
     const fns = Object.fromEntries(names.map((name) => [name, context.getProp(api, name)])) as ScriptSandbox['fns'];
     const stateHandle = context.getProp(api, 'state');
-    return new ScriptSandbox(module, runtime, context, api, stateHandle, fns, limits);
+    return new ScriptSandbox(wasmModule, runtime, context, api, stateHandle, fns, limits);
   }
 
   /** Why the sandbox can no longer be used (out of memory, fatal error), or null. */
@@ -164,6 +167,7 @@ export class ScriptSandbox {
       }),
       now: options.now,
       reportAll: options.reportAll ?? false,
+      trace: options.trace ?? false,
     });
 
     let factory: QuickJSHandle | null = null;
@@ -184,7 +188,7 @@ export class ScriptSandbox {
       if (result.error) {
         const error = this.describeError(result.error, program, 'init', 'init');
         this.freeSlots.push(slot);
-        return { ok: false, error };
+        return { ok: false, error, slot };
       }
       result.value.dispose();
       this.programs.set(slot, program);
@@ -278,6 +282,17 @@ export class ScriptSandbox {
     if (this.brokenReason || !this.programs.has(slot)) return {};
     const text = this.callForString(this.fns.readStatic, slot);
     return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  }
+
+  /**
+   * What a traced program recorded since the last call (debug runs), as the guest wrote it:
+   * `{"steps":[[site, index, value, ...], ...], "truncated": bool}`; null when there is none.
+   * Readable after the script threw or timed out; lost only when the sandbox broke.
+   */
+  takeTrace(slot: number): string | null {
+    if (this.brokenReason || this.disposed) return null;
+    const text = this.callForString(this.fns.takeTrace, slot);
+    return text === null || text === 'null' ? null : text;
   }
 
   /** Turns capture of console output on or off (editor runs); clears what was captured. */
@@ -411,7 +426,7 @@ export class ScriptSandbox {
     let offset = 0;
     for (let j = 0; j < from; j++) offset += strides[j];
     let side: { strings: string[]; errors: GuestError[] } | null = null;
-    const needSide = () => (side ??= JSON.parse(this.callForString(this.fns.side) ?? '{"strings":[],"errors":[]}'));
+    const needSide = (): { strings: string[]; errors: GuestError[] } => (side ??= JSON.parse(this.callForString(this.fns.side) ?? '{"strings":[],"errors":[]}'));
     for (let j = from; j < to; j++) {
       const status = out[offset];
       const program = this.programs.get(jobs[j].slot);

@@ -47,7 +47,9 @@ export function decodeRawValues(
 }
 
 function decodeElement(element: unknown, index: number | null, fallbackTs: number, now: number, out: DecodeResult): void {
-  const reject = (reason: string) => out.rejected.push({ index, reason: index === null ? reason : `element ${index}: ${reason}` });
+  const reject = (reason: string): void => {
+    out.rejected.push({ index, reason: index === null ? reason : `element ${index}: ${reason}` });
+  };
   if (typeof element !== 'object' || element === null || Array.isArray(element)) {
     reject('expected an object with tag and value');
     return;

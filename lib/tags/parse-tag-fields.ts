@@ -15,7 +15,6 @@ export const EARLIEST_TS = Date.UTC(1990, 0, 1);
 /** How far ahead of the server clock an event time may be (clock skew between plant systems). */
 export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
 
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 export function parseTagName(raw: unknown): Parsed<string> {
@@ -24,6 +23,8 @@ export function parseTagName(raw: unknown): Parsed<string> {
   if (tag.length === 0) return fail('tag must not be empty');
   if (tag.length > MAX_TAG_LENGTH) return fail(`tag is ${tag.length} characters long; the limit is ${MAX_TAG_LENGTH}`);
   if (CONTROL_CHARS.test(tag)) return fail('tag must not contain control characters (newlines, tabs, NUL)');
+  // InfluxDB's line protocol cannot carry a name ending in a backslash; refuse it everywhere alike.
+  if (tag.endsWith('\\')) return fail('tag must not end with a backslash');
   return ok(tag);
 }
 
@@ -43,7 +44,9 @@ export function parseTagScalar(raw: unknown): Parsed<TagScalar> {
   return fail(`value must be a number, boolean, string or null, got ${describeType(raw)}`);
 }
 
-/** ISO 8601 text or epoch milliseconds; `fallback` when absent. */
+const ZONELESS_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i;
+
+/** ISO 8601 text or epoch milliseconds; `fallback` when absent. A time without a zone is UTC. */
 export function parseTimestamp(raw: unknown, fallback: number, now: number = Date.now()): Parsed<number> {
   let ts: number;
   if (raw === undefined || raw === null) {
@@ -57,7 +60,9 @@ export function parseTimestamp(raw: unknown, fallback: number, now: number = Dat
       ts = Number(text);
     } else {
       if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return fail(`ts '${truncate(text)}' is not an ISO 8601 time or epoch milliseconds`);
-      ts = Date.parse(text);
+      // A time without a zone is UTC: JavaScript would read it in the server's zone, so the same
+      // message would mean another instant on another host.
+      ts = Date.parse(ZONELESS_DATE_TIME.test(text) ? `${text.replace(' ', 'T')}Z` : text);
       if (Number.isNaN(ts)) return fail(`ts '${truncate(text)}' is not a valid ISO 8601 time`);
     }
   } else {
@@ -65,7 +70,8 @@ export function parseTimestamp(raw: unknown, fallback: number, now: number = Dat
   }
   if (ts < EARLIEST_TS) {
     const hint = ts > 0 && ts < 1e11 ? ' (it looks like epoch seconds; send milliseconds)' : '';
-    return fail(`ts ${new Date(ts).toISOString?.() ?? ts} is before 1990-01-01${hint}`);
+    // safeIso: far out of range, toISOString would throw and the message would never be refused.
+    return fail(`ts ${safeIso(ts)} is before 1990-01-01${hint}`);
   }
   if (ts > now + MAX_FUTURE_SKEW_MS) {
     return fail(`ts ${safeIso(ts)} is more than 24 h ahead of the server clock`);

@@ -1,0 +1,4 @@
+import { openApi } from '@/app/api/_lib/forward';
+
+export const dynamic = 'force-dynamic';
+export const GET = openApi();

@@ -1,0 +1,4 @@
+import { forwardTagPath } from '@/app/api/_lib/forward';
+
+export const dynamic = 'force-dynamic';
+export const GET = forwardTagPath();

@@ -1,0 +1,798 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Kafka,
+  Partitioners,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type LogEntry,
+  type Message,
+  type Producer,
+  type RetryOptions,
+} from 'kafkajs';
+import { OperationalError, messageOf } from '../../errors';
+import type { Logger } from '../../logger';
+import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
+import { decodeRawValues } from '../../tags/decode-raw-values';
+import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../tags/parse-tag-fields';
+import { isoTime, type OutputValue, type TagValue } from '../../tags/tag-value';
+
+/**
+ * The Kafka bus of messages.md on kafkajs. Nothing else in the code base imports kafkajs.
+ *
+ * Delivery (at-least-once): each kafkajs batch (or a bounded slice of it) is decoded and handed to
+ * the handler; only after the handler resolves — its outputs published with acks=all — is the last
+ * offset of the slice resolved and committed. A handler failure commits nothing and kafkajs fetches
+ * the same offsets again. Undecodable messages are counted, logged at a bounded rate and forwarded to
+ * the DLQ topic before the slice's offset is committed, so the DLQ is at-least-once too.
+ *
+ * Reconnection: kafkajs retries with generous settings and `restartOnFailure` restarts the consumer
+ * after a crash; when kafkajs decides not to restart (a non-retriable crash) the bus builds a fresh
+ * consumer itself. Outputs are retried with backoff, on a fresh producer when the old one looks
+ * wedged, until they are acknowledged or the bus is stopping: they are never dropped while the process
+ * lives.
+ */
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  inputTopic: string;
+  outputTopic: string;
+  groupId: string;
+  /** Where undecodable input messages go; unset drops them (after counting and logging). */
+  dlqTopic?: string;
+  /** Create missing topics (broker defaults for partitions and replication). */
+  createTopics: boolean;
+  clientId?: string;
+  logger: Logger;
+  /** Where a group with no committed offset starts: the earliest retained message (default) or the end. */
+  fromBeginning?: boolean;
+  /** Most messages handed to the handler at once; larger kafkajs batches are sliced. Default 5 000. */
+  maxBatchMessages?: number;
+  /** Consumer group session timeout (default 30 000 ms; the broker's minimum is usually 6 000). */
+  sessionTimeoutMs?: number;
+  /** Consumer group rebalance timeout (default 60 000 ms). */
+  rebalanceTimeoutMs?: number;
+  /** Heartbeat interval (default 3 000 ms). */
+  heartbeatIntervalMs?: number;
+  /** How long stop() may take before it disconnects without waiting (default 8 000 ms). */
+  stopTimeoutMs?: number;
+  /** How long ping() waits for the brokers (default 3 000 ms). */
+  pingTimeoutMs?: number;
+  /** kafkajs's own log level, sent through the pino logger (default warn). */
+  kafkaLogLevel?: 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** Headers on every DLQ message, so an operator can find the original and see why it was refused. */
+export const DLQ_HEADERS = {
+  reason: 'dlq-reason',
+  sourceTopic: 'dlq-source-topic',
+  sourcePartition: 'dlq-source-partition',
+  sourceOffset: 'dlq-source-offset',
+  sourceTimestamp: 'dlq-source-timestamp',
+  /** Indexes of the refused elements when only part of an array was bad ("1,4"). */
+  rejectedElements: 'dlq-rejected-elements',
+  rejectedAt: 'dlq-rejected-at',
+  /** Set when the original value was too large to forward whole; holds its length in bytes. */
+  truncatedFrom: 'dlq-truncated-from',
+} as const;
+
+const WARNING_INTERVAL_MS = 5_000;
+const KEEP_ALIVE_INTERVAL_MS = 1_000;
+const LAG_REFRESH_INTERVAL_MS = 5_000;
+/** Keeps one produce request's record batch well under the broker's default message.max.bytes (1 MB). */
+const MAX_SEND_BYTES = 512 * 1024;
+const MAX_DLQ_VALUE_BYTES = 256 * 1024;
+const MAX_REASON_CHARS = 1_000;
+const PUBLISH_BACKOFF_FIRST_MS = 200;
+const PUBLISH_BACKOFF_MAX_MS = 5_000;
+/** Producer errors after which a new producer (new producer id, fresh sequence numbers) is needed. */
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'PRODUCER_FENCED',
+]);
+
+/** Marks a handler failure so kafkajs retries it (it treats TypeError & co. as unrecoverable). */
+class HandlerFailedError extends Error {
+  constructor(cause: unknown) {
+    super(`the input handler failed: ${messageOf(cause)}`, { cause });
+    this.name = 'HandlerFailedError';
+  }
+}
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+
+  private readonly options: Required<
+    Omit<KafkaBusOptions, 'dlqTopic' | 'clientId' | 'logger' | 'kafkaLogLevel' | 'brokers' | 'inputTopic' | 'outputTopic' | 'groupId' | 'createTopics'>
+  >;
+  private readonly logger: Logger;
+  private readonly kafka: Kafka;
+  private readonly consumerRetry: RetryOptions;
+
+  private consumer: Consumer | null = null;
+  private watchConsumer: Consumer | null = null;
+  private handler: InputHandler | null = null;
+  private producerReady: Promise<Producer> | null = null;
+  private adminReady: Promise<Admin> | null = null;
+  private topicsReady: Promise<void> | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly keepAliveTimers = new Set<NodeJS.Timeout>();
+
+  private stopping = false;
+  private stopPromise: Promise<void> | null = null;
+  private readonly stopController = new AbortController();
+
+  private readonly totals = { messagesIn: 0, valuesIn: 0, rejectedIn: 0, valuesOut: 0 };
+  private lag = 0;
+  private lagRefreshedAt = 0;
+  private lagRefreshing = false;
+
+  private readonly rejectWarning: ThrottledWarning;
+  private readonly publishWarning: ThrottledWarning;
+
+  constructor(private readonly config: KafkaBusOptions) {
+    if (config.brokers.length === 0) throw new Error('KafkaBus needs at least one broker');
+    if (config.dlqTopic && config.dlqTopic === config.inputTopic) {
+      throw new Error(`the DLQ topic must differ from the input topic (${config.inputTopic}), or refused messages would come back forever`);
+    }
+    this.logger = config.logger.child({ component: 'kafka-bus' });
+    this.options = {
+      fromBeginning: config.fromBeginning ?? true,
+      maxBatchMessages: config.maxBatchMessages ?? 5_000,
+      sessionTimeoutMs: config.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeoutMs: config.rebalanceTimeoutMs ?? 60_000,
+      heartbeatIntervalMs: config.heartbeatIntervalMs ?? 3_000,
+      stopTimeoutMs: config.stopTimeoutMs ?? 8_000,
+      pingTimeoutMs: config.pingTimeoutMs ?? 3_000,
+    };
+    this.rejectWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
+    this.publishWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
+    this.kafka = new Kafka({
+      clientId: config.clientId ?? 'script-server',
+      brokers: config.brokers,
+      connectionTimeout: 3_000,
+      logLevel: KAFKA_LOG_LEVELS[config.kafkaLogLevel ?? 'warn'],
+      logCreator: pinoLogCreator(config.logger),
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
+    });
+    this.consumerRetry = {
+      initialRetryTime: 300,
+      maxRetryTime: 5_000,
+      // Generous: a broker restart takes tens of seconds; beyond this the consumer restarts anyway.
+      retries: 30,
+      restartOnFailure: async (error) => {
+        if (this.stopping) return false;
+        this.logger.warn({ err: error }, `the Kafka consumer failed and restarts: ${messageOf(error)}`);
+        return true;
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- consuming
+
+  async consume(handler: InputHandler): Promise<void> {
+    if (this.handler) throw new Error('KafkaBus.consume was already called; one bus has one consumer');
+    if (this.stopping) throw new Error('KafkaBus is stopped');
+    this.handler = handler;
+    try {
+      await this.ensureTopics();
+      await this.startConsumer();
+    } catch (error) {
+      this.handler = null;
+      throw this.unreachable(error);
+    }
+  }
+
+  private async startConsumer(): Promise<void> {
+    const handler = this.handler;
+    if (!handler) return;
+    const consumer = this.kafka.consumer({
+      groupId: this.config.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      // Short fetch waits keep stop() quick; the broker still answers at once when data is there.
+      maxWaitTimeInMs: 500,
+      retry: this.consumerRetry,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopping || this.consumer !== consumer) return;
+      // kafkajs gave up (a non-retriable error): start over with a fresh consumer.
+      this.logger.error({ err: payload.error }, `the Kafka consumer crashed and kafkajs will not restart it; restarting it: ${messageOf(payload.error)}`);
+      this.scheduleConsumerRestart(consumer, 2_000);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.logger.info(
+        { groupId: payload.groupId, partitions: payload.memberAssignment[this.config.inputTopic] ?? [] },
+        `joined consumer group ${payload.groupId}`,
+      );
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.config.inputTopic], fromBeginning: this.options.fromBeginning });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      // Every resolved offset is committed by commitOffsetsIfNecessary right after its slice.
+      autoCommitThreshold: 1,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.handleKafkaBatch(handler, payload),
+    });
+  }
+
+  private scheduleConsumerRestart(failed: Consumer, delayMs: number): void {
+    if (this.restartTimer || this.stopping) return;
+    this.restartTimer = setTimeout(async () => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      await failed.disconnect().catch(() => {});
+      try {
+        await this.startConsumer();
+      } catch (error) {
+        this.logger.warn({ err: error }, `restarting the Kafka consumer failed, trying again: ${messageOf(error)}`);
+        this.scheduleConsumerRestart(this.consumer ?? failed, Math.min(delayMs * 2, 30_000));
+      }
+    }, delayMs);
+  }
+
+  private async handleKafkaBatch(handler: InputHandler, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    // kafkajs heartbeats only between batches; a long handler must not cost us the partition.
+    const heartbeat = async () => {
+      try {
+        await payload.heartbeat();
+      } catch (error) {
+        this.logger.debug({ err: error }, `heartbeat failed (a rebalance is likely under way): ${messageOf(error)}`);
+      }
+    };
+    const keepAlive = setInterval(() => void heartbeat(), KEEP_ALIVE_INTERVAL_MS);
+    this.keepAliveTimers.add(keepAlive);
+    try {
+      const { messages } = batch;
+      for (let start = 0; start < messages.length; start += this.options.maxBatchMessages) {
+        // The slice in hand is finished on stop; later slices are left for the next consumer.
+        if (start > 0 && (!isRunning() || isStale())) break;
+        const slice = messages.slice(start, start + this.options.maxBatchMessages);
+        const decoded = this.decodeMessages(batch.topic, batch.partition, slice);
+        const forwarded = this.forwardToDlq(decoded.dlq);
+        forwarded.catch(() => {});
+        const inputBatch: InputBatch = { values: decoded.values, rejected: decoded.rejected, heartbeat };
+        try {
+          await handler(inputBatch);
+        } catch (error) {
+          this.logger.error(
+            { err: error, partition: batch.partition, firstOffset: slice[0].offset, lastOffset: slice[slice.length - 1].offset },
+            `handling input from ${batch.topic}[${batch.partition}] failed; its offsets stay uncommitted and it will be delivered again: ${messageOf(error)}`,
+          );
+          throw new HandlerFailedError(error);
+        }
+        await forwarded;
+        const lastOffset = slice[slice.length - 1].offset;
+        resolveOffset(lastOffset);
+        await commitOffsetsIfNecessary();
+        this.noteConsumedLag(batch.highWatermark, lastOffset);
+      }
+    } finally {
+      clearInterval(keepAlive);
+      this.keepAliveTimers.delete(keepAlive);
+    }
+  }
+
+  private decodeMessages(topic: string, partition: number, messages: KafkaMessage[]) {
+    const values: TagValue[] = [];
+    const dlq: Message[] = [];
+    let rejected = 0;
+    const now = Date.now();
+    for (const message of messages) {
+      this.totals.messagesIn++;
+      const result = decodeSafely(message, now);
+      for (const value of result.values) values.push(value);
+      this.totals.valuesIn += result.values.length;
+      if (result.rejected.length === 0) continue;
+      rejected += result.rejected.length;
+      this.totals.rejectedIn += result.rejected.length;
+      const reasons = result.rejected.map((entry) => entry.reason).join('; ');
+      this.rejectWarning.warn(
+        { partition, offset: message.offset, reason: truncateText(reasons, 300) },
+        `refused ${result.rejected.length === 1 ? 'an input value' : `${result.rejected.length} input values`} from ${topic}[${partition}] at offset ${message.offset}${this.config.dlqTopic ? ` (sent to ${this.config.dlqTopic})` : ''}: ${truncateText(reasons, 300)}`,
+      );
+      if (this.config.dlqTopic) dlq.push(this.dlqMessage(topic, partition, message, result.rejected, reasons));
+    }
+    return { values, rejected, dlq };
+  }
+
+  private dlqMessage(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    rejected: Array<{ index: number | null }>,
+    reasons: string,
+  ): Message {
+    const headers: IHeaders = { ...(message.headers ?? {}) };
+    headers[DLQ_HEADERS.reason] = truncateText(reasons, MAX_REASON_CHARS);
+    headers[DLQ_HEADERS.sourceTopic] = topic;
+    headers[DLQ_HEADERS.sourcePartition] = String(partition);
+    headers[DLQ_HEADERS.sourceOffset] = message.offset;
+    headers[DLQ_HEADERS.sourceTimestamp] = message.timestamp;
+    headers[DLQ_HEADERS.rejectedAt] = new Date().toISOString();
+    const elements = rejected.filter((entry) => entry.index !== null).map((entry) => entry.index);
+    if (elements.length > 0) headers[DLQ_HEADERS.rejectedElements] = elements.join(',');
+    let value = message.value;
+    if (value && value.length > MAX_DLQ_VALUE_BYTES) {
+      headers[DLQ_HEADERS.truncatedFrom] = String(value.length);
+      value = value.subarray(0, MAX_DLQ_VALUE_BYTES);
+    }
+    return { key: message.key, value, headers };
+  }
+
+  private async forwardToDlq(messages: Message[]): Promise<void> {
+    if (messages.length === 0 || !this.config.dlqTopic) return;
+    await this.sendReliably('rejected input', this.config.dlqTopic, messages);
+  }
+
+  // ---------------------------------------------------------------- producing
+
+  async publishOutputs(values: readonly OutputValue[]): Promise<void> {
+    if (values.length === 0) return;
+    const messages = values.map((output) => ({
+      key: output.tag,
+      value: JSON.stringify({
+        tag: output.tag,
+        value: output.value,
+        ts: isoTime(output.ts),
+        quality: output.quality,
+        script: { id: output.script.id, name: output.script.name, version: output.script.version },
+      }),
+    }));
+    await this.sendReliably('outputs', this.config.outputTopic, messages);
+    this.totals.valuesOut += values.length;
+  }
+
+  async publishRaw(values: readonly TagValue[]): Promise<void> {
+    if (values.length === 0) return;
+    if (this.stopping) throw new OperationalError('Kafka', 'the Kafka bus is stopping; values were not published');
+    const messages = values.map((value) => ({
+      key: value.tag,
+      value: JSON.stringify({ tag: value.tag, value: value.value, ts: isoTime(value.ts), quality: value.quality }),
+    }));
+    try {
+      await this.ensureTopics();
+      const producer = await this.connectedProducer();
+      for (const chunk of chunkBySize(messages)) await producer.send({ topic: this.config.inputTopic, messages: chunk, acks: -1 });
+    } catch (error) {
+      this.resetProducerIfWedged(error);
+      throw this.unreachable(error, `publishing ${values.length} values to ${this.config.inputTopic} failed`);
+    }
+  }
+
+  /**
+   * Sends until the broker acknowledges (acks=all). Failures are retried with backoff — on a new
+   * producer when the old one's state is suspect — for as long as the bus runs; once it is stopping,
+   * a failure is thrown so the batch in hand stays uncommitted and is redelivered later.
+   */
+  private async sendReliably(what: string, topic: string, messages: Message[]): Promise<void> {
+    await this.ensureTopics().catch(() => {});
+    const chunks = chunkBySize(messages);
+    let delay = PUBLISH_BACKOFF_FIRST_MS;
+    let failures = 0;
+    for (let index = 0; index < chunks.length; ) {
+      try {
+        const producer = await this.connectedProducer();
+        await producer.send({ topic, messages: chunks[index], acks: -1 });
+        index++;
+        if (failures > 0) {
+          this.logger.info({ topic, failures }, `publishing ${what} to ${topic} works again after ${failures} failed attempts`);
+          failures = 0;
+          delay = PUBLISH_BACKOFF_FIRST_MS;
+        }
+      } catch (error) {
+        failures++;
+        if (this.stopping) {
+          throw new OperationalError('Kafka', `publishing ${what} to ${topic} failed while the bus is stopping: ${messageOf(error)}`, { cause: error });
+        }
+        this.publishWarning.warn(
+          { topic, failures, retryInMs: delay, err: error },
+          `publishing ${messages.length} ${what} to ${topic} failed (attempt ${failures}); retrying: ${messageOf(error)}`,
+        );
+        if (!this.resetProducerIfWedged(error) && failures % 3 === 0) this.resetProducer();
+        await sleep(delay, this.stopController.signal);
+        delay = Math.min(delay * 2, PUBLISH_BACKOFF_MAX_MS);
+      }
+    }
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    if (!this.producerReady) {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
+      });
+      const ready = producer.connect().then(() => producer);
+      this.producerReady = ready;
+      ready.catch(() => {
+        if (this.producerReady === ready) this.producerReady = null;
+        producer.disconnect().catch(() => {});
+      });
+    }
+    return this.producerReady;
+  }
+
+  /** Replaces the producer when the error says its connection or idempotence state is broken. */
+  private resetProducerIfWedged(error: unknown): boolean {
+    const cause = originalCause(error) as { type?: string; message?: string };
+    const wedged = (cause.type !== undefined && PRODUCER_STATE_ERRORS.has(cause.type)) || /disconnected/i.test(cause.message ?? '');
+    if (wedged) this.resetProducer();
+    return wedged;
+  }
+
+  private resetProducer(): void {
+    const old = this.producerReady;
+    this.producerReady = null;
+    old?.then((producer) => producer.disconnect()).catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- watching outputs
+
+  async watchOutputs(listener: (values: OutputValue[]) => void): Promise<void> {
+    if (this.watchConsumer) throw new Error('KafkaBus.watchOutputs was already called');
+    if (this.stopping) throw new Error('KafkaBus is stopped');
+    const groupId = `${this.config.groupId}-watch-${randomUUID().slice(0, 8)}`;
+    const topic = this.config.outputTopic;
+    try {
+      await this.ensureTopics();
+      const admin = await this.connectedAdmin();
+      // Where the topic ends now: the watcher sees everything published after watchOutputs resolves.
+      // Best effort — without it the watcher starts at the end as of its first fetch.
+      const startOffsets = await fetchTopicEnds(admin, topic).catch((error) => {
+        this.logger.debug({ err: error }, `could not read where ${topic} ends; the watcher starts at its first fetch`);
+        return [];
+      });
+      const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 500, retry: this.consumerRetry });
+      this.watchConsumer = consumer;
+      const joined = new Promise<void>((resolve) => {
+        const remove = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          remove();
+          for (const partition of payload.memberAssignment[topic] ?? []) {
+            const start = startOffsets.find((entry) => entry.partition === partition);
+            if (start) consumer.seek({ topic, partition, offset: start.offset });
+          }
+          resolve();
+        });
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const values: OutputValue[] = [];
+          for (const message of batch.messages) {
+            const output = decodeOutput(message);
+            if (output) values.push(output);
+          }
+          if (values.length === 0) return;
+          try {
+            listener(values);
+          } catch (error) {
+            this.logger.error({ err: error }, `an output listener failed: ${messageOf(error)}`);
+          }
+        },
+      });
+      await withTimeout(joined, 30_000, `joining the output watcher group ${groupId} took longer than 30 s`);
+    } catch (error) {
+      throw this.unreachable(error, `watching ${topic} failed`);
+    }
+  }
+
+  // ---------------------------------------------------------------- admin
+
+  counters(): BusCounters {
+    this.refreshLagSoon();
+    return { ...this.totals, lag: this.lag };
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await withTimeout(
+        this.connectedAdmin().then((admin) => admin.describeCluster()),
+        this.options.pingTimeoutMs,
+        `no answer within ${this.options.pingTimeoutMs} ms`,
+      );
+    } catch (error) {
+      // A fresh admin client next time: kafkajs's may be stuck in a half-connected state.
+      this.resetAdmin();
+      throw this.unreachable(error);
+    }
+  }
+
+  private ensureTopics(): Promise<void> {
+    if (!this.config.createTopics) return Promise.resolve();
+    if (!this.topicsReady) {
+      const ready = this.createMissingTopics();
+      this.topicsReady = ready;
+      ready.catch(() => {
+        if (this.topicsReady === ready) this.topicsReady = null;
+      });
+    }
+    return this.topicsReady;
+  }
+
+  private async createMissingTopics(): Promise<void> {
+    const admin = await this.connectedAdmin();
+    const wanted = [this.config.inputTopic, this.config.outputTopic, this.config.dlqTopic].filter((topic): topic is string => !!topic);
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(wanted)].filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    // numPartitions/replicationFactor left out: the broker's defaults apply.
+    await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+    this.logger.info({ topics: missing }, `created Kafka topics ${missing.join(', ')}`);
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    if (!this.adminReady) {
+      const admin = this.kafka.admin({ retry: { initialRetryTime: 300, maxRetryTime: 2_000, retries: 3 } });
+      const ready = admin.connect().then(() => admin);
+      this.adminReady = ready;
+      ready.catch(() => {
+        if (this.adminReady === ready) this.adminReady = null;
+        admin.disconnect().catch(() => {});
+      });
+    }
+    return this.adminReady;
+  }
+
+  private resetAdmin(): void {
+    const old = this.adminReady;
+    this.adminReady = null;
+    old?.then((admin) => admin.disconnect()).catch(() => {});
+  }
+
+  /** Lag of this worker's last slice on its partition; the admin refresh replaces it with the group's lag. */
+  private noteConsumedLag(highWatermark: string, lastOffset: string): void {
+    if (this.lagRefreshedAt === 0) this.lag = Math.max(0, Number(highWatermark) - Number(lastOffset) - 1);
+  }
+
+  /** Group lag = Σ partitions (end of partition − committed offset), refreshed at most every few seconds. */
+  private refreshLagSoon(): void {
+    if (!this.handler || this.stopping || this.lagRefreshing || Date.now() - this.lagRefreshedAt < LAG_REFRESH_INTERVAL_MS) return;
+    this.lagRefreshing = true;
+    const topic = this.config.inputTopic;
+    (async () => {
+      const admin = await this.connectedAdmin();
+      const [ends, committed] = await Promise.all([
+        fetchTopicEnds(admin, topic),
+        admin.fetchOffsets({ groupId: this.config.groupId, topics: [topic] }),
+      ]);
+      const committedByPartition = new Map((committed[0]?.partitions ?? []).map((entry) => [entry.partition, Number(entry.offset)]));
+      let lag = 0;
+      for (const end of ends) {
+        const position = committedByPartition.get(end.partition) ?? -1;
+        const from = position >= 0 ? position : this.options.fromBeginning ? Number(end.low) : Number(end.high);
+        lag += Math.max(0, Number(end.high) - from);
+      }
+      this.lag = lag;
+      this.lagRefreshedAt = Date.now();
+    })()
+      .catch((error) => this.logger.debug({ err: error }, `refreshing the consumer lag failed: ${messageOf(error)}`))
+      .finally(() => (this.lagRefreshing = false));
+  }
+
+  // ---------------------------------------------------------------- stopping
+
+  stop(): Promise<void> {
+    if (!this.stopPromise) this.stopPromise = this.shutDown();
+    return this.stopPromise;
+  }
+
+  private async shutDown(): Promise<void> {
+    this.stopping = true;
+    this.stopController.abort();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const graceful = (async () => {
+      // The consumer first: kafkajs stops fetching, waits for the batch in hand (whose handler may
+      // still be publishing through the producer), commits it and leaves the group.
+      await Promise.all([this.consumer?.disconnect(), this.watchConsumer?.disconnect()]);
+      await Promise.all([
+        this.producerReady?.then((producer) => producer.disconnect()),
+        this.adminReady?.then((admin) => admin.disconnect()),
+      ]);
+    })();
+    try {
+      await withTimeout(graceful, this.options.stopTimeoutMs, `stopping took longer than ${this.options.stopTimeoutMs} ms`);
+      this.logger.info('the Kafka bus stopped');
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        `the Kafka bus did not stop cleanly (${messageOf(error)}); uncommitted input will be delivered again to the next consumer`,
+      );
+      for (const timer of this.keepAliveTimers) clearInterval(timer);
+      this.keepAliveTimers.clear();
+    } finally {
+      this.consumer = null;
+      this.watchConsumer = null;
+      this.producerReady = null;
+      this.adminReady = null;
+    }
+  }
+
+  private unreachable(error: unknown, what?: string): OperationalError {
+    if (error instanceof OperationalError) return error;
+    const detail = messageOf(originalCause(error));
+    const message = what
+      ? `${what}: Kafka brokers ${this.config.brokers.join(', ')}: ${detail}`
+      : `Kafka brokers ${this.config.brokers.join(', ')} are unreachable: ${detail}`;
+    return new OperationalError('Kafka', message, { cause: error });
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** Decodes one message of the output topic (messages.md); null when it is not one. */
+export function decodeOutput(message: KafkaMessage): OutputValue | null {
+  if (!message.value) return null;
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof body !== 'object' || body === null) return null;
+  const tag = parseTagName(body.tag);
+  const value = parseTagScalar(body.value);
+  const ts = parseTimestamp(body.ts, Number(message.timestamp));
+  const quality = parseQuality(body.quality);
+  const script = body.script as Record<string, unknown> | undefined;
+  if (!tag.ok || !value.ok || !ts.ok || !quality.ok || typeof script !== 'object' || script === null) return null;
+  if (typeof script.id !== 'string' || typeof script.name !== 'string' || typeof script.version !== 'number') return null;
+  return {
+    tag: tag.value,
+    value: value.value,
+    ts: ts.value,
+    quality: quality.value,
+    script: { id: script.id, name: script.name, version: script.version },
+  };
+}
+
+/** A decoder bug must refuse one message, never stall the partition by failing the whole batch forever. */
+function decodeSafely(message: KafkaMessage, now: number) {
+  try {
+    return decodeRawValues(message.value, Number(message.timestamp), now);
+  } catch (error) {
+    return { values: [], rejected: [{ index: null, reason: `the message could not be decoded: ${messageOf(error)}` }] };
+  }
+}
+
+/**
+ * admin.fetchTopicOffsets, retried when the partition leader moved or the client's metadata is stale
+ * (kafkajs gives up at once on NOT_LEADER, which is common right after a topic is created or a broker
+ * restarted).
+ */
+async function fetchTopicEnds(admin: Admin, topic: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      const type = (originalCause(error) as { type?: string }).type;
+      const leaderMoved = type === 'NOT_LEADER_FOR_PARTITION' || type === 'LEADER_NOT_AVAILABLE' || type === 'UNKNOWN_TOPIC_OR_PARTITION';
+      if (!leaderMoved || attempt >= 5) throw error;
+      await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+/** Splits messages so no produce request carries more than MAX_SEND_BYTES of keys and values. */
+function chunkBySize(messages: Message[]): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = byteLength(message.key) + byteLength(message.value) + 64;
+    if (current.length > 0 && bytes + size > MAX_SEND_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function byteLength(data: Message['value'] | Message['key']): number {
+  if (data === null || data === undefined) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
+
+function originalCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 10; depth++) {
+    const cause = (current as { cause?: unknown } | null)?.cause;
+    if (cause === undefined || cause === null || cause === current) break;
+    current = cause;
+  }
+  return current;
+}
+
+function truncateText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** At most one warning per interval; the next one says how many were held back. */
+class ThrottledWarning {
+  private lastAt = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  warn(context: Record<string, unknown>, message: string): void {
+    const now = Date.now();
+    if (now - this.lastAt < this.intervalMs) {
+      this.suppressed++;
+      return;
+    }
+    const suppressed = this.suppressed;
+    this.lastAt = now;
+    this.suppressed = 0;
+    this.logger.warn(
+      suppressed > 0 ? { ...context, suppressed } : context,
+      suppressed > 0 ? `${message} (${suppressed} similar warnings in the last ${Math.round(this.intervalMs / 1000)} s not shown)` : message,
+    );
+  }
+}
+
+const KAFKA_LOG_LEVELS = {
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+} as const;
+
+/**
+ * Routes kafkajs's log lines into pino. kafkajs logs every failed connection attempt as an error while
+ * a broker is down; the bus recovers from those by itself, so they arrive as warnings. The bus logs
+ * at error level what it cannot recover from.
+ */
+function pinoLogCreator(logger: Logger) {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _logger, ...extra } = log;
+      const context = { namespace, ...extra };
+      // Our own loop resends what kafkajs gives up on, so its bounded retries cost nothing here.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return kafkaLogger.debug(context, message);
+      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) kafkaLogger.warn(context, message);
+      else if (level === KafkaLogLevel.INFO) kafkaLogger.info(context, message);
+      else kafkaLogger.debug(context, message);
+    };
+}

@@ -1,0 +1,421 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { scriptOutputs, scripts, scriptStats, tagLatest } from '../../../db/schema';
+import type { Diagnostic } from '../../compiler/diagnostic';
+import { isAppError, OperationalError, UserError } from '../../errors';
+import type { ScriptStats, ScriptStore, StoredScript } from '../../ports/script-store';
+import type { ScriptState } from '../../scripts/script';
+import type { ScriptDraft } from '../../scripts/script-schema';
+import { QUALITIES, QUALITY_RANK, type TagScalar, type TagState } from '../../tags/tag-value';
+import { sqlStateOf, driverErrorOf, translateDatabaseError, type DatabaseHandle, type SqlDatabase } from './open-database';
+
+/**
+ * The ScriptStore over PGlite or PostgreSQL (one implementation: both are drizzle PgDatabases).
+ *
+ * Every write to `scripts` takes a transaction-scoped advisory lock before it draws its revision, so
+ * revisions become visible in the order they were drawn: a worker that has read every change up to
+ * revision n can never later see a change numbered below n commit (which plain sequences allow).
+ * Script writes are human-paced (edits, register, quarantine), so serialising them costs nothing.
+ */
+
+/**
+ * Rows per statement for bulk upserts. Each column travels as one array parameter (unnest), so the
+ * 65 535-parameter limit never applies; chunks only bound the size and lock time of one statement.
+ */
+const ROWS_PER_STATEMENT = 5_000;
+const SCRIPT_WRITE_LOCK = 7_203_311_843;
+
+type ScriptRow = typeof scripts.$inferSelect;
+
+export interface SqlScriptStoreOptions {
+  /** Close the database with the store. Leave false when other stores share the handle. */
+  closeDatabase?: boolean;
+  /**
+   * How long ping() waits for an answer; default 5 000 ms. Health checks must answer even when the
+   * network drops packets silently and a statement would otherwise wait for the driver's own timeout.
+   */
+  pingTimeoutMs?: number;
+}
+
+export class SqlScriptStore implements ScriptStore {
+  readonly kind: 'embedded' | 'postgres';
+  private readonly db: SqlDatabase;
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    private readonly options: SqlScriptStoreOptions = {},
+  ) {
+    this.kind = database.kind;
+    this.db = database.db;
+  }
+
+  list(): Promise<StoredScript[]> {
+    return guard(async () => {
+      const rows = await this.db
+        .select()
+        .from(scripts)
+        .where(isNull(scripts.deletedAt))
+        // Byte order, so that PGlite and a PostgreSQL with any locale list scripts alike.
+        .orderBy(sql`${scripts.name} collate "C"`);
+      return rows.map(toStoredScript);
+    });
+  }
+
+  /** A deleted script is not found: its id is only reported by changesSince. */
+  get(id: string): Promise<StoredScript | null> {
+    return guard(async () => {
+      const [row] = await this.db
+        .select()
+        .from(scripts)
+        .where(and(eq(scripts.id, id), isNull(scripts.deletedAt)));
+      return row ? toStoredScript(row) : null;
+    });
+  }
+
+  async create(draft: ScriptDraft): Promise<StoredScript> {
+    assertStorable(draft);
+    return guard(() =>
+      this.withConflictsExplained(() =>
+        this.writeScripts(async (tx) => {
+          await assertNameFree(tx, draft.name, null);
+          await assertOutputsFree(tx, outputTagsOf(draft), null);
+          const [row] = await tx
+            .insert(scripts)
+            .values({ id: randomUUID(), name: draft.name, definition: draft })
+            .returning();
+          await insertOutputs(tx, row.id, outputTagsOf(draft));
+          return toStoredScript(row);
+        }),
+      ),
+    );
+  }
+
+  async update(id: string, draft: ScriptDraft): Promise<StoredScript | null> {
+    assertStorable(draft);
+    return guard(() =>
+      this.withConflictsExplained(() =>
+        this.writeScripts(async (tx) => {
+          const [current] = await tx
+            .select({ id: scripts.id })
+            .from(scripts)
+            .where(and(eq(scripts.id, id), isNull(scripts.deletedAt)));
+          if (!current) return null;
+          await assertNameFree(tx, draft.name, id);
+          await assertOutputsFree(tx, outputTagsOf(draft), id);
+          const [row] = await tx
+            .update(scripts)
+            .set({
+              name: draft.name,
+              definition: draft,
+              version: sql`${scripts.version} + 1`,
+              updatedAt: sql`now()`,
+              revision: nextRevision(),
+            })
+            .where(eq(scripts.id, id))
+            .returning();
+          await tx.delete(scriptOutputs).where(eq(scriptOutputs.scriptId, id));
+          await insertOutputs(tx, id, outputTagsOf(draft));
+          return toStoredScript(row);
+        }),
+      ),
+    );
+  }
+
+  delete(id: string): Promise<boolean> {
+    return guard(() =>
+      this.writeScripts(async (tx) => {
+        const deleted = await tx
+          .update(scripts)
+          .set({ deletedAt: sql`now()`, updatedAt: sql`now()`, state: 'unregistered', revision: nextRevision() })
+          .where(and(eq(scripts.id, id), isNull(scripts.deletedAt)))
+          .returning({ id: scripts.id });
+        if (deleted.length === 0) return false;
+        // The name is freed by the partial unique index; the output tags by removing their rows.
+        await tx.delete(scriptOutputs).where(eq(scriptOutputs.scriptId, id));
+        return true;
+      }),
+    );
+  }
+
+  setState(id: string, state: ScriptState, lastError: Diagnostic | null): Promise<StoredScript | null> {
+    return guard(() =>
+      this.writeScripts(async (tx) => {
+        const [row] = await tx
+          .update(scripts)
+          .set({ state, lastError: lastError === null ? null : storableJson(lastError), revision: nextRevision() })
+          .where(and(eq(scripts.id, id), isNull(scripts.deletedAt)))
+          .returning();
+        return row ? toStoredScript(row) : null;
+      }),
+    );
+  }
+
+  changesSince(revision: number): Promise<StoredScript[]> {
+    return guard(async () => {
+      const after = Number.isFinite(revision) ? Math.floor(revision) : 0;
+      const rows = await this.db.select().from(scripts).where(gt(scripts.revision, after)).orderBy(asc(scripts.revision));
+      return rows.map(toStoredScript);
+    });
+  }
+
+  saveStats(stats: ScriptStats[]): Promise<void> {
+    const latestById = new Map(stats.map((entry) => [entry.scriptId, entry]));
+    if (latestById.size === 0) return Promise.resolve();
+    return guard(() =>
+      this.db.transaction(async (tx) => {
+        for (const batch of chunks([...latestById.values()], ROWS_PER_STATEMENT)) {
+          // Stats of a script that does not exist (any more) are dropped rather than failing the batch.
+          await tx.execute(sql`
+            insert into ${scriptStats} (script_id, evaluations, errors, avg_micros, last_run_at)
+            select v.script_id, v.evaluations, v.errors, v.avg_micros, v.last_run_at
+            from unnest(
+              ${sql.param(batch.map((entry) => entry.scriptId))}::text[],
+              ${sql.param(batch.map((entry) => Math.round(entry.evaluations)))}::int8[],
+              ${sql.param(batch.map((entry) => Math.round(entry.errors)))}::int8[],
+              ${sql.param(batch.map((entry) => (Number.isFinite(entry.avgMicros) ? entry.avgMicros : 0)))}::float8[],
+              ${sql.param(batch.map((entry) => entry.lastRunAt?.toISOString() ?? null))}::timestamptz[]
+            ) as v(script_id, evaluations, errors, avg_micros, last_run_at)
+            where exists (select 1 from ${scripts} where ${scripts.id} = v.script_id)
+            on conflict (script_id) do update set
+              evaluations = excluded.evaluations,
+              errors = excluded.errors,
+              avg_micros = excluded.avg_micros,
+              last_run_at = excluded.last_run_at`);
+        }
+      }),
+    );
+  }
+
+  loadStats(): Promise<ScriptStats[]> {
+    return guard(async () => {
+      const rows = await this.db.select().from(scriptStats).orderBy(asc(scriptStats.scriptId));
+      return rows.map((row) => ({
+        scriptId: row.scriptId,
+        evaluations: Number(row.evaluations),
+        errors: Number(row.errors),
+        avgMicros: row.avgMicros,
+        lastRunAt: row.lastRunAt,
+      }));
+    });
+  }
+
+  saveLatest(values: TagState[]): Promise<void> {
+    // One row per tag and statement (ON CONFLICT cannot touch a row twice): the newest value wins,
+    // and at equal timestamps the one given last, as the upsert below would decide.
+    const newestByTag = new Map<string, TagState>();
+    for (const value of values) {
+      if (!Number.isFinite(value.ts)) continue;
+      const seen = newestByTag.get(value.tag);
+      if (!seen || seen.ts <= value.ts) newestByTag.set(value.tag, value);
+    }
+    if (newestByTag.size === 0) return Promise.resolve();
+    return guard(() =>
+      this.db.transaction(async (tx) => {
+        for (const batch of chunks([...newestByTag.values()], ROWS_PER_STATEMENT)) {
+          await tx.execute(sql`
+            insert into ${tagLatest} (tag, value, ts, quality, source)
+            select * from unnest(
+              ${sql.param(batch.map((value) => value.tag))}::text[],
+              ${sql.param(batch.map((value) => JSON.stringify(storableScalar(value.value))))}::jsonb[],
+              ${sql.param(batch.map((value) => Math.round(value.ts)))}::int8[],
+              ${sql.param(batch.map((value) => QUALITY_RANK[value.quality] ?? QUALITY_RANK.bad))}::int2[],
+              ${sql.param(batch.map((value) => value.source))}::text[]
+            )
+            on conflict (tag) do update set
+              value = excluded.value,
+              ts = excluded.ts,
+              quality = excluded.quality,
+              source = excluded.source
+            where ${tagLatest.ts} <= excluded.ts`);
+        }
+      }),
+    );
+  }
+
+  loadLatest(): Promise<TagState[]> {
+    return guard(async () => {
+      const rows = await this.db.select().from(tagLatest).orderBy(asc(tagLatest.tag));
+      return rows.map((row) => ({
+        tag: row.tag,
+        value: (row.value ?? null) as TagScalar,
+        ts: Number(row.ts),
+        quality: QUALITIES[row.quality] ?? 'bad',
+        source: row.source,
+      }));
+    });
+  }
+
+  ping(): Promise<void> {
+    const timeoutMs = this.options.pingTimeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = guard(async () => {
+      await this.db.execute(sql`select 1`);
+    });
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new OperationalError('database', `the database is unavailable: no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    // The statement left behind ends by the driver's own timeouts; its failure is already reported here.
+    answered.catch(() => undefined);
+    return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
+  }
+
+  async close(): Promise<void> {
+    if (this.options.closeDatabase) await this.database.close();
+  }
+
+  /** A transaction that writes `scripts`; see the note at the top about the lock. */
+  private writeScripts<T>(work: (tx: SqlDatabase) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(SCRIPT_WRITE_LOCK))})`);
+      return work(tx);
+    });
+  }
+
+  /**
+   * The checks inside the transaction explain conflicts in the common case; this catches what only
+   * the unique indexes saw (a writer that bypassed the lock) and explains it the same way.
+   */
+  private async withConflictsExplained<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isAppError(error) || sqlStateOf(error) !== '23505') throw error;
+      const violation = driverErrorOf(error) as { constraint?: string; detail?: string };
+      if (violation.constraint === 'scripts_name_live') {
+        const name = /=\((.*)\) already exists/.exec(violation.detail ?? '')?.[1] ?? '';
+        throw nameConflict(name);
+      }
+      if (violation.constraint === 'script_outputs_pkey') {
+        const tag = /=\((.*)\) already exists/.exec(violation.detail ?? '')?.[1] ?? '';
+        const [owner] = await this.db
+          .select({ id: scripts.id, name: scripts.name })
+          .from(scriptOutputs)
+          .innerJoin(scripts, eq(scripts.id, scriptOutputs.scriptId))
+          .where(eq(scriptOutputs.tag, tag));
+        throw outputConflict(tag, owner?.name ?? 'another script', owner?.id);
+      }
+      throw error;
+    }
+  }
+}
+
+async function guard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw translateDatabaseError(error);
+  }
+}
+
+function nextRevision() {
+  return sql`nextval('script_revision_seq')`;
+}
+
+function outputTagsOf(draft: ScriptDraft): string[] {
+  return [...new Set(draft.outputs.map((output) => output.tag))];
+}
+
+async function assertNameFree(tx: SqlDatabase, name: string, exceptId: string | null): Promise<void> {
+  const [holder] = await tx
+    .select({ id: scripts.id })
+    .from(scripts)
+    .where(and(eq(scripts.name, name), isNull(scripts.deletedAt), exceptId === null ? undefined : ne(scripts.id, exceptId)))
+    .limit(1);
+  if (holder) throw nameConflict(name);
+}
+
+async function assertOutputsFree(tx: SqlDatabase, tags: string[], exceptId: string | null): Promise<void> {
+  if (tags.length === 0) return;
+  const [taken] = await tx
+    .select({ tag: scriptOutputs.tag, id: scripts.id, name: scripts.name })
+    .from(scriptOutputs)
+    .innerJoin(scripts, eq(scripts.id, scriptOutputs.scriptId))
+    .where(and(inArray(scriptOutputs.tag, tags), exceptId === null ? undefined : ne(scriptOutputs.scriptId, exceptId)))
+    .orderBy(asc(scriptOutputs.tag))
+    .limit(1);
+  if (taken) throw outputConflict(taken.tag, taken.name, taken.id);
+}
+
+async function insertOutputs(tx: SqlDatabase, scriptId: string, tags: string[]): Promise<void> {
+  for (const batch of chunks(tags, ROWS_PER_STATEMENT)) {
+    await tx.insert(scriptOutputs).values(batch.map((tag) => ({ tag, scriptId })));
+  }
+}
+
+function nameConflict(name: string): UserError {
+  return new UserError('CONFLICT', `a script named '${name}' already exists`, { name });
+}
+
+function outputConflict(tag: string, ownerName: string, ownerId: string | undefined): UserError {
+  return new UserError('CONFLICT', `output tag '${tag}' is already produced by script '${ownerName}'`, {
+    tag,
+    script: ownerName,
+    ...(ownerId ? { scriptId: ownerId } : {}),
+  });
+}
+
+function toStoredScript(row: ScriptRow): StoredScript {
+  return {
+    id: row.id,
+    definition: row.definition as ScriptDraft,
+    version: row.version,
+    state: row.state,
+    lastError: (row.lastError ?? null) as Diagnostic | null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    revision: Number(row.revision),
+    deleted: row.deletedAt !== null,
+  };
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
+
+// PostgreSQL text and jsonb cannot hold NUL, and jsonb refuses unpaired UTF-16 surrogates.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const HAS_UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A script definition is the user's own text: refuse it with a path rather than alter it. */
+function assertStorable(draft: ScriptDraft): void {
+  const path = unstorablePath(draft, '');
+  if (path !== null) {
+    throw new UserError(
+      'VALIDATION_FAILED',
+      `${path || 'the script'} contains a character that cannot be saved (a NUL character or an unpaired surrogate)`,
+      { path },
+    );
+  }
+}
+
+function unstorablePath(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return HAS_UNSTORABLE.test(value) ? path : null;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = unstorablePath(value[index], `${path}[${index}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const found = unstorablePath(item, path ? `${path}.${key}` : key);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/** Values from the plant and messages we generate are stored with U+FFFD in place of the unstorable. */
+function storableScalar(value: TagScalar): TagScalar {
+  if (typeof value === 'string') return value.replace(UNSTORABLE, '\ufffd');
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  return value ?? null;
+}
+
+function storableJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? item.replace(UNSTORABLE, '\ufffd') : item))) as T;
+}

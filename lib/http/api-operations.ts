@@ -1,0 +1,287 @@
+import { z } from 'zod';
+import { UserError } from '../errors';
+import { calculateScript } from '../lab/calculate-script';
+import { validateScript } from '../lab/validate-script';
+import type { AppServices } from '../runtime/services';
+import { createScript } from '../scripts/create-script';
+import { deleteScript } from '../scripts/delete-script';
+import { getScript } from '../scripts/get-script';
+import { listScripts } from '../scripts/list-scripts';
+import { registerScript } from '../scripts/register-script';
+import { formatIssues, formatPath, RunnableDraftSchema } from '../scripts/script-schema';
+import { unregisterScript } from '../scripts/unregister-script';
+import { updateScript } from '../scripts/update-script';
+import { getTagHistory } from '../tags/get-tag-history';
+import { getTag, listTags } from '../tags/list-tags';
+import { publishValues } from '../tags/publish-values';
+import {
+  AcceptedSchema,
+  CalcResultSchema,
+  HealthSchema,
+  HistoryQuerySchema,
+  HistoryResponseSchema,
+  InputOverridesSchema,
+  RunRequestSchema,
+  ScriptDraftSchema,
+  ScriptIdParams,
+  ScriptListSchema,
+  ScriptSchema,
+  TagListQuerySchema,
+  TagListSchema,
+  TagSchema,
+  ValidateResponseSchema,
+  ValuesRequestSchema,
+} from './api-schemas';
+import { checkHealth } from './check-health';
+
+/**
+ * Every operation of api.md: its method and path, the schemas of what it takes and answers, and the
+ * use case it calls. The dispatcher validates with these schemas and the OpenAPI document is built
+ * from them.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ApiResult {
+  status: number;
+  json?: unknown;
+  text?: string;
+  contentType?: string;
+}
+
+export interface OperationContext<B, Q, P> {
+  services: AppServices;
+  body: B;
+  query: Q;
+  params: P;
+  requestId: string;
+}
+
+export interface Operation<B = unknown, Q = unknown, P = unknown> {
+  id: string;
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  tag: 'scripts' | 'runs' | 'tags' | 'operations' | 'debug';
+  body?: z.ZodType<B>;
+  /** What the OpenAPI document shows for the body, when it differs from the parsing schema. */
+  documentedBody?: z.ZodType;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  /** Success answers; error answers are listed in `errors` and use the envelope. */
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  errors: number[];
+  run(context: OperationContext<B, Q, P>): Promise<ApiResult>;
+}
+
+const ok = (json: unknown, status = 200): ApiResult => ({ status, json });
+
+function operation<B = undefined, Q = undefined, P = undefined>(definition: Operation<B, Q, P>): Operation<B, Q, P> {
+  return definition;
+}
+
+/** The draft of validate is parsed in two steps: shape errors are 400, definition problems become diagnostics. */
+const ValidateRequestSchema = z
+  .object({ script: z.unknown().optional(), scriptId: z.string().min(1).optional(), inputs: InputOverridesSchema.optional() })
+  .superRefine((body, ctx) => {
+    if ((body.script === undefined) === (body.scriptId === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give either "script" (a draft) or "scriptId" (a saved script), not both' });
+    }
+  })
+  ;
+
+export const OPERATIONS: Operation<any, any, any>[] = [
+  operation({
+    id: 'health',
+    method: 'GET',
+    path: '/api/health',
+    summary: 'Health of the process and of each backing service',
+    tag: 'operations',
+    responses: { 200: { description: 'Everything answers', schema: HealthSchema } },
+    errors: [503],
+    run: async ({ services }) => ok(await checkHealth(services)),
+  }),
+  operation({
+    id: 'metrics',
+    method: 'GET',
+    path: '/api/metrics',
+    summary: 'Prometheus metrics',
+    tag: 'operations',
+    responses: { 200: { description: 'Prometheus text exposition', contentType: 'text/plain' } },
+    errors: [],
+    async run({ services }) {
+      return { status: 200, text: await services.metrics.text(), contentType: services.metrics.contentType };
+    },
+  }),
+  operation({
+    id: 'listScripts',
+    method: 'GET',
+    path: '/api/scripts',
+    summary: 'All scripts with their status',
+    tag: 'scripts',
+    responses: { 200: { description: 'The scripts', schema: ScriptListSchema } },
+    errors: [503],
+    run: async ({ services }) => ok({ scripts: await listScripts(services) }),
+  }),
+  operation({
+    id: 'createScript',
+    method: 'POST',
+    path: '/api/scripts',
+    summary: 'Save a new script (unregistered)',
+    tag: 'scripts',
+    body: ScriptDraftSchema,
+    responses: { 201: { description: 'Saved', schema: ScriptSchema } },
+    errors: [400, 409, 413, 503],
+    run: async ({ services, body }) => ok(await createScript(services, body), 201),
+  }),
+  operation({
+    id: 'getScript',
+    method: 'GET',
+    path: '/api/scripts/{id}',
+    summary: 'One script',
+    tag: 'scripts',
+    params: ScriptIdParams,
+    responses: { 200: { description: 'The script', schema: ScriptSchema } },
+    errors: [404, 503],
+    run: async ({ services, params }) => ok(await getScript(services, params.id)),
+  }),
+  operation({
+    id: 'updateScript',
+    method: 'PUT',
+    path: '/api/scripts/{id}',
+    summary: 'Save a new version; a registered script is hot-swapped',
+    tag: 'scripts',
+    params: ScriptIdParams,
+    body: ScriptDraftSchema,
+    responses: { 200: { description: 'Saved', schema: ScriptSchema } },
+    errors: [400, 404, 409, 413, 422, 503],
+    run: async ({ services, params, body }) => ok(await updateScript(services, params.id, body)),
+  }),
+  operation({
+    id: 'deleteScript',
+    method: 'DELETE',
+    path: '/api/scripts/{id}',
+    summary: 'Unregister and delete a script',
+    tag: 'scripts',
+    params: ScriptIdParams,
+    responses: { 204: { description: 'Deleted' } },
+    errors: [404, 503],
+    async run({ services, params }) {
+      await deleteScript(services, params.id);
+      return { status: 204 };
+    },
+  }),
+  operation({
+    id: 'registerScript',
+    method: 'POST',
+    path: '/api/scripts/{id}/register',
+    summary: 'Start computing a script (runs its initCode)',
+    tag: 'scripts',
+    params: ScriptIdParams,
+    responses: { 200: { description: 'Registered', schema: ScriptSchema } },
+    errors: [404, 409, 422, 503],
+    run: async ({ services, params }) => ok(await registerScript(services, params.id)),
+  }),
+  operation({
+    id: 'unregisterScript',
+    method: 'POST',
+    path: '/api/scripts/{id}/unregister',
+    summary: 'Stop computing a script without deleting it',
+    tag: 'scripts',
+    params: ScriptIdParams,
+    responses: { 200: { description: 'Unregistered', schema: ScriptSchema } },
+    errors: [404, 503],
+    run: async ({ services, params }) => ok(await unregisterScript(services, params.id)),
+  }),
+  operation({
+    id: 'validateScript',
+    method: 'POST',
+    path: '/api/scripts/validate',
+    summary: 'Compile, check names and run once on the latest data',
+    tag: 'runs',
+    body: ValidateRequestSchema,
+    documentedBody: RunRequestSchema,
+    responses: { 200: { description: 'Diagnostics and the result of one run', schema: ValidateResponseSchema } },
+    errors: [400, 404, 413],
+    async run({ services, body }) {
+      if (body.scriptId !== undefined) return ok(await validateScript(services, { scriptId: body.scriptId, inputs: body.inputs }));
+      const parsed = RunnableDraftSchema.safeParse(body.script);
+      if (!parsed.success) {
+        // Wrong types or missing fields are a bad request; names and rules are what the editor shows.
+        const structural = parsed.error.issues.some((issue) => issue.code !== 'custom');
+        if (structural) throw new UserError('VALIDATION_FAILED', `script: ${formatIssues(parsed.error)}`);
+        return ok({
+          ok: false,
+          diagnostics: parsed.error.issues.map((issue) => ({
+            severity: 'error',
+            source: 'definition',
+            kind: 'definition',
+            message: `${issue.path.length ? `${formatPath(issue.path)}: ` : ''}${issue.message}`,
+          })),
+          result: null,
+        });
+      }
+      return ok(await validateScript(services, { script: parsed.data, inputs: body.inputs }));
+    },
+  }),
+  operation({
+    id: 'calculateScript',
+    method: 'POST',
+    path: '/api/scripts/calculate',
+    summary: 'Run a draft or a saved script once on the latest data (optionally overriding inputs)',
+    tag: 'runs',
+    body: RunRequestSchema,
+    responses: { 200: { description: 'The result', schema: CalcResultSchema } },
+    errors: [400, 404, 413],
+    run: async ({ services, body }) => ok(await calculateScript(services, body)),
+  }),
+  operation({
+    id: 'listTags',
+    method: 'GET',
+    path: '/api/tags',
+    summary: 'Search the tag catalog (case-insensitive substring)',
+    tag: 'tags',
+    query: TagListQuerySchema,
+    responses: { 200: { description: 'Matching tags', schema: TagListSchema } },
+    errors: [400],
+    run: async ({ services, query }) => ok({ tags: listTags(services, query.query, query.limit) }),
+  }),
+  operation({
+    id: 'getTag',
+    method: 'GET',
+    path: '/api/tags/{tag}',
+    summary: 'Latest value of one tag (the name URL-encoded)',
+    tag: 'tags',
+    params: z.object({ tag: z.string() }),
+    responses: { 200: { description: 'The tag', schema: TagSchema } },
+    errors: [404],
+    run: async ({ services, params }) => ok(getTag(services, params.tag)),
+  }),
+  operation({
+    id: 'getTagHistory',
+    method: 'GET',
+    path: '/api/tags/{tag}/history',
+    summary: 'History of one tag over a range, downsampled keeping each bucket’s extremes',
+    tag: 'tags',
+    params: z.object({ tag: z.string() }),
+    query: HistoryQuerySchema,
+    responses: { 200: { description: 'Points in time order', schema: HistoryResponseSchema } },
+    errors: [400, 404, 503],
+    run: async ({ services, params, query }) => ok(await getTagHistory(services, params.tag, query)),
+  }),
+  operation({
+    id: 'publishValues',
+    method: 'POST',
+    path: '/api/values',
+    summary: 'Publish raw values to the input bus, as the plant would',
+    tag: 'tags',
+    body: ValuesRequestSchema,
+    responses: { 202: { description: 'Accepted', schema: AcceptedSchema } },
+    errors: [400, 413, 503],
+    run: async ({ services, body }) => ok({ accepted: await publishValues(services, body) }, 202),
+  }),
+];
+
+export function findOperation(id: string): Operation<any, any, any> | undefined {
+  return OPERATIONS.find((candidate) => candidate.id === id);
+}

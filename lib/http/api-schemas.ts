@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { RunnableDraftSchema, ScriptDraftSchema, TagNameSchema } from '../scripts/script-schema';
+
+/**
+ * The shapes of api.md. Requests are validated with these schemas and the OpenAPI document is
+ * generated from them: one source of truth.
+ */
+
+export const TagScalarSchema = z.union([z.number(), z.boolean(), z.string(), z.null()]).meta({ id: 'TagScalar' });
+export const QualitySchema = z.enum(['good', 'uncertain', 'bad']).meta({ id: 'Quality' });
+const IsoTime = z.string().meta({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' });
+/** ISO 8601 text or epoch milliseconds. */
+export const TimeInputSchema = z.union([z.string(), z.number()]).meta({ description: 'ISO 8601 or epoch milliseconds' });
+
+export const DiagnosticSchema = z
+  .object({
+    severity: z.enum(['error', 'warning']),
+    message: z.string(),
+    source: z.enum(['init', 'calc', 'definition']),
+    line: z.number().int().optional(),
+    column: z.number().int().optional(),
+    kind: z.enum(['syntax', 'reference', 'runtime', 'timeout', 'memory', 'output', 'definition']),
+  })
+  .meta({ id: 'Diagnostic' });
+
+export const ScriptStatusSchema = z
+  .object({
+    state: z.enum(['unregistered', 'registered', 'quarantined']),
+    lastError: DiagnosticSchema.nullable(),
+    lastRunAt: IsoTime.nullable(),
+    evaluations: z.number(),
+    errors: z.number(),
+    avgMicros: z.number(),
+    missingInputs: z.array(z.string()).optional(),
+  })
+  .meta({ id: 'ScriptStatus' });
+
+export const ScriptSchema = z
+  .object({
+    id: z.string(),
+    version: z.number().int(),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+    status: ScriptStatusSchema,
+    name: z.string(),
+    description: z.string().optional(),
+    inputs: z.array(z.object({ tag: z.string(), alias: z.string() })),
+    initCode: z.string().optional(),
+    calcCode: z.string(),
+    outputs: z.array(z.object({ tag: z.string(), variable: z.string(), deadband: z.number().optional() })),
+    trigger: z.unknown().optional(),
+  })
+  .meta({ id: 'Script' });
+
+export const ScriptListSchema = z.object({ scripts: z.array(ScriptSchema) });
+
+export const InputOverridesSchema = z
+  .record(z.string(), TagScalarSchema)
+  .meta({ description: 'Values to use instead of the latest ones, by alias' });
+
+/** validate / calculate / debug / benchmark / plot: a draft or a saved script. */
+const runTarget = {
+  script: RunnableDraftSchema.optional(),
+  scriptId: z.string().min(1).optional(),
+  inputs: InputOverridesSchema.optional(),
+};
+
+function exactlyOneTarget(body: { script?: unknown; scriptId?: unknown }, ctx: z.RefinementCtx) {
+  if ((body.script === undefined) === (body.scriptId === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'give either "script" (a draft) or "scriptId" (a saved script), not both' });
+  }
+}
+
+export const RunRequestSchema = z.object(runTarget).superRefine(exactlyOneTarget).meta({ id: 'RunRequest' });
+
+export const CalcResultSchema = z
+  .object({
+    scriptId: z.string().nullable(),
+    name: z.string().nullable(),
+    inputs: z.record(
+      z.string(),
+      z.object({ alias: z.string(), value: TagScalarSchema, ts: IsoTime.nullable(), quality: QualitySchema }),
+    ),
+    outputs: z.record(z.string(), z.object({ value: TagScalarSchema, quality: QualitySchema })),
+    staticVars: z.record(z.string(), z.unknown()),
+    calcAt: IsoTime,
+    durationMs: z.number(),
+    error: DiagnosticSchema.nullable(),
+  })
+  .meta({ id: 'CalcResult' });
+
+export const ValidateResponseSchema = z.object({
+  ok: z.boolean(),
+  diagnostics: z.array(DiagnosticSchema),
+  result: CalcResultSchema.nullable(),
+});
+
+export const TagSchema = z
+  .object({ tag: z.string(), value: TagScalarSchema, ts: IsoTime, quality: QualitySchema, source: z.enum(['raw', 'script']) })
+  .meta({ id: 'Tag' });
+
+export const TagListQuerySchema = z.object({
+  query: z.string().max(256).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+export const TagListSchema = z.object({ tags: z.array(TagSchema) });
+
+export const HistoryQuerySchema = z.object({
+  from: z.string().optional().meta({ description: 'ISO 8601 or epoch ms; default: 1 hour before `to`' }),
+  to: z.string().optional().meta({ description: 'ISO 8601 or epoch ms; default: now' }),
+  maxPoints: z.coerce.number().int().min(2).max(100_000).optional(),
+});
+
+export const HistoryResponseSchema = z.object({
+  tag: z.string(),
+  points: z.array(z.object({ ts: IsoTime, value: TagScalarSchema, quality: QualitySchema })),
+});
+
+export const RawValueSchema = z.object({
+  tag: TagNameSchema,
+  value: TagScalarSchema,
+  ts: TimeInputSchema.optional(),
+  quality: z.union([QualitySchema, z.number().int().min(0).max(0xffffffff)]).optional(),
+});
+
+export const ValuesRequestSchema = z.array(RawValueSchema).max(10_000, { message: 'at most 10 000 values per request' });
+
+export const AcceptedSchema = z.object({ accepted: z.number().int() });
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded', 'unavailable']),
+    db: z.enum(['embedded', 'postgres']),
+    bus: z.enum(['embedded', 'kafka']),
+    history: z.enum(['embedded', 'influx']),
+    version: z.string(),
+    failing: z.array(z.object({ part: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Health' });
+
+export const ErrorEnvelopeSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(['VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'SCRIPT_INVALID', 'UNAVAILABLE', 'INTERNAL']),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const ScriptIdParams = z.object({ id: z.string().min(1).max(200) });
+
+export { ScriptDraftSchema, RunnableDraftSchema };

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { isAppError, messageOf, UserError } from '../errors';
+import type { AppServices } from '../runtime/services';
+import { formatIssues } from '../scripts/script-schema';
+import { findOperation, type ApiResult, type Operation } from './api-operations';
+import { buildOpenApiDocument } from './openapi';
+
+/**
+ * The framework-free edge of the API: takes a web-standard Request, parses and validates it with the
+ * operation's schemas, calls the use case and answers a Response — errors always in the envelope of
+ * api.md. Next.js route handlers only forward to this (see app/api/_lib/forward.ts).
+ */
+
+export interface ApiHandler {
+  handle(operationId: string, request: Request, params?: Record<string, string | string[] | undefined>): Promise<Response>;
+  /** /api/tags/<name>[/history]: routed from the raw path so names may contain an encoded '/'. */
+  handleTagPath(request: Request): Promise<Response> | Response;
+  /** Unknown /api paths: a 404 in the envelope. */
+  notFound(request: Request): Response;
+  openApi(): Response;
+}
+
+export function createApiHandler(services: AppServices): ApiHandler {
+  let openApiText: string | null = null;
+
+  async function handle(operationId: string, request: Request, rawParams: Record<string, string | string[] | undefined> = {}): Promise<Response> {
+    const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
+    const operation = findOperation(operationId);
+    const started = performance.now();
+    try {
+      if (!operation) throw new UserError('NOT_FOUND', `no API operation ${operationId}`);
+      const params = parse(operation.params, flattenParams(rawParams), 'path');
+      const query = parse(operation.query, Object.fromEntries(new URL(request.url).searchParams), 'query');
+      const body = operation.body ? parse(operation.body, await readJsonBody(request, services.config.BODY_LIMIT_BYTES), 'body') : undefined;
+      const result = await operation.run({ services, body, query, params, requestId });
+      return toResponse(result, requestId);
+    } catch (error) {
+      return errorResponse(error, requestId, services, operation);
+    } finally {
+      services.log.debug({ requestId, operationId, ms: Math.round(performance.now() - started) }, 'api request');
+    }
+  }
+
+  return {
+    handle,
+    handleTagPath(request) {
+      // Read the path as sent: a tag named "A/B" arrives as A%2FB, unlike the /history suffix.
+      const url = new URL(request.url);
+      const raw = url.pathname.replace(/^\/api\/tags\//, '');
+      const history = raw.endsWith('/history');
+      const encoded = history ? raw.slice(0, -'/history'.length) : raw;
+      let tag: string;
+      try {
+        tag = decodeURIComponent(encoded);
+      } catch {
+        return errorResponse(new UserError('VALIDATION_FAILED', 'the tag name in the path is not valid URL encoding'), randomUUID(), services);
+      }
+      return handle(history ? 'getTagHistory' : 'getTag', request, { tag });
+    },
+    notFound(request) {
+      const path = new URL(request.url).pathname;
+      return envelope(404, 'NOT_FOUND', `no API endpoint ${request.method} ${path} — see /api/openapi.json`, {});
+    },
+    openApi() {
+      openApiText ??= JSON.stringify(buildOpenApiDocument(services.version));
+      return new Response(openApiText, { status: 200, headers: { 'content-type': 'application/json' } });
+    },
+  };
+}
+
+function flattenParams(params: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) flat[key] = Array.isArray(value) ? value.join('/') : value;
+  return flat;
+}
+
+function parse<T>(schema: z.ZodType<T> | undefined, input: unknown, where: 'path' | 'query' | 'body'): T {
+  if (!schema) return undefined as T;
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const prefix = where === 'body' ? '' : `${where} `;
+  throw new UserError('VALIDATION_FAILED', `${prefix}${formatIssues(parsed.error)}`, { issues: parsed.error.issues.map(({ path, message }) => ({ path, message })) });
+}
+
+/** Reads at most `limit` bytes of JSON; 413 beyond it, 400 when it does not parse. */
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  const reader = request.body?.getReader();
+  if (!reader) throw new UserError('VALIDATION_FAILED', 'the request has no body; send JSON');
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new UserError('VALIDATION_FAILED', 'the request body is empty; send JSON');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UserError('VALIDATION_FAILED', `the request body is not valid JSON: ${messageOf(error)}`);
+  }
+}
+
+function tooLarge(limit: number): UserError {
+  return new UserError('PAYLOAD_TOO_LARGE', `the request body is larger than ${formatBytes(limit)}; send less at a time`, { limitBytes: limit });
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB` : `${Math.round(bytes / 1024)} KB`;
+}
+
+function toResponse(result: ApiResult, requestId: string): Response {
+  const headers: Record<string, string> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
+  if (result.status === 204) return new Response(null, { status: 204, headers });
+  if (result.text !== undefined) {
+    return new Response(result.text, { status: result.status, headers: { ...headers, 'content-type': result.contentType ?? 'text/plain; charset=utf-8' } });
+  }
+  return new Response(JSON.stringify(result.json), { status: result.status, headers: { ...headers, 'content-type': 'application/json' } });
+}
+
+function envelope(status: number, code: string, message: string, details: Record<string, unknown>, requestId?: string): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  if (requestId) headers['x-request-id'] = requestId;
+  return new Response(JSON.stringify({ error: { code, message, details } }), { status, headers });
+}
+
+function errorResponse(error: unknown, requestId: string, services: AppServices, operation?: Operation<any, any, any>): Response {
+  if (isAppError(error)) {
+    if (error.kind === 'user') return envelope(error.status, error.code, error.message, error.details, requestId);
+    if (error.kind === 'operational') {
+      services.log.warn({ requestId, operation: operation?.id, err: messageOf(error) }, 'backing service unavailable');
+      return envelope(503, 'UNAVAILABLE', error.message, error.details, requestId);
+    }
+  }
+  services.log.error({ requestId, operation: operation?.id, err: error }, 'unexpected error in API request');
+  return envelope(500, 'INTERNAL', `internal error (request id ${requestId}); it has been logged`, { requestId }, requestId);
+}

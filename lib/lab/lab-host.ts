@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { Diagnostic } from '../compiler/diagnostic';
+import type { Logger } from '../logger';
+import type { SandboxLimits } from '../sandbox/script-sandbox';
+import { ThreadClient } from '../threads/thread-rpc';
+import { DebugSessions, type SessionBackend } from './debug-sessions';
+import { Lab, type LabRunRequest, type LabRunResult } from './lab';
+import type { ReplayChunk, ReplayOpenRequest, ReplayOutcome, ReplayProgress } from './plot-replay';
+import type { BenchmarkOutcome, BenchmarkRequest } from './run-benchmark';
+import type { LabDebugResult } from './traced-run';
+
+/** Editor runs (validate, calculate, debug, benchmark, plot) as the web process sees them. */
+export interface LabHost {
+  run(request: LabRunRequest): Promise<LabRunResult>;
+  debug(request: LabRunRequest): Promise<LabDebugResult>;
+  benchmark(request: BenchmarkRequest): Promise<BenchmarkOutcome>;
+  /** Evaluates a script over replay steps streamed in chunks (plot); at most one chunk is in flight. */
+  replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult>;
+  /** Debug sessions: registry here, sandboxes in the lab thread. */
+  readonly sessions: DebugSessions;
+  close(): Promise<void>;
+}
+
+export type ReplayResult = { ok: true; outcome: ReplayOutcome } | { ok: false; diagnostics: Diagnostic[] };
+
+export interface LabHostOptions {
+  sessionTtlMs: number;
+  maxSessions: number;
+  /** Wall clock for session expiry (tests). */
+  clock?: () => number;
+  sweepIntervalMs?: number;
+}
+
+export function labMethods(lab: Lab) {
+  return {
+    run: (request: LabRunRequest) => lab.run(request),
+    debug: (request: LabRunRequest) => lab.debug(request),
+    benchmark: (request: BenchmarkRequest) => lab.benchmark(request),
+    openSession: (id: string, request: Parameters<Lab['openSession']>[1]) => lab.openSession(id, request),
+    runSession: async (id: string, request: Parameters<Lab['runSession']>[1]) => lab.runSession(id, request),
+    closeSession: async (id: string) => lab.closeSession(id),
+    openReplay: (id: string, request: ReplayOpenRequest) => lab.openReplay(id, request),
+    feedReplay: async (id: string, chunk: ReplayChunk) => lab.feedReplay(id, chunk),
+    finishReplay: async (id: string) => lab.finishReplay(id),
+    closeReplay: async (id: string) => lab.closeReplay(id),
+  };
+}
+
+export type LabMethods = ReturnType<typeof labMethods>;
+
+type ReplayBackend = Pick<LabMethods, 'openReplay' | 'feedReplay' | 'finishReplay' | 'closeReplay'>;
+
+export const DEFAULT_LAB_OPTIONS: LabHostOptions = { sessionTtlMs: 60_000, maxSessions: 50 };
+
+/** The lab in the calling thread (tests, tools). */
+export function inProcessLab(limits: SandboxLimits, options: LabHostOptions = DEFAULT_LAB_OPTIONS): LabHost {
+  const lab = new Lab(limits);
+  const methods = labMethods(lab);
+  const sessions = new DebugSessions(methods, { ttlMs: options.sessionTtlMs, maxSessions: options.maxSessions, clock: options.clock, sweepIntervalMs: options.sweepIntervalMs });
+  sessions.start();
+  return {
+    run: methods.run,
+    debug: methods.debug,
+    benchmark: methods.benchmark,
+    replay: (request, chunks) => driveReplay(methods, request, chunks),
+    sessions,
+    close: async () => {
+      await sessions.closeAll();
+      lab.dispose();
+    },
+  };
+}
+
+/**
+ * Editor runs in their own worker thread, off the HTTP thread and apart from the engine. Benchmarks
+ * get a second lab thread, started on the first one: a benchmark keeps its thread busy for its whole
+ * duration (up to 10 s), and calculate, debug or plot calls must not wait behind it. Plots use the
+ * main lab thread: they are fed in chunks, so other calls slip in between chunks.
+ */
+export function threadedLab(limits: SandboxLimits, logger: Logger, options: LabHostOptions = DEFAULT_LAB_OPTIONS): LabHost {
+  const client = new ThreadClient<LabMethods>({
+    entry: 'lab-thread',
+    name: 'lab',
+    workerData: { limits },
+    onError: (error) => logger.error({ err: error }, 'lab thread failed'),
+  });
+  let benchClient: ThreadClient<LabMethods> | null = null;
+  const bench = () =>
+    (benchClient ??= new ThreadClient<LabMethods>({
+      entry: 'lab-thread',
+      name: 'lab-bench',
+      workerData: { limits },
+      onError: (error) => logger.error({ err: error }, 'benchmark thread failed'),
+    }));
+  const backend: SessionBackend & ReplayBackend = {
+    openSession: (id, request) => client.call('openSession', id, request),
+    runSession: (id, request) => client.call('runSession', id, request),
+    closeSession: (id) => client.call('closeSession', id),
+    openReplay: (id, request) => client.call('openReplay', id, request),
+    feedReplay: (id, chunk) => client.call('feedReplay', id, chunk),
+    finishReplay: (id) => client.call('finishReplay', id),
+    closeReplay: (id) => client.call('closeReplay', id),
+  };
+  const sessions = new DebugSessions(backend, {
+    ttlMs: options.sessionTtlMs,
+    maxSessions: options.maxSessions,
+    clock: options.clock,
+    sweepIntervalMs: options.sweepIntervalMs,
+    onError: (error) => logger.warn({ err: error }, 'debug session cleanup failed'),
+  });
+  sessions.start();
+  return {
+    run: (request) => client.call('run', request),
+    debug: (request) => client.call('debug', request),
+    benchmark: (request) => bench().call('benchmark', request),
+    replay: (request, chunks) => driveReplay(backend, request, chunks),
+    sessions,
+    close: async () => {
+      sessions.stop();
+      await Promise.all([client.close(), benchClient?.close()]);
+    },
+  };
+}
+
+/**
+ * Feeds replay chunks to the lab one at a time while the next one is being read: the lab evaluates
+ * chunk n while the host reads and merges chunk n + 1, and no more than those two exist at once.
+ */
+export async function driveReplay(backend: ReplayBackend, request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult> {
+  const id = randomUUID();
+  const opened = await backend.openReplay(id, request);
+  if (!opened.ok) return opened;
+  let finished = false;
+  let inFlight: Promise<ReplayProgress> | null = null;
+  try {
+    for await (const chunk of chunks) {
+      if (inFlight && (await inFlight).stopped) {
+        inFlight = null;
+        break;
+      }
+      inFlight = backend.feedReplay(id, chunk);
+    }
+    if (inFlight) await inFlight;
+    const outcome = await backend.finishReplay(id);
+    finished = true;
+    return { ok: true, outcome };
+  } finally {
+    if (!finished) {
+      // Reading failed (a history store went down) or the lab did: let the chunk in flight settle, then free the replay.
+      await inFlight?.catch(() => undefined);
+      await backend.closeReplay(id).catch(() => undefined);
+    }
+  }
+}
+
+/** The lab of a process without editor runs (the worker): every call says where they are served. */
+export function unavailableLab(): LabHost {
+  const fail = async (): Promise<never> => {
+    throw new Error('editor runs are served by the web process');
+  };
+  const sessions = new DebugSessions({ openSession: fail, runSession: fail, closeSession: fail }, { ttlMs: 1, maxSessions: 1 });
+  return { run: fail, debug: fail, benchmark: fail, replay: fail, sessions, close: async () => undefined };
+}

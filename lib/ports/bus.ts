@@ -1,0 +1,56 @@
+import type { OutputValue, TagValue } from '../tags/tag-value';
+
+/**
+ * The message bus: raw values in, computed values out. The embedded bus lives in the process; the
+ * Kafka bus uses the topics of messages.md.
+ *
+ * Delivery: `consume` hands batches to the handler one at a time; the handler resolves once the
+ * outputs computed from the batch have been published and acknowledged, and only then does the
+ * bus commit the batch's offsets (at-least-once).
+ */
+
+export interface InputBatch {
+  values: TagValue[];
+  /** Messages, or elements of array messages, that could not be decoded (already counted, logged and sent to the DLQ). */
+  rejected: number;
+  /** Keeps the consumer's session alive during long work (Kafka heartbeats); no-op elsewhere. */
+  heartbeat(): Promise<void>;
+}
+
+export type InputHandler = (batch: InputBatch) => Promise<void>;
+
+export interface BusCounters {
+  messagesIn: number;
+  valuesIn: number;
+  rejectedIn: number;
+  valuesOut: number;
+  /**
+   * Input not yet handled: for Kafka the consumer group's lag (end of each input partition minus its
+   * committed offset, refreshed every few seconds); for the embedded bus the values waiting in its queue.
+   */
+  lag: number;
+}
+
+export interface Bus {
+  readonly kind: 'embedded' | 'kafka';
+
+  /** Starts consuming raw values. Returns once the consumer runs. */
+  consume(handler: InputHandler): Promise<void>;
+
+  /** Publishes raw values to the input topic (POST /api/values, the simulator). */
+  publishRaw(values: readonly TagValue[]): Promise<void>;
+
+  /** Publishes computed values to the output topic; resolves when acknowledged (acks=all). */
+  publishOutputs(values: readonly OutputValue[]): Promise<void>;
+
+  /** Calls `listener` for every value published on the output topic (the web's live mirror). */
+  watchOutputs?(listener: (values: OutputValue[]) => void): Promise<void>;
+
+  counters(): BusCounters;
+
+  /** Resolves when the bus is reachable; throws OperationalError naming it otherwise. */
+  ping(): Promise<void>;
+
+  /** Stops fetching, lets the batch in hand finish and commit, disconnects. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+import { compileScript } from '../compiler/compile-script';
+import { hasErrors } from '../compiler/diagnostic';
+import { findCycle, type GraphScript } from '../engine/dependency-graph';
+import { UserError } from '../errors';
+import type { StoredScript } from '../ports/script-store';
+import type { AppServices } from '../runtime/services';
+
+/**
+ * What registering needs before anything changes: the script compiles (422 with the diagnostics
+ * otherwise) and joining the registered scripts makes no dependency cycle (409 naming them).
+ */
+export async function checkRegistrable(services: Pick<AppServices, 'store'>, script: StoredScript): Promise<void> {
+  const compiled = compileScript(script.definition);
+  if (hasErrors(compiled.diagnostics)) {
+    const first = compiled.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
+    throw new UserError('SCRIPT_INVALID', `script '${script.definition.name}' does not compile: ${first?.message}`, {
+      diagnostics: compiled.diagnostics,
+    });
+  }
+  const registered = (await services.store.list()).filter((other) => other.id !== script.id && other.state !== 'unregistered');
+  const cycle = findCycle([...registered.map(graphOf), graphOf(script)]);
+  if (cycle) throw cycleConflict(cycle);
+}
+
+export function cycleConflict(cycle: string[]): UserError {
+  return new UserError('CONFLICT', `registering would create a dependency cycle: ${cycle.join(' → ')}`, { cycle });
+}
+
+function graphOf(script: StoredScript): GraphScript {
+  return {
+    id: script.id,
+    name: script.definition.name,
+    inputTags: script.definition.inputs.map((input) => input.tag),
+    outputTags: script.definition.outputs.map((output) => output.tag),
+  };
+}

@@ -1,0 +1,10 @@
+import type { AppServices } from '../runtime/services';
+import { describeScript } from './describe-script';
+import type { Script } from './script';
+import type { ScriptDraft } from './script-schema';
+
+/** Saves a new script, unregistered. Name and output tags must be free (409 otherwise). */
+export async function createScript(services: Pick<AppServices, 'store' | 'scriptActivity'>, draft: ScriptDraft): Promise<Script> {
+  const stored = await services.store.create(draft);
+  return describeScript(stored, await services.scriptActivity());
+}

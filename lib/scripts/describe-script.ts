@@ -1,0 +1,32 @@
+import type { ScriptRuntimeStatus } from '../engine/engine';
+import type { ScriptStats, StoredScript } from '../ports/script-store';
+import type { ScriptActivity } from '../runtime/services';
+import type { Script } from './script';
+
+/** A stored script with its live status, as the API answers it. */
+export function describeScript(stored: StoredScript, activity: ScriptActivity): Script {
+  const runtime: ScriptRuntimeStatus | undefined = activity.runtime.get(stored.id);
+  const stats: ScriptStats | undefined = activity.stats.get(stored.id);
+  const quarantinedLive = runtime?.state === 'quarantined' && stored.state === 'registered';
+  const lastRunAt = runtime?.lastRunAt ?? stats?.lastRunAt?.getTime() ?? null;
+  return {
+    ...stored.definition,
+    id: stored.id,
+    version: stored.version,
+    createdAt: stored.createdAt.toISOString(),
+    updatedAt: stored.updatedAt.toISOString(),
+    status: {
+      state: quarantinedLive ? 'quarantined' : stored.state,
+      lastError: stored.state === 'unregistered' ? stored.lastError : (runtime?.lastError ?? stored.lastError),
+      lastRunAt: lastRunAt === null ? null : new Date(lastRunAt).toISOString(),
+      evaluations: runtime?.evaluations ?? stats?.evaluations ?? 0,
+      errors: runtime?.errors ?? stats?.errors ?? 0,
+      avgMicros: round(runtime?.avgMicros ?? stats?.avgMicros ?? 0),
+      ...(runtime && runtime.missingInputs.length > 0 ? { missingInputs: runtime.missingInputs } : {}),
+    },
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

@@ -1,0 +1,16 @@
+import { notFound } from '../errors';
+import type { StoredScript } from '../ports/script-store';
+import type { AppServices } from '../runtime/services';
+import { describeScript } from './describe-script';
+import type { Script } from './script';
+
+export async function getStoredScriptOrThrow(services: Pick<AppServices, 'store'>, id: string): Promise<StoredScript> {
+  const stored = await services.store.get(id);
+  if (!stored || stored.deleted) throw notFound('script', id);
+  return stored;
+}
+
+export async function getScript(services: Pick<AppServices, 'store' | 'scriptActivity'>, id: string): Promise<Script> {
+  const stored = await getStoredScriptOrThrow(services, id);
+  return describeScript(stored, await services.scriptActivity());
+}

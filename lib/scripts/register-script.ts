@@ -1,0 +1,33 @@
+import { UserError } from '../errors';
+import type { AppServices } from '../runtime/services';
+import { checkRegistrable, cycleConflict } from './check-registrable';
+import { describeScript } from './describe-script';
+import { getStoredScriptOrThrow } from './get-script';
+import type { Script } from './script';
+import { toEngineSpec } from './to-engine-spec';
+
+/**
+ * Registers a saved script: checked, marked registered in the database, and loaded into the local
+ * engine (its initCode runs). If the engine refuses it, the database is put back as it was.
+ * A separate worker process picks the change up from the database (see follow-script-changes.ts).
+ */
+export async function registerScript(services: Pick<AppServices, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
+  const stored = await getStoredScriptOrThrow(services, id);
+  await checkRegistrable(services, stored);
+  const previousState = stored.state;
+  const saved = await services.store.setState(id, 'registered', null);
+  if (!saved) throw new UserError('NOT_FOUND', `script '${id}' was not found`, { id });
+  if (services.engine) {
+    const outcome = await services.engine.register(toEngineSpec(saved));
+    if (!outcome.ok) {
+      await services.store.setState(id, previousState === 'registered' ? 'unregistered' : previousState, stored.lastError);
+      if (outcome.reason === 'cycle') throw cycleConflict(outcome.cycle);
+      const first = outcome.diagnostics.find((diagnostic) => diagnostic.severity === 'error') ?? outcome.diagnostics[0];
+      throw new UserError('SCRIPT_INVALID', `script '${saved.definition.name}' could not be started: ${first?.message}`, {
+        diagnostics: outcome.diagnostics,
+      });
+    }
+    services.log.info({ scriptId: id, version: saved.version }, 'script registered');
+  }
+  return describeScript(saved, await services.scriptActivity());
+}

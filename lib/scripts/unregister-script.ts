@@ -1,0 +1,13 @@
+import type { AppServices } from '../runtime/services';
+import { describeScript } from './describe-script';
+import { getStoredScriptOrThrow } from './get-script';
+import type { Script } from './script';
+
+/** Stops computing a script without deleting it. */
+export async function unregisterScript(services: Pick<AppServices, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
+  await getStoredScriptOrThrow(services, id);
+  const saved = await services.store.setState(id, 'unregistered', null);
+  await services.engine?.unregister(id);
+  services.log.info({ scriptId: id }, 'script unregistered');
+  return describeScript(saved!, await services.scriptActivity());
+}

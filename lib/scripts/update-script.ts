@@ -1,0 +1,41 @@
+import { UserError } from '../errors';
+import type { AppServices } from '../runtime/services';
+import { checkRegistrable } from './check-registrable';
+import { describeScript } from './describe-script';
+import { getStoredScriptOrThrow } from './get-script';
+import type { Script } from './script';
+import type { ScriptDraft } from './script-schema';
+import { toEngineSpec } from './to-engine-spec';
+
+/**
+ * Saves a new version. A registered (or quarantined) script is hot-swapped: the new version must
+ * compile and keep the graph acyclic (the running version stays untouched otherwise), its initCode
+ * runs again, and it resumes from the last published outputs.
+ */
+export async function updateScript(
+  services: Pick<AppServices, 'store' | 'engine' | 'scriptActivity' | 'log'>,
+  id: string,
+  draft: ScriptDraft,
+): Promise<Script> {
+  const current = await getStoredScriptOrThrow(services, id);
+  const running = current.state !== 'unregistered';
+  if (running) await checkRegistrable(services, { ...current, definition: draft });
+  const saved = await services.store.update(id, draft);
+  if (!saved) throw new UserError('NOT_FOUND', `script '${id}' was not found`, { id });
+  if (running) {
+    const state = await services.store.setState(id, 'registered', null);
+    if (services.engine) {
+      const outcome = await services.engine.register(toEngineSpec(state ?? saved));
+      if (!outcome.ok) {
+        const error = outcome.reason === 'cycle' ? null : outcome.diagnostics[0];
+        await services.engine.unregister(id);
+        await services.store.setState(id, 'unregistered', error ?? null);
+        services.log.warn({ scriptId: id }, 'updated script could not start; it was unregistered');
+      } else {
+        services.log.info({ scriptId: id, version: saved.version }, 'script hot-swapped');
+      }
+    }
+    return describeScript((await services.store.get(id)) ?? saved, await services.scriptActivity());
+  }
+  return describeScript(saved, await services.scriptActivity());
+}

@@ -1,0 +1,26 @@
+import { notFound } from '../errors';
+import type { AppServices } from '../runtime/services';
+import { isoTime, type TagState } from './tag-value';
+
+export interface TagView {
+  tag: string;
+  value: TagState['value'];
+  ts: string;
+  quality: TagState['quality'];
+  source: TagState['source'];
+}
+
+export function toTagView(state: TagState): TagView {
+  return { tag: state.tag, value: state.value, ts: isoTime(state.ts), quality: state.quality, source: state.source };
+}
+
+/** Case-insensitive substring search over the tag catalog. */
+export function listTags(services: Pick<AppServices, 'catalog'>, query: string | undefined, limit: number | undefined): TagView[] {
+  return services.catalog.search(query ?? '', limit ?? 50).map(toTagView);
+}
+
+export function getTag(services: Pick<AppServices, 'catalog'>, tag: string): TagView {
+  const state = services.catalog.get(tag);
+  if (!state) throw notFound('tag', tag);
+  return toTagView(state);
+}

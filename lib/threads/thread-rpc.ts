@@ -1,0 +1,166 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { AppError, OperationalError, UnexpectedError, UserError, type ErrorCode } from '../errors';
+
+/**
+ * A small request/response bridge to a worker thread, so that script evaluation never runs on the
+ * thread that serves HTTP or keeps the Kafka consumer's heartbeats.
+ *
+ * The thread exposes an object of async methods; the host calls them by name. Errors cross the
+ * boundary as data and are rebuilt as AppErrors on the host side.
+ */
+
+type Methods = Record<string, (...args: never[]) => unknown>;
+
+interface CallMessage {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+
+interface ReplyMessage {
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: { kind: string; code: string; message: string; details?: Record<string, unknown>; service?: string };
+}
+
+/** In the thread's entry file: serve `methods` to the parent. */
+export function serveInThread(methods: Methods): void {
+  if (isMainThread || !parentPort) throw new Error('serveInThread must run inside a worker thread');
+  const port = parentPort;
+  port.on('message', async (message: CallMessage) => {
+    const method = methods[message.method];
+    let reply: ReplyMessage;
+    try {
+      if (!method) throw new Error(`unknown method ${message.method}`);
+      const value = await (method as (...args: unknown[]) => unknown)(...message.args);
+      reply = { id: message.id, ok: true, value };
+    } catch (error) {
+      reply = { id: message.id, ok: false, error: serializeError(error) };
+    }
+    port.postMessage(reply);
+  });
+}
+
+function serializeError(error: unknown): NonNullable<ReplyMessage['error']> {
+  if (error instanceof AppError) {
+    return {
+      kind: error.kind,
+      code: error.code,
+      message: error.message,
+      details: error.details,
+      service: error instanceof OperationalError ? error.service : undefined,
+    };
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { kind: 'unexpected', code: 'INTERNAL', message };
+}
+
+function rebuildError(error: NonNullable<ReplyMessage['error']>): AppError {
+  if (error.kind === 'user') return new UserError(error.code as Exclude<ErrorCode, 'UNAVAILABLE' | 'INTERNAL'>, error.message, error.details);
+  if (error.kind === 'operational') return new OperationalError(error.service ?? 'service', error.message);
+  return new UnexpectedError(error.message);
+}
+
+export interface ThreadClientOptions {
+  /** Entry file name without extension, e.g. 'engine-thread' (looked up beside the bundle or in workers/). */
+  entry: string;
+  name: string;
+  workerData?: unknown;
+  /**
+   * Called when the thread died and a new one was started, to replay its state. Other calls wait
+   * until it is done; `call` given here goes through at once.
+   */
+  onRestart?: (call: (method: string, ...args: unknown[]) => Promise<unknown>) => Promise<void> | void;
+  onError?: (error: Error) => void;
+  stackSizeMb?: number;
+}
+
+/** Host side: calls methods of a thread, restarting the thread if it dies. */
+export class ThreadClient<T extends Methods> {
+  private worker!: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  private closing = false;
+  private restarting: Promise<void> | null = null;
+
+  constructor(private readonly options: ThreadClientOptions) {
+    this.start();
+  }
+
+  async call<K extends keyof T & string>(method: K, ...args: Parameters<T[K]>): Promise<Awaited<ReturnType<T[K]>>> {
+    if (this.closing) throw new OperationalError(this.options.name, `${this.options.name} is shutting down`);
+    while (this.restarting) await this.restarting;
+    return this.send(method, args) as Promise<Awaited<ReturnType<T[K]>>>;
+  }
+
+  private send(method: string, args: unknown[]): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ id, method, args } satisfies CallMessage);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+    this.failPending(new OperationalError(this.options.name, `${this.options.name} stopped`));
+  }
+
+  private start(): void {
+    const worker = new Worker(resolveEntry(this.options.entry), {
+      name: this.options.name,
+      workerData: this.options.workerData,
+      execArgv: runningFromSource() ? ['--import', 'tsx'] : [],
+      resourceLimits: { stackSizeMb: this.options.stackSizeMb ?? 16 },
+    });
+    worker.on('message', (reply: ReplyMessage) => {
+      const entry = this.pending.get(reply.id);
+      if (!entry) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) entry.resolve(reply.value);
+      else entry.reject(rebuildError(reply.error!));
+    });
+    worker.on('error', (error) => this.options.onError?.(error));
+    worker.on('exit', (code) => {
+      if (this.closing || worker !== this.worker) return;
+      this.failPending(new UnexpectedError(`${this.options.name} thread exited with code ${code}`));
+      this.restarting = (async () => {
+        this.start();
+        try {
+          await this.options.onRestart?.((method, ...args) => this.send(method, args));
+        } catch (error) {
+          this.options.onError?.(error as Error);
+        }
+      })().finally(() => {
+        this.restarting = null;
+      });
+    });
+    this.worker = worker;
+  }
+
+  private failPending(error: Error): void {
+    for (const entry of this.pending.values()) entry.reject(error);
+    this.pending.clear();
+  }
+}
+
+function here(): string {
+  return path.dirname(fileURLToPath(import.meta.url));
+}
+
+function runningFromSource(): boolean {
+  return fileURLToPath(import.meta.url).endsWith('.ts');
+}
+
+/** dist/<entry>.mjs beside the bundle in production; workers/<entry>.ts when running from source. */
+function resolveEntry(entry: string): string {
+  if (runningFromSource()) return path.resolve(here(), '../../workers', `${entry}.ts`);
+  const bundled = path.resolve(here(), `${entry}.mjs`);
+  if (existsSync(bundled)) return bundled;
+  throw new Error(`thread entry ${bundled} is missing: run npm run build`);
+}

@@ -1,0 +1,39 @@
+// npm run build: the Next.js app (pages and route handlers) and the server-side bundles (the web
+// server, the worker process and the two worker threads) in dist/.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { sourceFingerprint, STAMP_FILE } from './fingerprint.mjs';
+
+const root = process.cwd();
+const started = Date.now();
+const fingerprint = sourceFingerprint(root);
+
+console.log('Building the web app (next build)…');
+const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+const nextBuild = spawnSync(process.execPath, [nextBin, 'build'], { stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+if (nextBuild.status !== 0) process.exit(nextBuild.status ?? 1);
+
+console.log('Bundling the server, the worker and the engine threads (esbuild)…');
+mkdirSync(path.join(root, 'dist'), { recursive: true });
+await build({
+  entryPoints: {
+    server: 'server.ts',
+    worker: 'workers/worker.ts',
+    'engine-thread': 'workers/engine-thread.ts',
+    'lab-thread': 'workers/lab-thread.ts',
+  },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
+writeFileSync(path.join(root, STAMP_FILE), JSON.stringify({ fingerprint, builtAt: new Date().toISOString() }, null, 2));
+console.log(`Build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,90 @@
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import next from 'next';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError, describeConfig, loadConfig } from './lib/config/config';
+import { createApiHandler } from './lib/http/handle-api-request';
+import { createLogger } from './lib/logger';
+import { createApp, type ProcessRole } from './lib/runtime/create-app';
+
+/**
+ * The web process: Next.js (pages and the /api route handlers) plus, in embedded mode, the engine —
+ * one composition root. `node dist/server.mjs` (npm start) runs everything; with the argument `web`
+ * only the web part (npm run start:web).
+ */
+
+const API_KEY = Symbol.for('script-server.api');
+const SHUTDOWN_TIMEOUT_MS = 8000;
+
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  const dev = process.argv.includes('--dev');
+  const role: ProcessRole = process.argv.includes('web') ? 'web' : 'all';
+  let config;
+  try {
+    config = loadConfig({ ...process.env, NODE_ENV: dev ? 'development' : (process.env.NODE_ENV ?? 'production') });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger({ level: config.LOG_LEVEL, pretty: (config.LOG_FORMAT ?? (dev || process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty', name: 'script-server' });
+  const version = readVersion();
+  log.info(`Script Server ${version} starting (${role === 'all' ? 'web + engine' : 'web only'})`);
+  for (const line of describeConfig(config)) log.info(`  ${line}`);
+
+  const nextApp = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT, quiet: !dev });
+  const [app] = await Promise.all([createApp(config, role, log, version), nextApp.prepare()]);
+  (globalThis as Record<symbol, unknown>)[API_KEY] = createApiHandler(app.services);
+  const handle = nextApp.getRequestHandler();
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log.error({ err: error }, 'request failed');
+      if (!response.headersSent) response.writeHead(500).end();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, resolve);
+  });
+  log.info(`Script Server is ready at http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received: stopping`);
+    const timer = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS + 1000);
+    server.close();
+    server.closeAllConnections();
+    await app.stop();
+    await nextApp.close().catch(() => undefined);
+    clearTimeout(timer);
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function readVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.resolve(process.cwd(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+main().catch((error) => {
+  console.error('Script Server failed to start:', error instanceof Error ? error.message : error);
+  if (error instanceof Error && process.env.LOG_LEVEL === 'debug') console.error(error.stack);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import net from 'node:net';
+
+/**
+ * Which real services the tests can reach. Outside CI a suite whose service is absent is skipped
+ * with a printed reason; under CI=true an absent service is a failure (`.ci/run` starts them all).
+ */
+
+export const TEST_SERVICES = {
+  postgres: process.env.TEST_DATABASE_URL ?? 'postgres://script_server:script_server@127.0.0.1:5432/script_server_test',
+  kafka: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
+  influx: process.env.TEST_INFLUX_URL ?? 'http://127.0.0.1:8086',
+  influxDb: process.env.TEST_INFLUX_DB ?? 'script_server_test',
+  chromium: process.env.TEST_CHROMIUM ?? '/usr/bin/chromium',
+};
+
+export type ServiceName = 'postgres' | 'kafka' | 'influx';
+
+const isCi = () => process.env.CI === 'true' || process.env.CI === '1';
+
+function portOpen(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function probe(name: ServiceName): Promise<boolean> {
+  switch (name) {
+    case 'postgres': {
+      const url = new URL(TEST_SERVICES.postgres);
+      return portOpen(url.hostname, Number(url.port || 5432));
+    }
+    case 'kafka': {
+      const [host, port] = TEST_SERVICES.kafka.split(',')[0].split(':');
+      return portOpen(host, Number(port));
+    }
+    case 'influx': {
+      try {
+        const response = await fetch(`${TEST_SERVICES.influx}/ping`, { signal: AbortSignal.timeout(1500) });
+        return response.status === 204 || response.ok;
+      } catch {
+        return false;
+      }
+    }
+  }
+}
+
+/**
+ * Resolves to true when every named service answers. Otherwise prints why the suite is skipped, or,
+ * under CI, throws so the suite fails.
+ */
+export async function servicesAvailable(suite: string, ...names: ServiceName[]): Promise<boolean> {
+  const missing: string[] = [];
+  for (const name of names) if (!(await probe(name))) missing.push(`${name} (${name === 'postgres' ? redact(TEST_SERVICES.postgres) : TEST_SERVICES[name]})`);
+  if (missing.length === 0) return true;
+  const reason = `${suite}: ${missing.join(', ')} not reachable — start them with \`npm run services:up\``;
+  if (isCi()) throw new Error(`${reason} (CI=true: a missing service is a failure)`);
+  console.warn(`skipped ${reason}`);
+  return false;
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '****';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,8 @@
+import { workerData } from 'node:worker_threads';
+import { Engine, type EngineOptions } from '../lib/engine/engine';
+import { engineMethods } from '../lib/engine/engine-host';
+import { serveInThread } from '../lib/threads/thread-rpc';
+
+// The engine's worker thread: evaluation never runs on the thread serving HTTP or Kafka heartbeats.
+const options = (workerData as { options: EngineOptions }).options;
+serveInThread(engineMethods(new Engine(options)));

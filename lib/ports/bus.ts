@@ -46,6 +46,9 @@ export interface Bus {
   /** Calls `listener` for every value published on the output topic (the web's live mirror). */
   watchOutputs?(listener: (values: OutputValue[]) => void): Promise<void>;
 
+  /** Calls `listener` for every raw value arriving on the input topic, without joining the workers' group. */
+  watchInputs?(listener: (values: TagValue[]) => void): Promise<void>;
+
   counters(): BusCounters;
 
   /** Resolves when the bus is reachable; throws OperationalError naming it otherwise. */

@@ -162,8 +162,13 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         pruneTimer.unref();
         stops.push(() => clearInterval(pruneTimer));
       }
-    } else if (bus.watchOutputs) {
-      await bus.watchOutputs((values) => {
+    } else {
+      // A web-only process keeps its catalog (for the tag list and editor runs) by watching both
+      // topics from their ends, after restoring the snapshot the workers keep in the database.
+      await bus.watchInputs?.((values) => {
+        for (const value of values) catalog.apply(value, 'raw');
+      });
+      await bus.watchOutputs?.((values) => {
         for (const value of values) catalog.apply(value, 'script');
       });
     }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -9,6 +8,7 @@ import { describeScriptStoreContract } from '../../lib/adapters/store/script-sto
 import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
 import { isAppError, type AppError } from '../../lib/errors';
 import type { ScriptDraft } from '../../lib/scripts/script-schema';
+import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/databases';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
 
 /**
@@ -20,32 +20,6 @@ import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
 
 const available = await servicesAvailable('PostgreSQL store', 'postgres');
 const migrationsFolder = path.resolve(__dirname, '../../db/migrations');
-
-interface TestDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
-
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_SERVICES.postgres, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `script_server_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin((client) => client.query(`create database "${name}"`));
-  const url = new URL(TEST_SERVICES.postgres);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () => withAdmin((client) => client.query(`drop database if exists "${name}" with (force)`)).then(() => undefined),
-  };
-}
 
 /**
  * Forwards TCP to the PostgreSQL server. stop() cuts everything (a crash, a refused port); freeze()

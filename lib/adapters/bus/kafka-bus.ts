@@ -116,7 +116,7 @@ export class KafkaBus implements Bus {
   private readonly consumerRetry: RetryOptions;
 
   private consumer: Consumer | null = null;
-  private watchConsumer: Consumer | null = null;
+  private watchConsumers: Consumer[] = [];
   private handler: InputHandler | null = null;
   private producerReady: Promise<Producer> | null = null;
   private adminReady: Promise<Admin> | null = null;
@@ -441,22 +441,33 @@ export class KafkaBus implements Bus {
 
   // ---------------------------------------------------------------- watching outputs
 
-  async watchOutputs(listener: (values: OutputValue[]) => void): Promise<void> {
-    if (this.watchConsumer) throw new Error('KafkaBus.watchOutputs was already called');
+  /** Every computed value published from now on (the web process's mirror of the catalog). */
+  watchOutputs(listener: (values: OutputValue[]) => void): Promise<void> {
+    return this.watchTopic(this.config.outputTopic, 'output', (message) => {
+      const output = decodeOutput(message);
+      return output ? [output] : [];
+    }, listener);
+  }
+
+  /** Every raw value received from now on; undecodable messages are skipped (the worker counts them). */
+  watchInputs(listener: (values: TagValue[]) => void): Promise<void> {
+    return this.watchTopic(this.config.inputTopic, 'input', (message) => decodeRawValues(message.value, Number(message.timestamp)).values, listener);
+  }
+
+  private async watchTopic<T>(topic: string, what: string, decode: (message: KafkaMessage) => T[], listener: (values: T[]) => void): Promise<void> {
     if (this.stopping) throw new Error('KafkaBus is stopped');
-    const groupId = `${this.config.groupId}-watch-${randomUUID().slice(0, 8)}`;
-    const topic = this.config.outputTopic;
+    const groupId = `${this.config.groupId}-watch-${what}-${randomUUID().slice(0, 8)}`;
     try {
       await this.ensureTopics();
       const admin = await this.connectedAdmin();
-      // Where the topic ends now: the watcher sees everything published after watchOutputs resolves.
+      // Where the topic ends now: the watcher sees everything published after this resolves.
       // Best effort — without it the watcher starts at the end as of its first fetch.
       const startOffsets = await fetchTopicEnds(admin, topic).catch((error) => {
         this.logger.debug({ err: error }, `could not read where ${topic} ends; the watcher starts at its first fetch`);
         return [];
       });
       const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 500, retry: this.consumerRetry });
-      this.watchConsumer = consumer;
+      this.watchConsumers.push(consumer);
       const joined = new Promise<void>((resolve) => {
         const remove = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
           remove();
@@ -472,20 +483,23 @@ export class KafkaBus implements Bus {
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
-          const values: OutputValue[] = [];
+          const values: T[] = [];
           for (const message of batch.messages) {
-            const output = decodeOutput(message);
-            if (output) values.push(output);
+            try {
+              values.push(...decode(message));
+            } catch {
+              // a watcher never stops on a bad message
+            }
           }
           if (values.length === 0) return;
           try {
             listener(values);
           } catch (error) {
-            this.logger.error({ err: error }, `an output listener failed: ${messageOf(error)}`);
+            this.logger.error({ err: error }, `a ${what} listener failed: ${messageOf(error)}`);
           }
         },
       });
-      await withTimeout(joined, 30_000, `joining the output watcher group ${groupId} took longer than 30 s`);
+      await withTimeout(joined, 30_000, `joining the ${what} watcher group ${groupId} took longer than 30 s`);
     } catch (error) {
       throw this.unreachable(error, `watching ${topic} failed`);
     }
@@ -598,7 +612,7 @@ export class KafkaBus implements Bus {
     const graceful = (async () => {
       // The consumer first: kafkajs stops fetching, waits for the batch in hand (whose handler may
       // still be publishing through the producer), commits it and leaves the group.
-      await Promise.all([this.consumer?.disconnect(), this.watchConsumer?.disconnect()]);
+      await Promise.all([this.consumer?.disconnect(), ...this.watchConsumers.map((consumer) => consumer.disconnect())]);
       await Promise.all([
         this.producerReady?.then((producer) => producer.disconnect()),
         this.adminReady?.then((admin) => admin.disconnect()),
@@ -616,7 +630,7 @@ export class KafkaBus implements Bus {
       this.keepAliveTimers.clear();
     } finally {
       this.consumer = null;
-      this.watchConsumer = null;
+      this.watchConsumers = [];
       this.producerReady = null;
       this.adminReady = null;
     }

@@ -33,6 +33,7 @@ import {
   ValuesRequestSchema,
 } from './api-schemas';
 import { checkHealth } from './check-health';
+import { DEBUG_OPERATIONS } from './debug-operations';
 
 /**
  * Every operation of api.md: its method and path, the schemas of what it takes and answers, and the
@@ -280,6 +281,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     errors: [400, 413, 503],
     run: async ({ services, body }) => ok({ accepted: await publishValues(services, body) }, 202),
   }),
+  ...DEBUG_OPERATIONS,
 ];
 
 export function findOperation(id: string): Operation<any, any, any> | undefined {

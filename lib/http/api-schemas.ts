@@ -89,6 +89,90 @@ export const CalcResultSchema = z
   })
   .meta({ id: 'CalcResult' });
 
+// ---- debug, debug sessions, benchmark, plot ----
+
+export const StepSchema = z
+  .object({
+    step: z.number().int().meta({ description: '1-based, in execution order' }),
+    source: z.enum(['init', 'calc']),
+    line: z.number().int(),
+    column: z.number().int(),
+    vars: z.record(z.string(), z.unknown()).meta({
+      description:
+        'Values of the variables in scope after the statement (inputs, init variables, calc variables); plain JSON, objects and arrays summarised; variables not yet initialised are absent',
+    }),
+  })
+  .meta({ id: 'Step' });
+
+export const LogSchema = z
+  .object({
+    level: z.enum(['log', 'warn', 'error']),
+    message: z.string(),
+    line: z.number().int().optional(),
+    source: z.enum(['init', 'calc', 'definition']).optional(),
+  })
+  .meta({ id: 'Log' });
+
+export const DebugResultSchema = CalcResultSchema.extend({
+  trace: z.array(StepSchema).meta({ description: 'One step per executed statement (one per loop iteration), at most 10 000' }),
+  logs: z.array(LogSchema),
+  truncated: z.literal(true).optional().meta({ description: 'Present when the trace stopped at 10 000 steps' }),
+}).meta({ id: 'DebugResult' });
+
+export const BenchmarkRequestSchema = z
+  .object({
+    ...runTarget,
+    durationMs: z.number().int().min(100).max(10_000).optional().meta({ description: 'How long to run (default 1000)' }),
+  })
+  .superRefine(exactlyOneTarget)
+  .meta({ id: 'BenchmarkRequest' });
+
+export const BenchmarkResultSchema = z
+  .object({
+    iterations: z.number().int(),
+    totalMs: z.number().meta({ description: 'Time spent evaluating' }),
+    avgMicros: z.number(),
+    p50Micros: z.number(),
+    p99Micros: z.number(),
+    maxMicros: z.number(),
+    errors: z.number().int().meta({ description: 'Evaluations that failed (timed like the others)' }),
+  })
+  .meta({ id: 'BenchmarkResult' });
+
+export const PlotRequestSchema = z
+  .object({
+    ...runTarget,
+    from: TimeInputSchema,
+    to: TimeInputSchema,
+    maxPoints: z.number().int().min(2).max(100_000).optional().meta({ description: 'Points per series at most (default 1000)' }),
+  })
+  .superRefine(exactlyOneTarget)
+  .meta({ id: 'PlotRequest' });
+
+export const PlotResultSchema = z
+  .object({
+    series: z.array(
+      z.object({
+        tag: z.string(),
+        alias: z.string().optional(),
+        role: z.enum(['input', 'output']),
+        points: z.array(z.object({ ts: IsoTime, value: TagScalarSchema })),
+      }),
+    ),
+    evaluations: z.number().int(),
+    errors: z.number().int(),
+    error: DiagnosticSchema.nullable().meta({ description: 'The first failed evaluation, or why the replay stopped early' }),
+  })
+  .meta({ id: 'PlotResult' });
+
+export const DebugSessionCreateSchema = z.object({ script: RunnableDraftSchema }).meta({ id: 'DebugSessionCreate' });
+
+export const DebugSessionSchema = z.object({ id: z.string(), expiresAt: IsoTime }).meta({ id: 'DebugSession' });
+
+export const DebugSessionRunSchema = z.object({ inputs: InputOverridesSchema.optional() }).meta({ id: 'DebugSessionRun' });
+
+export const DebugSessionParams = z.object({ id: z.string().min(1).max(200) });
+
 export const ValidateResponseSchema = z.object({
   ok: z.boolean(),
   diagnostics: z.array(DiagnosticSchema),

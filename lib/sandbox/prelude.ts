@@ -240,8 +240,8 @@ function runJob(rec, job, out, o) {
 
 // ---- step trace of debug runs (the instrumented code calls it; see compiler/instrument-trace.ts) ----
 const TRACE_MAX_STEPS = 10000;
-// Rows are kept as JSON text: compact, and a snapshot cannot change when the script mutates an object later.
-const TRACE_MAX_CHARS = 4 * 1024 * 1024;
+// What a trace may hold, in array slots (an object's summary counts 20): bounds its memory in the sandbox.
+const TRACE_MAX_UNITS = 1000000;
 const TRACE_HOLE = freeze({});
 const tracers = [];
 const dateProto = Date.prototype, dateIso = Date.prototype.toISOString;
@@ -249,9 +249,13 @@ const mapProto = Map.prototype, setProto = Set.prototype;
 const mapSize = getOwn(Map.prototype, "size").get, setSize = getOwn(Set.prototype, "size").get;
 const objectCreate = Object.create, objectKeys = Object.keys;
 
+// Steps go into one flat array: [site, pairs, index, value, index, value, ..., site, pairs, ...].
+// Primitives are stored as they are (they cannot change); objects as a summary made at that step.
 function makeTracer() {
-  let rows = [];
-  let chars = 0;
+  let buf = [];
+  let committed = 0;
+  let steps = 0;
+  let units = 0;
   // Summarising may reach script code (a Proxy trap); that code must not record steps of its own.
   let busy = false;
   const tracer = {
@@ -259,25 +263,40 @@ function makeTracer() {
     truncated: false,
     s(site, values) {
       if (busy) return;
-      if (rows.length >= TRACE_MAX_STEPS || chars >= TRACE_MAX_CHARS) {
+      if (steps >= TRACE_MAX_STEPS || units >= TRACE_MAX_UNITS) {
         tracer.on = false;
         tracer.truncated = true;
         return;
       }
       busy = true;
-      try {
-        const row = [site];
-        for (let i = 0; i < values.length; i++) {
-          const v = values[i];
-          if (v === TRACE_HOLE || typeof v === "function") continue;
-          row.push(i, brief(v, 0));
+      let at = committed;
+      buf[at] = site;
+      at += 2;
+      for (let i = 0; i < values.length; i++) {
+        let v = values[i];
+        const t = typeof v;
+        if (t === "number") {
+          if (!numIsFinite(v)) v = String(v);
+        } else if (t === "string") {
+          if (v.length > 200) v = v.slice(0, 200) + "…";
+        } else if (t === "undefined") {
+          v = null;
+        } else if (v === TRACE_HOLE || t === "function") {
+          continue;
+        } else if (v !== null && t !== "boolean") {
+          v = brief(v, 0);
+          units += 20;
         }
-        const text = jsonStringify(row);
-        rows.push(text);
-        chars += text.length;
-      } finally {
-        busy = false;
+        buf[at] = i;
+        buf[at + 1] = v;
+        at += 2;
       }
+      buf[committed + 1] = (at - committed - 2) / 2;
+      units += at - committed;
+      // Only a complete step counts: a run interrupted inside s() leaves no half step behind.
+      committed = at;
+      steps++;
+      busy = false;
     },
     x(value, site, values) {
       if (values) tracer.s(site, values);
@@ -287,10 +306,13 @@ function makeTracer() {
       try { return read(); } catch (error) { return TRACE_HOLE; }
     },
     take() {
-      const text = '{"steps":[' + rows.join(",") + '],"truncated":' + (tracer.truncated ? "true" : "false") + "}";
-      rows = [];
-      chars = 0;
-      // An interrupt skips finally blocks: a run stopped inside s() must not leave the tracer busy.
+      buf.length = committed;
+      const text = '{"steps":' + jsonStringify(buf) + ',"truncated":' + (tracer.truncated ? "true" : "false") + "}";
+      buf = [];
+      committed = 0;
+      steps = 0;
+      units = 0;
+      // An interrupt skips finally blocks and the end of s(): never leave the tracer busy.
       busy = false;
       tracer.on = true;
       tracer.truncated = false;

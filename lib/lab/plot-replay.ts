@@ -1,0 +1,159 @@
+import { compileScript } from '../compiler/compile-script';
+import type { Diagnostic } from '../compiler/diagnostic';
+import { MinMaxDownsampler } from '../history/downsample';
+import type { HistoryPoint } from '../ports/history-store';
+import { ScriptSandbox, type EvaluationJob, type InputSample, type SandboxLimits } from '../sandbox/script-sandbox';
+import type { RunnableDraft } from '../scripts/script-schema';
+import { QUALITIES } from '../tags/tag-value';
+
+/**
+ * The evaluation side of a plot (in the lab thread): the script as the engine runs it (plain
+ * compilation, change detection and deadbands, state carried from step to step) over a stream of
+ * replay steps the host sends in chunks; each output's published values go through a downsampler,
+ * so memory stays bounded whatever the length of the range.
+ */
+
+export interface ReplayOpenRequest {
+  draft: RunnableDraft;
+  from: number;
+  to: number;
+  maxPoints: number;
+}
+
+/**
+ * A chunk of replay steps in a compact form that crosses threads cheaply. For job j and input i,
+ * `inputs[(j * nInputs + i) * 4 + 0..3]` = type (0 null, 1 number, 2 false, 3 true, 4 string),
+ * number (or index into `strings`), ts, quality (0 good, 1 uncertain, 2 bad).
+ */
+export interface ReplayChunk {
+  times: Float64Array;
+  inputs: Float64Array;
+  strings: string[];
+}
+
+export interface ReplayProgress {
+  evaluations: number;
+  errors: number;
+  /** Set when the replay gave up (repeated timeouts, a broken sandbox): later chunks are ignored. */
+  stopped: boolean;
+}
+
+export interface ReplayOutcome extends ReplayProgress {
+  /** Published values of each output, downsampled, by output index. */
+  outputs: HistoryPoint[][];
+  /** The first failure, if any (the others are counted in `errors`). */
+  firstError: Diagnostic | null;
+}
+
+/** Replays stop after this many timeouts in a row: each costs the CPU limit, and the next would too. */
+export const REPLAY_TIMEOUTS_IN_A_ROW = 3;
+/** Jobs per VM call at most; the first calls are smaller so that a script that times out is found cheaply. */
+const MAX_BATCH = 4096;
+const FIRST_BATCH = 16;
+
+export class PlotReplay {
+  private evaluations = 0;
+  private errors = 0;
+  private timeoutsInARow = 0;
+  private firstError: Diagnostic | null = null;
+  private lastError: Diagnostic | null = null;
+  private stopped = false;
+  private batchSize = FIRST_BATCH;
+
+  private constructor(
+    private readonly sandbox: ScriptSandbox,
+    private readonly slot: number,
+    private readonly inputCount: number,
+    private readonly samplers: MinMaxDownsampler[],
+  ) {}
+
+  static async open(limits: SandboxLimits, request: ReplayOpenRequest): Promise<{ ok: true; replay: PlotReplay } | { ok: false; diagnostics: Diagnostic[] }> {
+    const compiled = compileScript(request.draft);
+    if (!compiled.program) return { ok: false, diagnostics: compiled.diagnostics };
+    const sandbox = await ScriptSandbox.create(limits);
+    // A replay starts from a fresh state at `from`: initCode runs with ctx.now = from, nothing published before.
+    const loaded = sandbox.load(compiled.program, { now: request.from });
+    if (!loaded.ok) {
+      sandbox.dispose();
+      return { ok: false, diagnostics: [...compiled.diagnostics, loaded.error] };
+    }
+    const samplers = request.draft.outputs.map(() => new MinMaxDownsampler(request.from, request.to, request.maxPoints));
+    return { ok: true, replay: new PlotReplay(sandbox, loaded.slot, request.draft.inputs.length, samplers) };
+  }
+
+  feed(chunk: ReplayChunk): ReplayProgress {
+    const jobs = this.decode(chunk);
+    for (let start = 0; start < jobs.length && !this.stopped; ) {
+      const batch = jobs.slice(start, start + this.batchSize);
+      start += batch.length;
+      this.evaluate(batch);
+      if (this.batchSize < MAX_BATCH && this.timeoutsInARow === 0) this.batchSize = Math.min(MAX_BATCH, this.batchSize * 4);
+    }
+    return this.progress();
+  }
+
+  finish(): ReplayOutcome {
+    return { ...this.progress(), outputs: this.samplers.map((sampler) => sampler.points()), firstError: this.firstError };
+  }
+
+  dispose(): void {
+    this.sandbox.dispose();
+  }
+
+  private progress(): ReplayProgress {
+    return { evaluations: this.evaluations, errors: this.errors, stopped: this.stopped };
+  }
+
+  private evaluate(jobs: EvaluationJob[]): void {
+    const batch = this.sandbox.evaluate(jobs);
+    for (let index = 0; index < jobs.length; index++) {
+      const result = batch.results[index];
+      if (!result || result.status === 'skipped') continue;
+      this.evaluations++;
+      const ts = jobs[index].now;
+      for (const sample of result.outputs) this.samplers[sample.index].add({ ts, value: sample.value, quality: sample.quality });
+      if (result.status === 'ok') {
+        this.timeoutsInARow = 0;
+        continue;
+      }
+      this.errors++;
+      this.firstError ??= result.error;
+      this.lastError = result.error;
+      if (result.error.kind === 'timeout') {
+        this.timeoutsInARow++;
+        this.batchSize = 1;
+        if (this.timeoutsInARow >= REPLAY_TIMEOUTS_IN_A_ROW) {
+          this.stop(`the replay stopped after ${REPLAY_TIMEOUTS_IN_A_ROW} evaluations in a row timed out`, result.error);
+          return;
+        }
+      } else {
+        this.timeoutsInARow = 0;
+      }
+    }
+    if (this.sandbox.broken) this.stop(`the replay stopped: the sandbox failed (${this.sandbox.broken})`, this.lastError);
+  }
+
+  /** Gives up; the error reported becomes the one that made the replay stop. */
+  private stop(reason: string, cause: Diagnostic | null): void {
+    this.stopped = true;
+    this.firstError = cause
+      ? { ...cause, message: `${cause.message} — ${reason}` }
+      : { severity: 'error', source: 'calc', kind: 'runtime', message: reason };
+  }
+
+  private decode(chunk: ReplayChunk): EvaluationJob[] {
+    const jobs: EvaluationJob[] = new Array(chunk.times.length);
+    const values = chunk.inputs;
+    const width = this.inputCount;
+    for (let job = 0; job < chunk.times.length; job++) {
+      const inputs: InputSample[] = new Array(width);
+      for (let input = 0, p = job * width * 4; input < width; input++, p += 4) {
+        const type = values[p];
+        const value = type === 1 ? values[p + 1] : type === 0 ? null : type === 2 ? false : type === 3 ? true : chunk.strings[values[p + 1]];
+        inputs[input] = { value, ts: values[p + 2], quality: QUALITIES[values[p + 3]] };
+      }
+      jobs[job] = { slot: this.slot, now: chunk.times[job], inputs };
+    }
+    return jobs;
+  }
+}

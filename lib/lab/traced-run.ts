@@ -1,0 +1,74 @@
+import { compileTracedScript, toUserColumns, type TracedProgram } from '../compiler/compile-traced-script';
+import type { Diagnostic } from '../compiler/diagnostic';
+import type { ConsoleLog, InputSample, PreviousOutput, ScriptSandbox } from '../sandbox/script-sandbox';
+import type { RunnableDraft } from '../scripts/script-schema';
+import type { LabRunResult } from './lab';
+import { decodeTrace, EMPTY_TRACE, type Trace, type TraceStep } from './trace-steps';
+
+/**
+ * The pieces of a debug run shared by one-off debug runs and debug sessions: load a traced program
+ * (its initCode traced), run its calcCode once traced, and read back outputs, static variables,
+ * console logs and the trace — also when the script threw or timed out.
+ */
+
+export interface LabDebugResult extends LabRunResult {
+  trace: TraceStep[];
+  truncated: boolean;
+}
+
+/** `diagnostics` are the compiler's; a failed load with `error: null` did not compile. */
+export type TracedLoad =
+  | { ok: true; diagnostics: Diagnostic[]; traced: TracedProgram; slot: number; trace: Trace; logs: ConsoleLog[] }
+  | { ok: false; diagnostics: Diagnostic[]; error: Diagnostic | null; trace: Trace; logs: ConsoleLog[] };
+
+/** Compiles the draft traced and loads it (running its initCode, traced). Capture must be on. */
+export function loadTraced(
+  sandbox: ScriptSandbox,
+  draft: RunnableDraft,
+  options: { now: number; previous: Array<PreviousOutput | null> },
+): TracedLoad {
+  const compiled = compileTracedScript(draft);
+  if (!compiled.traced) return { ok: false, diagnostics: compiled.diagnostics, error: null, trace: EMPTY_TRACE, logs: [] };
+  const traced = compiled.traced;
+  const loaded = sandbox.load(traced.program, { now: options.now, previous: options.previous, reportAll: true, trace: true });
+  if (!loaded.ok) {
+    const trace = loaded.slot === undefined ? EMPTY_TRACE : decodeTrace(sandbox.takeTrace(loaded.slot), traced.sites);
+    const logs = sandbox.broken ? [] : sandbox.takeLogs();
+    return { ok: false, diagnostics: compiled.diagnostics, error: toUserColumns(loaded.error, traced), trace, logs };
+  }
+  const trace = decodeTrace(sandbox.takeTrace(loaded.slot), traced.sites);
+  return { ok: true, traced, slot: loaded.slot, trace, logs: sandbox.takeLogs(loaded.slot), diagnostics: compiled.diagnostics };
+}
+
+/** Runs a loaded traced program's calcCode once. */
+export function evaluateTraced(
+  sandbox: ScriptSandbox,
+  load: { traced: TracedProgram; slot: number },
+  draft: RunnableDraft,
+  request: { inputs: Array<InputSample | null>; now: number },
+): Omit<LabDebugResult, 'diagnostics'> {
+  const inputs = request.inputs.map((input) => input ?? { value: null, ts: request.now, quality: 'bad' as const });
+  const started = performance.now();
+  const batch = sandbox.evaluate([{ slot: load.slot, now: request.now, inputs }]);
+  const durationMs = performance.now() - started;
+  const outcome = batch.results[0];
+  const outputs: LabRunResult['outputs'] = draft.outputs.map(() => null);
+  let error: Diagnostic | null = null;
+  if (outcome && outcome.status !== 'skipped') {
+    for (const sample of outcome.outputs) outputs[sample.index] = { value: sample.value, quality: sample.quality };
+    if (outcome.status === 'failed') error = toUserColumns(outcome.error, load.traced);
+  }
+  if (sandbox.broken) {
+    return { outputs, staticVars: {}, durationMs, error, logs: [], trace: [], truncated: false };
+  }
+  const trace = decodeTrace(sandbox.takeTrace(load.slot), load.traced.sites);
+  return {
+    outputs,
+    staticVars: sandbox.readStatic(load.slot),
+    durationMs,
+    error,
+    logs: sandbox.takeLogs(load.slot),
+    trace: trace.steps,
+    truncated: trace.truncated,
+  };
+}

@@ -3,6 +3,7 @@
 // Chromium) skip with a printed reason when it is absent — except under CI=true, where they fail.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { buildIsCurrent } from './fingerprint.mjs';
 
@@ -31,8 +32,21 @@ if (!e2eOnly) {
 if (!buildIsCurrent()) step('Build (the integration and browser tests run the built app)', process.execPath, ['scripts/build.mjs']);
 if (!e2eOnly) step('Unit and integration tests (vitest)', bin('vitest'), ['run']);
 
+/** A port nobody listens on, so the browser flows never collide with a running app. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
 if (existsSync(chromium)) {
-  step('Browser flows (playwright, Debian Chromium)', bin('playwright'), ['test']);
+  const port = process.env.E2E_PORT ?? String(await freePort());
+  step('Browser flows (playwright, Debian Chromium)', bin('playwright'), ['test'], { E2E_PORT: port });
 } else if (ci) {
   console.error(`✖ Browser flows: Chromium not found at ${chromium} (CI=true: a missing service is a failure; .ci/run installs it)`);
   process.exit(1);

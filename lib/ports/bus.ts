@@ -51,6 +51,12 @@ export interface Bus {
 
   counters(): BusCounters;
 
+  /**
+   * Whether this process is the one consuming the input (the active worker of its group). Standby
+   * workers do not run periodic scripts. Always true for the embedded bus.
+   */
+  isActive?(): boolean;
+
   /** Resolves when the bus is reachable; throws OperationalError naming it otherwise. */
   ping(): Promise<void>;
 

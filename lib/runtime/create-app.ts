@@ -149,8 +149,8 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
 
       pipeline.startTicking();
       stops.push(() => pipeline.stopTicking());
-      await bus.consume(pipeline.handleBatch);
       stops.push(() => bus.stop());
+      await untilConnected('consuming raw values', log, () => bus.consume(pipeline.handleBatch));
 
       if (config.mode.history === 'embedded') {
         const prune = () =>
@@ -165,12 +165,23 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
     } else {
       // A web-only process keeps its catalog (for the tag list and editor runs) by watching both
       // topics from their ends, after restoring the snapshot the workers keep in the database.
-      await bus.watchInputs?.((values) => {
-        for (const value of values) catalog.apply(value, 'raw');
-      });
-      await bus.watchOutputs?.((values) => {
-        for (const value of values) catalog.apply(value, 'script');
-      });
+      const watchInputs = bus.watchInputs?.bind(bus);
+      const watchOutputs = bus.watchOutputs?.bind(bus);
+      if (watchInputs) {
+        await untilConnected('mirroring raw values', log, () =>
+          watchInputs((values) => {
+            for (const value of values) catalog.apply(value, 'raw');
+          }),
+        );
+      }
+      if (watchOutputs) {
+        await untilConnected('mirroring computed values', log, () =>
+          watchOutputs((values) => {
+            for (const value of values) catalog.apply(value, 'script');
+          }),
+        );
+      }
+      stops.push(() => bus.stop());
     }
 
     if (config.mode.simulator && role !== 'web') {
@@ -237,4 +248,29 @@ async function persistStats(store: ScriptStore, engine: EngineHost, metrics: App
   } catch {
     // Statistics are informative; the next round tries again.
   }
+}
+
+/**
+ * Starts a bus task; when the broker is unreachable at start the process still comes up (health says
+ * which service is down) and the task is retried in the background until it succeeds.
+ */
+async function untilConnected(what: string, log: Logger, task: () => Promise<void>): Promise<void> {
+  try {
+    await task();
+    return;
+  } catch (error) {
+    log.warn(`${what}: ${messageOf(error)} — retrying in the background`);
+  }
+  void (async () => {
+    for (let attempt = 1; ; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5))));
+      try {
+        await task();
+        log.info(`${what}: connected after ${attempt} retries`);
+        return;
+      } catch (error) {
+        if (attempt % 5 === 0) log.warn(`${what}: still failing (${messageOf(error)})`);
+      }
+    }
+  })();
 }

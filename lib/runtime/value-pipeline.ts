@@ -68,6 +68,8 @@ export class ValuePipeline {
 
   private async tick(): Promise<void> {
     if (this.ticking) return;
+    // A standby worker has no inputs flowing in: periodic scripts run on the active one only.
+    if (this.deps.bus.isActive && !this.deps.bus.isActive()) return;
     this.ticking = true;
     try {
       const result = await this.deps.engine.tick(Date.now());

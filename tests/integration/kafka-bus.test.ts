@@ -320,6 +320,29 @@ describe.skipIf(!available)('KafkaBus (real broker)', () => {
     expect(received).toEqual(['H1', 'H2']);
   });
 
+  it('gives every partition to one worker of the group; the other stands by and takes over', async () => {
+    const topics = names('standby');
+    const ts = new Date(Date.now() - 60_000).toISOString();
+    const first = newBus(topics);
+    const second = newBus(topics);
+    const got: Record<'first' | 'second', string[]> = { first: [], second: [] };
+    await first.consume(async (batch) => void got.first.push(...batch.values.map((value) => value.tag)));
+    await second.consume(async (batch) => void got.second.push(...batch.values.map((value) => value.tag)));
+    // Keys spread over every partition of the topic: one member still receives them all.
+    const spread = (tag: string): Message => ({ key: tag, value: JSON.stringify({ tag, value: 1, ts }) });
+    await produce(topics.inputTopic, ['A', 'B', 'C', 'D', 'E', 'F'].map(spread));
+    await until(() => got.first.length + got.second.length >= 6, 'six values');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const [active, standby] = got.first.length > 0 ? (['first', 'second'] as const) : (['second', 'first'] as const);
+    expect(got[active].sort()).toEqual(['A', 'B', 'C', 'D', 'E', 'F']);
+    expect(got[standby]).toEqual([]);
+
+    await (active === 'first' ? first : second).stop();
+    await produce(topics.inputTopic, ['G', 'H', 'I'].map(spread));
+    await until(() => got[standby].length >= 3, 'the standby taking over', 30_000);
+    expect(got[standby].sort()).toEqual(['G', 'H', 'I']);
+  });
+
   it('stop finishes the batch in hand (with heartbeats) and commits it', async () => {
     const topics = names('stop');
     const ts = new Date(Date.now() - 60_000).toISOString();

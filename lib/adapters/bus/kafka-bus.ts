@@ -15,6 +15,7 @@ import {
 } from 'kafkajs';
 import { OperationalError, messageOf } from '../../errors';
 import type { Logger } from '../../logger';
+import { singleActiveAssigner } from './single-active-assigner';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
 import { decodeRawValues } from '../../tags/decode-raw-values';
 import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../tags/parse-tag-fields';
@@ -116,6 +117,7 @@ export class KafkaBus implements Bus {
   private readonly consumerRetry: RetryOptions;
 
   private consumer: Consumer | null = null;
+  private assignedPartitions = 0;
   private watchConsumers: Consumer[] = [];
   private handler: InputHandler | null = null;
   private producerReady: Promise<Producer> | null = null;
@@ -185,6 +187,9 @@ export class KafkaBus implements Bus {
       await this.startConsumer();
     } catch (error) {
       this.handler = null;
+      // A consumer left half-started would join the group later on its own: close it.
+      await this.consumer?.disconnect().catch(() => undefined);
+      this.consumer = null;
       throw this.unreachable(error);
     }
   }
@@ -200,6 +205,8 @@ export class KafkaBus implements Bus {
       // Short fetch waits keep stop() quick; the broker still answers at once when data is there.
       maxWaitTimeInMs: 500,
       retry: this.consumerRetry,
+      // One active worker per group, the others standing by (see single-active-assigner.ts).
+      partitionAssigners: [singleActiveAssigner],
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -209,9 +216,11 @@ export class KafkaBus implements Bus {
       this.scheduleConsumerRestart(consumer, 2_000);
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = payload.memberAssignment[this.config.inputTopic] ?? [];
+      this.assignedPartitions = partitions.length;
       this.logger.info(
-        { groupId: payload.groupId, partitions: payload.memberAssignment[this.config.inputTopic] ?? [] },
-        `joined consumer group ${payload.groupId}`,
+        { groupId: payload.groupId, partitions },
+        partitions.length > 0 ? `joined consumer group ${payload.groupId} as its active worker` : `joined consumer group ${payload.groupId} as a standby`,
       );
     });
     await consumer.connect();
@@ -506,6 +515,11 @@ export class KafkaBus implements Bus {
   }
 
   // ---------------------------------------------------------------- admin
+
+  /** Whether this member holds the input partitions (the group's active worker). */
+  isActive(): boolean {
+    return this.assignedPartitions > 0;
+  }
 
   counters(): BusCounters {
     this.refreshLagSoon();

@@ -147,8 +147,9 @@ export class KafkaBus implements Bus {
     this.options = {
       fromBeginning: config.fromBeginning ?? true,
       maxBatchMessages: config.maxBatchMessages ?? 5_000,
-      sessionTimeoutMs: config.sessionTimeoutMs ?? 30_000,
-      rebalanceTimeoutMs: config.rebalanceTimeoutMs ?? 60_000,
+      // A killed worker's partitions move to a standby (or its restart) once its session expires.
+      sessionTimeoutMs: config.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeoutMs: config.rebalanceTimeoutMs ?? 30_000,
       heartbeatIntervalMs: config.heartbeatIntervalMs ?? 3_000,
       stopTimeoutMs: config.stopTimeoutMs ?? 8_000,
       pingTimeoutMs: config.pingTimeoutMs ?? 3_000,

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeConfig, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('gives every variable its default: embedded mode with the simulator', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      DATA_DIR: './data',
+      KAFKA_INPUT_TOPIC: 'from_ipcm',
+      KAFKA_OUTPUT_TOPIC: 'to_ipcm',
+      KAFKA_GROUP_ID: 'script-server',
+      INFLUX_DB: 'script_server',
+      SCRIPT_CPU_MS: 50,
+      SCRIPT_INIT_CPU_MS: 500,
+      SCRIPT_MEMORY_MB: 32,
+      QUARANTINE_AFTER: 5,
+      DEBUG_SESSION_TTL_MS: 60_000,
+      HISTORY_RETENTION_DAYS: 7,
+      LOG_LEVEL: 'info',
+      mode: { db: 'embedded', bus: 'embedded', history: 'embedded', simulator: true },
+    });
+  });
+
+  it('selects production adapters from their variables, with the simulator off by default with Kafka', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:secret@db:5432/x',
+      KAFKA_BROKERS: 'k1:9092, k2:9092',
+      INFLUX_URL: 'http://influx:8086',
+    });
+    expect(config.mode).toEqual({ db: 'postgres', bus: 'kafka', history: 'influx', simulator: false });
+    expect(loadConfig({ KAFKA_BROKERS: 'k:9092', SIMULATOR: 'on' }).mode.simulator).toBe(true);
+  });
+
+  it('stops on bad values, naming each variable and what was expected', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', KAFKA_BROKERS: 'no-port', SCRIPT_CPU_MS: '0', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'KAFKA_BROKERS', 'SCRIPT_CPU_MS', 'LOG_LEVEL', 'DATABASE_URL']) expect(problems).toContain(`${name}=`);
+    expect(problems).toContain('host:port');
+    expect(problems).toContain('postgres://');
+  });
+
+  it('prints the configuration with secrets masked', () => {
+    const lines = describeConfig(loadConfig({ DATABASE_URL: 'postgres://user:hunter2@db:5432/x', INFLUX_TOKEN: 'tok-123', INFLUX_URL: 'http://i:8086' }));
+    const text = lines.join('\n');
+    expect(text).toContain('mode: database=postgres');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('tok-123');
+    expect(text).toContain('DATABASE_URL=postgres://user:****@db:5432/x');
+  });
+});

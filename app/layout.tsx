@@ -1,11 +1,27 @@
 import type { ReactNode } from 'react';
+import { cookies, headers } from 'next/headers';
+import { AppHeader } from '@/components/app-header';
+import { LocaleProvider } from '@/components/i18n/locale-provider';
+import { FeedbackProvider } from '@/components/ui/feedback-provider';
+import { LOCALE_COOKIE, pickLocale } from '@/lib/ui/i18n/translate';
+import './globals.css';
 
 export const metadata = { title: 'Script Server', description: 'Calculated tags for plant data' };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // The saved language, else the browser's: the first render is already in the right language.
+  const [cookieStore, headerList] = await Promise.all([cookies(), headers()]);
+  const locale = pickLocale(cookieStore.get(LOCALE_COOKIE)?.value, headerList.get('accept-language'));
   return (
-    <html lang="en">
-      <body>{children}</body>
+    <html lang={locale}>
+      <body>
+        <LocaleProvider initialLocale={locale}>
+          <FeedbackProvider>
+            <AppHeader />
+            <div id="main-content">{children}</div>
+          </FeedbackProvider>
+        </LocaleProvider>
+      </body>
     </html>
   );
 }

@@ -1,0 +1,197 @@
+'use client';
+
+import Editor, { loader, type OnMount } from '@monaco-editor/react';
+import type * as Monaco from 'monaco-editor';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { EditorMarker } from '@/lib/ui/diagnostic-markers';
+import type { Locale } from '@/lib/ui/format';
+import { shortcutFor, type ShortcutAction } from '@/lib/ui/shortcuts';
+import { configureMonacoLoader, loadMonacoMessages, prepareJavaScript, setScriptDeclarations } from './monaco-setup';
+
+export interface CodeEditorProps {
+  /** Model file name: both parts share one JavaScript project, so calc sees init's variables. */
+  file: 'init.js' | 'calc.js';
+  value: string;
+  onChange: (value: string) => void;
+  markers: readonly EditorMarker[];
+  /** The line of the current debug step, highlighted and scrolled into view. */
+  debugLine: number | null;
+  declarations: string;
+  height: number;
+  label: string;
+  loadingText: string;
+  fallbackNote: string;
+  locale: Locale;
+  onShortcut: (action: ShortcutAction) => void;
+  testId: string;
+  /** Move the cursor there and show it (from the problems list); `nonce` repeats a request. */
+  reveal: { line: number; column: number; nonce: number } | null;
+}
+
+const MARKER_OWNER = 'script-server';
+
+/** Monaco for one part of a script (loaded lazily; a plain text area if Monaco cannot load). */
+export default function CodeEditor(props: CodeEditorProps) {
+  const { file, value, onChange, markers, debugLine, declarations, height, label, loadingText, fallbackNote, locale, onShortcut, testId, reveal } = props;
+  const [failed, setFailed] = useState(false);
+  const [ready, setReady] = useState(false);
+  const monacoRef = useRef<typeof Monaco | null>(null);
+  const editorRef = useRef<Monaco.editor.IStandaloneCodeEditor | null>(null);
+  const decorations = useRef<Monaco.editor.IEditorDecorationsCollection | null>(null);
+  const shortcutRef = useRef(onShortcut);
+
+  useEffect(() => {
+    shortcutRef.current = onShortcut;
+  }, [onShortcut]);
+
+  const [messagesReady, setMessagesReady] = useState(false);
+
+  configureMonacoLoader();
+
+  // Monaco's language is the one in use when it first loads (it cannot switch without a reload).
+  useEffect(() => {
+    let cancelled = false;
+    void loadMonacoMessages(locale).then(() => {
+      if (cancelled) return;
+      setMessagesReady(true);
+      loader.init().catch((error: unknown) => {
+        if (!cancelled && (error as { type?: string } | null)?.type !== 'cancelation') setFailed(true);
+      });
+    });
+    return () => {
+      cancelled = true;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const onMount: OnMount = (editor, monaco) => {
+    editorRef.current = editor;
+    monacoRef.current = monaco;
+    decorations.current = editor.createDecorationsCollection([]);
+    const run = (action: ShortcutAction) => () => shortcutRef.current(action);
+    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, run('save'));
+    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, run('calculate'));
+    editor.addCommand(monaco.KeyCode.F10, run('debugNext'));
+    editor.addCommand(monaco.KeyMod.Shift | monaco.KeyCode.F10, run('debugPrevious'));
+    setReady(true);
+  };
+
+  // Declarations for IntelliSense: the aliases, ctx and the helpers of this script.
+  useEffect(() => {
+    if (ready && monacoRef.current) setScriptDeclarations(monacoRef.current, declarations);
+  }, [ready, declarations]);
+
+  useEffect(() => {
+    const monaco = monacoRef.current;
+    const model = editorRef.current?.getModel();
+    if (!ready || !monaco || !model) return;
+    monaco.editor.setModelMarkers(
+      model,
+      MARKER_OWNER,
+      markers.map((marker) => ({
+        startLineNumber: marker.startLineNumber,
+        startColumn: marker.startColumn,
+        endLineNumber: marker.endLineNumber,
+        endColumn: marker.endColumn,
+        message: marker.message,
+        severity: marker.severity === 'error' ? monaco.MarkerSeverity.Error : monaco.MarkerSeverity.Warning,
+      })),
+    );
+  }, [ready, markers, value]);
+
+  useEffect(() => {
+    const monaco = monacoRef.current;
+    const editor = editorRef.current;
+    if (!ready || !monaco || !editor || !decorations.current) return;
+    if (debugLine === null) {
+      decorations.current.clear();
+      return;
+    }
+    decorations.current.set([
+      {
+        range: new monaco.Range(debugLine, 1, debugLine, 1),
+        options: { isWholeLine: true, className: 'debug-line', linesDecorationsClassName: 'debug-line-gutter', stickiness: 1 },
+      },
+    ]);
+    editor.revealLineInCenterIfOutsideViewport(debugLine);
+  }, [ready, debugLine]);
+
+  useEffect(() => {
+    const editor = editorRef.current;
+    if (!ready || !editor || !reveal) return;
+    const position = { lineNumber: reveal.line, column: Math.max(1, reveal.column) };
+    editor.setPosition(position);
+    editor.revealPositionInCenterIfOutsideViewport(position);
+    editor.focus();
+  }, [ready, reveal]);
+
+  const options = useMemo(
+    () => ({
+      ariaLabel: label,
+      minimap: { enabled: false },
+      fontSize: 13,
+      lineNumbersMinChars: 3,
+      scrollBeyondLastLine: false,
+      tabSize: 2,
+      automaticLayout: true,
+      glyphMargin: false,
+      fixedOverflowWidgets: true,
+      renderLineHighlight: 'line' as const,
+      wordWrap: 'off' as const,
+      quickSuggestions: { other: true, comments: false, strings: false },
+      accessibilitySupport: 'auto' as const,
+    }),
+    [label],
+  );
+
+  const markerCount = markers.length;
+
+  if (failed) {
+    return (
+      <div className="code-fallback" data-testid={testId}>
+        <p className="muted small">{fallbackNote}</p>
+        <textarea
+          aria-label={label}
+          spellCheck={false}
+          value={value}
+          style={{ height }}
+          onChange={(event) => onChange(event.target.value)}
+          onKeyDown={(event) => {
+            const action = shortcutFor(event);
+            if (action) {
+              event.preventDefault();
+              onShortcut(action);
+            }
+          }}
+        />
+      </div>
+    );
+  }
+
+  return (
+    <div
+      className="code-editor"
+      data-testid={testId}
+      data-ready={ready ? 'true' : 'false'}
+      data-marker-count={markerCount}
+      data-debug-line={debugLine ?? ''}
+      style={{ height }}
+    >
+      {!messagesReady ? (
+        <span className="muted">{loadingText}</span>
+      ) : (
+        <Editor
+          path={`file:///script-server/${file}`}
+          defaultLanguage="javascript"
+          value={value}
+          onChange={(next) => onChange(next ?? '')}
+          onMount={onMount}
+          beforeMount={prepareJavaScript}
+          loading={<span className="muted">{loadingText}</span>}
+          height={height}
+          options={options}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,197 @@
+'use client';
+
+import dynamic from 'next/dynamic';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api } from '@/lib/ui/api-client';
+import type { PlotResponse, Script } from '@/lib/ui/api-types';
+import { formatInteger } from '@/lib/ui/format';
+import { describeSeries, mergeSeries, normaliseRows, seriesColours, suggestAxisMode, type AxisMode } from '@/lib/ui/plot-data';
+import { presetRange, type RangeChoice, type TimeRange } from '@/lib/ui/time-range';
+import { ChartLegend } from '../charts/chart-legend';
+import { RangePicker } from '../charts/range-picker';
+import type { ChartSeries } from '../charts/time-series-chart';
+import { useI18n } from '../i18n/locale-provider';
+import { EmptyState, ErrorBanner, Loading } from '../ui/states';
+
+const TimeSeriesChart = dynamic(() => import('../charts/time-series-chart'), {
+  ssr: false,
+  loading: () => <div className="chart chart-placeholder" style={{ height: 420 }} />,
+});
+
+const MAX_POINTS = 800;
+
+export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null; initialRange: RangeChoice }) {
+  const { t, locale } = useI18n();
+  const router = useRouter();
+  const [scripts, setScripts] = useState<Script[] | null>(null);
+  const [choice, setChoice] = useState<RangeChoice>(initialRange === 'custom' ? '1h' : initialRange);
+  const [custom, setCustom] = useState<TimeRange | null>(null);
+  const [plot, setPlot] = useState<PlotResponse | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [mode, setMode] = useState<AxisMode | null>(null);
+  const [hidden, setHidden] = useState<Set<string>>(new Set());
+  const [reloads, setReloads] = useState(0);
+
+  useEffect(() => {
+    api.listScripts().then(
+      (list) => setScripts(list.sort((a, b) => a.name.localeCompare(b.name))),
+      (failure) => setError(failure),
+    );
+  }, []);
+
+  const script = scripts?.find((s) => s.id === scriptId) ?? null;
+
+  // The range is fixed when loaded (and on refresh), so the chart does not drift while it is read.
+  const load = useCallback(async () => {
+    const range = choice === 'custom' ? custom : presetRange(choice, Date.now());
+    if (!scriptId || !range) return;
+    setLoading(true);
+    setError(null);
+    try {
+      const answer = await api.plot({ scriptId }, { ...range, maxPoints: MAX_POINTS });
+      setPlot(answer);
+    } catch (failure) {
+      setError(failure);
+      setPlot(null);
+    } finally {
+      setLoading(false);
+    }
+  }, [scriptId, choice, custom]);
+
+  useEffect(() => {
+    const timer = window.setTimeout(() => void load(), 0);
+    return () => window.clearTimeout(timer);
+  }, [load, reloads]);
+
+  const infos = useMemo(() => (plot ? describeSeries(plot.series) : []), [plot]);
+  const rows = useMemo(() => (plot ? mergeSeries(plot.series) : []), [plot]);
+  const effectiveMode: AxisMode = mode ?? suggestAxisMode(infos);
+  const drawn = useMemo(() => (effectiveMode === 'normalised' ? normaliseRows(rows, infos) : rows), [effectiveMode, rows, infos]);
+  const colours = useMemo(() => seriesColours(infos), [infos]);
+  const series: ChartSeries[] = infos.map((info) => ({
+    key: info.key,
+    label: `${info.tag}${info.alias ? ` (${info.alias})` : ''}`,
+    colour: colours[info.key],
+    axis: effectiveMode === 'split' && info.role === 'output' ? 'right' : 'left',
+    step: info.boolean,
+    hidden: hidden.has(info.key),
+  }));
+  const totalPoints = infos.reduce((sum, info) => sum + info.points, 0);
+
+  const selectScript = (id: string) => {
+    const query = new URLSearchParams();
+    if (id) query.set('script', id);
+    router.replace(`/trends${query.size ? `?${query}` : ''}`);
+  };
+
+  return (
+    <main className="page trends-page">
+      <div className="page-head">
+        <div>
+          <h1>{t('trends.title')}</h1>
+          <p className="page-lead">{t('trends.lead')}</p>
+        </div>
+        {script && (
+          <Link href={`/scripts/${encodeURIComponent(script.id)}`} className="button ghost">
+            {t('trends.openEditor')}
+          </Link>
+        )}
+      </div>
+
+      <div className="toolbar wrap">
+        <label className="inline-field">
+          {t('trends.script')}
+          <select value={scriptId ?? ''} onChange={(event) => selectScript(event.target.value)} data-testid="trend-script">
+            <option value="">{t('trends.pickScript')}</option>
+            {(scripts ?? []).map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <RangePicker
+          choice={choice}
+          custom={custom}
+          onPreset={setChoice}
+          onCustom={(r) => {
+            setCustom(r);
+            setChoice('custom');
+          }}
+        />
+        <button type="button" className="button small" onClick={() => setReloads((n) => n + 1)} disabled={!scriptId || loading}>
+          {t('trends.refresh')}
+        </button>
+      </div>
+
+      {!scriptId && (
+        <EmptyState title={t('trends.noScript')}>
+          <p>{t('trends.noScriptBody')}</p>
+        </EmptyState>
+      )}
+      {scriptId && scripts && !script && !error && <ErrorBanner error={new Error(t('trends.unknownScript'))} />}
+      {error !== null && <ErrorBanner error={error} onRetry={() => void load()} />}
+      {scriptId && loading && !plot && <Loading label={t('trends.loading')} />}
+      {scriptId && choice === 'custom' && !custom && <p className="muted">{t('trends.pickCustom')}</p>}
+
+      {plot && (
+        <section className="panel chart-panel" aria-busy={loading}>
+          <div className="chart-head">
+            <div className="segmented" role="group" aria-label={t('trends.axes')}>
+              {(['shared', 'split', 'normalised'] as const).map((m) => (
+                <button key={m} type="button" className={effectiveMode === m ? 'active' : undefined} aria-pressed={effectiveMode === m} onClick={() => setMode(m)}>
+                  {t(`trends.mode.${m}`)}
+                </button>
+              ))}
+            </div>
+            <span className="muted small" data-testid="trend-summary">
+              {t('trends.summary', { evaluations: formatInteger(locale, plot.evaluations), errors: formatInteger(locale, plot.errors), points: formatInteger(locale, totalPoints) })}
+            </span>
+            {loading && <span className="muted small">{t('common.loading')}</span>}
+          </div>
+          {plot.error && (
+            <p className="warning-text" role="alert" data-testid="trend-error">
+              {t('trends.evaluationError', { message: plot.error.message })}
+            </p>
+          )}
+          {totalPoints === 0 ? (
+            <EmptyState title={t('trends.empty')}>
+              <p>{t('trends.emptyBody')}</p>
+            </EmptyState>
+          ) : (
+            <>
+              {effectiveMode === 'normalised' && <p className="hint">{t('trends.normalisedHint')}</p>}
+              <ChartLegend
+                series={series}
+                hint={t('trends.legendHint')}
+                onToggle={(key) =>
+                  setHidden((set) => {
+                    const next = new Set(set);
+                    if (next.has(key)) next.delete(key);
+                    else next.add(key);
+                    return next;
+                  })
+                }
+              />
+              <TimeSeriesChart
+                rows={drawn}
+                rawRows={effectiveMode === 'normalised' ? rows : undefined}
+                normalised={effectiveMode === 'normalised'}
+                series={series}
+                locale={locale}
+                height={420}
+                leftLabel={effectiveMode === 'normalised' ? '%' : effectiveMode === 'split' ? t('trends.inputsAxis') : undefined}
+                rightLabel={effectiveMode === 'split' ? t('trends.outputsAxis') : undefined}
+                brushLabel={t('trends.chartLabel')}
+              />
+              <p className="muted small">{t('trends.brushHint')}</p>
+            </>
+          )}
+        </section>
+      )}
+    </main>
+  );
+}

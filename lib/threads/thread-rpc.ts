@@ -112,12 +112,12 @@ export class ThreadClient<T extends Methods> {
   }
 
   private start(): void {
-    const worker = new Worker(resolveEntry(this.options.entry), {
-      name: this.options.name,
-      workerData: this.options.workerData,
-      execArgv: runningFromSource() ? ['--import', 'tsx'] : [],
-      resourceLimits: { stackSizeMb: this.options.stackSizeMb ?? 16 },
-    });
+    const entry = resolveEntry(this.options.entry);
+    const options = { name: this.options.name, workerData: this.options.workerData, resourceLimits: { stackSizeMb: this.options.stackSizeMb ?? 16 } };
+    // From the TypeScript sources (npm run dev, tests) the thread registers tsx before loading its entry.
+    const worker = runningFromSource()
+      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(entry)});`, { ...options, eval: true })
+      : new Worker(entry, options);
     worker.on('message', (reply: ReplyMessage) => {
       const entry = this.pending.get(reply.id);
       if (!entry) return;

@@ -47,6 +47,8 @@ export class DebugSessions {
   private readonly entries = new Map<string, Entry>();
   private timer: NodeJS.Timeout | null = null;
   private readonly clock: () => number;
+  /** Sessions being opened (their initCode running): they count against the cap already. */
+  private opening = 0;
 
   constructor(
     private readonly backend: SessionBackend,
@@ -79,13 +81,19 @@ export class DebugSessions {
    */
   async open(draft: RunnableDraft, context: { previous: OpenSessionRequest['previous'] }): Promise<DebugSession & { diagnostics: Diagnostic[] }> {
     await this.sweep();
-    while (this.entries.size >= this.options.maxSessions) {
+    while (this.entries.size > 0 && this.entries.size + this.opening >= this.options.maxSessions) {
       const leastRecent = this.entries.keys().next().value as string;
       await this.discard(leastRecent);
     }
     const id = randomUUID();
     const now = this.clock();
-    const opened = await this.backend.openSession(id, { draft, now, previous: context.previous });
+    this.opening++;
+    let opened: OpenSessionResult;
+    try {
+      opened = await this.backend.openSession(id, { draft, now, previous: context.previous });
+    } finally {
+      this.opening--;
+    }
     if (!opened.ok) {
       const errors = opened.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
       throw new UserError('SCRIPT_INVALID', `the script does not compile: ${errors[0]?.message ?? 'see diagnostics'}`, {

@@ -188,4 +188,44 @@ describe('debug trace', () => {
     expect(result.error).toMatchObject({ line: 1, column: 27 });
     expect(result.error?.message).toContain('column 27');
   });
+
+  it('computes exactly what the plain program computes, for every kind of statement', async () => {
+    const snippets = [
+      'let out = 0;\nouter: for (let i = 0; i < 4; i++) {\n  for (let j = 0; j < 4; j++) {\n    if (j > i) continue outer;\n    if (i === 3) break outer;\n    out += i * j;\n  }\n}',
+      'let out = 0;\ndo { out += a; } while (out < 10);',
+      'let out = 0;\nconst items = { x: 1, y: 2 };\nfor (const key in items) out += items[key];\nfor (const [k, v] of Object.entries(items)) out += v;',
+      'class Acc {\n  #total = 0;\n  static zero = 0;\n  add(v) { this.#total += v; return this; }\n  get total() { return this.#total; }\n}\nconst out = new Acc().add(a).add(3).total;',
+      'const { p = 1, q: [r] } = { q: [a] };\nconst out = p + r;',
+      'function* gen() { yield a; yield a * 2; }\nlet out = 0;\nfor (const v of gen()) out += v;',
+      'let out;\ntry {\n  throw new Error("x");\n} catch ({ message }) {\n  out = message.length;\n} finally {\n  out += 1;\n}',
+      'const f = (x) => x > 1 ? x : -x;\nconst g = function named(y) { if (y) return named(y - 1) + 1; return 0; };\nconst out = f(a) + g(3) + [1, 2, 3].map((v) => { const w = v * 2; return w; }).reduce((s, v) => s + v, 0);',
+      'let out = 0;\nswitch (a) {\n  case 1:\n  case 2: { const z = 5; out = z; break; }\n  default: out = -1;\n}',
+      'let out = 0;\nif (a) out = 1;\nelse if (a > 5) out = 2;\nelse out = 3;\nwhile (out < 3) out++\nconst done = true',
+      'var out = a;\n;;\nlabel: {\n  if (out) break label;\n  out = 99;\n}',
+      'let out = isGood(a) ? ctx.input(a).value : 0; const t = ctx.now;',
+      'let out = 0;\nfor (let i = 0; i < 5; i++) if (i % 2) out += i; else out -= 1;\nfor (let k = 0; k < 3; k++);\nwhile (false);',
+      'class Box { static seed; static { let s = 2; Box.seed = s; } }\nconst o = { get twice() { return a * 2; }, m() { const q = 1; return q; } };\nconst out = Box.seed + o.twice + o.m() + (o?.missing?.deep ?? 1);',
+      'const label = `value ${[a].map((v) => { const w = v + 1; return w; })[0]} here`;\nconst out = label.length; // trailing comment\n/* block\n comment */ const after = 1',
+      'let out = 0\nconst xs = [1, 2, 3]\n;[4, 5].forEach((v) => { out += v })\nout += xs.length',
+    ];
+    for (const calcCode of snippets) {
+      const script = draft({ calcCode });
+      const request = { draft: script, inputs: [{ value: 2, ts: 1000, quality: 'good' as const }], previous: [null], now: 1000 };
+      const plain = await lab.run(request);
+      const traced = await lab.debug(request);
+      expect(plain.diagnostics.filter((diagnostic) => diagnostic.severity === 'error'), calcCode).toEqual([]);
+      expect(traced.outputs, calcCode).toEqual(plain.outputs);
+      expect(traced.error, calcCode).toEqual(plain.error);
+      expect(traced.trace.length, calcCode).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps line numbers, so console lines and errors read the same as in a plain run', async () => {
+    const script = draft({ calcCode: 'const out = a;\nif (out > 1) {\n  console.log("big");\n  null.boom;\n}' });
+    const request = { draft: script, inputs: [{ value: 2, ts: 1000, quality: 'good' as const }], previous: [null], now: 1000 };
+    const plain = await lab.run(request);
+    const traced = await lab.debug(request);
+    expect(traced.logs).toEqual(plain.logs);
+    expect(traced.error).toEqual(plain.error);
+  });
 });

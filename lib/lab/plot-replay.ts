@@ -59,6 +59,7 @@ export class PlotReplay {
   private lastError: Diagnostic | null = null;
   private stopped = false;
   private batchSize = FIRST_BATCH;
+  private readonly jobPool: EvaluationJob[] = [];
 
   private constructor(
     private readonly sandbox: ScriptSandbox,
@@ -82,11 +83,10 @@ export class PlotReplay {
   }
 
   feed(chunk: ReplayChunk): ReplayProgress {
-    const jobs = this.decode(chunk);
-    for (let start = 0; start < jobs.length && !this.stopped; ) {
-      const batch = jobs.slice(start, start + this.batchSize);
-      start += batch.length;
-      this.evaluate(batch);
+    for (let start = 0; start < chunk.times.length && !this.stopped; ) {
+      const count = Math.min(this.batchSize, chunk.times.length - start);
+      this.evaluate(this.jobsOf(chunk, start, count));
+      start += count;
       if (this.batchSize < MAX_BATCH && this.timeoutsInARow === 0) this.batchSize = Math.min(MAX_BATCH, this.batchSize * 4);
     }
     return this.progress();
@@ -141,18 +141,30 @@ export class PlotReplay {
       : { severity: 'error', source: 'calc', kind: 'runtime', message: reason };
   }
 
-  private decode(chunk: ReplayChunk): EvaluationJob[] {
-    const jobs: EvaluationJob[] = new Array(chunk.times.length);
-    const values = chunk.inputs;
+  /**
+   * Jobs for steps [start, start + count) of the chunk. The job objects are reused from one batch to
+   * the next (the sandbox encodes them before evaluate returns): a week of steps would otherwise
+   * allocate millions of short-lived objects.
+   */
+  private jobsOf(chunk: ReplayChunk, start: number, count: number): EvaluationJob[] {
     const width = this.inputCount;
-    for (let job = 0; job < chunk.times.length; job++) {
-      const inputs: InputSample[] = new Array(width);
-      for (let input = 0, p = job * width * 4; input < width; input++, p += 4) {
+    while (this.jobPool.length < count) {
+      const inputs: InputSample[] = [];
+      for (let input = 0; input < width; input++) inputs.push({ value: null, ts: 0, quality: 'good' });
+      this.jobPool.push({ slot: this.slot, now: 0, inputs });
+    }
+    const jobs = this.jobPool.length === count ? this.jobPool : this.jobPool.slice(0, count);
+    const values = chunk.inputs;
+    for (let job = 0; job < count; job++) {
+      const target = jobs[job];
+      target.now = chunk.times[start + job];
+      for (let input = 0, p = (start + job) * width * 4; input < width; input++, p += 4) {
         const type = values[p];
-        const value = type === 1 ? values[p + 1] : type === 0 ? null : type === 2 ? false : type === 3 ? true : chunk.strings[values[p + 1]];
-        inputs[input] = { value, ts: values[p + 2], quality: QUALITIES[values[p + 3]] };
+        const sample = target.inputs[input];
+        sample.value = type === 1 ? values[p + 1] : type === 0 ? null : type === 2 ? false : type === 3 ? true : chunk.strings[values[p + 1]];
+        sample.ts = values[p + 2];
+        sample.quality = QUALITIES[values[p + 3]];
       }
-      jobs[job] = { slot: this.slot, now: chunk.times[job], inputs };
     }
     return jobs;
   }

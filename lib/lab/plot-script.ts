@@ -2,6 +2,7 @@ import { mergeSeriesBatches } from '../adapters/history/merge-series';
 import type { Diagnostic } from '../compiler/diagnostic';
 import { UserError } from '../errors';
 import { MinMaxDownsampler } from '../history/downsample';
+import { readAhead } from '../history/read-ahead';
 import type { HistoryPoint } from '../ports/history-store';
 import type { AppServices } from '../runtime/services';
 import type { RunnableDraft } from '../scripts/script-schema';
@@ -124,7 +125,7 @@ async function* replayChunks(
   );
   const trigger = draft.trigger ?? { type: 'onChange' as const };
   const triggerAliases = trigger.type === 'onChange' ? new Set(trigger.inputs ?? draft.inputs.map((input) => input.alias)) : null;
-  const groups = mergeSeriesBatches(context.readTags.map((tag) => [tag, services.history.read(tag, from, to)] as const));
+  const groups = mergeSeriesBatches(context.readTags.map((tag) => [tag, readAhead(services.history.read(tag, from, to))] as const));
   yield* replaySteps(
     groups,
     {

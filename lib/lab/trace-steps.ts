@@ -20,26 +20,28 @@ export const MAX_TRACE_STEPS = 10_000;
 export const EMPTY_TRACE: Trace = { steps: [], truncated: false };
 
 /**
- * Turns what the guest recorded (`{"steps": [site, pairs, index, value, ...], "truncated": bool}`,
- * one flat array; see makeTracer in sandbox/prelude.ts) into steps, naming each value from the site
- * table of the traced compilation. Values the guest left out (not yet initialised, functions) are
- * simply absent.
+ * Turns what the guest recorded (`{"steps": [site, values, skipped, ...], "truncated": bool}`, one
+ * flat array; see makeTracer in sandbox/prelude.ts) into steps, naming each value from the site
+ * table of the traced compilation. Values the guest skipped (not yet initialised, functions) are
+ * absent.
  */
 export function decodeTrace(raw: string | null, sites: readonly TraceSite[]): Trace {
   if (!raw) return { steps: [], truncated: false };
   const parsed = JSON.parse(raw) as { steps: unknown[]; truncated: boolean };
   const flat = parsed.steps;
   const steps: TraceStep[] = [];
-  for (let at = 0; at + 1 < flat.length; ) {
+  for (let at = 0; at + 2 < flat.length; at += 3) {
     const site = sites[flat[at] as number];
-    const pairs = flat[at + 1] as number;
-    at += 2;
+    if (!site) continue;
+    const values = flat[at + 1] as unknown[];
+    const skipped = flat[at + 2] as number[] | null;
     const vars: Record<string, unknown> = {};
-    for (let pair = 0; pair < pairs; pair++, at += 2) {
-      const name = site?.names[flat[at] as number];
-      if (name !== undefined) vars[name] = flat[at + 1];
+    for (let index = 0; index < values.length; index++) {
+      if (skipped?.includes(index)) continue;
+      const name = site.names[index];
+      if (name !== undefined) vars[name] = values[index];
     }
-    if (site) steps.push({ step: steps.length + 1, source: site.source, line: site.line, column: site.column, vars });
+    steps.push({ step: steps.length + 1, source: site.source, line: site.line, column: site.column, vars });
   }
   return { steps, truncated: parsed.truncated };
 }

@@ -11,6 +11,13 @@ import { decodeTrace, EMPTY_TRACE, type Trace, type TraceStep } from './trace-st
  * console logs and the trace — also when the script threw or timed out.
  */
 
+/**
+ * Extra CPU time a traced calculation may use beyond the calculation limit: recording costs about a
+ * microsecond per step plus a fraction per variable, and is bounded by the 10 000-step cap. Without
+ * it a script that runs well in the engine could time out only because it is being traced.
+ */
+export const TRACE_CPU_ALLOWANCE_MS = 200;
+
 export interface LabDebugResult extends LabRunResult {
   trace: TraceStep[];
   truncated: boolean;
@@ -49,14 +56,15 @@ export function evaluateTraced(
 ): Omit<LabDebugResult, 'diagnostics'> {
   const inputs = request.inputs.map((input) => input ?? { value: null, ts: request.now, quality: 'bad' as const });
   const started = performance.now();
-  const batch = sandbox.evaluate([{ slot: load.slot, now: request.now, inputs }]);
+  const limitMs = sandbox.limits.cpuMs;
+  const batch = sandbox.evaluate([{ slot: load.slot, now: request.now, inputs }], limitMs + TRACE_CPU_ALLOWANCE_MS);
   const durationMs = performance.now() - started;
   const outcome = batch.results[0];
   const outputs: LabRunResult['outputs'] = draft.outputs.map(() => null);
   let error: Diagnostic | null = null;
   if (outcome && outcome.status !== 'skipped') {
     for (const sample of outcome.outputs) outputs[sample.index] = { value: sample.value, quality: sample.quality };
-    if (outcome.status === 'failed') error = toUserColumns(outcome.error, load.traced);
+    if (outcome.status === 'failed') error = explainTimeout(toUserColumns(outcome.error, load.traced), limitMs);
   }
   if (sandbox.broken) {
     return { outputs, staticVars: {}, durationMs, error, logs: [], trace: [], truncated: false };
@@ -71,4 +79,11 @@ export function evaluateTraced(
     trace: trace.steps,
     truncated: trace.truncated,
   };
+}
+
+function explainTimeout(error: Diagnostic, limitMs: number): Diagnostic {
+  if (error.kind !== 'timeout') return error;
+  const stated = `stopped after ${limitMs + TRACE_CPU_ALLOWANCE_MS} ms`;
+  const explained = `stopped after ${limitMs + TRACE_CPU_ALLOWANCE_MS} ms (the ${limitMs} ms limit plus ${TRACE_CPU_ALLOWANCE_MS} ms allowed for recording the trace)`;
+  return { ...error, message: error.message.replace(stated, explained) };
 }

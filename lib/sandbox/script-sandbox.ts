@@ -90,7 +90,7 @@ const SCRIPT_FILE = 'script.js';
 type Guard =
   | { mode: 'idle' }
   | { mode: 'deadline'; deadline: number }
-  | { mode: 'batch'; limit: number; lastJob: number; lastJobAt: number };
+  | { mode: 'batch'; limit: number; jobs: number; lastJob: number; lastJobAt: number };
 
 interface GuestError {
   job: number;
@@ -225,7 +225,7 @@ export class ScriptSandbox {
     try {
       while (start < jobs.length) {
         const startHandle = this.context.newNumber(start);
-        this.guard = { mode: 'batch', limit: cpuMs, lastJob: start, lastJobAt: performance.now() };
+        this.guard = { mode: 'batch', limit: cpuMs, jobs: jobs.length, lastJob: start, lastJobAt: performance.now() };
         let call;
         try {
           call = this.context.callFunction(this.fns.run, this.api, inputHandle, stringsHandle, startHandle);
@@ -248,8 +248,10 @@ export class ScriptSandbox {
           return { results, brokenAt: null };
         }
 
-        // The batch stopped at one job: a timeout (uncatchable in the guest) or a fatal error.
-        const stoppedAt = this.currentJob();
+        // The batch stopped at one job: a timeout (uncatchable in the guest) or a fatal error. A
+        // failure in the prelude between jobs (cur = -1) is charged to the first job not finished.
+        const current = this.currentJob();
+        const stoppedAt = current >= start && current < jobs.length ? current : start;
         const info = this.errorInfo(call.error);
         call.error.dispose();
         const outHandle = this.context.getProp(this.stateHandle, 'outBuffer');
@@ -343,6 +345,13 @@ export class ScriptSandbox {
     if (guard.mode === 'batch') {
       const now = performance.now();
       const job = this.currentJob();
+      // Between jobs the prelude runs its own bounded code: only a job can be stopped (a stalled
+      // thread on a loaded machine must not interrupt the prelude, e.g. after the last job).
+      if (job < 0 || job >= guard.jobs) {
+        guard.lastJob = job;
+        guard.lastJobAt = now;
+        return false;
+      }
       if (job !== guard.lastJob) {
         guard.lastJob = job;
         guard.lastJobAt = now;

@@ -1,0 +1,177 @@
+// Measures a 7-day plot (quality-bar.md P5): seeds 7 days of 1 s history for 3 inputs (604 800
+// instants, 1 814 400 points) into the embedded store, then times
+//   1. reading and merging that history alone (the history store's share),
+//   2. the plot use case in this process (lab in-process: reading and evaluating take turns),
+//   3. with --app: POST /api/scripts/plot on the built app (npm run build), the lab in its worker
+//      thread as in production — peak RSS of the app process from /proc (VmHWM).
+// With --influx URL the history lives in InfluxDB (database script_server_measure_plot) instead.
+//
+//   npx tsx scripts/measure-plot.ts [--data-dir DIR] [--days 7] [--runs 3] [--app] [--influx URL] [--json]
+//
+// The seeded history is kept (DIR, default ./data/measure-plot, or the InfluxDB database) and reused.
+// Figures vary with the machine and its load; read them as orders of magnitude.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { InfluxHistoryStore } from '../lib/adapters/history/influx-history-store';
+import { mergeSeriesBatches } from '../lib/adapters/history/merge-series';
+import { SqlHistoryStore } from '../lib/adapters/history/sql-history-store';
+import { openDatabase } from '../lib/adapters/store/open-database';
+import { inProcessLab } from '../lib/lab/lab-host';
+import { plotScript } from '../lib/lab/plot-script';
+import { silentLogger } from '../lib/logger';
+import type { HistoryRecord, HistoryStore } from '../lib/ports/history-store';
+import type { AppServices } from '../lib/runtime/services';
+import { startApp } from '../tests/helpers/app-process';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 ? args[index + 1] : fallback;
+};
+const dataDir = path.resolve(option('data-dir', 'data/measure-plot'));
+const days = Number(option('days', '7'));
+const runs = Number(option('runs', '3'));
+const viaApp = args.includes('--app');
+const influxUrl = args.includes('--influx') ? option('influx', 'http://127.0.0.1:8086') : null;
+const INFLUX_DB = 'script_server_measure_plot';
+const asJson = args.includes('--json');
+const log = (line: string) => {
+  if (!asJson) console.log(line);
+};
+
+const TAGS = ['PLOT.STEAM', 'PLOT.FUEL', 'PLOT.TEMP'];
+const DRAFT = {
+  name: 'boiler_efficiency',
+  inputs: TAGS.map((tag, index) => ({ tag, alias: ['steam', 'fuel', 'temp'][index] })),
+  initCode: 'let runs = 0;\nlet filtered = null;',
+  calcCode: 'runs++;\nconst eff = fuel > 0 ? steam / fuel : null;\nfiltered = filtered === null ? temp : filtered + 0.1 * (temp - filtered);\nconst hot = filtered > 85;',
+  outputs: [
+    { tag: 'PLOT.EFF', variable: 'eff', deadband: 0.0001 },
+    { tag: 'PLOT.FILTERED', variable: 'filtered' },
+    { tag: 'PLOT.HOT', variable: 'hot' },
+  ],
+};
+
+interface Figures {
+  ms: number;
+  evaluations: number;
+  stepsPerSecond: number;
+  peakRssMb?: number;
+}
+
+async function main(): Promise<void> {
+  const marker = path.join(dataDir, `seeded-${days}d${influxUrl ? '-influx' : ''}.json`);
+  const seededRange = existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { from: number; to: number }) : null;
+  const database = await openDatabase({ kind: 'embedded', dataDir, migrationsFolder: path.resolve('db/migrations'), logger: silentLogger });
+  let history: HistoryStore = new SqlHistoryStore(database.db as never);
+  if (influxUrl) {
+    const influx = new InfluxHistoryStore({ url: influxUrl, database: INFLUX_DB, timeoutMs: 120_000 });
+    await influx.createDatabaseIfMissing();
+    history = influx;
+  }
+  const range = seededRange ?? (await seed(history, marker));
+  const report: Record<string, unknown> = {
+    store: influxUrl ? 'influx' : 'embedded',
+    days,
+    instants: (range.to - range.from) / 1000 + 1,
+    points: ((range.to - range.from) / 1000 + 1) * TAGS.length,
+  };
+
+  // 1. Reading and merging alone.
+  const reads: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    let groups = 0;
+    for await (const batch of mergeSeriesBatches(TAGS.map((tag) => [tag, history.read(tag, range.from, range.to)] as const))) groups += batch.length;
+    reads.push(performance.now() - started);
+    log(`read+merge: ${Math.round(reads[run])} ms for ${groups} instants (${Math.round(groups / (reads[run] / 1000))} instants/s)`);
+  }
+  report.readMergeMs = Math.round(Math.min(...reads));
+
+  // 2. The use case in this process.
+  const lab = inProcessLab({ cpuMs: 50, initCpuMs: 500, memoryMb: 32 });
+  const services = { history, lab, store: null } as unknown as Pick<AppServices, 'store' | 'history' | 'lab'>;
+  const inProcess: Figures[] = [];
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    const result = await plotScript(services, { script: DRAFT, from: range.from, to: range.to, maxPoints: 1000 });
+    const ms = performance.now() - started;
+    inProcess.push({ ms: Math.round(ms), evaluations: result.evaluations, stepsPerSecond: Math.round(result.evaluations / (ms / 1000)) });
+    log(
+      `in-process plot: ${Math.round(ms)} ms, ${result.evaluations} evaluations (${inProcess[run].stepsPerSecond} steps/s), ` +
+        `errors ${result.errors}, points per series ${result.series.map((series) => series.points.length).join('/')}`,
+    );
+  }
+  report.inProcess = best(inProcess);
+  await lab.close();
+  await database.close();
+
+  // 3. Through the built app.
+  if (viaApp) report.app = await measureApp(range);
+
+  const headline = (report.app ?? report.inProcess) as Figures;
+  const holds = headline.ms <= 5000 && headline.stepsPerSecond >= 120_000;
+  report.bar = { maxMs: 5000, minStepsPerSecond: 120_000, holds };
+  if (asJson) console.log(JSON.stringify(report));
+  else log(`P5 (≤ 5 s, ≥ 120 000 steps/s) ${holds ? 'holds' : 'does NOT hold'}: ${headline.ms} ms, ${headline.stepsPerSecond} steps/s`);
+}
+
+async function measureApp(range: { from: number; to: number }): Promise<Figures> {
+  const env: Record<string, string> = { HISTORY_RETENTION_DAYS: '36500', LOG_LEVEL: 'error' };
+  if (influxUrl) Object.assign(env, { INFLUX_URL: influxUrl, INFLUX_DB });
+  const app = await startApp({ dataDir, env });
+  try {
+    const figures: Figures[] = [];
+    for (let run = 0; run < runs; run++) {
+      // Reset the peak resident size of the app process, then read it after the plot.
+      writeFileSync(`/proc/${app.process.pid}/clear_refs`, '5');
+      const started = performance.now();
+      const response = await fetch(`${app.url}/api/scripts/plot`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ script: DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),
+      });
+      const body = (await response.json()) as { evaluations: number; errors: number; series: { points: unknown[] }[] };
+      const ms = performance.now() - started;
+      if (response.status !== 200) throw new Error(`plot answered ${response.status}: ${JSON.stringify(body)}`);
+      const status = readFileSync(`/proc/${app.process.pid}/status`, 'utf8');
+      const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+      figures.push({ ms: Math.round(ms), evaluations: body.evaluations, stepsPerSecond: Math.round(body.evaluations / (ms / 1000)), peakRssMb });
+      log(`app plot (HTTP): ${Math.round(ms)} ms, ${body.evaluations} evaluations (${figures[run].stepsPerSecond} steps/s), errors ${body.errors}, peak RSS ${peakRssMb} MB`);
+    }
+    return best(figures);
+  } finally {
+    await app.stop();
+  }
+}
+
+function best(figures: Figures[]): Figures {
+  return figures.reduce((a, b) => (a.ms <= b.ms ? a : b));
+}
+
+async function seed(history: HistoryStore, marker: string): Promise<{ from: number; to: number }> {
+  // The last `days` days up to the last whole hour: a range the app's default retention would keep.
+  const to = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 1000;
+  const from = to - days * 86_400_000 + 1000;
+  log(`seeding ${days} days of 1 s history for ${TAGS.length} tags into ${influxUrl ? `InfluxDB ${INFLUX_DB}` : dataDir} (once)…`);
+  const started = performance.now();
+  const batch: HistoryRecord[] = [];
+  for (let ts = from; ts <= to; ts += 1000) {
+    const t = (ts - from) / 1000;
+    batch.push(
+      { tag: TAGS[0], ts, value: 12 + 2 * Math.sin(t / 600) + (t % 86_400 === 43_200 ? 30 : 0), quality: 'good', source: 'raw' },
+      { tag: TAGS[1], ts, value: 4 + Math.cos(t / 900), quality: 'good', source: 'raw' },
+      { tag: TAGS[2], ts, value: 80 + 10 * Math.sin(t / 3600), quality: t % 5000 === 0 ? 'uncertain' : 'good', source: 'raw' },
+    );
+    if (batch.length >= 60_000) await history.write(batch.splice(0));
+  }
+  if (batch.length > 0) await history.write(batch.splice(0));
+  writeFileSync(marker, JSON.stringify({ from, to, seededAt: new Date().toISOString() }));
+  log(`seeded in ${Math.round((performance.now() - started) / 1000)} s`);
+  return { from, to };
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -3,6 +3,7 @@ import { BUILTIN_GLOBALS, HELPER_NAMES } from '../scripts/names';
 import { analyzeCode, type CodeAnalysis } from './analyze-code';
 import { hasErrors, where, type Diagnostic } from './diagnostic';
 import { didYouMean } from './did-you-mean';
+import { generateEpilogue, generatePrologue, RUNNER_PARAMETERS, triggerInputIndexes } from './generate-runner';
 
 /**
  * Turns a script definition into a program for the sandbox, or into diagnostics placed in the user's
@@ -12,12 +13,15 @@ import { didYouMean } from './did-you-mean';
  * Generated layout (line numbers matter: the user's code starts at the beginning of a line, so
  * columns need no mapping and lines a fixed offset):
  *
- *   (function (__ssOut, __ssCap, ctx) {"use strict";
+ *   (function (__ssOut, __ssCap, ctx, __ssK) {"use strict";<bindings of the tag table and indexes>
  *   <initCode>
- *   ;return [function (<aliases>) {<capture>
+ *   ;const __ssRun = function (<step, now, conditional, quality>) {<prologue: aliases bound>
  *   <calcCode>
- *   ;<output copies>
- *   }, <static reader>];})
+ *   ;<epilogue: outputs checked and published>
+ *   };return [__ssRun, <static reader>];})
+ *
+ * The runner (prologue and epilogue: generate-runner.ts) is what the sandbox's batch loop calls once
+ * per evaluation; initCode's bindings live in the factory's scope, so they persist between runs.
  */
 
 export interface CompiledScript {
@@ -28,7 +32,11 @@ export interface CompiledScript {
   initLines: number;
   calcLines: number;
   aliases: string[];
+  /** The input tags, in alias order (the sandbox gives each a place in its tag table). */
+  inputTags: string[];
   outputs: ScriptOutput[];
+  /** The script refers to ctx (so ctx.setQuality may override output qualities). */
+  usesCtx: boolean;
   /** Loop positions per part, for naming the likely culprit of a timeout. */
   loops: { init: Array<{ line: number; column: number }>; calc: Array<{ line: number; column: number }> };
   /** Top-level names of initCode: the script's static state, shown as staticVars. */
@@ -180,23 +188,26 @@ function generate(
   const initCode = draft.initCode ?? '';
   const rewrittenCalc = rewriteAliasArguments(draft.calcCode, calc, new Set(aliases));
   const rewrittenInit = initCode; // inputs cannot be read in initCode, so nothing to rewrite
-  const copies = draft.outputs.map((output, index) => `__ssOut[${index}] = ${output.variable};`).join(' ');
-  const captureCode = capture
-    ? `__ssCap.f = function () { ${draft.outputs
-        .map((output, index) => `try { __ssOut[${index}] = ${output.variable}; } catch (__ssE) {}`)
-        .join(' ')} };`
-    : '';
   const staticVariables = [...init.topLevel.keys()];
   const reader = `function () { var __ssR = {}; ${staticVariables
     .map((name) => `try { __ssR[${JSON.stringify(name)}] = ${name}; } catch (__ssE) {}`)
     .join(' ')} return __ssR; }`;
 
-  const header = '(function (__ssOut, __ssCap, ctx) {"use strict";';
+  const usesCtx = [...init.free, ...calc.free].some((reference) => reference.name === 'ctx');
+  const shape = { aliases, outputs: draft.outputs, triggerInputs: triggerInputIndexes(aliases, draft.trigger), usesCtx, capture };
+  const indexes = [
+    ...aliases.map((_, n) => `__ssI${n} = __ssIx[${n}]`),
+    ...draft.outputs.map((_, k) => `__ssO${k} = __ssIx[${aliases.length + k}]`),
+  ];
+  const bindings =
+    'const __ssV = __ssK.V, __ssQ = __ssK.Q, __ssC = __ssK.C, __ssEmit = __ssK.emit, __ssBad = __ssK.bad, __ssOk = __ssK.ok, __ssQS = __ssK.QS, __ssIx = __ssK.I;' +
+    (indexes.length > 0 ? `const ${indexes.join(', ')};` : '');
+  const header = `(function (__ssOut, __ssCap, ctx, __ssK) {"use strict";${bindings}`;
   const initLine = 2;
   const initLines = lineCount(rewrittenInit);
-  const calcHeader = `;return [function (${aliases.join(', ')}) {${captureCode}`;
+  const calcHeader = `;const __ssRun = function (${RUNNER_PARAMETERS}) {${generatePrologue(shape)}`;
   const calcLine = initLine + initLines + 1;
-  const source = [header, rewrittenInit, calcHeader, rewrittenCalc, `;${copies}`, `}, ${reader}];})`].join('\n');
+  const source = [header, rewrittenInit, calcHeader, rewrittenCalc, `;${generateEpilogue(shape)}`, `};return [__ssRun, ${reader}];})`].join('\n');
   return {
     source,
     initLine,
@@ -205,6 +216,8 @@ function generate(
     calcLines: lineCount(rewrittenCalc),
     loops: { init: init.loops, calc: calc.loops },
     aliases,
+    inputTags: draft.inputs.map((input) => input.tag),
+    usesCtx,
     outputs: draft.outputs,
     staticVariables,
     capture,

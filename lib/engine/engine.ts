@@ -1,8 +1,8 @@
 import { compileScript, type CompiledScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../compiler/diagnostic';
-import { ScriptSandbox, type EvaluationJob, type JobResult, type SandboxLimits } from '../sandbox/script-sandbox';
+import { OpStream, ScriptSandbox, type DecodedOp, type InputSample, type OpsResult, type SandboxLimits } from '../sandbox/script-sandbox';
 import type { ScriptDraft } from '../scripts/script-schema';
-import type { OutputValue, TagState, TagValue } from '../tags/tag-value';
+import { QUALITY_RANK, type OutputValue, type TagState, type TagValue } from '../tags/tag-value';
 import { computeRanks, findCycle, type GraphScript } from './dependency-graph';
 import { TagCatalog } from './tag-catalog';
 
@@ -10,11 +10,15 @@ import { TagCatalog } from './tag-catalog';
  * The script calculator: holds the tag catalog and the registered scripts, and turns raw values
  * into the output values to publish.
  *
- * Per received batch: values are applied in timestamp order, all values of one timestamp together;
- * each script whose trigger inputs changed is evaluated once per distinct timestamp, in dependency
- * order, so a script reading another's output sees the value computed in the same pass. Scripts
- * whose outputs feed nobody are collected across the whole batch and evaluated in as few sandbox
- * calls as possible.
+ * Per received batch: values are applied in timestamp order, all values of one timestamp together
+ * (one "step"); each script whose trigger inputs changed is evaluated once per step, in dependency
+ * order, so a script reading another's output sees the value computed in the same step.
+ *
+ * How it runs: scripts that feed each other share a sandbox (a connected group of the dependency
+ * graph never spans two), and the whole batch becomes one stream of ops per sandbox — tag updates
+ * and script runs in step order — evaluated in one VM call. A script triggered by a raw value runs
+ * unconditionally; a script downstream of another runs conditionally: its runner checks in the
+ * sandbox whether one of its trigger inputs was published at that step. See sandbox/prelude.ts.
  */
 
 export interface EngineScriptSpec {
@@ -27,7 +31,7 @@ export interface EngineScriptSpec {
 export interface EngineOptions {
   limits: SandboxLimits;
   quarantineAfter: number;
-  /** How many scripts share one sandbox (one capped WebAssembly memory). */
+  /** How many scripts share one sandbox (one capped WebAssembly memory); connected scripts may exceed it. */
   scriptsPerSandbox?: number;
   /** Wall clock, for lastRunAt and initCode's ctx.now; event time never comes from here. */
   clock?: () => number;
@@ -78,14 +82,24 @@ interface LoadedScript {
   outputTags: string[];
   periodic: { intervalMs: number; nextDue: number } | null;
   rank: number;
-  hasDependents: boolean;
+  /** Scripts reading this one's outputs, directly or further down, in rank order. */
+  downstream: LoadedScript[];
+  outputCount: number;
+  /** Every input is a raw tag: the host knows their qualities before the run. */
+  rawInputsOnly: boolean;
+  /** Inputs never seen yet. */
+  missing: number;
   quarantined: boolean;
+  lineage: OutputValue['script'];
   stats: { evaluations: number; errors: number; consecutiveFailures: number; totalMicros: number; lastRunAt: number | null; lastError: Diagnostic | null };
 }
 
-interface PendingJob {
-  script: LoadedScript;
-  job: EvaluationJob;
+/** One VM call's worth of work for a sandbox. */
+interface Batch {
+  stream: OpStream;
+  /** By ordinal: which script ran, at which time (parallel arrays: nothing allocated per run). */
+  scripts: LoadedScript[];
+  nows: number[];
 }
 
 const DEFAULT_SCRIPTS_PER_SANDBOX = 100;
@@ -93,9 +107,17 @@ const DEFAULT_SCRIPTS_PER_SANDBOX = 100;
 export class Engine {
   readonly catalog = new TagCatalog();
   private readonly scripts = new Map<string, LoadedScript>();
+  /** Tag → scripts it triggers on change. */
   private readonly dependents = new Map<string, LoadedScript[]>();
+  /** Tag → scripts reading it (for knowing when a script has seen all its inputs). */
+  private readonly readers = new Map<string, LoadedScript[]>();
+  /** Output tag → the script producing it. */
+  private readonly producers = new Map<string, LoadedScript>();
+  /** Tag → the sandboxes whose scripts read it, with its index there. */
+  private readonly routes = new Map<string, Array<{ group: SandboxGroup; index: number }>>();
   private readonly groups: SandboxGroup[] = [];
   private nextGroupId = 0;
+  private step = 0;
   private readonly clock: () => number;
   /** Serialises every operation that touches sandboxes. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -143,6 +165,9 @@ export class Engine {
   /** Restores latest values (and thereby last published outputs) after a restart. */
   restore(states: Iterable<TagState>): void {
     this.catalog.restore(states);
+    // Sandboxes already loaded learn them with the next batch; missing inputs are counted again.
+    this.resync = true;
+    for (const script of this.scripts.values()) script.missing = this.countMissing(script.inputTags);
   }
 
   status(id: string): ScriptRuntimeStatus | null {
@@ -167,7 +192,11 @@ export class Engine {
     this.groups.length = 0;
     this.scripts.clear();
     this.dependents.clear();
+    this.readers.clear();
+    this.routes.clear();
   }
+
+  private resync = false;
 
   // ---- registration ----
 
@@ -175,18 +204,22 @@ export class Engine {
     const compiled = compileScript(spec.definition);
     if (!compiled.program) return { ok: false, reason: 'invalid', diagnostics: compiled.diagnostics };
 
-    const candidate: GraphScript = {
-      id: spec.id,
-      name: spec.name,
-      inputTags: spec.definition.inputs.map((input) => input.tag),
-      outputTags: spec.definition.outputs.map((output) => output.tag),
-    };
-    const others = [...this.scripts.values()].filter((script) => script.spec.id !== spec.id).map(graphOf);
-    const cycle = findCycle([...others, candidate]);
+    const inputTags = spec.definition.inputs.map((input) => input.tag);
+    const outputTags = spec.definition.outputs.map((output) => output.tag);
+    const candidate: GraphScript = { id: spec.id, name: spec.name, inputTags, outputTags };
+    const cycle = findCycle([...this.upstreamOf(candidate).map(graphOf), candidate]);
     if (cycle) return { ok: false, reason: 'cycle', cycle };
 
-    const group = await this.groupWithRoom();
-    const loaded = group.sandbox.load(compiled.program, { now: this.clock(), previous: this.previousOutputs(spec.definition) });
+    // Scripts feeding this one or fed by it share its sandbox.
+    const connected = new Set<LoadedScript>();
+    for (const tag of inputTags) {
+      const producer = this.producers.get(tag);
+      if (producer && producer.spec.id !== spec.id) connected.add(producer);
+    }
+    for (const tag of outputTags) for (const reader of this.readers.get(tag) ?? []) if (reader.spec.id !== spec.id) connected.add(reader);
+    const connectedGroups = [...new Set([...connected].map((other) => other.group))];
+    const group = connectedGroups[0] ?? (await this.groupWithRoom());
+    const loaded = group.sandbox.load(compiled.program, { now: this.clock(), seed: (tag) => this.sampleOf(tag) });
     if (!loaded.ok) {
       if (group.sandbox.broken) await this.rebuild(group);
       return { ok: false, reason: 'invalid', diagnostics: [loaded.error] };
@@ -201,34 +234,63 @@ export class Engine {
       program: compiled.program,
       group,
       slot: loaded.slot,
-      inputTags: spec.definition.inputs.map((input) => input.tag),
+      inputTags,
       triggerTags:
         trigger.type === 'onChange'
           ? (trigger.inputs ?? spec.definition.inputs.map((input) => input.alias)).map((alias) => aliasToTag.get(alias) ?? alias)
           : [],
-      outputTags: spec.definition.outputs.map((output) => output.tag),
+      outputTags,
       periodic: trigger.type === 'periodic' ? { intervalMs: trigger.intervalMs, nextDue: alignUp(this.clock(), trigger.intervalMs) } : null,
       rank: 0,
-      hasDependents: false,
+      downstream: [],
+      outputCount: outputTags.length,
+      rawInputsOnly: true,
+      missing: this.countMissing(inputTags),
       quarantined: false,
+      lineage: Object.freeze({ id: spec.id, name: spec.name, version: spec.version }),
       stats: { evaluations: 0, errors: 0, consecutiveFailures: 0, totalMicros: 0, lastRunAt: null, lastError: null },
     };
     group.scripts.add(script);
     this.scripts.set(spec.id, script);
+    this.link(script);
+    // A script joining two groups brings them together (their scripts restart in the merged sandbox).
+    for (const other of connectedGroups.slice(1)) await this.moveScripts(other, group);
     this.reindex();
     return { ok: true };
   }
 
-  private previousOutputs(definition: ScriptDraft) {
-    return definition.outputs.map((output) => {
-      const held = this.catalog.get(output.tag);
-      return held ? { value: held.value, quality: held.quality } : null;
-    });
+  private sampleOf(tag: string): InputSample | undefined {
+    const held = this.catalog.get(tag);
+    return held ? { value: held.value, ts: held.ts, quality: held.quality } : undefined;
+  }
+
+  private countMissing(tags: readonly string[]): number {
+    let missing = 0;
+    for (const tag of tags) if (!this.catalog.get(tag)) missing++;
+    return missing;
+  }
+
+  /** Producers and readers are kept up to date at once (registration needs them); the rest waits for flushIndex. */
+  private link(script: LoadedScript): void {
+    for (const tag of script.outputTags) this.producers.set(tag, script);
+    for (const tag of script.inputTags) push(this.readers, tag, script);
+  }
+
+  private unlink(script: LoadedScript): void {
+    for (const tag of script.outputTags) if (this.producers.get(tag) === script) this.producers.delete(tag);
+    for (const tag of script.inputTags) {
+      const list = this.readers.get(tag);
+      if (!list) continue;
+      const at = list.indexOf(script);
+      if (at >= 0) list.splice(at, 1);
+      if (list.length === 0) this.readers.delete(tag);
+    }
   }
 
   private detach(script: LoadedScript): void {
+    this.unlink(script);
     script.group.scripts.delete(script);
-    if (!script.group.sandbox.broken) script.group.sandbox.unload(script.slot);
+    if (!script.group.sandbox.broken && script.slot >= 0) script.group.sandbox.unload(script.slot);
   }
 
   private async groupWithRoom(): Promise<SandboxGroup> {
@@ -240,6 +302,28 @@ export class Engine {
     return group;
   }
 
+  private async moveScripts(from: SandboxGroup, to: SandboxGroup): Promise<void> {
+    for (const script of [...from.scripts]) {
+      this.detach(script);
+      script.group = to;
+      to.scripts.add(script);
+      this.link(script);
+      this.loadInto(to, script);
+    }
+  }
+
+  /** Loads a script into its group's sandbox (initCode runs again), seeded with the latest values. */
+  private loadInto(group: SandboxGroup, script: LoadedScript): boolean {
+    const loaded = group.sandbox.load(script.program, { now: this.clock(), seed: (tag) => this.sampleOf(tag) });
+    if (loaded.ok) {
+      script.slot = loaded.slot;
+      return true;
+    }
+    script.slot = -1;
+    this.markFailure(script, loaded.error, null, true);
+    return false;
+  }
+
   /**
    * Replaces a broken sandbox: every script of the group is loaded again in a fresh one (their
    * initCode runs again, so their static state restarts; their last published outputs are kept).
@@ -248,62 +332,119 @@ export class Engine {
     group.sandbox.dispose();
     group.sandbox = await ScriptSandbox.create(this.options.limits);
     for (const script of group.scripts) {
-      const loaded = group.sandbox.load(script.program, { now: this.clock(), previous: this.previousOutputs(script.spec.definition) });
-      if (loaded.ok) {
-        script.slot = loaded.slot;
-      } else {
+      if (script.quarantined) {
         script.slot = -1;
-        this.markFailure(script, loaded.error, null, true);
-        if (group.sandbox.broken) {
-          // The script breaks a fresh sandbox in its initCode: keep it out and try once more.
-          group.scripts.delete(script);
-          return this.rebuild(group);
-        }
+        continue;
+      }
+      if (!this.loadInto(group, script) && group.sandbox.broken) {
+        // The script breaks a fresh sandbox in its initCode: keep it out and try once more.
+        group.scripts.delete(script);
+        return this.rebuild(group);
       }
     }
+    this.reindex();
   }
 
+  /** The scripts this one would read from, directly or further up (where a cycle would have to pass). */
+  private upstreamOf(candidate: GraphScript): LoadedScript[] {
+    const found = new Set<LoadedScript>();
+    const stack = [...candidate.inputTags];
+    while (stack.length > 0) {
+      const producer = this.producers.get(stack.pop()!);
+      if (!producer || producer.spec.id === candidate.id || found.has(producer)) continue;
+      found.add(producer);
+      stack.push(...producer.inputTags);
+    }
+    // A cycle closes through scripts reading the candidate's outputs: those are upstream too if they
+    // reach back; findCycle sees them through the producers of the candidate's inputs.
+    return [...found];
+  }
+
+  private indexDirty = false;
+
+  /** Indexes are rebuilt once before the next evaluation, not after every registration. */
   private reindex(): void {
+    this.indexDirty = true;
+  }
+
+  private flushIndex(): void {
+    if (this.indexDirty) this.rebuildIndex();
+  }
+
+  private rebuildIndex(): void {
+    this.indexDirty = false;
     this.dependents.clear();
+    this.routes.clear();
     const active = [...this.scripts.values()].filter((script) => !script.quarantined);
     const ranks = computeRanks(active.map(graphOf));
-    const readTags = new Set<string>();
     for (const script of active) {
       script.rank = ranks.get(script.spec.id) ?? 0;
-      for (const tag of script.inputTags) readTags.add(tag);
-      for (const tag of script.triggerTags) {
-        const list = this.dependents.get(tag);
-        if (list) list.push(script);
-        else this.dependents.set(tag, [script]);
+      script.rawInputsOnly = script.inputTags.every((tag) => !this.producers.has(tag));
+      for (const tag of script.triggerTags) push(this.dependents, tag, script);
+      if (script.slot >= 0) {
+        const indexes = script.group.sandbox.indexesOf(script.slot) ?? [];
+        script.inputTags.forEach((tag, i) => {
+          const routes = this.routes.get(tag) ?? [];
+          if (!routes.some((route) => route.group === script.group)) routes.push({ group: script.group, index: indexes[i] });
+          this.routes.set(tag, routes);
+        });
       }
     }
-    for (const script of active) script.hasDependents = script.outputTags.some((tag) => readTags.has(tag));
+    for (const script of active) {
+      const seen = new Set<LoadedScript>();
+      const visit = (from: LoadedScript) => {
+        for (const tag of from.outputTags) {
+          for (const next of this.dependents.get(tag) ?? []) {
+            if (seen.has(next)) continue;
+            seen.add(next);
+            visit(next);
+          }
+        }
+      };
+      visit(script);
+      script.downstream = [...seen].sort((a, b) => a.rank - b.rank);
+    }
   }
 
   // ---- evaluation ----
 
   private async ingestNow(values: readonly TagValue[]): Promise<PassResult> {
+    this.flushIndex();
     const result = emptyResult();
     const sorted = isSortedByTs(values) ? values : [...values].sort((a, b) => a.ts - b.ts);
-    const deferred: PendingJob[] = [];
+    const batches = new Map<SandboxGroup, Batch>();
+    if (this.resync) this.seedAll(batches);
     let index = 0;
     while (index < sorted.length) {
       const ts = sorted[index].ts;
+      const step = ++this.step;
       const triggered = new Set<LoadedScript>();
       for (; index < sorted.length && sorted[index].ts === ts; index++) {
         const value = sorted[index];
+        const known = this.catalog.size;
         const applied = this.catalog.apply(value, 'raw');
-        if (applied === 'older') result.older++;
-        else if (applied === 'duplicate') result.duplicates++;
-        else this.dependents.get(value.tag)?.forEach((script) => triggered.add(script));
+        if (applied === 'older') {
+          result.older++;
+          continue;
+        }
+        if (applied === 'duplicate') {
+          result.duplicates++;
+          continue;
+        }
+        if (this.catalog.size !== known) this.seen(value.tag);
+        const routes = this.routes.get(value.tag);
+        if (routes) for (const route of routes) batchOf(batches, route.group).stream.update(route.index, value.value, value.ts, value.quality, step);
+        const dependents = this.dependents.get(value.tag);
+        if (dependents) for (const script of dependents) triggered.add(script);
       }
-      if (triggered.size > 0) await this.pass(triggered, ts, deferred, result);
+      if (triggered.size > 0) this.schedule(triggered, ts, step, batches, false);
     }
-    await this.evaluate(deferred, result);
+    await this.runBatches(batches, result);
     return result;
   }
 
   private async tickNow(now: number): Promise<PassResult> {
+    this.flushIndex();
     const result = emptyResult();
     const due = new Map<number, Set<LoadedScript>>();
     for (const script of this.scripts.values()) {
@@ -316,99 +457,177 @@ export class Engine {
       set.add(script);
       due.set(tickTime, set);
     }
-    const deferred: PendingJob[] = [];
+    if (due.size === 0) return result;
+    const batches = new Map<SandboxGroup, Batch>();
+    if (this.resync) this.seedAll(batches);
     for (const tickTime of [...due.keys()].sort((a, b) => a - b)) {
-      await this.pass(due.get(tickTime)!, tickTime, deferred, result);
+      this.schedule(due.get(tickTime)!, tickTime, ++this.step, batches, true);
     }
-    await this.evaluate(deferred, result);
+    await this.runBatches(batches, result);
     return result;
   }
 
-  /** Evaluates the triggered scripts at instant `ts` in rank order, following outputs downstream. */
-  private async pass(triggered: Set<LoadedScript>, ts: number, deferred: PendingJob[], result: PassResult): Promise<void> {
-    const pending = new Set(triggered);
-    while (pending.size > 0) {
-      let rank = Infinity;
-      for (const script of pending) rank = Math.min(rank, script.rank);
-      const immediate: PendingJob[] = [];
-      for (const script of [...pending]) {
-        if (script.rank !== rank) continue;
-        pending.delete(script);
-        if (script.quarantined || script.slot < 0) continue;
-        const job = this.jobFor(script, ts);
-        if (!job) continue;
-        if (script.hasDependents) immediate.push({ script, job });
-        else deferred.push({ script, job });
-      }
-      if (immediate.length === 0) continue;
-      const produced = await this.evaluate(immediate, result);
-      for (const output of produced) this.dependents.get(output.tag)?.forEach((script) => pending.add(script));
-    }
-  }
-
-  private jobFor(script: LoadedScript, now: number): EvaluationJob | null {
-    const inputs = new Array(script.inputTags.length);
-    for (let i = 0; i < script.inputTags.length; i++) {
-      const held = this.catalog.get(script.inputTags[i]);
-      if (!held) return null; // waits until every input has been seen
-      inputs[i] = { value: held.value, ts: held.ts, quality: held.quality };
-    }
-    return { slot: script.slot, now, inputs };
-  }
-
-  /** Runs jobs grouped by sandbox, applies their outputs to the catalog, returns what was produced. */
-  private async evaluate(pending: PendingJob[], result: PassResult): Promise<OutputValue[]> {
-    if (pending.length === 0) return [];
-    const produced: OutputValue[] = [];
-    const byGroup = new Map<SandboxGroup, PendingJob[]>();
-    for (const entry of pending) {
-      const list = byGroup.get(entry.script.group);
-      if (list) list.push(entry);
-      else byGroup.set(entry.script.group, [entry]);
-    }
-    for (const [group, entries] of byGroup) {
-      let remaining = entries;
-      while (remaining.length > 0) {
-        const started = performance.now();
-        const batch = group.sandbox.evaluate(remaining.map((entry) => entry.job));
-        const micros = ((performance.now() - started) * 1000) / remaining.length;
-        const wallClock = this.clock();
-        for (let j = 0; j < remaining.length; j++) {
-          this.account(remaining[j], batch.results[j], micros, wallClock, result, produced);
-        }
-        if (batch.brokenAt === null && !group.sandbox.broken) break;
-        // The sandbox broke (out of memory): rebuild it and run what was skipped.
-        const skipped = batch.brokenAt === null ? [] : remaining.slice(batch.brokenAt);
-        await this.rebuild(group);
-        remaining = skipped
-          .filter((entry) => !entry.script.quarantined && entry.script.slot >= 0)
-          .map((entry) => ({ script: entry.script, job: { ...entry.job, slot: entry.script.slot } }));
+  /**
+   * Adds the runs of one step: the triggered scripts (unconditionally) and everything downstream of
+   * them (conditionally: a downstream script runs only if an input it triggers on was published in
+   * this step), in rank order.
+   */
+  private schedule(triggered: Set<LoadedScript>, now: number, step: number, batches: Map<SandboxGroup, Batch>, periodic: boolean): void {
+    let chained = false;
+    for (const script of triggered) {
+      if (script.downstream.length > 0) {
+        chained = true;
+        break;
       }
     }
-    pending.length = 0;
-    return produced;
-  }
-
-  private account(entry: PendingJob, outcome: JobResult | undefined, micros: number, wallClock: number, result: PassResult, produced: OutputValue[]): void {
-    if (!outcome || outcome.status === 'skipped') return;
-    const script = entry.script;
-    script.stats.evaluations++;
-    script.stats.totalMicros += micros;
-    script.stats.lastRunAt = wallClock;
-    result.evaluations++;
-    if (outcome.status === 'failed') {
-      result.failures++;
-      this.markFailure(script, outcome.error, result, false);
+    if (!chained) {
+      // No triggered script feeds another: no order to keep, nothing downstream (the common case).
+      for (const script of triggered) this.addRun(script, true, now, step, batches, periodic);
       return;
     }
-    script.stats.consecutiveFailures = 0;
-    const lineage = { id: script.spec.id, name: script.spec.name, version: script.spec.version };
-    for (const sample of outcome.outputs) {
-      const output: OutputValue = { tag: script.outputTags[sample.index], value: sample.value, ts: entry.job.now, quality: sample.quality, script: lineage };
-      this.catalog.apply(output, 'script');
-      result.outputs.push(output);
-      produced.push(output);
+    const order = new Set<LoadedScript>(triggered);
+    for (const script of triggered) for (const next of script.downstream) order.add(next);
+    const runs = [...order].sort((a, b) => a.rank - b.rank);
+    for (const script of runs) this.addRun(script, triggered.has(script), now, step, batches, periodic);
+  }
+
+  private addRun(script: LoadedScript, direct: boolean, now: number, step: number, batches: Map<SandboxGroup, Batch>, periodic: boolean): void {
+    if (script.quarantined || script.slot < 0) return;
+    if (direct && periodic && script.missing > 0) return;
+    // Not every input seen yet: the runner decides in the sandbox, where this step's outputs are known.
+    const conditional = !direct || script.missing > 0;
+    const quality = !conditional && script.rawInputsOnly ? this.worstQuality(script) : -1;
+    const batch = batchOf(batches, script.group);
+    batch.stream.step(step, now);
+    batch.stream.run(script.slot, conditional, quality, script.outputCount);
+    batch.scripts.push(script);
+    batch.nows.push(now);
+  }
+
+  private worstQuality(script: LoadedScript): number {
+    let worst = 0;
+    for (const tag of script.inputTags) {
+      const held = this.catalog.get(tag);
+      if (held) {
+        const rank = QUALITY_RANK[held.quality];
+        if (rank > worst) worst = rank;
+      }
     }
+    return worst;
+  }
+
+  /** After a restore: every sandbox learns the latest values of the tags it reads and publishes. */
+  private seedAll(batches: Map<SandboxGroup, Batch>): void {
+    this.resync = false;
+    for (const group of this.groups) {
+      for (const script of group.scripts) {
+        if (script.slot < 0) continue;
+        const indexes = group.sandbox.indexesOf(script.slot) ?? [];
+        [...script.inputTags, ...script.outputTags].forEach((tag, i) => {
+          const held = this.catalog.get(tag);
+          if (held) batchOf(batches, group).stream.update(indexes[i], held.value, held.ts, held.quality, 0);
+        });
+      }
+    }
+  }
+
+  private seen(tag: string): void {
+    const readers = this.readers.get(tag);
+    if (readers) for (const script of readers) if (script.missing > 0) script.missing--;
+  }
+
+  private async runBatches(batches: Map<SandboxGroup, Batch>, result: PassResult): Promise<void> {
+    for (const [group, batch] of batches) {
+      if (batch.stream.count === 0) continue;
+      const started = performance.now();
+      const outcome = group.sandbox.runOps(batch.stream);
+      this.account(group, batch, outcome, performance.now() - started, result);
+      if (outcome.brokenAt !== null || group.sandbox.broken) {
+        // The sandbox broke (out of memory): rebuild it and run the rest of the batch there.
+        const rest = this.remainder(group, batch, outcome.brokenAt);
+        await this.rebuild(group);
+        if (rest) {
+          const restStarted = performance.now();
+          const restOutcome = group.sandbox.runOps(this.translate(rest, group));
+          this.account(group, rest.batch, restOutcome, performance.now() - restStarted, result);
+        }
+      }
+    }
+  }
+
+  /** Turns what the guest reported into outputs, statistics and failures. */
+  private account(group: SandboxGroup, batch: Batch, outcome: OpsResult, elapsedMs: number, result: PassResult): void {
+    const total = batch.scripts.length;
+    const reached = outcome.brokenAt === null ? total : Math.min(total, batch.stream.firstOrdinalFrom(outcome.brokenAt));
+    // 0 evaluated, 1 skipped (a conditional run not triggered), 2 failed
+    const fate = new Uint8Array(total);
+    for (const ordinal of outcome.skipped) if (ordinal < total) fate[ordinal] = 1;
+    let failures: Map<number, Diagnostic> | null = null;
+    for (const failure of outcome.failures) {
+      if (failure.ordinal < 0 || failure.ordinal >= total) continue;
+      fate[failure.ordinal] = 2;
+      (failures ??= new Map()).set(failure.ordinal, failure.error);
+    }
+    let evaluated = 0;
+    for (let ordinal = 0; ordinal < reached; ordinal++) if (fate[ordinal] !== 1) evaluated++;
+    const micros = evaluated > 0 ? (elapsedMs * 1000) / evaluated : 0;
+    const wallClock = this.clock();
+    for (let ordinal = 0; ordinal < reached; ordinal++) {
+      if (fate[ordinal] === 1) continue;
+      const stats = batch.scripts[ordinal].stats;
+      stats.evaluations++;
+      stats.totalMicros += micros;
+      stats.lastRunAt = wallClock;
+      if (fate[ordinal] === 2) {
+        result.failures++;
+        this.markFailure(batch.scripts[ordinal], failures!.get(ordinal)!, result, false);
+      } else {
+        stats.consecutiveFailures = 0;
+      }
+    }
+    result.evaluations += evaluated;
+    const sandbox = group.sandbox;
+    for (const record of outcome.records) {
+      const script = batch.scripts[record.ordinal];
+      if (!script) continue;
+      const tag = sandbox.tagAt(record.index);
+      const output: OutputValue = { tag, value: record.value, ts: batch.nows[record.ordinal], quality: record.quality, script: script.lineage };
+      const known = this.catalog.size;
+      this.catalog.apply(output, 'script');
+      if (this.catalog.size !== known) this.seen(tag);
+      result.outputs.push(output);
+    }
+  }
+
+  /** The ops of a batch from `from` on (null when nothing is left). */
+  private remainder(group: SandboxGroup, batch: Batch, from: number | null): { batch: Batch; ops: DecodedOp[] } | null {
+    if (from === null) return null;
+    const ops = batch.stream.decode(from, (index) => group.sandbox.tagAt(index));
+    return ops.some((op) => op.type === 'run') ? { batch, ops } : null;
+  }
+
+  /** Re-encodes the rest of a batch for a rebuilt sandbox (new slots, new table indexes). */
+  private translate(rest: { batch: Batch; ops: DecodedOp[] }, group: SandboxGroup): OpStream {
+    const stream = new OpStream();
+    const scripts: LoadedScript[] = [];
+    const nows: number[] = [];
+    let now = 0;
+    for (const op of rest.ops) {
+      if (op.type === 'update') {
+        stream.update(group.sandbox.indexOf(op.tag), op.value, op.ts, op.quality, op.step);
+      } else if (op.type === 'step') {
+        stream.step(op.step, op.now);
+        now = op.now;
+      } else {
+        const script = rest.batch.scripts[op.ordinal];
+        if (!script || script.slot < 0 || script.quarantined) continue;
+        stream.run(script.slot, op.conditional, op.quality, script.outputCount);
+        scripts.push(script);
+        nows.push(now);
+      }
+    }
+    rest.batch = { stream, scripts, nows };
+    return stream;
   }
 
   private markFailure(script: LoadedScript, error: Diagnostic, result: PassResult | null, forceQuarantine: boolean): void {
@@ -439,6 +658,21 @@ export class Engine {
       missingInputs: missing,
     };
   }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function batchOf(batches: Map<SandboxGroup, Batch>, group: SandboxGroup): Batch {
+  let batch = batches.get(group);
+  if (!batch) {
+    batch = { stream: new OpStream(), scripts: [], nows: [] };
+    batches.set(group, batch);
+  }
+  return batch;
 }
 
 function graphOf(script: LoadedScript): GraphScript {

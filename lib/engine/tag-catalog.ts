@@ -1,7 +1,10 @@
 import type { TagSource, TagState, TagValue } from '../tags/tag-value';
 import { sameScalar } from '../tags/tag-value';
 
-/** The latest value, timestamp, quality and source of every tag seen. */
+/**
+ * The latest value, timestamp, quality and source of every tag seen. Entries are updated in place
+ * (no allocation per value): copy one to keep it.
+ */
 export class TagCatalog {
   private readonly tags = new Map<string, TagState>();
 
@@ -27,7 +30,15 @@ export class TagCatalog {
       if (value.ts < held.ts) return 'older';
       if (value.ts === held.ts && held.quality === value.quality && sameScalar(held.value, value.value)) return 'duplicate';
     }
-    this.tags.set(value.tag, { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source });
+    if (held) {
+      // Updated in place: the hot path allocates nothing per value.
+      held.value = value.value;
+      held.ts = value.ts;
+      held.quality = value.quality;
+      held.source = source;
+    } else {
+      this.tags.set(value.tag, { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source });
+    }
     return 'applied';
   }
 

@@ -25,10 +25,11 @@ export class SnapshotWriter {
     this.timer.unref();
   }
 
+  /** Copies: the catalog updates its entries in place, and the snapshot must keep what was acknowledged. */
   mark(states: Iterable<TagState>): void {
     for (const state of states) {
       const held = this.dirty.get(state.tag);
-      if (!held || held.ts <= state.ts) this.dirty.set(state.tag, state);
+      if (!held || held.ts <= state.ts) this.dirty.set(state.tag, { ...state });
     }
   }
 

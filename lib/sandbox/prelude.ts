@@ -6,12 +6,22 @@
  * The prelude evaluates to the host API object. It is never stored on the global object, so script
  * code cannot reach it; the host keeps the only handle.
  *
- * Wire format of a batch (one Float64Array in, one out — see script-sandbox.ts):
- *   in:  [jobCount, then per job: slot, now, nInputs, then per input: type, number, ts, quality]
- *   out: per job: [status, changedCount, then per changed output: index, type, number, quality]
- * type: 0 null, 1 number, 2 false, 3 true, 4 string (number = index into the strings list)
- * status: 0 ok, 1 failed (details in side.errors), 2 not run (unknown slot)
- * quality: 0 good, 1 uncertain, 2 bad
+ * The tag table: every tag a sandbox's scripts read or publish has an index; V holds its latest
+ * value (for an output tag: the last published one), Q its quality (0 good, 1 uncertain, 2 bad), S its
+ * timestamp, C the step at which it last changed. Scripts' runners (compiler/generate-runner.ts)
+ * read and publish through it by index.
+ *
+ * Wire format of a batch (one Float64Array in — see script-sandbox.ts), fixed 7 numbers per op:
+ *   [opCount, then ops]
+ *   update: 1, index, kind, number, ts, quality, step   kind: 0 null, 1 number, 2 false, 3 true,
+ *                                                        4 string (number = index into the strings)
+ *   step:   3, step, now                                the runs that follow evaluate at this step/time
+ *   run:    2, slot, cond, quality                      cond 1: only if a trigger input changed at this
+ *                                                        step and every input has been seen; quality:
+ *                                                        the worst input quality, -1 to work it out
+ * Runs are numbered in stream order (their ordinal). Out (one Float64Array): [recordCount,
+ * skippedCount, side entries (errors + strings), 0, then per published output: ordinal, index, kind,
+ * number, quality] (strings, errors and skipped runs in the side channel, read only when there are any).
  */
 export const PRELUDE_FILE = 'prelude.js';
 
@@ -30,8 +40,21 @@ const MAX_STRING = 4096;
 const MAX_LOGS = 1000;
 
 const scripts = [];
+// The runner of each slot, kept apart from its record: called as a plain function, its this is
+// undefined, so script code never sees the record.
+const runners = [];
 const state = { cur: -1, outBuffer: null };
 let current = null;
+// The tag table (see above). Plain arrays that only ever grow, so runners may keep references.
+const V = [], Q = [], S = [], C = [];
+function ensureTable(size) {
+  while (V.length < size) { V.push(void 0); Q.push(0); S.push(0); C.push(-1); }
+}
+let R = new Float64Array(4);
+let rlen = 4;
+let curOrdinal = 0;
+let curNow = 0;
+let skips = [];
 let capturing = false;
 let logs = [];
 let side = { strings: [], errors: [] };
@@ -66,12 +89,12 @@ function round(x, digits) {
 function inputIndex(rec, name, fn) {
   const i = rec.aliasIndex.get(name);
   if (i === undefined) throw new TypeError(fn + ": '" + String(name) + "' is not an input alias of this script");
-  return i;
+  return rec.idx[i];
 }
 function isGood(name) {
   const rec = current;
   if (rec === null) return false;
-  return rec.q[inputIndex(rec, name, "isGood")] === 0;
+  return Q[inputIndex(rec, name, "isGood")] === 0;
 }
 
 function safeText(value, depth) {
@@ -115,15 +138,17 @@ const console = freeze({ log: logger("log"), warn: logger("warn"), error: logger
 // ---- per-script ctx ----
 function makeCtx(rec) {
   return freeze({
-    get now() { return rec.now; },
+    get now() { return current === rec ? curNow : rec.initNow; },
     input(name) {
       const i = inputIndex(rec, name, "ctx.input");
-      return freeze({ value: rec.vals[i], ts: rec.ts[i], quality: QUALITY[rec.q[i]] });
+      const value = V[i];
+      return freeze({ value: value === void 0 ? null : value, ts: value === void 0 ? null : S[i], quality: QUALITY[Q[i]] });
     },
     previous(name) {
       const k = rec.outIndex.get(name);
       if (k === undefined) throw new TypeError("ctx.previous: '" + String(name) + "' is not an output variable or tag of this script");
-      return rec.hasPrev[k] ? rec.prev[k] : null;
+      const value = V[rec.idx[rec.nIn + k]];
+      return value === void 0 ? null : value;
     },
     setQuality(name, quality) {
       const k = rec.outIndex.get(name);
@@ -134,6 +159,29 @@ function makeCtx(rec) {
     },
   });
 }
+
+// ---- what runners call (see compiler/generate-runner.ts) ----
+// R is sized by the host for every output of every run in the batch, so no bounds check here.
+function emit(index, value, quality, now, step) {
+  V[index] = value; Q[index] = quality; S[index] = now; C[index] = step;
+  const at = rlen;
+  R[at] = curOrdinal; R[at + 1] = index; R[at + 4] = quality;
+  if (typeof value === "number") { R[at + 2] = 1; R[at + 3] = value; }
+  else if (value === null) R[at + 2] = 0;
+  else if (value === true) R[at + 2] = 3;
+  else if (value === false) R[at + 2] = 2;
+  else { R[at + 2] = 4; R[at + 3] = side.strings.length; side.strings.push(value); }
+  rlen = at + 5;
+}
+let badOutput = null;
+function bad(k, value) {
+  badOutput = { k: k, problem: checkOutput(value) || "it is not a valid output value" };
+  return 2;
+}
+function validOther(value) {
+  return checkOutput(value) === null;
+}
+
 
 // ---- error description without trusting the thrown value ----
 function findData(obj, key) {
@@ -162,7 +210,7 @@ function isFatal(info) {
 }
 
 // ---- output checks, quality and change detection ----
-function checkOutput(rec, k, v) {
+function checkOutput(v) {
   const t = typeof v;
   if (v === null || t === "boolean") return null;
   if (t === "number") return numIsFinite(v) ? null : String(v) + " is not a finite number";
@@ -172,70 +220,6 @@ function checkOutput(rec, k, v) {
   if (t === "bigint") return "it is a BigInt; use a Number";
   if (t === "symbol") return "it is a symbol";
   return "it is " + (isArray(v) ? "an array" : "an object") + "; outputs must be numbers, booleans, strings or null";
-}
-
-function runJob(rec, job, out, o) {
-  current = rec;
-  const nOut = rec.nOut;
-  const vals = rec.vals;
-  rec.qSet.fill(-1);
-  for (let k = 0; k < nOut; k++) rec.out[k] = undefined;
-  let threw = null;
-  try {
-    switch (rec.nIn) {
-      case 0: rec.calc(); break;
-      case 1: rec.calc(vals[0]); break;
-      case 2: rec.calc(vals[0], vals[1]); break;
-      case 3: rec.calc(vals[0], vals[1], vals[2]); break;
-      case 4: rec.calc(vals[0], vals[1], vals[2], vals[3]); break;
-      case 5: rec.calc(vals[0], vals[1], vals[2], vals[3], vals[4]); break;
-      default: rec.calc.apply(undefined, vals); break;
-    }
-  } catch (error) {
-    threw = describe(error);
-    if (isFatal(threw)) throw error;
-    if (rec.cap.f !== null) { try { rec.cap.f(); } catch (ignored) {} }
-  }
-  let worst = 0;
-  for (let i = 0; i < rec.nIn; i++) if (rec.q[i] > worst) worst = rec.q[i];
-  const header = o;
-  o += 2;
-  let changed = 0;
-  let badOutput = null;
-  for (let k = 0; k < nOut; k++) {
-    const v = rec.out[k];
-    if (threw !== null && v === undefined) continue;
-    const problem = checkOutput(rec, k, v);
-    if (problem !== null) {
-      if (badOutput === null) badOutput = { k: k, problem: problem };
-      continue;
-    }
-    const q = rec.qSet[k] >= 0 ? rec.qSet[k] : worst;
-    if (threw === null) {
-      const p = rec.prev[k];
-      const same = rec.hasPrev[k] && rec.prevQ[k] === q &&
-        (typeof v === "number" && typeof p === "number" ? mathAbs(v - p) <= rec.deadband[k] : v === p);
-      if (same && !rec.reportAll) continue;
-      if (!same) { rec.prev[k] = v; rec.prevQ[k] = q; rec.hasPrev[k] = true; }
-    }
-    out[o] = k;
-    if (v === null) { out[o + 1] = 0; out[o + 2] = 0; }
-    else if (typeof v === "number") { out[o + 1] = 1; out[o + 2] = v; }
-    else if (typeof v === "boolean") { out[o + 1] = v ? 3 : 2; out[o + 2] = 0; }
-    else { out[o + 1] = 4; out[o + 2] = side.strings.length; side.strings.push(v); }
-    out[o + 3] = q;
-    o += 4;
-    changed++;
-  }
-  if (threw !== null) {
-    side.errors.push({ job: job, kind: "runtime", name: threw.name, message: threw.message, stack: threw.stack });
-  } else if (badOutput !== null) {
-    side.errors.push({ job: job, kind: "output", output: badOutput.k, message: badOutput.problem });
-  }
-  out[header] = threw !== null || badOutput !== null ? 1 : 0;
-  out[header + 1] = changed;
-  current = null;
-  return o;
 }
 
 // ---- step trace of debug runs (the instrumented code calls it; see compiler/instrument-trace.ts) ----
@@ -364,6 +348,23 @@ function brief(value, depth) {
   }
 }
 
+function failed(rec, op, error) {
+  error.op = op;
+  error.ordinal = curOrdinal;
+  error.slot = rec.slot;
+  side.errors.push(error);
+}
+// Editor runs: what a calculation computed before it threw, where it is a valid value.
+function reportPartial(rec) {
+  let worst = 0;
+  for (let i = 0; i < rec.nIn; i++) if (Q[rec.idx[i]] > worst) worst = Q[rec.idx[i]];
+  for (let k = 0; k < rec.nOut; k++) {
+    const value = rec.out[k];
+    if (value === void 0 || checkOutput(value) !== null) continue;
+    emit(rec.idx[rec.nIn + k], value, worst, curNow, -1);
+  }
+}
+
 // ---- the host API ----
 const api = {
   state: state,
@@ -371,37 +372,41 @@ const api = {
     const meta = jsonParse(metaJson);
     const nIn = meta.aliases.length;
     const nOut = meta.outputs.length;
+    const idx = meta.idx;
+    let size = 0;
+    for (let i = 0; i < idx.length; i++) if (idx[i] + 1 > size) size = idx[i] + 1;
+    ensureTable(size);
     const rec = {
-      slot: slot, nIn: nIn, nOut: nOut, calc: null, reader: null,
+      slot: slot, nIn: nIn, nOut: nOut, calc: null, reader: null, run: null, idx: freeze(idx),
       out: new Array(nOut), cap: { f: null, t: meta.trace ? makeTracer() : null },
-      aliasIndex: new Map(), outIndex: new Map(),
-      vals: new Array(nIn).fill(null), ts: new Float64Array(nIn), q: new Uint8Array(nIn), now: 0,
-      prev: new Array(nOut).fill(null), prevQ: new Uint8Array(nOut), hasPrev: new Array(nOut).fill(false),
-      qSet: new Int8Array(nOut), deadband: new Float64Array(nOut), reportAll: !!meta.reportAll,
+      aliasIndex: new Map(), outIndex: new Map(), initNow: meta.now,
+      qSet: new Int8Array(nOut).fill(-1),
     };
     meta.aliases.forEach(function (alias, i) { rec.aliasIndex.set(alias, i); });
     meta.outputs.forEach(function (output, k) {
       rec.outIndex.set(output.variable, k);
       rec.outIndex.set(output.tag, k);
-      rec.deadband[k] = output.deadband || 0;
-      if (output.hasPrev) { rec.prev[k] = output.prev; rec.prevQ[k] = output.prevQ; rec.hasPrev[k] = true; }
     });
-    rec.now = meta.now;
+    // Values the host already knows: inputs seen, outputs published (for change detection, ctx.previous).
+    for (const seed of meta.seed) {
+      const i = seed[0];
+      V[i] = seed[1]; S[i] = seed[2]; Q[i] = seed[3];
+    }
     // Kept apart from scripts[]: the trace of an initCode that fails must still be readable.
     tracers[slot] = rec.cap.t;
     const ctx = makeCtx(rec);
     current = rec;
     state.cur = -2;
     try {
-      const pair = factory(rec.out, rec.cap, ctx);
-      rec.calc = pair[0];
-      rec.reader = pair[1];
+      const made = factory(rec.out, rec.cap, ctx, freeze({ V: V, Q: Q, C: C, emit: emit, bad: bad, ok: validOther, QS: rec.qSet, I: rec.idx }));
+      runners[slot] = made[0];
+      rec.reader = made[1];
     } finally {
       current = null;
     }
     scripts[slot] = rec;
   },
-  drop(slot) { scripts[slot] = undefined; tracers[slot] = undefined; },
+  drop(slot) { scripts[slot] = undefined; runners[slot] = undefined; tracers[slot] = undefined; },
   takeTrace(slot) {
     const tracer = tracers[slot];
     if (!tracer) return "null";
@@ -410,52 +415,79 @@ const api = {
   },
   setCapture(on) { capturing = !!on; logs = []; },
   takeLogs() { const taken = logs; logs = []; return jsonStringify(taken); },
-  run(input, stringsJson, startJob) {
-    const buf = new Float64Array(input);
+  run(input, stringsJson, startOp, tableSize, capacity, firstOrdinal, firstStep, firstNow) {
+    const B = new Float64Array(input);
     const strings = stringsJson ? jsonParse(stringsJson) : null;
-    // Every number read from buf is a double: "| 0" makes the indexes integers again, without
-    // which QuickJS looks up scripts[...] and buf[...] through property names, ~6x slower.
-    const jobs = buf[0] | 0;
-    let size = 0;
-    let p = 1;
-    const starts = new Array(jobs);
-    for (let j = 0; j < jobs; j++) {
-      starts[j] = p;
-      const rec = scripts[buf[p] | 0];
-      size += 2 + 4 * (rec ? rec.nOut : 0);
-      p += 3 + 4 * (buf[p + 2] | 0);
-    }
-    const out = new Float64Array(size);
-    state.outBuffer = out.buffer;
+    ensureTable(tableSize | 0);
     side = { strings: [], errors: [] };
-    let o = 0;
-    for (let j = 0; j < jobs; j++) {
-      p = starts[j];
-      const rec = scripts[buf[p] | 0];
-      if (j < startJob || rec === undefined) {
-        if (rec === undefined) { out[o] = 2; out[o + 1] = 0; }
-        o += 2 + 4 * (rec ? rec.nOut : 0);
+    skips = [];
+    R = new Float64Array(capacity | 0);
+    rlen = 4;
+    state.outBuffer = R.buffer;
+    // Every number read from B is a double: "| 0" makes indexes integers again, without which
+    // QuickJS looks up arrays through property names, several times slower.
+    const count = B[0] | 0;
+    const first = startOp | 0;
+    let ordinal = firstOrdinal | 0;
+    let step = firstStep, now = firstNow;
+    let p = (1 + 7 * first) | 0;
+    for (let op = first; op < count; op++, p += 7) {
+      const type = B[p];
+      if (type === 1) {
+        const i = B[p + 1] | 0;
+        const kind = B[p + 2];
+        V[i] = kind === 1 ? B[p + 3] : kind === 0 ? null : kind === 3 ? true : kind === 2 ? false : strings[B[p + 3] | 0];
+        S[i] = B[p + 4]; Q[i] = B[p + 5] | 0; C[i] = B[p + 6];
         continue;
       }
-      rec.now = buf[p + 1];
-      const nIn = buf[p + 2] | 0;
-      p += 3;
-      for (let i = 0; i < nIn; i++, p += 4) {
-        const type = buf[p];
-        rec.vals[i] = type === 1 ? buf[p + 1] : type === 0 ? null : type === 2 ? false : type === 3 ? true : strings[buf[p + 1] | 0];
-        rec.ts[i] = buf[p + 2];
-        rec.q[i] = buf[p + 3];
+      if (type === 3) { step = B[p + 1]; now = B[p + 2]; continue; }
+      const slot = B[p + 1] | 0;
+      const run = runners[slot];
+      curOrdinal = ordinal++;
+      if (run === void 0) continue;
+      state.cur = op;
+      current = scripts[slot];
+      curNow = now;
+      let done;
+      // No finally here: an interrupt skips finally blocks too, and state.cur must still name the
+      // run that was stopped when the host reads it.
+      try {
+        done = run(step, now, B[p + 2], B[p + 3]);
+      } catch (error) {
+        const info = describe(error);
+        if (isFatal(info)) throw error;
+        state.cur = -1;
+        const rec = current;
+        if (rec.cap.f !== null) {
+          try { rec.cap.f(); } catch (ignored) {}
+          reportPartial(rec);
+        }
+        current = null;
+        failed(rec, op, { kind: "runtime", name: info.name, message: info.message, stack: info.stack });
+        continue;
       }
-      state.cur = j;
-      const end = runJob(rec, j, out, o);
-      o += 2 + 4 * rec.nOut;
-      // A job's slots are fixed-size; runJob may have used fewer.
-      void end;
+      state.cur = -1;
+      if (done !== 1) {
+        if (done === 0) skips.push(curOrdinal);
+        else failed(current, op, { kind: "output", output: badOutput.k, message: badOutput.problem });
+      }
+      current = null;
     }
+    R[0] = (rlen - 4) / 5;
+    R[1] = skips.length;
+    R[2] = side.errors.length + side.strings.length;
     state.cur = -1;
-    return out.buffer;
+    return rlen === R.length ? R.buffer : R.slice(0, rlen).buffer;
+  },
+  /** After an interrupt: how many records R holds so far, and the runs skipped so far. */
+  partial() {
+    R[0] = (rlen - 4) / 5;
+    R[1] = skips.length;
+    R[2] = side.errors.length + side.strings.length;
+    return jsonStringify(skips);
   },
   side() { return jsonStringify(side); },
+  skipped() { return jsonStringify(skips); },
   readStatic(slot) {
     const rec = scripts[slot];
     if (!rec) return "{}";

@@ -8,8 +8,10 @@ import { newCappedModule } from './quickjs-module';
 
 /**
  * One QuickJS sandbox (a WebAssembly module with capped memory, one runtime, one context) that hosts
- * any number of scripts, each in its own slot, and evaluates them in batches: one VM call runs many
- * scripts, with inputs packed into a Float64Array and outputs read back in one copy.
+ * any number of scripts, each in its own slot, and evaluates them in batches: one VM call applies a
+ * stream of tag updates and script runs (packed into a Float64Array) and returns what was published
+ * in one copy. The scripts of a sandbox share a tag table (see prelude.ts): each tag they read or
+ * publish has an index, and each script's generated runner reads and publishes by index.
  *
  * Guarantees kept per script inside a batch:
  *  - CPU deadline: the guest records which job runs; the interrupt handler stops a job that has run
@@ -66,6 +68,8 @@ export interface LoadOptions {
   reportAll?: boolean;
   /** The program is a traced compilation (debug runs): give it a step recorder, read with takeTrace. */
   trace?: boolean;
+  /** Latest known values of the script's tags (inputs seen, outputs published), by tag. */
+  seed?: ReadonlyMap<string, InputSample> | ((tag: string) => InputSample | undefined);
 }
 
 /** On failure `slot` is the slot the program was given, for reading the trace of its initCode. */
@@ -90,20 +94,213 @@ const SCRIPT_FILE = 'script.js';
 type Guard =
   | { mode: 'idle' }
   | { mode: 'deadline'; deadline: number }
-  | { mode: 'batch'; limit: number; jobs: number; lastJob: number; lastJobAt: number };
+  | { mode: 'batch'; limit: number; lastJob: number; lastJobAt: number; lastReadAt: number };
 
 interface GuestError {
-  job: number;
+  op: number;
+  ordinal: number;
+  slot: number;
   kind: 'runtime' | 'output';
   name?: string;
-  message: string;
+  message?: string;
   stack?: string;
   output?: number;
+}
+
+/** A value a script published in a batch. */
+export interface PublishedRecord {
+  /** The ordinal the run op carried (the caller's own numbering). */
+  ordinal: number;
+  /** Tag table index of the output tag. */
+  index: number;
+  value: TagScalar;
+  quality: Quality;
+}
+
+/** A run that failed in a batch. */
+export interface FailedRun {
+  ordinal: number;
+  slot: number;
+  op: number;
+  error: Diagnostic;
+}
+
+export interface OpsResult {
+  records: PublishedRecord[];
+  failures: FailedRun[];
+  /** Conditional runs that did not evaluate (not triggered, or an input never seen), by ordinal. */
+  skipped: number[];
+  /** Set when the sandbox broke: ops from this index on were not applied. */
+  brokenAt: number | null;
+}
+
+const OP_SIZE = 7;
+const READ_INTERVAL_MS = 1;
+
+export type DecodedOp =
+  | { type: 'update'; tag: string; value: TagScalar; ts: number; quality: Quality; step: number }
+  | { type: 'step'; step: number; now: number }
+  | { type: 'run'; slot: number; conditional: boolean; ordinal: number; quality: number };
+
+/** Builds the op stream of one batch (the wire format of prelude.ts). */
+export class OpStream {
+  private buffer = new Float64Array(1 + OP_SIZE * 1024);
+  private length = 0;
+  readonly strings: string[] = [];
+
+  get count(): number {
+    return this.length;
+  }
+
+  update(index: number, value: TagScalar, ts: number, quality: Quality, step: number): void {
+    const p = this.reserve();
+    const b = this.buffer;
+    b[p] = 1;
+    b[p + 1] = index;
+    if (typeof value === 'number') {
+      b[p + 2] = 1;
+      b[p + 3] = value;
+    } else if (value === null) {
+      b[p + 2] = 0;
+    } else if (typeof value === 'boolean') {
+      b[p + 2] = value ? 3 : 2;
+    } else {
+      b[p + 2] = 4;
+      b[p + 3] = this.strings.length;
+      this.strings.push(value);
+    }
+    b[p + 4] = ts;
+    b[p + 5] = QUALITY_CODE[quality];
+    b[p + 6] = step;
+  }
+
+  /** Starts a step: the runs that follow evaluate at `step`, with ctx.now = `now`. */
+  step(step: number, now: number): void {
+    if (step === this.currentStep && now === this.currentNow) return;
+    const p = this.reserve();
+    const b = this.buffer;
+    b[p] = 3;
+    b[p + 1] = step;
+    b[p + 2] = now;
+    this.currentStep = step;
+    this.currentNow = now;
+  }
+
+  /**
+   * A run of the script in `slot` at the current step; returns its ordinal (runs are numbered in
+   * stream order). `quality`: the worst input quality when known, -1 to let the runner work it out.
+   */
+  run(slot: number, conditional: boolean, quality: number, outputCount: number): number {
+    const p = this.reserve();
+    const b = this.buffer;
+    b[p] = 2;
+    b[p + 1] = slot;
+    b[p + 2] = conditional ? 1 : 0;
+    b[p + 3] = quality;
+    this.outputSlots += outputCount;
+    this.runOps.push(this.length - 1);
+    return this.runOps.length - 1;
+  }
+
+  private currentStep = Number.NaN;
+  private currentNow = Number.NaN;
+  /** Op index of each run, by ordinal. */
+  private readonly runOps: number[] = [];
+
+  /** Ordinal of the first run at or after op `op`, and the step/time in force there. */
+  resumePoint(op: number): { ordinal: number; step: number; now: number } {
+    let ordinal = this.runOps.length;
+    for (let r = 0; r < this.runOps.length; r++) {
+      if (this.runOps[r] >= op) {
+        ordinal = r;
+        break;
+      }
+    }
+    let step = 0;
+    let now = 0;
+    for (let at = Math.min(op, this.length) - 1; at >= 0; at--) {
+      const p = 1 + OP_SIZE * at;
+      if (this.buffer[p] === 3) {
+        step = this.buffer[p + 1];
+        now = this.buffer[p + 2];
+        break;
+      }
+    }
+    return { ordinal, step, now };
+  }
+
+  get runCount(): number {
+    return this.runOps.length;
+  }
+
+  /** Room for every output of every run: what the guest may publish. */
+  private outputSlots = 0;
+
+  get resultCapacity(): number {
+    return 4 + 5 * this.outputSlots;
+  }
+
+  /** The slot of run op `op` (for the host's own bookkeeping). */
+  slotAt(op: number): number {
+    const p = 1 + OP_SIZE * op;
+    return this.buffer[p] === 2 ? this.buffer[p + 1] : -1;
+  }
+
+  /** The ordinal of run op `op`, -1 for other ops. */
+  ordinalAt(op: number): number {
+    if (this.buffer[1 + OP_SIZE * op] !== 2) return -1;
+    return this.resumePoint(op).ordinal;
+  }
+
+  /** The ordinal of the first run op at or after `op` (runs before it were reached). */
+  firstOrdinalFrom(op: number): number {
+    return this.resumePoint(op).ordinal;
+  }
+
+  /** The ops from `from` on, readable (for replaying them in another sandbox). */
+  decode(from: number, tagAt: (index: number) => string): DecodedOp[] {
+    const ops: DecodedOp[] = [];
+    const b = this.buffer;
+    for (let op = from; op < this.length; op++) {
+      const p = 1 + OP_SIZE * op;
+      if (b[p] === 1) {
+        const kind = b[p + 2];
+        const value: TagScalar = kind === 1 ? b[p + 3] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : this.strings[b[p + 3]];
+        ops.push({ type: 'update', tag: tagAt(b[p + 1]), value, ts: b[p + 4], quality: QUALITIES[b[p + 5]], step: b[p + 6] });
+      } else if (b[p] === 3) {
+        ops.push({ type: 'step', step: b[p + 1], now: b[p + 2] });
+      } else {
+        ops.push({ type: 'run', slot: b[p + 1], conditional: b[p + 2] === 1, quality: b[p + 3], ordinal: this.runOps.indexOf(op) });
+      }
+    }
+    return ops;
+  }
+
+  finish(): Float64Array {
+    this.buffer[0] = this.length;
+    return this.buffer.subarray(0, 1 + OP_SIZE * this.length);
+  }
+
+  private reserve(): number {
+    const p = 1 + OP_SIZE * this.length;
+    if (p + OP_SIZE > this.buffer.length) {
+      const grown = new Float64Array(this.buffer.length * 2);
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
+    this.length++;
+    return p;
+  }
 }
 
 export class ScriptSandbox {
   private guard: Guard = { mode: 'idle' };
   private readonly programs = new Map<number, CompiledScript>();
+  /** Tag table indexes of each slot: inputs, then outputs. */
+  private readonly slotIndexes = new Map<number, number[]>();
+  private readonly tagIndexes = new Map<string, number>();
+  private readonly tagNames: string[] = [];
+  private stepCounter = 0;
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private brokenReason: string | null = null;
@@ -115,7 +312,7 @@ export class ScriptSandbox {
     private readonly context: QuickJSContext,
     private readonly api: QuickJSHandle,
     private readonly stateHandle: QuickJSHandle,
-    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'setCapture' | 'takeLogs' | 'takeTrace', QuickJSHandle>,
+    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial', QuickJSHandle>,
     readonly limits: SandboxLimits,
   ) {
     runtime.setInterruptHandler(() => this.shouldInterrupt());
@@ -133,7 +330,7 @@ export class ScriptSandbox {
       throw new Error(`sandbox prelude failed: ${detail}`);
     }
     const api = evaluated.value;
-    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'setCapture', 'takeLogs', 'takeTrace'] as const;
+    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial'] as const;
     const fns = Object.fromEntries(names.map((name) => [name, context.getProp(api, name)])) as ScriptSandbox['fns'];
     const stateHandle = context.getProp(api, 'state');
     return new ScriptSandbox(wasmModule, runtime, context, api, stateHandle, fns, limits);
@@ -148,25 +345,47 @@ export class ScriptSandbox {
     return this.programs.size;
   }
 
+  /** The tag table index of a tag in this sandbox (given on first use). */
+  indexOf(tag: string): number {
+    let index = this.tagIndexes.get(tag);
+    if (index === undefined) {
+      index = this.tagNames.length;
+      this.tagIndexes.set(tag, index);
+      this.tagNames.push(tag);
+    }
+    return index;
+  }
+
+  tagAt(index: number): string {
+    return this.tagNames[index];
+  }
+
+  /** Tag table indexes of a loaded script: its inputs, then its outputs. */
+  indexesOf(slot: number): readonly number[] | undefined {
+    return this.slotIndexes.get(slot);
+  }
+
   /** Loads a compiled script and runs its initCode under the init deadline. */
   load(program: CompiledScript, options: LoadOptions): LoadResult {
     this.assertUsable();
     const slot = this.freeSlots.pop() ?? this.nextSlot++;
+    const indexes = [...program.inputTags.map((tag) => this.indexOf(tag)), ...program.outputs.map((output) => this.indexOf(output.tag))];
+    const lookup = typeof options.seed === 'function' ? options.seed : options.seed ? (tag: string) => (options.seed as ReadonlyMap<string, InputSample>).get(tag) : () => undefined;
+    const seed: Array<[number, TagScalar, number, number]> = [];
+    program.inputTags.forEach((tag, i) => {
+      const known = lookup(tag);
+      if (known) seed.push([indexes[i], known.value, known.ts, QUALITY_CODE[known.quality]]);
+    });
+    program.outputs.forEach((output, k) => {
+      const known = options.previous?.[k] ?? lookup(output.tag);
+      if (known) seed.push([indexes[program.inputTags.length + k], known.value, 'ts' in known ? (known as InputSample).ts : options.now, QUALITY_CODE[known.quality]]);
+    });
     const meta = JSON.stringify({
       aliases: program.aliases,
-      outputs: program.outputs.map((output, index) => {
-        const previous = options.previous?.[index];
-        return {
-          tag: output.tag,
-          variable: output.variable,
-          deadband: output.deadband ?? 0,
-          hasPrev: previous !== null && previous !== undefined,
-          prev: previous?.value ?? null,
-          prevQ: previous ? QUALITIES.indexOf(previous.quality) : 0,
-        };
-      }),
+      outputs: program.outputs.map((output) => ({ tag: output.tag, variable: output.variable })),
+      idx: indexes,
+      seed,
       now: options.now,
-      reportAll: options.reportAll ?? false,
       trace: options.trace ?? false,
     });
 
@@ -192,6 +411,7 @@ export class ScriptSandbox {
       }
       result.value.dispose();
       this.programs.set(slot, program);
+      this.slotIndexes.set(slot, indexes);
       return { ok: true, slot };
     } catch (error) {
       return { ok: false, error: this.fatal(error, 'init') };
@@ -202,6 +422,7 @@ export class ScriptSandbox {
   }
 
   unload(slot: number): void {
+    this.slotIndexes.delete(slot);
     if (!this.programs.delete(slot) || this.brokenReason) return;
     const slotHandle = this.context.newNumber(slot);
     this.context.callFunction(this.fns.drop, this.api, slotHandle).dispose();
@@ -210,67 +431,145 @@ export class ScriptSandbox {
   }
 
   /**
-   * Evaluates a batch of jobs in as few VM calls as possible. Results are aligned with `jobs`.
-   * A job that throws, times out or yields an invalid output fails alone; the batch goes on.
+   * Evaluates a batch of jobs, each with its inputs given, in as few VM calls as possible (the
+   * editor's runs: calculate, debug, benchmark, plot). Results are aligned with `jobs`. A job that
+   * throws, times out or yields an invalid output fails alone; the batch goes on.
    */
   evaluate(jobs: readonly EvaluationJob[], cpuMs: number = this.limits.cpuMs): BatchResult {
     const results: JobResult[] = new Array(jobs.length);
     if (jobs.length === 0) return { results, brokenAt: null };
     this.assertUsable();
+    const stream = new OpStream();
+    const jobOf: number[] = [];
+    for (let j = 0; j < jobs.length; j++) {
+      const job = jobs[j];
+      const indexes = this.slotIndexes.get(job.slot);
+      if (!indexes) {
+        results[j] = { status: 'skipped' };
+        continue;
+      }
+      const step = ++this.stepCounter;
+      for (let i = 0; i < job.inputs.length && i < indexes.length; i++) {
+        const input = job.inputs[i];
+        stream.update(indexes[i], input.value, input.ts, input.quality, step);
+      }
+      let worst = 0;
+      for (const input of job.inputs) if (QUALITY_CODE[input.quality] > worst) worst = QUALITY_CODE[input.quality];
+      stream.step(step, job.now);
+      jobOf[stream.run(job.slot, false, worst, this.programs.get(job.slot)?.outputs.length ?? 0)] = j;
+    }
+    const outcome = this.runOps(stream, cpuMs);
+    for (let j = 0; j < jobs.length; j++) if (!results[j]) results[j] = { status: 'ok', outputs: [] };
+    for (const record of outcome.records) {
+      const j = jobOf[record.ordinal];
+      const job = jobs[j];
+      const indexes = this.slotIndexes.get(job.slot) ?? [];
+      const program = this.programs.get(job.slot);
+      const k = indexes.indexOf(record.index, program ? program.inputTags.length : 0) - (program ? program.inputTags.length : 0);
+      const result = results[j];
+      if (result.status !== 'skipped') result.outputs.push({ index: k, value: record.value, quality: record.quality });
+    }
+    for (const failure of outcome.failures) {
+      const j = jobOf[failure.ordinal];
+      if (j === undefined) continue;
+      const result = results[j];
+      if (result.status === 'failed') continue;
+      results[j] = { status: 'failed', outputs: result.status === 'skipped' ? [] : result.outputs, error: failure.error };
+    }
+    let brokenAt: number | null = null;
+    if (outcome.brokenAt !== null) {
+      // Jobs whose run was not reached did not run.
+      const firstRun = stream.firstOrdinalFrom(outcome.brokenAt);
+      for (let ordinal = firstRun; ordinal < stream.runCount; ordinal++) {
+        const j = jobOf[ordinal];
+        if (results[j].status !== 'failed') results[j] = { status: 'skipped' };
+      }
+      brokenAt = firstRun < stream.runCount ? jobOf[firstRun] : null;
+    }
+    return { results, brokenAt };
+  }
 
-    const { buffer, strings, strides } = this.encode(jobs);
-    const inputHandle = this.context.newArrayBuffer(buffer.buffer as ArrayBuffer);
-    const stringsHandle = strings.length > 0 ? this.context.newString(JSON.stringify(strings)) : this.context.undefined;
+  /**
+   * Runs one batch of ops (tag updates and script runs, in order) — the engine's path. A run that
+   * throws, times out or yields an invalid output fails alone; the batch resumes after it. When the
+   * sandbox breaks (out of memory), `brokenAt` says where the batch stopped.
+   */
+  runOps(stream: OpStream, cpuMs: number = this.limits.cpuMs): OpsResult {
+    const outcome: OpsResult = { records: [], failures: [], skipped: [], brokenAt: null };
+    const count = stream.count;
+    if (count === 0) return outcome;
+    this.assertUsable();
+    const input = stream.finish();
+    const inputHandle = this.context.newArrayBuffer(input.slice().buffer as ArrayBuffer);
+    const stringsHandle = stream.strings.length > 0 ? this.context.newString(JSON.stringify(stream.strings)) : this.context.undefined;
+    const capacity = stream.resultCapacity;
     let start = 0;
     try {
-      while (start < jobs.length) {
-        const startHandle = this.context.newNumber(start);
-        this.guard = { mode: 'batch', limit: cpuMs, jobs: jobs.length, lastJob: start, lastJobAt: performance.now() };
+      for (;;) {
+        const resume = start === 0 ? { ordinal: 0, step: 0, now: 0 } : stream.resumePoint(start);
+        const args = [
+          this.context.newNumber(start),
+          this.context.newNumber(this.tagNames.length),
+          this.context.newNumber(capacity),
+          this.context.newNumber(resume.ordinal),
+          this.context.newNumber(resume.step),
+          this.context.newNumber(resume.now),
+        ];
+        this.guard = { mode: 'batch', limit: cpuMs, lastJob: -1, lastJobAt: performance.now(), lastReadAt: Number.NEGATIVE_INFINITY };
         let call;
         try {
-          call = this.context.callFunction(this.fns.run, this.api, inputHandle, stringsHandle, startHandle);
+          call = this.context.callFunction(this.fns.run, this.api, inputHandle, stringsHandle, ...args);
         } catch (error) {
           // The host itself failed inside the VM (native stack exhausted, WebAssembly trap).
           this.guard = { mode: 'idle' };
-          const at = this.safeCurrentJob(start);
-          const diagnostic = this.fatal(error, 'calc');
-          results[at] = { status: 'failed', outputs: [], error: diagnostic };
-          this.fillSkipped(results, start, at);
-          return { results, brokenAt: at };
+          const at = Math.max(start, this.safeCurrentJob(start));
+          outcome.failures.push({ ordinal: stream.ordinalAt(at), slot: stream.slotAt(at), op: at, error: this.fatal(error, 'calc') });
+          outcome.brokenAt = at + 1 < count ? at + 1 : null;
+          return outcome;
         } finally {
-          startHandle.dispose();
+          args.forEach((handle) => handle.dispose());
           this.guard = { mode: 'idle' };
         }
         if (!call.error) {
           const out = this.readOutput(call.value);
           call.value.dispose();
-          this.decodeRange(jobs, strides, out, start, jobs.length, results);
-          return { results, brokenAt: null };
+          this.collect(out, out.length >= 4 && out[1] > 0 ? this.callForString(this.fns.skipped) : null, outcome);
+          return outcome;
         }
-
-        // The batch stopped at one job: a timeout (uncatchable in the guest) or a fatal error. A
-        // failure in the prelude between jobs (cur = -1) is charged to the first job not finished.
+        // The batch stopped in one run: a timeout (uncatchable in the guest) or a fatal error.
         const current = this.currentJob();
-        const stoppedAt = current >= start && current < jobs.length ? current : start;
+        let stoppedAt = current >= start && current < count ? current : start;
+        // Charged to a run: if the guest was between runs, to the next one.
+        while (stoppedAt < count - 1 && stream.slotAt(stoppedAt) < 0) stoppedAt++;
         const info = this.errorInfo(call.error);
         call.error.dispose();
-        const outHandle = this.context.getProp(this.stateHandle, 'outBuffer');
-        const partial = this.readOutput(outHandle);
-        outHandle.dispose();
-        this.decodeRange(jobs, strides, partial, start, stoppedAt, results);
-        const program = this.programs.get(jobs[stoppedAt].slot);
+        const slot = stream.slotAt(stoppedAt);
+        const program = this.programs.get(slot);
         if (info.name === 'InternalError' && info.message === 'interrupted') {
-          results[stoppedAt] = { status: 'failed', outputs: [], error: this.timeoutDiagnostic(info, program, 'calc', cpuMs) };
+          const skipped = this.callForString(this.fns.partial);
+          const partialHandle = this.context.getProp(this.stateHandle, 'outBuffer');
+          this.collect(this.readOutput(partialHandle), skipped, outcome);
+          partialHandle.dispose();
+          outcome.failures.push({ ordinal: stream.ordinalAt(stoppedAt), slot, op: stoppedAt, error: this.timeoutDiagnostic(info, program, 'calc', cpuMs) });
           start = stoppedAt + 1;
+          if (start >= count) return outcome;
           continue;
         }
-        // Out of memory (or something as bad): this job failed, the sandbox must be rebuilt.
+        // Out of memory (or something as bad): this run failed, the sandbox must be rebuilt. What
+        // the runs before it published is kept when it can still be read.
+        try {
+          const skipped = this.callForString(this.fns.partial);
+          const partialHandle = this.context.getProp(this.stateHandle, 'outBuffer');
+          this.collect(this.readOutput(partialHandle), skipped, outcome);
+          partialHandle.dispose();
+        } catch {
+          // nothing more to save
+        }
         this.brokenReason = `${info.name}: ${info.message}`;
-        results[stoppedAt] = { status: 'failed', outputs: [], error: this.memoryOrFatal(info, program, 'calc') };
-        this.fillSkipped(results, stoppedAt + 1, jobs.length);
-        return { results, brokenAt: stoppedAt + 1 < jobs.length ? stoppedAt + 1 : null };
+        outcome.failures.push({ ordinal: stream.ordinalAt(stoppedAt), slot, op: stoppedAt, error: this.memoryOrFatal(info, program, 'calc') });
+        outcome.brokenAt = stoppedAt + 1 < count ? stoppedAt + 1 : null;
+        return outcome;
       }
-      return { results, brokenAt: null };
     } finally {
       if (!this.brokenReason) {
         inputHandle.dispose();
@@ -344,10 +643,14 @@ export class ScriptSandbox {
     if (guard.mode === 'deadline') return performance.now() > guard.deadline;
     if (guard.mode === 'batch') {
       const now = performance.now();
+      // Reading which run is current costs a call into the VM: at most once a millisecond (polls
+      // come every few hundred microseconds), so a run's start is known to within about a millisecond.
+      if (now - guard.lastReadAt < READ_INTERVAL_MS) return guard.lastJob >= 0 && now - guard.lastJobAt > guard.limit;
+      guard.lastReadAt = now;
       const job = this.currentJob();
-      // Between jobs the prelude runs its own bounded code: only a job can be stopped (a stalled
-      // thread on a loaded machine must not interrupt the prelude, e.g. after the last job).
-      if (job < 0 || job >= guard.jobs) {
+      // Between runs the prelude runs its own bounded code: only a run can be stopped (a stalled
+      // thread on a loaded machine must not interrupt the prelude, e.g. after the last run).
+      if (job < 0) {
         guard.lastJob = job;
         guard.lastJobAt = now;
         return false;
@@ -378,44 +681,6 @@ export class ScriptSandbox {
     }
   }
 
-  private encode(jobs: readonly EvaluationJob[]) {
-    let size = 1;
-    for (const job of jobs) size += 3 + 4 * job.inputs.length;
-    const buffer = new Float64Array(size);
-    const strings: string[] = [];
-    const strides = new Int32Array(jobs.length);
-    buffer[0] = jobs.length;
-    let p = 1;
-    for (let j = 0; j < jobs.length; j++) {
-      const job = jobs[j];
-      const program = this.programs.get(job.slot);
-      strides[j] = 2 + 4 * (program ? program.outputs.length : 0);
-      buffer[p] = program ? job.slot : -1;
-      buffer[p + 1] = job.now;
-      buffer[p + 2] = job.inputs.length;
-      p += 3;
-      for (const input of job.inputs) {
-        const value = input.value;
-        if (typeof value === 'number') {
-          buffer[p] = 1;
-          buffer[p + 1] = value;
-        } else if (value === null) {
-          buffer[p] = 0;
-        } else if (typeof value === 'boolean') {
-          buffer[p] = value ? 3 : 2;
-        } else {
-          buffer[p] = 4;
-          buffer[p + 1] = strings.length;
-          strings.push(value);
-        }
-        buffer[p + 2] = input.ts;
-        buffer[p + 3] = QUALITY_CODE[input.quality];
-        p += 4;
-      }
-    }
-    return { buffer, strings, strides };
-  }
-
   private readOutput(handle: QuickJSHandle): Float64Array {
     if (this.context.typeof(handle) !== 'object') return new Float64Array(0);
     const bytes = this.context.getArrayBuffer(handle);
@@ -424,47 +689,32 @@ export class ScriptSandbox {
     return new Float64Array(copy.buffer, copy.byteOffset, copy.byteLength / 8);
   }
 
-  private decodeRange(
-    jobs: readonly EvaluationJob[],
-    strides: Int32Array,
-    out: Float64Array,
-    from: number,
-    to: number,
-    results: JobResult[],
-  ): void {
-    let offset = 0;
-    for (let j = 0; j < from; j++) offset += strides[j];
-    let side: { strings: string[]; errors: GuestError[] } | null = null;
-    const needSide = (): { strings: string[]; errors: GuestError[] } => (side ??= JSON.parse(this.callForString(this.fns.side) ?? '{"strings":[],"errors":[]}'));
-    for (let j = from; j < to; j++) {
-      const status = out[offset];
-      const program = this.programs.get(jobs[j].slot);
-      if (status === 2 || !program) {
-        results[j] = { status: 'skipped' };
-        offset += strides[j];
-        continue;
-      }
-      const changed = out[offset + 1];
-      const outputs: OutputSample[] = new Array(changed);
-      let p = offset + 2;
-      for (let k = 0; k < changed; k++, p += 4) {
-        const type = out[p + 1];
-        const value: TagScalar =
-          type === 1 ? out[p + 2] : type === 0 ? null : type === 2 ? false : type === 3 ? true : needSide().strings[out[p + 2]];
-        outputs[k] = { index: out[p], value, quality: QUALITIES[out[p + 3]] };
-      }
-      if (status === 1) {
-        const guestError = needSide().errors.find((error) => error.job === j);
-        results[j] = { status: 'failed', outputs, error: this.guestDiagnostic(guestError, program) };
-      } else {
-        results[j] = { status: 'ok', outputs };
-      }
-      offset += strides[j];
+  /**
+   * Adds what the guest published, the failures it recorded and the conditional runs it skipped to
+   * `outcome`. R holds [records, skips, side entries, 0, then 5 numbers per record].
+   */
+  private collect(out: Float64Array, skippedJson: string | null, outcome: OpsResult): void {
+    if (out.length < 4) return;
+    const recordCount = out[0];
+    const side =
+      out[2] > 0
+        ? (JSON.parse(this.callForString(this.fns.side) ?? '{"strings":[],"errors":[]}') as { strings: string[]; errors: GuestError[] })
+        : { strings: [], errors: [] };
+    for (let r = 0, p = 4; r < recordCount; r++, p += 5) {
+      const kind = out[p + 2];
+      const value: TagScalar = kind === 1 ? out[p + 3] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : side.strings[out[p + 3]];
+      outcome.records.push({ ordinal: out[p], index: out[p + 1], value, quality: QUALITIES[out[p + 4]] });
     }
-  }
-
-  private fillSkipped(results: JobResult[], from: number, to: number): void {
-    for (let j = from; j < to; j++) results[j] ??= { status: 'skipped' };
+    for (const error of side.errors) {
+      const program = this.programs.get(error.slot);
+      outcome.failures.push({
+        ordinal: error.ordinal,
+        slot: error.slot,
+        op: error.op,
+        error: program ? this.guestDiagnostic(error, program) : { severity: 'error', source: 'calc', kind: 'runtime', message: error.message ?? 'the calculation failed' },
+      });
+    }
+    if (skippedJson) for (const ordinal of JSON.parse(skippedJson) as number[]) outcome.skipped.push(ordinal);
   }
 
   private callForString(fn: QuickJSHandle, argument?: number): string | null {
@@ -510,18 +760,17 @@ export class ScriptSandbox {
     return runtimeDiagnostic(info, program, phase, step === 'compile' ? 'syntax' : 'runtime');
   }
 
-  private guestDiagnostic(error: GuestError | undefined, program: CompiledScript): Diagnostic {
-    if (!error) return { severity: 'error', source: 'calc', kind: 'runtime', message: 'the calculation failed' };
+  private guestDiagnostic(error: GuestError, program: CompiledScript): Diagnostic {
     if (error.kind === 'output') {
       const output = program.outputs[error.output ?? 0];
       return {
         severity: 'error',
         source: 'calc',
         kind: 'output',
-        message: `output ${output.tag} (variable '${output.variable}') is not a valid value: ${error.message}`,
+        message: `output ${output.tag} (variable '${output.variable}') is not a valid value: ${error.message ?? 'invalid'}`,
       };
     }
-    return runtimeDiagnostic({ name: error.name ?? '', message: error.message, stack: error.stack ?? '' }, program, 'calc', 'runtime');
+    return runtimeDiagnostic({ name: error.name ?? '', message: error.message ?? '', stack: error.stack ?? '' }, program, 'calc', 'runtime');
   }
 
   private timeoutDiagnostic(

@@ -66,7 +66,7 @@ export function analyzeCode(code: string, source: Exclude<DiagnosticSource, 'def
     return { ...EMPTY_ANALYSIS(), ok: false, diagnostics: [syntaxDiagnostic(error, code, source)] };
   }
 
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = [...htmlLikeComments(code, source)];
   const loops: Position[] = [];
   const at = (node: acorn.Node) => position(node);
   /** "<subject> at calc line 2, column 3: <hint>" */
@@ -206,4 +206,46 @@ function tokenAt(code: string, pos: number): string | null {
   if (pos >= code.length) return null;
   const match = /^(?:[\p{ID_Continue}$]+|\S)/u.exec(code.slice(pos));
   return match ? match[0] : null;
+}
+
+/**
+ * `<!--` (and `-->` at the start of a line) open a comment in a classic script — which is how QuickJS
+ * evaluates the program — but not in a module, which is how it is checked here. Code after them
+ * would run unchecked, so they are refused.
+ */
+function htmlLikeComments(code: string, source: Exclude<DiagnosticSource, 'definition'>): Diagnostic[] {
+  if (!code.includes('<!--') && !code.includes('-->')) return [];
+  const tokens: acorn.Token[] = [];
+  try {
+    for (const token of acorn.tokenizer(code, { ecmaVersion: ECMA_VERSION, sourceType: 'module', locations: true })) tokens.push(token);
+  } catch {
+    return []; // the parser reports the syntax error itself
+  }
+  const found: Diagnostic[] = [];
+  const report = (token: acorn.Token, what: string) => {
+    const line = token.loc?.start.line ?? 1;
+    const column = (token.loc?.start.column ?? 0) + 1;
+    found.push({
+      severity: 'error',
+      source,
+      kind: 'syntax',
+      line,
+      column,
+      message: `${what} ${where(source, line, column)}: an HTML-style comment is not allowed in scripts; use // or /* */`,
+    });
+  };
+  let lastLine = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    const next = tokens[i + 1];
+    const after = tokens[i + 2];
+    const firstOnLine = (token.loc?.start.line ?? 0) !== lastLine;
+    lastLine = token.loc?.end.line ?? lastLine;
+    if (token.value === '<' && next?.value === '!' && next.start === token.end && after?.value === '--' && after.start === next.end) {
+      report(token, "'<!--'");
+    } else if (firstOnLine && token.value === '--' && next?.value === '>' && next.start === token.end) {
+      report(token, "'-->'");
+    }
+  }
+  return found;
 }

@@ -161,3 +161,13 @@ describe('script definition rules', () => {
     expect(messageOf({ outputs: [{ tag: 'X', variable: 'eff', deadband: -1 }] })).toContain('outputs[0].deadband');
   });
 });
+
+describe('code that would read differently in the sandbox', () => {
+  it('refuses HTML-like comments, which a classic script (the sandbox) treats as comments', () => {
+    const hidden = errors({ calcCode: "runs++;\nlet x = 1, y = 2;\nx = x <!--y + `\nsecret();\n`;\nconst eff = x;" });
+    expect(hidden[0]).toMatchObject({ kind: 'syntax', line: 3, column: 7, message: expect.stringContaining('HTML-style comment') });
+    expect(errors({ calcCode: 'runs++;\n  --> hidden\nconst eff = 1;' })[0]).toMatchObject({ kind: 'syntax', line: 2 });
+    // x --> 0 in the middle of a line is an ordinary expression
+    expect(errors({ calcCode: 'runs++;\nlet n = 3;\nwhile (n --> 0) {}\nconst eff = n;' })).toEqual([]);
+  });
+});

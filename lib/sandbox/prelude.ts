@@ -112,9 +112,10 @@ function safeText(value, depth) {
     return "[" + parts.join(", ") + "]";
   }
   const parts = [];
-  let n = 0;
-  for (const key of Object.keys(value)) {
-    if (n++ >= 20) { parts.push("…"); break; }
+  const keys = Object.keys(value);
+  for (let n = 0; n < keys.length; n++) {
+    const key = keys[n];
+    if (n >= 20) { parts.push("…"); break; }
     const d = getOwn(value, key);
     parts.push(key + ": " + (d && "value" in d ? safeText(d.value, depth + 1) : "[getter]"));
   }
@@ -195,8 +196,8 @@ function findData(obj, key) {
 }
 function describe(error) {
   if (error !== null && typeof error === "object") {
-    const name = findData(error, "name");
-    const message = findData(error, "message");
+    const name = findData(error, "name").slice(0, 100);
+    const message = bounded(findData(error, "message"));
     const stack = findData(error, "stack").slice(0, 2000);
     if (name || message) return { name: name || "Error", message: message, stack: stack };
     return { name: "", message: "threw a value that is not an Error (" + (isArray(error) ? "an array" : "an object") + ")", stack: "" };
@@ -204,6 +205,9 @@ function describe(error) {
   if (typeof error === "function") return { name: "", message: "threw a function", stack: "" };
   if (typeof error === "symbol") return { name: "", message: "threw a symbol", stack: "" };
   return { name: "", message: "threw " + (typeof error === "string" ? jsonStringify(error.length > 200 ? error.slice(0, 200) + "…" : error) : String(error)), stack: "" };
+}
+function bounded(text) {
+  return text.length > 500 ? text.slice(0, 500) + "… (" + text.length + " characters)" : text;
 }
 function isFatal(info) {
   return info.name === "InternalError" && info.message === "out of memory";
@@ -336,9 +340,10 @@ function brief(value, depth) {
     if (message && findData(value, "stack")) return (name || "Error") + ": " + message;
     if (depth > 0) return "[object]";
     const result = objectCreate(null);
-    let n = 0;
-    for (const key of objectKeys(value)) {
-      if (n++ >= 20) { result["…"] = "more"; break; }
+    const keys = objectKeys(value);
+    for (let n = 0; n < keys.length; n++) {
+      const key = keys[n];
+      if (n >= 20) { result["…"] = "more"; break; }
       const d = getOwn(value, key);
       result[key] = d === undefined ? null : "value" in d ? brief(d.value, depth + 1) : "[getter]";
     }
@@ -388,7 +393,9 @@ const api = {
       rec.outIndex.set(output.tag, k);
     });
     // Values the host already knows: inputs seen, outputs published (for change detection, ctx.previous).
-    for (const seed of meta.seed) {
+    // Indexed loops only from here on: an iterator prototype is the kind of thing a script could try to poison.
+    for (let n = 0; n < meta.seed.length; n++) {
+      const seed = meta.seed[n];
       const i = seed[0];
       V[i] = seed[1]; S[i] = seed[2]; Q[i] = seed[3];
     }
@@ -454,7 +461,10 @@ const api = {
       try {
         done = run(step, now, B[p + 2], B[p + 3]);
       } catch (error) {
-        const info = describe(error);
+        let info;
+        // Inspecting the thrown value may reach script code (a Proxy's traps): that must not break
+        // the batch. A trap that loops is stopped by the deadline like any script code.
+        try { info = describe(error); } catch (ignored) { info = { name: "", message: "threw a value that could not be inspected", stack: "" }; }
         if (isFatal(info)) throw error;
         state.cur = -1;
         const rec = current;
@@ -493,7 +503,8 @@ const api = {
     if (!rec) return "{}";
     const vars = rec.reader();
     const result = {};
-    for (const name of Object.keys(vars)) result[name] = plain(vars[name], 0);
+    const names = Object.keys(vars);
+    for (let n = 0; n < names.length; n++) result[names[n]] = plain(vars[names[n]], 0);
     return jsonStringify(result);
   },
 };
@@ -515,9 +526,10 @@ function plain(value, depth) {
     return items;
   }
   const result = {};
-  let n = 0;
-  for (const key of Object.keys(value)) {
-    if (n++ >= 50) { result["…"] = "more"; break; }
+  const keys = Object.keys(value);
+  for (let n = 0; n < keys.length; n++) {
+    const key = keys[n];
+    if (n >= 50) { result["…"] = "more"; break; }
     const d = getOwn(value, key);
     result[key] = d && "value" in d ? plain(d.value, depth + 1) : "[getter]";
   }
@@ -557,5 +569,25 @@ function deepFreeze(value) {
   deepFreeze(getProto(value));
 }
 deepFreeze(G);
+// Intrinsics no global property leads to: iterator and generator prototypes. Scripts share them, so
+// they are frozen too (a poisoned next() would reach every script's for…of).
+function* generatorFunction() {}
+async function* asyncGeneratorFunction() {}
+const hiddenIntrinsics = [
+  getProto([][Symbol.iterator]()),
+  getProto(""[Symbol.iterator]()),
+  getProto(new Map().entries()),
+  getProto(new Set().values()),
+  getProto("a".matchAll(/a/g)),
+  getProto(generatorFunction),
+  getProto(generatorFunction()),
+  getProto(asyncGeneratorFunction),
+  getProto(asyncGeneratorFunction()),
+];
+if (typeof G.Iterator === "function") {
+  try { hiddenIntrinsics.push(getProto([].values().map(function (x) { return x; }))); } catch (ignored) {}
+  try { hiddenIntrinsics.push(getProto(G.Iterator.from({ next: function () { return { done: true }; } }))); } catch (ignored) {}
+}
+for (let n = 0; n < hiddenIntrinsics.length; n++) deepFreeze(hiddenIntrinsics[n]);
 return api;
 })()`;

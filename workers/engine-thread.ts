@@ -4,5 +4,5 @@ import { engineMethods } from '../lib/engine/engine-host';
 import { serveInThread } from '../lib/threads/thread-rpc';
 
 // The engine's worker thread: evaluation never runs on the thread serving HTTP or Kafka heartbeats.
-const options = (workerData as { options: EngineOptions }).options;
-serveInThread(engineMethods(new Engine(options)));
+const data = workerData as { options: EngineOptions; progress?: SharedArrayBuffer };
+serveInThread(engineMethods(new Engine(data.options), data.progress));

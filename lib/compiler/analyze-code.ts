@@ -234,6 +234,7 @@ function htmlLikeComments(code: string, source: Exclude<DiagnosticSource, 'defin
       message: `${what} ${where(source, line, column)}: an HTML-style comment is not allowed in scripts; use // or /* */`,
     });
   };
+  const text = (token: acorn.Token | undefined) => (token as { value?: unknown } | undefined)?.value;
   let lastLine = 0;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
@@ -241,9 +242,9 @@ function htmlLikeComments(code: string, source: Exclude<DiagnosticSource, 'defin
     const after = tokens[i + 2];
     const firstOnLine = (token.loc?.start.line ?? 0) !== lastLine;
     lastLine = token.loc?.end.line ?? lastLine;
-    if (token.value === '<' && next?.value === '!' && next.start === token.end && after?.value === '--' && after.start === next.end) {
+    if (text(token) === '<' && text(next) === '!' && next!.start === token.end && text(after) === '--' && after!.start === next!.end) {
       report(token, "'<!--'");
-    } else if (firstOnLine && token.value === '--' && next?.value === '>' && next.start === token.end) {
+    } else if (firstOnLine && text(token) === '--' && text(next) === '>' && next!.start === token.end) {
       report(token, "'-->'");
     }
   }

@@ -13,10 +13,35 @@ export interface EngineHost {
   close(): Promise<void>;
 }
 
+/**
+ * Where the engine thread announces the run it is about to start in careful mode, for the watchdog
+ * of the thread that hosts it: [script number + 1 (0: none), start time (epoch ms)].
+ */
+export function progressView(buffer: SharedArrayBuffer): Float64Array {
+  return new Float64Array(buffer, 0, 2);
+}
+
 /** The engine's methods as a worker thread serves them (see workers/engine-thread.ts). */
-export function engineMethods(engine: Engine) {
+export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
+  const numbers = new Map<string, number>();
+  const view = progress ? progressView(progress) : null;
   return {
-    register: (spec: EngineScriptSpec) => engine.register(spec),
+    /** `number`: how the host names the script in the progress buffer. */
+    register: (spec: EngineScriptSpec, number?: number) => {
+      if (number !== undefined) numbers.set(spec.id, number);
+      return engine.register(spec);
+    },
+    setCareful: async (on: boolean) => {
+      engine.setProgressReporter(
+        on && view
+          ? (scriptId) => {
+              const number = scriptId === null ? undefined : numbers.get(scriptId);
+              view[1] = Date.now();
+              view[0] = number === undefined ? 0 : number + 1;
+            }
+          : null,
+      );
+    },
     unregister: (id: string) => engine.unregister(id),
     ingest: (values: TagValue[]) => engine.ingest(values),
     tick: (now: number) => engine.tick(now),
@@ -32,7 +57,12 @@ export function inProcessEngine(options: EngineOptions): EngineHost {
   const engine = new Engine(options);
   const methods = engineMethods(engine);
   return {
-    ...methods,
+    register: (spec) => methods.register(spec),
+    unregister: methods.unregister,
+    ingest: methods.ingest,
+    tick: methods.tick,
+    statuses: methods.statuses,
+    restore: methods.restore,
     close: async () => engine.dispose(),
   };
 }

@@ -197,6 +197,15 @@ export class Engine {
   }
 
   private resync = false;
+  private progress: ((scriptId: string | null) => void) | null = null;
+
+  /**
+   * Careful mode: one run per VM call, each announced to `reporter` before it starts (null after the
+   * last), so a watchdog in another thread can name a script whose run never returns.
+   */
+  setProgressReporter(reporter: ((scriptId: string | null) => void) | null): void {
+    this.progress = reporter;
+  }
 
   // ---- registration ----
 
@@ -540,7 +549,12 @@ export class Engine {
     for (const [group, batch] of batches) {
       if (batch.stream.count === 0) continue;
       const started = performance.now();
-      const outcome = group.sandbox.runOps(batch.stream);
+      const report = this.progress;
+      const outcome = group.sandbox.runOps(
+        batch.stream,
+        undefined,
+        report ? (slot) => report(slot < 0 ? null : ([...group.scripts].find((script) => script.slot === slot)?.spec.id ?? null)) : undefined,
+      );
       this.account(group, batch, outcome, performance.now() - started, result);
       if (outcome.brokenAt !== null || group.sandbox.broken) {
         // The sandbox broke (out of memory): rebuild it and run the rest of the batch there.

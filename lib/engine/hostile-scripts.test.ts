@@ -144,7 +144,9 @@ function newEngine(): Engine {
 }
 
 function newEngineThread(): EngineHost {
-  const host = threadedEngine({ limits: LIMITS, quarantineAfter: QUARANTINE_AFTER, logger: silentLogger, latestValues: () => [] });
+  // The watchdog stops a thread whose evaluation has not returned after hangMs (2 s by default;
+  // shorter here so a pass stays within the 20 × deadline bound of these tests).
+  const host = threadedEngine({ limits: LIMITS, quarantineAfter: QUARANTINE_AFTER, logger: silentLogger, latestValues: () => [], hangMs: 350 });
   hosts.push(host);
   return host;
 }
@@ -299,6 +301,12 @@ async function probe(code: OffenderCode): Promise<unknown> {
 
 // ---- the cases ----
 
+/**
+ * A hang stopped by the watchdog costs its hangMs (350 ms here), a careful re-run and two thread
+ * restarts — each loading the engine from the TypeScript sources in tests, about a second apiece on a
+ * busy machine.
+ */
+const WATCHDOG_BOUND_MS = 10_000;
 const TIMEOUT: Expectation = { kind: 'timeout', message: /^calculation stopped after 50 ms — look for /u };
 const STACK: Expectation = { kind: 'runtime', message: /stack overflow|nested calls too deeply|stack limit/ };
 const FROZEN: Expectation = { kind: 'runtime', message: /TypeError: .*(read-only|not extensible|not configurable|no setter|cannot|could not)/i };
@@ -347,19 +355,24 @@ describe('R1 hostile scripts in the engine: endless loops and the CPU deadline',
 
   // QuickJS polls the interrupt handler every ~10 000 interpreter ticks: when each tick is an expensive
   // native call (or builds a stack-overflow error), the deadline is overrun by orders of magnitude.
+  // QuickJS does not poll its interrupt handler inside a native call, so these loops are stopped by
+  // the engine's watchdog instead: it stops the thread, names the script (one run per VM call),
+  // quarantines it at once and restarts the others — whose initCode state therefore restarts.
+  const HUNG: Expectation = { kind: 'timeout', message: /^calculation did not return for [\d.]+ s .*quarantined/, breaksSandbox: true };
   it.each([
     ['String.prototype.indexOf on a 4 MB string', 'const s = "a".repeat(4e6);\nfor (;;) s.indexOf("b");\nconst x = 1;'],
     ['a default (string) sort of 100 000 numbers', 'const arr = Array.from({ length: 1e5 }, (_, i) => (i * 7919) % 1e5);\nfor (;;) arr.slice().sort();\nconst x = 1;'],
     ['Array.prototype.join of 100 000 strings', 'const arr = new Array(1e5).fill("ab");\nfor (;;) arr.join(",");\nconst x = 1;'],
     ['TypedArray.prototype.fill of 1 000 000 numbers', 'const big = new Float64Array(1e6);\nfor (;;) big.fill(a);\nconst x = 1;'],
-  ])('an endless loop of expensive native calls (%s) is stopped within its deadline', async (_name, calcCode) => {
-    await expectStoppedInEngineThread({ calcCode }, TIMEOUT);
+  ])('an endless loop of expensive native calls (%s) is stopped by the watchdog and quarantined', async (_name, calcCode) => {
+    await expectStoppedInEngineThread({ calcCode }, { ...HUNG, kind: ['timeout'], message: new RegExp(`${HUNG.message.source}|${TIMEOUT.message.source}`) }, WATCHDOG_BOUND_MS);
   });
 
-  it('a recursion that catches its own stack overflow and recurses again is stopped within its deadline', async () => {
+  it('a recursion that catches its own stack overflow and recurses again is stopped (deadline or watchdog)', async () => {
     await expectStoppedInEngineThread(
       { calcCode: 'function f(d) { try { return f(d + 1); } catch (e) { return f(d + 1); } }\nconst x = f(0);' },
-      { kind: 'timeout', message: /^calculation stopped after 50 ms/ },
+      { kind: 'timeout', message: /^calculation stopped after 50 ms|^calculation did not return for/, breaksSandbox: true },
+      WATCHDOG_BOUND_MS,
     );
   });
 });
@@ -386,7 +399,11 @@ describe('R1 hostile scripts in the engine: the stack', () => {
   it('JSON.stringify of a 20 000-deep object is stopped by the stack bound within the deadline', async () => {
     // Runs in the engine thread: this one native call takes seconds (measured 3.5 s) before QuickJS's
     // stack bound stops it, and the interrupt handler is not polled meanwhile.
-    await expectStoppedInEngineThread({ initCode: 'let o = {};\nfor (let i = 0; i < 20000; i++) o = { o };', calcCode: 'const x = JSON.stringify(o).length;' }, STACK);
+    await expectStoppedInEngineThread(
+      { initCode: 'let o = {};\nfor (let i = 0; i < 20000; i++) o = { o };', calcCode: 'const x = JSON.stringify(o).length;' },
+      { kind: ['runtime', 'timeout'], message: new RegExp(`${STACK.message.source}|^calculation did not return for`), breaksSandbox: true },
+      WATCHDOG_BOUND_MS,
+    );
   });
 });
 

@@ -1,42 +1,162 @@
+import type { Diagnostic } from '../compiler/diagnostic';
 import type { Logger } from '../logger';
 import type { TagState, TagValue } from '../tags/tag-value';
 import { ThreadClient } from '../threads/thread-rpc';
-import type { EngineOptions, EngineScriptSpec } from './engine';
-import type { EngineHost, EngineMethods } from './engine-host';
+import type { EngineOptions, EngineScriptSpec, PassResult, ScriptRuntimeStatus } from './engine';
+import { progressView, type EngineHost, type EngineMethods } from './engine-host';
 
 /**
- * The engine in a worker thread. If the thread dies, a new one is started and given back every
- * registered script and the latest values, so evaluation resumes without the host noticing more
- * than a pause.
+ * The engine in a worker thread, watched.
+ *
+ * QuickJS checks its deadline between bytecodes, so a script looping over a native call that itself
+ * takes a long time (a sort of 100 000 strings, an indexOf over megabytes) is not stopped in time.
+ * A watchdog here stops the whole thread when an evaluation has not returned after `hangMs`,
+ * starts a new one, and runs the batch again one script per VM call, each announced in a shared
+ * buffer: the script whose run does not return is named, quarantined and left out, and the batch is
+ * evaluated a last time without it. The other scripts restart (their initCode runs again) — the
+ * price of a thread that had to be stopped. If the thread dies for any other reason it is restarted
+ * the same way.
  */
-export function threadedEngine(options: EngineOptions & { logger: Logger; latestValues: () => TagState[] }): EngineHost {
+
+export interface ThreadedEngineOptions extends EngineOptions {
+  logger: Logger;
+  latestValues: () => TagState[];
+  /** An ingest or tick that has not returned after this long is a hang (default max(2 s, 40 × cpuMs)). */
+  hangMs?: number;
+}
+
+export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   const registered = new Map<string, EngineScriptSpec>();
+  /** The number of each script in the progress buffer (registration order). */
+  const numbers = new Map<string, number>();
+  const byNumber: string[] = [];
+  /** Scripts that hung the thread: kept out of it, reported quarantined. */
+  const hung = new Map<string, { spec: EngineScriptSpec; error: Diagnostic }>();
   const { logger, latestValues, ...engineOptions } = options;
+  const hangMs = options.hangMs ?? Math.max(2000, 40 * engineOptions.limits.cpuMs);
+  const runHangMs = Math.max(500, 10 * engineOptions.limits.cpuMs);
+  const progress = new SharedArrayBuffer(16);
+  const view = progressView(progress);
+
+  const numberOf = (id: string) => {
+    let number = numbers.get(id);
+    if (number === undefined) {
+      number = byNumber.length;
+      byNumber.push(id);
+      numbers.set(id, number);
+    }
+    return number;
+  };
+
   const client: ThreadClient<EngineMethods> = new ThreadClient<EngineMethods>({
     entry: 'engine-thread',
     name: 'engine',
-    workerData: { options: { limits: engineOptions.limits, quarantineAfter: engineOptions.quarantineAfter, scriptsPerSandbox: engineOptions.scriptsPerSandbox } },
+    workerData: { options: { limits: engineOptions.limits, quarantineAfter: engineOptions.quarantineAfter, scriptsPerSandbox: engineOptions.scriptsPerSandbox }, progress },
     onError: (error) => logger.error({ err: error }, 'engine thread failed'),
     onRestart: async (call) => {
       logger.warn({ scripts: registered.size }, 'engine thread restarted; reloading scripts');
       await call('restore', latestValues());
-      for (const spec of registered.values()) await call('register', spec);
+      for (const spec of registered.values()) await call('register', spec, numberOf(spec.id));
     },
   });
 
+  /** Resolves with the call's result, or 'hung' when it has not returned after `ms`. */
+  function watch<T>(call: Promise<T>, ms: number, onPoll?: () => boolean): Promise<T | 'hung'> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        if (Date.now() - started > ms || (onPoll?.() ?? false)) {
+          clearInterval(timer);
+          resolve('hung');
+        }
+      }, 20);
+      call.then(
+        (value) => {
+          clearInterval(timer);
+          resolve(value);
+        },
+        (error) => {
+          clearInterval(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Runs an evaluation under the watchdog (see above). */
+  async function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
+    const first = client.call(method as 'ingest', argument as TagValue[]);
+    const outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
+    if (outcome !== 'hung') return outcome;
+    first.catch(() => undefined);
+    logger.error({ method, hangMs }, `an evaluation did not return within ${hangMs} ms; restarting the engine thread to find the script`);
+    await client.restart();
+
+    // Careful: one run per VM call, each announced; a run past runHangMs names its script.
+    await client.call('setCareful', true);
+    view[0] = 0;
+    const careful = client.call(method as 'ingest', argument as TagValue[]);
+    careful.catch(() => undefined);
+    const carefulOutcome = await watch(careful, hangMs * 5, () => view[0] > 0 && Date.now() - view[1] > runHangMs);
+    if (carefulOutcome !== 'hung') {
+      await client.call('setCareful', false);
+      return carefulOutcome;
+    }
+    const culpritId = view[0] > 0 ? byNumber[view[0] - 1] : undefined;
+    const culprit = culpritId ? registered.get(culpritId) : undefined;
+    if (culprit) {
+      registered.delete(culprit.id);
+      const error: Diagnostic = {
+        severity: 'error',
+        source: 'calc',
+        kind: 'timeout',
+        message: `calculation did not return for ${Math.round((Date.now() - view[1]) / 100) / 10} s (a call the ${engineOptions.limits.cpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — the script was stopped and quarantined; look for a loop over such calls`,
+      };
+      hung.set(culprit.id, { spec: culprit, error });
+      logger.error({ scriptId: culprit.id }, 'a script hung the engine thread; quarantined');
+    }
+    await client.restart(); // careful mode ends with the thread
+    const result = await client.call(method as 'ingest', argument as TagValue[]);
+    if (culprit) {
+      const entry = hung.get(culprit.id)!;
+      result.failures++;
+      result.quarantined.push({ id: culprit.id, error: entry.error });
+    }
+    return result;
+  }
+
   return {
     async register(spec) {
-      const outcome = await client.call('register', spec);
-      if (outcome.ok) registered.set(spec.id, spec);
+      const outcome = await client.call('register', spec, numberOf(spec.id));
+      if (outcome.ok) {
+        registered.set(spec.id, spec);
+        hung.delete(spec.id);
+      }
       return outcome;
     },
     async unregister(id) {
       registered.delete(id);
+      hung.delete(id);
       return client.call('unregister', id);
     },
-    ingest: (values: TagValue[]) => client.call('ingest', values),
-    tick: (now: number) => client.call('tick', now),
-    statuses: () => client.call('statuses'),
+    ingest: (values: TagValue[]) => guarded('ingest', values),
+    tick: (now: number) => guarded('tick', now),
+    async statuses(): Promise<ScriptRuntimeStatus[]> {
+      const live = await client.call('statuses');
+      const quarantined: ScriptRuntimeStatus[] = [...hung.values()].map(({ spec, error }) => ({
+        id: spec.id,
+        version: spec.version,
+        state: 'quarantined',
+        evaluations: 0,
+        errors: 1,
+        consecutiveFailures: 1,
+        avgMicros: 0,
+        lastRunAt: null,
+        lastError: error,
+        missingInputs: [],
+      }));
+      return [...live, ...quarantined];
+    },
     restore: (states: TagState[]) => client.call('restore', states),
     close: () => client.close(),
   };

@@ -20,7 +20,8 @@
  *                                                        step and every input has been seen; quality:
  *                                                        the worst input quality, -1 to work it out
  * Runs are numbered in stream order (their ordinal). Out (one Float64Array): [recordCount,
- * skippedCount, side entries (errors + strings), 0, then per published output: ordinal, index, kind,
+ * skippedCount, side entries (errors + strings), next op (when asked for a single run), then per
+ * published output: ordinal, index, kind,
  * number, quality] (strings, errors and skipped runs in the side channel, read only when there are any).
  */
 export const PRELUDE_FILE = 'prelude.js';
@@ -422,7 +423,7 @@ const api = {
   },
   setCapture(on) { capturing = !!on; logs = []; },
   takeLogs() { const taken = logs; logs = []; return jsonStringify(taken); },
-  run(input, stringsJson, startOp, tableSize, capacity, firstOrdinal, firstStep, firstNow) {
+  run(input, stringsJson, startOp, tableSize, capacity, firstOrdinal, firstStep, firstNow, single) {
     const B = new Float64Array(input);
     const strings = stringsJson ? jsonParse(stringsJson) : null;
     ensureTable(tableSize | 0);
@@ -438,7 +439,9 @@ const api = {
     let ordinal = firstOrdinal | 0;
     let step = firstStep, now = firstNow;
     let p = (1 + 7 * first) | 0;
+    let next = count;
     for (let op = first; op < count; op++, p += 7) {
+      if (single && op > first && B[p - 7] === 2) { next = op; break; }
       const type = B[p];
       if (type === 1) {
         const i = B[p + 1] | 0;
@@ -486,6 +489,7 @@ const api = {
     R[0] = (rlen - 4) / 5;
     R[1] = skips.length;
     R[2] = side.errors.length + side.strings.length;
+    R[3] = next;
     state.cur = -1;
     return rlen === R.length ? R.buffer : R.slice(0, rlen).buffer;
   },

@@ -494,7 +494,7 @@ export class ScriptSandbox {
    * throws, times out or yields an invalid output fails alone; the batch resumes after it. When the
    * sandbox breaks (out of memory), `brokenAt` says where the batch stopped.
    */
-  runOps(stream: OpStream, cpuMs: number = this.limits.cpuMs): OpsResult {
+  runOps(stream: OpStream, cpuMs: number = this.limits.cpuMs, progress?: (slot: number) => void): OpsResult {
     const outcome: OpsResult = { records: [], failures: [], skipped: [], brokenAt: null };
     const count = stream.count;
     if (count === 0) return outcome;
@@ -514,7 +514,15 @@ export class ScriptSandbox {
           this.context.newNumber(resume.ordinal),
           this.context.newNumber(resume.step),
           this.context.newNumber(resume.now),
+          progress ? this.context.true : this.context.false,
         ];
+        if (progress) {
+          // One run per VM call, announced first: a watchdog outside this thread can name the script
+          // if a run never returns (a native call that takes minutes is not interrupted by QuickJS).
+          let nextRun = start;
+          while (nextRun < count && stream.slotAt(nextRun) < 0) nextRun++;
+          progress(nextRun < count ? stream.slotAt(nextRun) : -1);
+        }
         this.guard = { mode: 'batch', limit: cpuMs, lastJob: -1, lastJobAt: performance.now(), lastReadAt: Number.NEGATIVE_INFINITY };
         let call;
         try {
@@ -527,13 +535,18 @@ export class ScriptSandbox {
           outcome.brokenAt = at + 1 < count ? at + 1 : null;
           return outcome;
         } finally {
-          args.forEach((handle) => handle.dispose());
+          args.slice(0, -1).forEach((handle) => handle.dispose());
           this.guard = { mode: 'idle' };
         }
         if (!call.error) {
           const out = this.readOutput(call.value);
           call.value.dispose();
           this.collect(out, out.length >= 4 && out[1] > 0 ? this.callForString(this.fns.skipped) : null, outcome);
+          if (progress && out.length >= 4 && out[3] < count) {
+            start = out[3];
+            continue;
+          }
+          if (progress) progress(-1);
           return outcome;
         }
         // The batch stopped in one run: a timeout (uncatchable in the guest) or a fatal error.

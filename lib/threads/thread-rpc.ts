@@ -105,6 +105,20 @@ export class ThreadClient<T extends Methods> {
     });
   }
 
+  /**
+   * Stops the thread at once (even in the middle of a call that never returns) and starts a new one;
+   * resolves when the new one has been given its state back (onRestart). Pending calls reject.
+   */
+  async restart(): Promise<void> {
+    const worker = this.worker;
+    await worker.terminate();
+    // The exit handler starts the new thread; wait for it.
+    while (this.worker === worker || this.restarting) {
+      if (this.restarting) await this.restarting;
+      else await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await this.worker.terminate();

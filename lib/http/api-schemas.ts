@@ -6,6 +6,17 @@ import { RunnableDraftSchema, ScriptDraftSchema, TagNameSchema } from '../script
  * generated from them: one source of truth.
  */
 
+/** NUL and unpaired UTF-16 surrogates: no id or tag holds one, and PostgreSQL refuses them in a query. */
+const UNQUERYABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** An id or tag name to look up: refused (400) when it holds what the database cannot be asked for. */
+export const lookupKey = (what: string, maxLength: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxLength)
+    .refine((value) => !UNQUERYABLE.test(value), { message: `${what} must not contain NUL or an unpaired UTF-16 surrogate` });
+
 export const TagScalarSchema = z.union([z.number(), z.boolean(), z.string(), z.null()]).meta({ id: 'TagScalar' });
 export const QualitySchema = z.enum(['good', 'uncertain', 'bad']).meta({ id: 'Quality' });
 const IsoTime = z.string().meta({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' });
@@ -61,7 +72,7 @@ export const InputOverridesSchema = z
 /** validate / calculate / debug / benchmark / plot: a draft or a saved script. */
 const runTarget = {
   script: RunnableDraftSchema.optional(),
-  scriptId: z.string().min(1).optional(),
+  scriptId: lookupKey('scriptId', 200).optional(),
   inputs: InputOverridesSchema.optional(),
 };
 
@@ -136,6 +147,7 @@ export const BenchmarkResultSchema = z
     p99Micros: z.number(),
     maxMicros: z.number(),
     errors: z.number().int().meta({ description: 'Evaluations that failed (timed like the others)' }),
+    lastError: DiagnosticSchema.nullable().optional().meta({ description: 'Why the last failed evaluation failed' }),
   })
   .meta({ id: 'BenchmarkResult' });
 
@@ -233,6 +245,9 @@ export const ErrorEnvelopeSchema = z
   })
   .meta({ id: 'Error' });
 
-export const ScriptIdParams = z.object({ id: z.string().min(1).max(200) });
+export const ScriptIdParams = z.object({ id: lookupKey('id', 200) });
+
+/** A tag name in a path (/api/tags/{tag}); any name a tag may have, see parseTagName. */
+export const TagParams = z.object({ tag: lookupKey('tag', 1000) });
 
 export { ScriptDraftSchema, RunnableDraftSchema };

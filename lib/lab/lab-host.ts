@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Diagnostic } from '../compiler/diagnostic';
+import { UserError } from '../errors';
 import type { Logger } from '../logger';
 import type { SandboxLimits } from '../sandbox/script-sandbox';
 import { ThreadClient } from '../threads/thread-rpc';
@@ -24,6 +25,8 @@ export interface LabHost {
 export type ReplayResult = { ok: true; outcome: ReplayOutcome } | { ok: false; diagnostics: Diagnostic[] };
 
 export interface LabHostOptions {
+  /** An editor run that has not returned after this long stops its thread (default max(2 s, 40 × cpuMs)). */
+  hangMs?: number;
   sessionTtlMs: number;
   maxSessions: number;
   /** Wall clock for session expiry (tests). */
@@ -78,6 +81,7 @@ export function inProcessLab(limits: SandboxLimits, options: LabHostOptions = DE
  * main lab thread: they are fed in chunks, so other calls slip in between chunks.
  */
 export function threadedLab(limits: SandboxLimits, logger: Logger, options: LabHostOptions = DEFAULT_LAB_OPTIONS): LabHost {
+  let guardedLate: <T>(call: () => Promise<T>, onHang: (error: Diagnostic) => T) => Promise<T> = (call) => call();
   const client = new ThreadClient<LabMethods>({
     entry: 'lab-thread',
     name: 'lab',
@@ -94,10 +98,20 @@ export function threadedLab(limits: SandboxLimits, logger: Logger, options: LabH
     }));
   const backend: SessionBackend & ReplayBackend = {
     openSession: (id, request) => client.call('openSession', id, request),
-    runSession: (id, request) => client.call('runSession', id, request),
+    runSession: (id, request) =>
+      guardedLate(
+        () => client.call('runSession', id, request),
+        (error) => ({ diagnostics: [], outputs: [], staticVars: {}, durationMs: 0, error, logs: [], trace: [], truncated: false }),
+      ),
     closeSession: (id) => client.call('closeSession', id),
     openReplay: (id, request) => client.call('openReplay', id, request),
-    feedReplay: (id, chunk) => client.call('feedReplay', id, chunk),
+    feedReplay: (id, chunk) =>
+      guardedLate(
+        () => client.call('feedReplay', id, chunk),
+        (error) => {
+          throw new UserError('SCRIPT_INVALID', `the plot was stopped: ${error.message}`, { diagnostics: [error] });
+        },
+      ),
     finishReplay: (id) => client.call('finishReplay', id),
     closeReplay: (id) => client.call('closeReplay', id),
   };
@@ -109,10 +123,39 @@ export function threadedLab(limits: SandboxLimits, logger: Logger, options: LabH
     onError: (error) => logger.warn({ err: error }, 'debug session cleanup failed'),
   });
   sessions.start();
+  const hangMs = options.hangMs ?? Math.max(2000, 40 * limits.cpuMs);
+  guardedLate = (call, onHang) => guarded(client, call, hangMs + 1000, onHang);
+  /**
+   * QuickJS does not stop a script inside a long native call (a sort or search over a huge array or
+   * string): an editor run that has not returned after hangMs stops its thread, which restarts (the
+   * debug sessions it held are gone), and answers with a timeout.
+   */
+  const guarded = async <T,>(which: ThreadClient<LabMethods>, call: () => Promise<T>, ms: number, onHang: (error: Diagnostic) => T): Promise<T> => {
+    const pending = call();
+    const outcome = await raceHang(pending, ms);
+    if (outcome !== HUNG) return outcome as T;
+    pending.catch(() => undefined);
+    logger.warn({ thread: which === client ? 'lab' : 'lab-bench', ms }, 'an editor run did not return; restarting its thread');
+    await which.restart();
+    return onHang(hangDiagnostic(ms, limits.cpuMs));
+  };
+  const hungRun = (request: LabRunRequest, error: Diagnostic): LabRunResult => ({
+    diagnostics: [],
+    outputs: request.draft.outputs.map(() => null),
+    staticVars: {},
+    durationMs: hangMs,
+    error,
+    logs: [],
+  });
   return {
-    run: (request) => client.call('run', request),
-    debug: (request) => client.call('debug', request),
-    benchmark: (request) => bench().call('benchmark', request),
+    run: (request) => guarded(client, () => client.call('run', request), hangMs, (error) => hungRun(request, error)),
+    debug: (request) =>
+      guarded(client, () => client.call('debug', request), hangMs + 1000, (error) => ({ ...hungRun(request, error), trace: [], truncated: false })),
+    benchmark: (request) =>
+      guarded(bench(), () => bench().call('benchmark', request), request.durationMs + hangMs, (error) => ({
+        ok: true as const,
+        figures: { iterations: 0, totalMs: 0, avgMicros: 0, p50Micros: 0, p99Micros: 0, maxMicros: 0, errors: 1, lastError: error },
+      })),
     replay: (request, chunks) => driveReplay(backend, request, chunks),
     sessions,
     close: async () => {
@@ -160,4 +203,31 @@ export function unavailableLab(): LabHost {
   };
   const sessions = new DebugSessions({ openSession: fail, runSession: fail, closeSession: fail }, { ttlMs: 1, maxSessions: 1 });
   return { run: fail, debug: fail, benchmark: fail, replay: fail, sessions, close: async () => undefined };
+}
+
+const HUNG = Symbol('hung');
+
+function raceHang<T>(pending: Promise<T>, ms: number): Promise<T | typeof HUNG> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(HUNG), ms);
+    pending.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+function hangDiagnostic(ms: number, cpuMs: number): Diagnostic {
+  return {
+    severity: 'error',
+    source: 'calc',
+    kind: 'timeout',
+    message: `calculation did not return within ${ms / 1000} s (a call the ${cpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — it was stopped; look for a loop over such calls`,
+  };
 }

@@ -34,6 +34,8 @@ export interface BenchmarkFigures {
   maxMicros: number;
   /** Evaluations that failed (threw, timed out, invalid output); they are timed like the others. */
   errors: number;
+  /** Why the last failed evaluation failed (null when none did). */
+  lastError: Diagnostic | null;
 }
 
 export type BenchmarkOutcome = { ok: true; figures: BenchmarkFigures } | { ok: false; diagnostics: Diagnostic[] };
@@ -54,20 +56,26 @@ export async function runBenchmark(limits: SandboxLimits, request: BenchmarkRequ
     const samples = new SampleSet();
     let batchSize = 1;
     let errors = 0;
+    let lastError: Diagnostic | null = null;
     const started = clock();
     while (clock() - started < request.durationMs && !sandbox.broken) {
       const jobs = new Array<EvaluationJob>(batchSize).fill(job);
       const before = clock();
       const batch = sandbox.evaluate(jobs);
       const elapsed = clock() - before;
-      for (const result of batch.results) if (result && result.status === 'failed') errors++;
+      for (const result of batch.results) {
+        if (result && result.status === 'failed') {
+          errors++;
+          lastError = result.error;
+        }
+      }
       samples.add((elapsed * 1000) / batchSize, batchSize);
       // Aim the next batch at the target duration; never more than doubling at once.
       const perEvaluation = elapsed / batchSize;
       const wanted = perEvaluation > 0 ? Math.floor(BATCH_TARGET_MS / perEvaluation) : batchSize * 2;
       batchSize = Math.max(1, Math.min(MAX_BATCH, batchSize * 2, wanted));
     }
-    return { ok: true, figures: { ...samples.figures(), errors } };
+    return { ok: true, figures: { ...samples.figures(), errors, lastError } };
   } finally {
     sandbox.dispose();
   }
@@ -93,7 +101,7 @@ class SampleSet {
     this.count++;
   }
 
-  figures(): Omit<BenchmarkFigures, 'errors'> {
+  figures(): Omit<BenchmarkFigures, 'errors' | 'lastError'> {
     let iterations = 0;
     let totalMicros = 0;
     let maxMicros = 0;

@@ -5,6 +5,7 @@ import next from 'next';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, describeConfig, loadConfig } from './lib/config/config';
 import { createApiHandler } from './lib/http/handle-api-request';
+import { screenApiRequest } from './lib/http/screen-api-request';
 import { createLogger } from './lib/logger';
 import { createApp, type ProcessRole } from './lib/runtime/create-app';
 
@@ -42,6 +43,12 @@ async function main(): Promise<void> {
   const handle = nextApp.getRequestHandler();
 
   const server = http.createServer((request, response) => {
+    // Answers in the error envelope what Next.js would answer outside it (bad %-encoding, wrong method).
+    const refused = screenApiRequest(request.method ?? 'GET', request.url ?? '/');
+    if (refused) {
+      response.writeHead(refused.status, refused.headers).end(refused.body);
+      return;
+    }
     handle(request, response).catch((error: unknown) => {
       log.error({ err: error }, 'request failed');
       if (!response.headersSent) response.writeHead(500).end();

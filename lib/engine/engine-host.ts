@@ -14,8 +14,8 @@ export interface EngineHost {
 }
 
 /**
- * Where the engine thread announces the run it is about to start in careful mode, for the watchdog
- * of the thread that hosts it: [script number + 1 (0: none), start time (epoch ms)].
+ * What the engine thread tells the watchdog of the thread that hosts it: [script number + 1 of the
+ * run about to start in careful mode (0: none), time of its last VM call or run (epoch ms)].
  */
 export function progressView(buffer: SharedArrayBuffer): Float64Array {
   return new Float64Array(buffer, 0, 2);
@@ -25,6 +25,12 @@ export function progressView(buffer: SharedArrayBuffer): Float64Array {
 export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
   const numbers = new Map<string, number>();
   const view = progress ? progressView(progress) : null;
+  const beat = view
+    ? () => {
+        view[1] = Date.now();
+      }
+    : () => undefined;
+  if (view) engine.setHeartbeat(beat);
   return {
     /** `number`: how the host names the script in the progress buffer. */
     register: (spec: EngineScriptSpec, number?: number) => {
@@ -43,8 +49,14 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
       );
     },
     unregister: (id: string) => engine.unregister(id),
-    ingest: (values: TagValue[]) => engine.ingest(values),
-    tick: (now: number) => engine.tick(now),
+    ingest: (values: TagValue[]) => {
+      beat();
+      return engine.ingest(values);
+    },
+    tick: (now: number) => {
+      beat();
+      return engine.tick(now);
+    },
     statuses: async () => engine.statuses(),
     restore: async (states: TagState[]) => engine.restore(states),
   };

@@ -207,6 +207,14 @@ export class Engine {
     this.progress = reporter;
   }
 
+  private heartbeat: (() => void) | undefined;
+
+  /** Called before every VM call (a watchdog in another thread can tell a hang from a long batch). */
+  setHeartbeat(heartbeat: () => void): void {
+    this.heartbeat = heartbeat;
+    for (const group of this.groups) group.sandbox.beforeCall = heartbeat;
+  }
+
   // ---- registration ----
 
   private async registerNow(spec: EngineScriptSpec): Promise<RegisterOutcome> {
@@ -307,6 +315,7 @@ export class Engine {
     const existing = this.groups.find((group) => !group.sandbox.broken && group.scripts.size < capacity);
     if (existing) return existing;
     const group: SandboxGroup = { id: this.nextGroupId++, sandbox: await ScriptSandbox.create(this.options.limits), scripts: new Set() };
+    group.sandbox.beforeCall = this.heartbeat;
     this.groups.push(group);
     return group;
   }
@@ -340,6 +349,7 @@ export class Engine {
   private async rebuild(group: SandboxGroup): Promise<void> {
     group.sandbox.dispose();
     group.sandbox = await ScriptSandbox.create(this.options.limits);
+    group.sandbox.beforeCall = this.heartbeat;
     for (const script of group.scripts) {
       if (script.quarantined) {
         script.slot = -1;

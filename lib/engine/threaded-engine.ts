@@ -21,7 +21,11 @@ import { progressView, type EngineHost, type EngineMethods } from './engine-host
 export interface ThreadedEngineOptions extends EngineOptions {
   logger: Logger;
   latestValues: () => TagState[];
-  /** An ingest or tick that has not returned after this long is a hang (default max(2 s, 40 × cpuMs)). */
+  /**
+   * A VM call that has not returned after this long is a hang (default max(1 s, 20 × cpuMs)). Calls
+   * are short by construction (at most 2 000 runs each, every run under its deadline), so a long
+   * batch never looks like a hang: the engine thread beats between calls.
+   */
   hangMs?: number;
 }
 
@@ -33,7 +37,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   /** Scripts that hung the thread: kept out of it, reported quarantined. */
   const hung = new Map<string, { spec: EngineScriptSpec; error: Diagnostic }>();
   const { logger, latestValues, ...engineOptions } = options;
-  const hangMs = options.hangMs ?? Math.max(2000, 40 * engineOptions.limits.cpuMs);
+  const hangMs = options.hangMs ?? Math.max(1000, 20 * engineOptions.limits.cpuMs);
   const runHangMs = Math.max(500, 10 * engineOptions.limits.cpuMs);
   const progress = new SharedArrayBuffer(16);
   const view = progressView(progress);
@@ -60,12 +64,13 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     },
   });
 
-  /** Resolves with the call's result, or 'hung' when it has not returned after `ms`. */
+  /** Resolves with the call's result, or 'hung' when the thread has not beaten for `ms`. */
   function watch<T>(call: Promise<T>, ms: number, onPoll?: () => boolean): Promise<T | 'hung'> {
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const timer = setInterval(() => {
-        if (Date.now() - started > ms || (onPoll?.() ?? false)) {
+        const lastBeat = Math.max(started, view[1]);
+        if (Date.now() - lastBeat > ms || (onPoll?.() ?? false)) {
           clearInterval(timer);
           resolve('hung');
         }
@@ -83,8 +88,18 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     });
   }
 
+  /** Scripts the engine quarantined are not given to a restarted thread. */
+  function settle(result: PassResult): PassResult {
+    for (const entry of result.quarantined) registered.delete(entry.id);
+    return result;
+  }
+
   /** Runs an evaluation under the watchdog (see above). */
   async function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
+    return settle(await watched(method, argument));
+  }
+
+  async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
     const first = client.call(method as 'ingest', argument as TagValue[]);
     const outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
     if (outcome !== 'hung') return outcome;
@@ -97,7 +112,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     view[0] = 0;
     const careful = client.call(method as 'ingest', argument as TagValue[]);
     careful.catch(() => undefined);
-    const carefulOutcome = await watch(careful, hangMs * 5, () => view[0] > 0 && Date.now() - view[1] > runHangMs);
+    const carefulOutcome = await watch(careful, hangMs, () => view[0] > 0 && Date.now() - view[1] > runHangMs);
     if (carefulOutcome !== 'hung') {
       await client.call('setCareful', false);
       return carefulOutcome;

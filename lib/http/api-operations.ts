@@ -21,6 +21,7 @@ import {
   HistoryQuerySchema,
   HistoryResponseSchema,
   InputOverridesSchema,
+  lookupKey,
   RunRequestSchema,
   ScriptDraftSchema,
   ScriptIdParams,
@@ -28,6 +29,7 @@ import {
   ScriptSchema,
   TagListQuerySchema,
   TagListSchema,
+  TagParams,
   TagSchema,
   ValidateResponseSchema,
   ValuesRequestSchema,
@@ -83,7 +85,7 @@ function operation<B = undefined, Q = undefined, P = undefined>(definition: Oper
 
 /** The draft of validate is parsed in two steps: shape errors are 400, definition problems become diagnostics. */
 const ValidateRequestSchema = z
-  .object({ script: z.unknown().optional(), scriptId: z.string().min(1).optional(), inputs: InputOverridesSchema.optional() })
+  .object({ script: z.unknown().optional(), scriptId: lookupKey('scriptId', 200).optional(), inputs: InputOverridesSchema.optional() })
   .superRefine((body, ctx) => {
     if ((body.script === undefined) === (body.scriptId === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'give either "script" (a draft) or "scriptId" (a saved script), not both' });
@@ -143,7 +145,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     tag: 'scripts',
     params: ScriptIdParams,
     responses: { 200: { description: 'The script', schema: ScriptSchema } },
-    errors: [404, 503],
+    errors: [400, 404, 503],
     run: async ({ services, params }) => ok(await getScript(services, params.id)),
   }),
   operation({
@@ -166,7 +168,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     tag: 'scripts',
     params: ScriptIdParams,
     responses: { 204: { description: 'Deleted' } },
-    errors: [404, 503],
+    errors: [400, 404, 503],
     async run({ services, params }) {
       await deleteScript(services, params.id);
       return { status: 204 };
@@ -180,7 +182,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     tag: 'scripts',
     params: ScriptIdParams,
     responses: { 200: { description: 'Registered', schema: ScriptSchema } },
-    errors: [404, 409, 422, 503],
+    errors: [400, 404, 409, 422, 503],
     run: async ({ services, params }) => ok(await registerScript(services, params.id)),
   }),
   operation({
@@ -191,7 +193,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     tag: 'scripts',
     params: ScriptIdParams,
     responses: { 200: { description: 'Unregistered', schema: ScriptSchema } },
-    errors: [404, 503],
+    errors: [400, 404, 503],
     run: async ({ services, params }) => ok(await unregisterScript(services, params.id)),
   }),
   operation({
@@ -253,9 +255,9 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     path: '/api/tags/{tag}',
     summary: 'Latest value of one tag (the name URL-encoded)',
     tag: 'tags',
-    params: z.object({ tag: z.string() }),
+    params: TagParams,
     responses: { 200: { description: 'The tag', schema: TagSchema } },
-    errors: [404],
+    errors: [400, 404],
     run: async ({ services, params }) => ok(getTag(services, params.tag)),
   }),
   operation({
@@ -264,7 +266,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     path: '/api/tags/{tag}/history',
     summary: 'History of one tag over a range, downsampled keeping each bucket’s extremes',
     tag: 'tags',
-    params: z.object({ tag: z.string() }),
+    params: TagParams,
     query: HistoryQuerySchema,
     responses: { 200: { description: 'Points in time order', schema: HistoryResponseSchema } },
     errors: [400, 404, 503],

@@ -94,7 +94,7 @@ export const DEBUG_OPERATIONS: Operation<any, any, any>[] = [
     tag: 'debug',
     params: DebugSessionParams,
     responses: { 204: { description: 'Closed' } },
-    errors: [404],
+    errors: [400, 404],
     async run({ services, params }) {
       await closeDebugSession(services, params.id);
       return { status: 204 };

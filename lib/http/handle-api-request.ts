@@ -83,8 +83,16 @@ function parse<T>(schema: z.ZodType<T> | undefined, input: unknown, where: 'path
   throw new UserError('VALIDATION_FAILED', `${prefix}${formatIssues(parsed.error)}`, { issues: parsed.error.issues.map(({ path, message }) => ({ path, message })) });
 }
 
-/** Reads at most `limit` bytes of JSON; 413 beyond it, 400 when it does not parse. */
+/**
+ * Reads at most `limit` bytes of JSON; 413 beyond it, 400 when it does not parse. The body must be
+ * UTF-8 and, when a content type is given, JSON: a browser may send text/plain, form or multipart
+ * bodies to another site without asking it first, so those are refused rather than parsed.
+ */
 export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const contentType = request.headers.get('content-type');
+  if (contentType !== null && !isJsonContentType(contentType)) {
+    throw new UserError('VALIDATION_FAILED', `the request body must be JSON (content-type: application/json), not ${contentType.slice(0, 100)}`);
+  }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const reader = request.body?.getReader();
@@ -92,7 +100,14 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client went away (or lied about the length) before sending the whole body.
+      throw new UserError('VALIDATION_FAILED', 'the request body was cut off before its end');
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
@@ -101,13 +116,25 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
     }
     chunks.push(value);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
+  try {
+    // fatal: bytes that are not UTF-8 would otherwise become U+FFFD and be saved altered.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new UserError('VALIDATION_FAILED', 'the request body is not valid UTF-8 text; send JSON encoded as UTF-8');
+  }
   if (text.trim() === '') throw new UserError('VALIDATION_FAILED', 'the request body is empty; send JSON');
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new UserError('VALIDATION_FAILED', `the request body is not valid JSON: ${messageOf(error)}`);
   }
+}
+
+/** application/json, or a JSON-based type such as application/merge-patch+json; parameters allowed. */
+function isJsonContentType(contentType: string): boolean {
+  const mediaType = contentType.split(';')[0].trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(mediaType);
 }
 
 function tooLarge(limit: number): UserError {

@@ -24,7 +24,8 @@ describe('runBenchmark', () => {
     const outcome = await runBenchmark(limits, { draft, inputs, previous: [null], now: 1, durationMs: 100 });
     if (!outcome.ok) throw new Error(JSON.stringify(outcome.diagnostics));
     const figures = outcome.figures;
-    expect(Object.keys(figures).sort()).toEqual(['avgMicros', 'errors', 'iterations', 'maxMicros', 'p50Micros', 'p99Micros', 'totalMs']);
+    expect(Object.keys(figures).sort()).toEqual(['avgMicros', 'errors', 'iterations', 'lastError', 'maxMicros', 'p50Micros', 'p99Micros', 'totalMs']);
+    expect(figures.lastError).toBeNull();
     expect(figures.iterations).toBeGreaterThan(1);
     expect(figures.errors).toBe(0);
     expect(figures.p50Micros).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger';
 import type { HistoryRecord, HistoryStore } from '../ports/history-store';
-import { messageOf } from '../errors';
+import { isAppError, messageOf } from '../errors';
 
 /**
  * Writes history in batches, off the evaluation path. History is for trends: when the store is
@@ -49,9 +49,13 @@ export class HistoryWriter {
         try {
           await this.store.write(batch);
         } catch (error) {
-          this.buffer.unshift(...batch);
-          this.warn(`history store unavailable, ${this.buffer.length} records waiting: ${messageOf(error)}`);
-          return;
+          if (isAppError(error) && error.kind === 'operational') {
+            this.buffer.unshift(...batch);
+            this.warn(`history store unavailable, ${this.buffer.length} records waiting: ${messageOf(error)}`);
+            return;
+          }
+          // The store refused the data itself: retrying would block every record after it.
+          this.log.error({ records: batch.length, err: messageOf(error) }, 'history records refused by the store were dropped');
         }
       }
       if (this.dropped > 0) {

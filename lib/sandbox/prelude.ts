@@ -423,7 +423,7 @@ const api = {
   },
   setCapture(on) { capturing = !!on; logs = []; },
   takeLogs() { const taken = logs; logs = []; return jsonStringify(taken); },
-  run(input, stringsJson, startOp, tableSize, capacity, firstOrdinal, firstStep, firstNow, single) {
+  run(input, stringsJson, startOp, tableSize, capacity, firstOrdinal, firstStep, firstNow, maxRuns) {
     const B = new Float64Array(input);
     const strings = stringsJson ? jsonParse(stringsJson) : null;
     ensureTable(tableSize | 0);
@@ -440,8 +440,10 @@ const api = {
     let step = firstStep, now = firstNow;
     let p = (1 + 7 * first) | 0;
     let next = count;
+    let started = 0;
     for (let op = first; op < count; op++, p += 7) {
-      if (single && op > first && B[p - 7] === 2) { next = op; break; }
+      // At most maxRuns runs per call: the host hears from the sandbox regularly (its watchdog).
+      if (B[p] === 2 && started === maxRuns) { next = op; break; }
       const type = B[p];
       if (type === 1) {
         const i = B[p + 1] | 0;
@@ -454,6 +456,7 @@ const api = {
       const slot = B[p + 1] | 0;
       const run = runners[slot];
       curOrdinal = ordinal++;
+      started++;
       if (run === void 0) continue;
       state.cur = op;
       current = scripts[slot];

@@ -136,6 +136,8 @@ export interface OpsResult {
 
 const OP_SIZE = 7;
 const READ_INTERVAL_MS = 1;
+/** Runs per VM call: bounds how long one call lasts, so a watchdog can tell a hang from a big batch. */
+const MAX_RUNS_PER_CALL = 2000;
 
 export type DecodedOp =
   | { type: 'update'; tag: string; value: TagScalar; ts: number; quality: Quality; step: number }
@@ -305,6 +307,8 @@ export class ScriptSandbox {
   private nextSlot = 0;
   private brokenReason: string | null = null;
   private disposed = false;
+  /** Called before every VM call of a batch (a heartbeat for a watchdog in another thread). */
+  beforeCall?: () => void;
 
   private constructor(
     private readonly module: QuickJSWASMModule,
@@ -514,8 +518,9 @@ export class ScriptSandbox {
           this.context.newNumber(resume.ordinal),
           this.context.newNumber(resume.step),
           this.context.newNumber(resume.now),
-          progress ? this.context.true : this.context.false,
+          this.context.newNumber(progress ? 1 : MAX_RUNS_PER_CALL),
         ];
+        this.beforeCall?.();
         if (progress) {
           // One run per VM call, announced first: a watchdog outside this thread can name the script
           // if a run never returns (a native call that takes minutes is not interrupted by QuickJS).
@@ -535,14 +540,14 @@ export class ScriptSandbox {
           outcome.brokenAt = at + 1 < count ? at + 1 : null;
           return outcome;
         } finally {
-          args.slice(0, -1).forEach((handle) => handle.dispose());
+          args.forEach((handle) => handle.dispose());
           this.guard = { mode: 'idle' };
         }
         if (!call.error) {
           const out = this.readOutput(call.value);
           call.value.dispose();
           this.collect(out, out.length >= 4 && out[1] > 0 ? this.callForString(this.fns.skipped) : null, outcome);
-          if (progress && out.length >= 4 && out[3] < count) {
+          if (out.length >= 4 && out[3] < count) {
             start = out[3];
             continue;
           }

@@ -16,6 +16,11 @@ export const EARLIEST_TS = Date.UTC(1990, 0, 1);
 export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/**
+ * An unpaired UTF-16 surrogate: it has no UTF-8 form, so PostgreSQL (json, jsonb, text) refuses it,
+ * and a single such value would otherwise block every history write queued behind it.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function parseTagName(raw: unknown): Parsed<string> {
   if (typeof raw !== 'string') return fail(`tag must be a string, got ${describeType(raw)}`);
@@ -23,6 +28,9 @@ export function parseTagName(raw: unknown): Parsed<string> {
   if (tag.length === 0) return fail('tag must not be empty');
   if (tag.length > MAX_TAG_LENGTH) return fail(`tag is ${tag.length} characters long; the limit is ${MAX_TAG_LENGTH}`);
   if (CONTROL_CHARS.test(tag)) return fail('tag must not contain control characters (newlines, tabs, NUL)');
+  if (LONE_SURROGATE.test(tag)) return fail('tag must not contain an unpaired UTF-16 surrogate (it is not valid Unicode text)');
+  // Dot-segments: every HTTP client rewrites /api/tags/.. (even /api/tags/%2E%2E) before sending it.
+  if (tag === '.' || tag === '..') return fail(`tag '${tag}' cannot be read back through /api/tags/{tag}: use another name`);
   // InfluxDB's line protocol cannot carry a name ending in a backslash; refuse it everywhere alike.
   if (tag.endsWith('\\')) return fail('tag must not end with a backslash');
   return ok(tag);
@@ -38,6 +46,9 @@ export function parseTagScalar(raw: unknown): Parsed<TagScalar> {
     if (Buffer.byteLength(raw, 'utf8') > MAX_STRING_VALUE_BYTES) {
       return fail(`string value is longer than ${MAX_STRING_VALUE_BYTES} bytes`);
     }
+    // Neither can be stored (PostgreSQL text and json refuse them): refused here, where a reason can be given.
+    if (raw.includes('\u0000')) return fail('string value must not contain a NUL character');
+    if (LONE_SURROGATE.test(raw)) return fail('string value must not contain an unpaired UTF-16 surrogate (it is not valid Unicode text)');
     return ok(raw);
   }
   if (raw === undefined) return fail('value is missing');

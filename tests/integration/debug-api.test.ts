@@ -154,6 +154,7 @@ describe('debug and plot API, embedded mode', () => {
       p99Micros: expect.any(Number),
       maxMicros: expect.any(Number),
       errors: 0,
+      lastError: null,
     });
     expect(figures.iterations).toBeGreaterThan(0);
     expect(figures.p50Micros).toBeLessThanOrEqual(figures.p99Micros);

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../compiler/diagnostic';
 import type { Logger } from '../logger';
 import type { TagState, TagValue } from '../tags/tag-value';
+import { UnexpectedError } from '../errors';
 import { ThreadClient } from '../threads/thread-rpc';
 import type { EngineOptions, EngineScriptSpec, PassResult, ScriptRuntimeStatus } from './engine';
 import { progressView, type EngineHost, type EngineMethods } from './engine-host';
@@ -94,9 +95,15 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     return result;
   }
 
-  /** Runs an evaluation under the watchdog (see above). */
-  async function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
-    return settle(await watched(method, argument));
+  /**
+   * Runs an evaluation under the watchdog (see above). One at a time: the thread evaluates them in
+   * turn anyway, and a second watchdog must never restart the thread under the first one's feet.
+   */
+  let queue: Promise<unknown> = Promise.resolve();
+  function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
+    const run = queue.then(async () => settle(await watched(method, argument)));
+    queue = run.catch(() => undefined);
+    return run;
   }
 
   async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
@@ -131,7 +138,14 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       logger.error({ scriptId: culprit.id }, 'a script hung the engine thread; quarantined');
     }
     await client.restart(); // careful mode ends with the thread
-    const result = await client.call(method as 'ingest', argument as TagValue[]);
+    const last = client.call(method as 'ingest', argument as TagValue[]);
+    const lastOutcome = await watch(last, hangMs);
+    if (lastOutcome === 'hung') {
+      last.catch(() => undefined);
+      await client.restart();
+      throw new UnexpectedError(`an evaluation kept hanging the engine thread and no script could be named; the batch was not evaluated`);
+    }
+    const result = lastOutcome;
     if (culprit) {
       const entry = hung.get(culprit.id)!;
       result.failures++;

@@ -49,9 +49,9 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
       );
     },
     unregister: (id: string) => engine.unregister(id),
-    ingest: (values: TagValue[]) => {
+    ingest: (values: TagValue[], replay?: boolean) => {
       beat();
-      return engine.ingest(values);
+      return engine.ingest(values, { replay });
     },
     tick: (now: number) => {
       beat();
@@ -71,7 +71,7 @@ export function inProcessEngine(options: EngineOptions): EngineHost {
   return {
     register: (spec) => methods.register(spec),
     unregister: methods.unregister,
-    ingest: methods.ingest,
+    ingest: (values) => methods.ingest(values),
     tick: methods.tick,
     statuses: methods.statuses,
     restore: methods.restore,

@@ -153,8 +153,12 @@ export class Engine {
     return this.scripts.has(id);
   }
 
-  ingest(values: readonly TagValue[]): Promise<PassResult> {
-    return this.exclusive(() => this.ingestNow(values));
+  /**
+   * `replay`: the values are already in the catalog (restored after the engine thread was restarted
+   * in the middle of this batch) and must trigger their scripts all the same.
+   */
+  ingest(values: readonly TagValue[], options: { replay?: boolean } = {}): Promise<PassResult> {
+    return this.exclusive(() => this.ingestNow(values, options.replay ?? false));
   }
 
   /** Evaluates the periodic scripts due at `now` (wall clock, ms). */
@@ -427,7 +431,7 @@ export class Engine {
 
   // ---- evaluation ----
 
-  private async ingestNow(values: readonly TagValue[]): Promise<PassResult> {
+  private async ingestNow(values: readonly TagValue[], replay: boolean): Promise<PassResult> {
     this.flushIndex();
     const result = emptyResult();
     const sorted = isSortedByTs(values) ? values : [...values].sort((a, b) => a.ts - b.ts);
@@ -446,7 +450,7 @@ export class Engine {
           result.older++;
           continue;
         }
-        if (applied === 'duplicate') {
+        if (applied === 'duplicate' && !replay) {
           result.duplicates++;
           continue;
         }

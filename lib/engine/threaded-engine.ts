@@ -107,7 +107,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   }
 
   async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
-    const first = client.call(method as 'ingest', argument as TagValue[]);
+    const first = method === 'ingest' ? client.call('ingest', argument as TagValue[]) : client.call('tick', argument as number);
     const outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
     if (outcome !== 'hung') return outcome;
     first.catch(() => undefined);
@@ -117,7 +117,9 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     // Careful: one run per VM call, each announced; a run past runHangMs names its script.
     await client.call('setCareful', true);
     view[0] = 0;
-    const careful = client.call(method as 'ingest', argument as TagValue[]);
+    // The restarted thread restored the latest values, this batch's included: replay it regardless.
+    const again = () => (method === 'ingest' ? client.call('ingest', argument as TagValue[], true) : client.call('tick', argument as number));
+    const careful = again();
     careful.catch(() => undefined);
     const carefulOutcome = await watch(careful, hangMs, () => view[0] > 0 && Date.now() - view[1] > runHangMs);
     if (carefulOutcome !== 'hung') {
@@ -138,7 +140,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       logger.error({ scriptId: culprit.id }, 'a script hung the engine thread; quarantined');
     }
     await client.restart(); // careful mode ends with the thread
-    const last = client.call(method as 'ingest', argument as TagValue[]);
+    const last = again();
     const lastOutcome = await watch(last, hangMs);
     if (lastOutcome === 'hung') {
       last.catch(() => undefined);

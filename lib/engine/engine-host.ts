@@ -35,6 +35,7 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
     /** `number`: how the host names the script in the progress buffer. */
     register: (spec: EngineScriptSpec, number?: number) => {
       if (number !== undefined) numbers.set(spec.id, number);
+      beat();
       return engine.register(spec);
     },
     setCareful: async (on: boolean) => {

@@ -23,12 +23,15 @@ export interface ThreadedEngineOptions extends EngineOptions {
   logger: Logger;
   latestValues: () => TagState[];
   /**
-   * A VM call that has not returned after this long is a hang (default max(1 s, 20 × cpuMs)). Calls
+   * A VM call that has not returned after this long is a hang (default max(2 s, 40 × cpuMs, 4 × initCpuMs)). Calls
    * are short by construction (at most 2 000 runs each, every run under its deadline), so a long
    * batch never looks like a hang: the engine thread beats between calls.
    */
   hangMs?: number;
 }
+
+/** How long a thread may take to start before a call to it counts as hung. */
+const BOOT_ALLOWANCE_MS = 30_000;
 
 export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   const registered = new Map<string, EngineScriptSpec>();
@@ -38,7 +41,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   /** Scripts that hung the thread: kept out of it, reported quarantined. */
   const hung = new Map<string, { spec: EngineScriptSpec; error: Diagnostic }>();
   const { logger, latestValues, ...engineOptions } = options;
-  const hangMs = options.hangMs ?? Math.max(1000, 20 * engineOptions.limits.cpuMs);
+  const hangMs = options.hangMs ?? Math.max(2000, 40 * engineOptions.limits.cpuMs, 4 * engineOptions.limits.initCpuMs);
   const runHangMs = Math.max(500, 10 * engineOptions.limits.cpuMs);
   const progress = new SharedArrayBuffer(16);
   const view = progressView(progress);
@@ -59,6 +62,8 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     workerData: { options: { limits: engineOptions.limits, quarantineAfter: engineOptions.quarantineAfter, scriptsPerSandbox: engineOptions.scriptsPerSandbox }, progress },
     onError: (error) => logger.error({ err: error }, 'engine thread failed'),
     onRestart: async (call) => {
+      view[0] = 0;
+      view[1] = 0;
       logger.warn({ scripts: registered.size }, 'engine thread restarted; reloading scripts');
       await call('restore', latestValues());
       for (const spec of registered.values()) await call('register', spec, numberOf(spec.id));
@@ -70,8 +75,9 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const timer = setInterval(() => {
-        const lastBeat = Math.max(started, view[1]);
-        if (Date.now() - lastBeat > ms || (onPoll?.() ?? false)) {
+        // Until its first beat the thread may still be starting (loading its code): allow for that.
+        const overdue = view[1] === 0 ? Date.now() - started > BOOT_ALLOWANCE_MS : Date.now() - Math.max(started, view[1]) > ms;
+        if (overdue || (onPoll?.() ?? false)) {
           clearInterval(timer);
           resolve('hung');
         }
@@ -100,10 +106,13 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
    * turn anyway, and a second watchdog must never restart the thread under the first one's feet.
    */
   let queue: Promise<unknown> = Promise.resolve();
-  function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
-    const run = queue.then(async () => settle(await watched(method, argument)));
+  function serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = queue.then(task);
     queue = run.catch(() => undefined);
     return run;
+  }
+  function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
+    return serial(async () => settle(await watched(method, argument)));
   }
 
   async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
@@ -157,19 +166,40 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   }
 
   return {
-    async register(spec) {
-      const outcome = await client.call('register', spec, numberOf(spec.id));
-      if (outcome.ok) {
-        registered.set(spec.id, spec);
-        hung.delete(spec.id);
-      }
-      return outcome;
-    },
-    async unregister(id) {
-      registered.delete(id);
-      hung.delete(id);
-      return client.call('unregister', id);
-    },
+    register: (spec) =>
+      serial(async () => {
+        const pending = client.call('register', spec, numberOf(spec.id));
+        // Loading compiles and runs initCode (its own deadline): allow for that on a busy machine.
+        const outcome = await watch(pending, Math.max(hangMs, 4 * engineOptions.limits.initCpuMs + 1000));
+        if (outcome === 'hung') {
+          // Its initCode never returned (a native call the deadline cannot stop): it is not loaded.
+          pending.catch(() => undefined);
+          await client.restart();
+          return {
+            ok: false as const,
+            reason: 'invalid' as const,
+            diagnostics: [
+              {
+                severity: 'error' as const,
+                source: 'init' as const,
+                kind: 'timeout' as const,
+                message: `initialization did not return within ${hangMs / 1000} s (a call the ${engineOptions.limits.initCpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — look for a loop over such calls in initCode`,
+              },
+            ],
+          };
+        }
+        if (outcome.ok) {
+          registered.set(spec.id, spec);
+          hung.delete(spec.id);
+        }
+        return outcome;
+      }),
+    unregister: (id) =>
+      serial(async () => {
+        registered.delete(id);
+        hung.delete(id);
+        return client.call('unregister', id);
+      }),
     ingest: (values: TagValue[]) => guarded('ingest', values),
     tick: (now: number) => guarded('tick', now),
     async statuses(): Promise<ScriptRuntimeStatus[]> {

@@ -37,6 +37,8 @@ export interface CompiledScript {
   outputs: ScriptOutput[];
   /** The script refers to ctx (so ctx.setQuality may override output qualities). */
   usesCtx: boolean;
+  /** The script reads its inputs' qualities or timestamps (ctx, isGood), not only their values. */
+  readsInputMeta: boolean;
   /** Loop positions per part, for naming the likely culprit of a timeout. */
   loops: { init: Array<{ line: number; column: number }>; calc: Array<{ line: number; column: number }> };
   /** Top-level names of initCode: the script's static state, shown as staticVars. */
@@ -218,6 +220,7 @@ function generate(
     aliases,
     inputTags: draft.inputs.map((input) => input.tag),
     usesCtx,
+    readsInputMeta: usesCtx || [...init.free, ...calc.free].some((reference) => reference.name === 'isGood'),
     outputs: draft.outputs,
     staticVariables,
     capture,

@@ -70,6 +70,17 @@ interface SandboxGroup {
   id: number;
   sandbox: ScriptSandbox;
   scripts: Set<LoadedScript>;
+  /**
+   * No script of the group reads qualities or timestamps (ctx, isGood) and none runs conditionally
+   * (downstream of another): raw numbers are sent as values only, the cheapest op.
+   */
+  light: boolean;
+}
+
+/** What a raw value of a tag does: the sandboxes to update, the scripts to trigger. */
+interface Tap {
+  routes: Array<{ group: SandboxGroup; index: number }>;
+  dependents: LoadedScript[];
 }
 
 interface LoadedScript {
@@ -115,6 +126,8 @@ export class Engine {
   private readonly producers = new Map<string, LoadedScript>();
   /** Tag → the sandboxes whose scripts read it, with its index there. */
   private readonly routes = new Map<string, Array<{ group: SandboxGroup; index: number }>>();
+  /** Tag → routes and dependents together: one lookup per raw value. */
+  private readonly taps = new Map<string, Tap>();
   private readonly groups: SandboxGroup[] = [];
   private nextGroupId = 0;
   private step = 0;
@@ -318,7 +331,7 @@ export class Engine {
     const capacity = this.options.scriptsPerSandbox ?? DEFAULT_SCRIPTS_PER_SANDBOX;
     const existing = this.groups.find((group) => !group.sandbox.broken && group.scripts.size < capacity);
     if (existing) return existing;
-    const group: SandboxGroup = { id: this.nextGroupId++, sandbox: await ScriptSandbox.create(this.options.limits), scripts: new Set() };
+    const group: SandboxGroup = { id: this.nextGroupId++, sandbox: await ScriptSandbox.create(this.options.limits), scripts: new Set(), light: false };
     group.sandbox.beforeCall = this.heartbeat;
     this.groups.push(group);
     return group;
@@ -413,6 +426,19 @@ export class Engine {
         });
       }
     }
+    for (const group of this.groups) {
+      let light = true;
+      for (const script of group.scripts) {
+        if (script.quarantined) continue;
+        if (script.program.readsInputMeta || !script.rawInputsOnly) light = false;
+      }
+      // Becoming heavy: the qualities, timestamps and stamps skipped so far must be sent once.
+      if (group.light && !light) this.resync = true;
+      group.light = light;
+    }
+    this.taps.clear();
+    for (const [tag, routes] of this.routes) this.taps.set(tag, { routes, dependents: this.dependents.get(tag) ?? [] });
+    for (const [tag, dependents] of this.dependents) if (!this.taps.has(tag)) this.taps.set(tag, { routes: [], dependents });
     for (const script of active) {
       const seen = new Set<LoadedScript>();
       const visit = (from: LoadedScript) => {
@@ -455,10 +481,14 @@ export class Engine {
           continue;
         }
         if (this.catalog.size !== known) this.seen(value.tag);
-        const routes = this.routes.get(value.tag);
-        if (routes) for (const route of routes) batchOf(batches, route.group).stream.update(route.index, value.value, value.ts, value.quality, step);
-        const dependents = this.dependents.get(value.tag);
-        if (dependents) for (const script of dependents) triggered.add(script);
+        const tap = this.taps.get(value.tag);
+        if (tap === undefined) continue;
+        for (const route of tap.routes) {
+          const stream = batchOf(batches, route.group).stream;
+          if (route.group.light && typeof value.value === 'number') stream.value(route.index, value.value);
+          else stream.update(route.index, value.value, value.ts, value.quality, step);
+        }
+        for (const script of tap.dependents) triggered.add(script);
       }
       if (triggered.size > 0) this.schedule(triggered, ts, step, batches, false);
     }
@@ -516,7 +546,8 @@ export class Engine {
 
   private addRun(script: LoadedScript, direct: boolean, now: number, step: number, batches: Map<SandboxGroup, Batch>, periodic: boolean): void {
     if (script.quarantined || script.slot < 0) return;
-    if (direct && periodic && script.missing > 0) return;
+    // Waiting for an input: only a script fed by another may find it published in this step.
+    if (direct && script.missing > 0 && (periodic || script.group.light)) return;
     // Not every input seen yet: the runner decides in the sandbox, where this step's outputs are known.
     const conditional = !direct || script.missing > 0;
     const quality = !conditional && script.rawInputsOnly ? this.worstQuality(script) : -1;

@@ -15,6 +15,8 @@
  *   [opCount, then ops]
  *   update: 1, index, kind, number, ts, quality, step   kind: 0 null, 1 number, 2 false, 3 true,
  *                                                        4 string (number = index into the strings)
+ *   value:  4, index, number                            a number only (when no script of the sandbox
+ *                                                        reads qualities, timestamps or change stamps)
  *   step:   3, step, now                                the runs that follow evaluate at this step/time
  *   run:    2, slot, cond, quality                      cond 1: only if a trigger input changed at this
  *                                                        step and every input has been seen; quality:
@@ -445,6 +447,7 @@ const api = {
       // At most maxRuns runs per call: the host hears from the sandbox regularly (its watchdog).
       if (B[p] === 2 && started === maxRuns) { next = op; break; }
       const type = B[p];
+      if (type === 4) { V[B[p + 1] | 0] = B[p + 2]; continue; }
       if (type === 1) {
         const i = B[p + 1] | 0;
         const kind = B[p + 2];

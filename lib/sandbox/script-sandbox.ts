@@ -176,6 +176,15 @@ export class OpStream {
     b[p + 6] = step;
   }
 
+  /** A number for a tag, nothing else (see prelude.ts: only when nothing reads qualities or stamps). */
+  value(index: number, value: number): void {
+    const p = this.reserve();
+    const b = this.buffer;
+    b[p] = 4;
+    b[p + 1] = index;
+    b[p + 2] = value;
+  }
+
   /** Starts a step: the runs that follow evaluate at `step`, with ctx.now = `now`. */
   step(step: number, now: number): void {
     if (step === this.currentStep && now === this.currentNow) return;
@@ -265,7 +274,9 @@ export class OpStream {
     const b = this.buffer;
     for (let op = from; op < this.length; op++) {
       const p = 1 + OP_SIZE * op;
-      if (b[p] === 1) {
+      if (b[p] === 4) {
+        ops.push({ type: 'update', tag: tagAt(b[p + 1]), value: b[p + 2], ts: 0, quality: 'good', step: 0 });
+      } else if (b[p] === 1) {
         const kind = b[p + 2];
         const value: TagScalar = kind === 1 ? b[p + 3] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : this.strings[b[p + 3]];
         ops.push({ type: 'update', tag: tagAt(b[p + 1]), value, ts: b[p + 4], quality: QUALITIES[b[p + 5]], step: b[p + 6] });

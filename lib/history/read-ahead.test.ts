@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAhead } from './read-ahead';
+import { readAhead, readAheadNow } from './read-ahead';
 
 function source(chunks: number[][], options: { failAt?: number } = {}) {
   const state = { requested: 0, closed: false };
@@ -49,5 +49,46 @@ describe('readAhead', () => {
       })(),
     ).rejects.toThrow('store down');
     expect(seen).toEqual([[1]]);
+  });
+});
+
+describe('readAheadNow', () => {
+  it('asks for the first chunk before anyone iterates, then yields every chunk in order', async () => {
+    const { iterable, state } = source([[1], [2], [3]]);
+    const early = readAheadNow(iterable);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(state.requested).toBeGreaterThanOrEqual(1);
+    const seen: number[][] = [];
+    for await (const chunk of early) seen.push(chunk);
+    expect(seen).toEqual([[1], [2], [3]]);
+    expect(state.closed).toBe(true);
+    await early.close();
+  });
+
+  it('releases a source nobody iterated, and keeps quiet about its failure', async () => {
+    const { iterable, state } = source([[1], [2]], { failAt: 0 });
+    const early = readAheadNow(iterable);
+    await early.close();
+    expect(state.closed).toBe(true);
+    expect(state.requested).toBe(1);
+  });
+
+  it('releases the source when the consumer stops early', async () => {
+    const { iterable, state } = source([[1], [2], [3], [4]]);
+    const early = readAheadNow(iterable);
+    for await (const chunk of early) if (chunk[0] === 2) break;
+    expect(state.closed).toBe(true);
+    await early.close();
+  });
+
+  it('reports a failure of the first read to the consumer that asks for it', async () => {
+    const { iterable } = source([[1]], { failAt: 0 });
+    const early = readAheadNow(iterable);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(
+      (async () => {
+        for await (const chunk of early) void chunk;
+      })(),
+    ).rejects.toThrow('store down');
   });
 });

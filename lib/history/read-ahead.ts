@@ -29,3 +29,33 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncIterable<T> 
     }
   }
 }
+
+/**
+ * `readAhead` that starts at once: the first item is requested now, before anyone iterates (the
+ * plot reads its first chunk of history while the lab thread is still preparing the script).
+ * `close()` releases the source when the consumer did not iterate it to the end, or not at all;
+ * a failure of a read nobody asked for is not reported.
+ */
+export function readAheadNow<T>(source: AsyncIterable<T>): AsyncIterable<T> & { close(): Promise<void> } {
+  const iterator = readAhead(source)[Symbol.asyncIterator]();
+  let first: Promise<IteratorResult<T>> | null = iterator.next();
+  first.catch(() => undefined);
+  const wrapped: AsyncIterator<T> = {
+    next: () => {
+      const pending = first;
+      first = null;
+      return pending ?? iterator.next();
+    },
+    return: async (value?: unknown) => {
+      first = null;
+      return (await iterator.return?.(value)) ?? { done: true, value: undefined };
+    },
+  };
+  return {
+    [Symbol.asyncIterator]: () => wrapped,
+    close: async () => {
+      first = null;
+      await iterator.return?.(undefined).catch(() => undefined);
+    },
+  };
+}

@@ -45,6 +45,9 @@ export interface ReplayOutcome extends ReplayProgress {
   firstError: Diagnostic | null;
 }
 
+/** A module-local copy: under tsx an imported binding is read through a getter on every use. */
+const QUALITY_NAMES = QUALITIES;
+
 /** Replays stop after this many timeouts in a row: each costs the CPU limit, and the next would too. */
 export const REPLAY_TIMEOUTS_IN_A_ROW = 3;
 /** Jobs per VM call at most; the first calls are smaller so that a script that times out is found cheaply. */
@@ -111,7 +114,7 @@ export class PlotReplay {
       if (!result || result.status === 'skipped') continue;
       this.evaluations++;
       const ts = jobs[index].now;
-      for (const sample of result.outputs) this.samplers[sample.index].add({ ts, value: sample.value, quality: sample.quality });
+      for (const sample of result.outputs) this.samplers[sample.index].addValue(ts, sample.value, sample.quality);
       if (result.status === 'ok') {
         this.timeoutsInARow = 0;
         continue;
@@ -163,7 +166,7 @@ export class PlotReplay {
         const sample = target.inputs[input];
         sample.value = type === 1 ? values[p + 1] : type === 0 ? null : type === 2 ? false : type === 3 ? true : chunk.strings[values[p + 1]];
         sample.ts = values[p + 2];
-        sample.quality = QUALITIES[values[p + 3]];
+        sample.quality = QUALITY_NAMES[values[p + 3]];
       }
     }
     return jobs;

@@ -5,8 +5,9 @@ import type { HistoryPoint, HistoryRecord, HistoryStore } from '../ports/history
 import type { AppServices } from '../runtime/services';
 import type { RunnableDraft } from '../scripts/script-schema';
 import type { Quality, TagScalar } from '../tags/tag-value';
+import { columnsFromPoints, type HistoryColumns } from '../history/history-columns';
 import { inProcessLab } from './lab-host';
-import { plotScript, type PlotResult } from './plot-script';
+import { plotScript, STEPS_PER_CHUNK, type PlotResult } from './plot-script';
 
 /** Plot: history replayed through the script in time order, against values computed by hand and by the engine. */
 
@@ -36,6 +37,19 @@ class ArrayHistory implements HistoryStore {
   async close(): Promise<void> {}
   private series(tag: string): HistoryPoint[] {
     return (this.points[tag] ?? []).map(([ts, value, quality]) => ({ ts, value, quality: quality ?? 'good' }));
+  }
+}
+
+/** The same over `readColumns` (as the real stores read), in pages of 1 000 points. */
+class ColumnarHistory extends ArrayHistory {
+  pagesRead = 0;
+  async *readColumns(tag: string, from: number, to: number): AsyncIterable<HistoryColumns> {
+    const points: HistoryPoint[] = [];
+    for await (const chunk of super.read(tag, from, to)) points.push(...chunk);
+    for (let start = 0; start < points.length; start += 1000) {
+      this.pagesRead++;
+      yield columnsFromPoints(points.slice(start, start + 1000));
+    }
   }
 }
 
@@ -233,7 +247,7 @@ describe('plotScript', () => {
     expect(result.error?.message).toMatch(/timed out/);
   });
 
-  it('refuses a script that does not compile (422) without reading history', async () => {
+  it('refuses a script that does not compile (422), even when the history store is down', async () => {
     const history = new ArrayHistory({});
     history.down = true;
     await expect(plotScript(services(history), { script: { ...sumScript, calcCode: 'const sum = a + bb;' }, from: at(0), to: at(60) })).rejects.toMatchObject({
@@ -252,5 +266,68 @@ describe('plotScript', () => {
 
   it('refuses a range that ends before it starts', async () => {
     await expect(plotScript(services(new ArrayHistory({})), { script: sumScript, from: at(10), to: at(0) })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('replays strings, booleans and nulls held across chunks the same from a columnar store as from points', async () => {
+    const seconds = STEPS_PER_CHUNK + 3_000;
+    const points: Record<string, Array<[number, TagScalar, Quality?]>> = { X: [], STATE: [], ON: [] };
+    for (let second = 0; second < seconds; second++) {
+      points.X.push([at(second), second % 7 === 0 ? null : second % 100, second === 40 ? 'bad' : 'good']);
+      if (second % 5_000 === 0) points.STATE.push([at(second), `state ${second / 5_000}`]);
+      if (second % 4_321 === 0) points.ON.push([at(second), (second / 4_321) % 2 === 0]);
+    }
+    const script: RunnableDraft = {
+      inputs: [
+        { tag: 'X', alias: 'x' },
+        { tag: 'STATE', alias: 'state' },
+        { tag: 'ON', alias: 'on' },
+      ],
+      initCode: '',
+      calcCode: 'const label = state + (on ? " on" : " off");\nconst total = (x ?? -1) + label.length;',
+      outputs: [
+        { tag: 'LABEL', variable: 'label' },
+        { tag: 'TOTAL', variable: 'total' },
+      ],
+    };
+    const request = { script, from: at(0), to: at(seconds), maxPoints: 100_000 };
+    const columnar = new ColumnarHistory(points);
+    const [fromPoints, fromColumns] = [await plotScript(services(new ArrayHistory(points)), request), await plotScript(services(columnar), request)];
+    expect(columnar.pagesRead).toBeGreaterThan(3);
+    expect(fromColumns.evaluations).toBe(seconds);
+    expect(fromColumns).toEqual(fromPoints);
+    const labels = seriesOf(fromColumns, 'LABEL');
+    // Published on a change, and when the quality changes (a bad input at 40 s).
+    expect(labels.slice(0, 5)).toEqual([
+      [0, 'state 0 on'],
+      [40, 'state 0 on'],
+      [41, 'state 0 on'],
+      [4_321, 'state 0 off'],
+      [5_000, 'state 1 off'],
+    ]);
+    expect(labels.length).toBe(3 + Math.floor((seconds - 1) / 5_000) + Math.floor((seconds - 1) / 4_321));
+    expect(seriesOf(fromColumns, 'TOTAL')[7]).toEqual([7, -1 + 'state 0 on'.length]);
+  });
+
+  it('releases the history readers it started early when the script does not compile', async () => {
+    const open = new Set<string>();
+    class TrackedHistory extends ColumnarHistory {
+      override async *readColumns(tag: string, from: number, to: number): AsyncIterable<HistoryColumns> {
+        open.add(tag);
+        try {
+          yield* super.readColumns(tag, from, to);
+        } finally {
+          open.delete(tag);
+        }
+      }
+    }
+    const seconds = 5_000;
+    const history = new TrackedHistory({
+      A: Array.from({ length: seconds }, (_, second) => [at(second), second] as [number, TagScalar]),
+      B: Array.from({ length: seconds }, (_, second) => [at(second), -second] as [number, TagScalar]),
+    });
+    await expect(plotScript(services(history), { script: { ...sumScript, calcCode: 'const sum = a + bb;' }, from: at(0), to: at(seconds) })).rejects.toMatchObject({
+      code: 'SCRIPT_INVALID',
+    });
+    await expect.poll(() => open.size).toBe(0);
   });
 });

@@ -69,6 +69,18 @@ export function describeHistoryStoreContract(
       expect(await readAll(store(), tag, T0, T0 + values.length * 1000)).toEqual(records.map(point));
     });
 
+    it('reads every value type in pages of any size, strings and nulls among numbers', async () => {
+      const tag = 'mixed.pages';
+      const values: TagScalar[] = [1, 'a', 2, 3, null, true, 4, 'b,c', false, 5, 6, 7, 'd', Number.NaN, Number.NEGATIVE_INFINITY, 8, null, null, 9, ''];
+      const records = values.map((value, i) => record(tag, T0 + i * 1000, value, (['good', 'uncertain', 'bad'] as const)[i % 3]));
+      await store().write(records);
+      for (const chunkSize of [1, 2, 3, 7, 100]) {
+        expect({ chunkSize, points: await readAll(store(), tag, T0, T0 + values.length * 1000, chunkSize) }).toEqual({ chunkSize, points: records.map(point) });
+      }
+      // A range that starts and ends on points that are not numbers.
+      expect(await readAll(store(), tag, T0 + 1000, T0 + 4000, 2)).toEqual(records.slice(1, 5).map(point));
+    });
+
     it('overwrites a point written again at the same tag and timestamp', async () => {
       const tag = 'replay.TAG';
       await store().write([record(tag, T0, 1.5, 'good'), record(tag, T0 + 1000, 'text', 'good'), record(tag, T0 + 2000, true, 'good')]);

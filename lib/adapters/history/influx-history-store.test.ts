@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '../../errors';
 import { record } from './history-store.contract';
 import { escapeStringField, escapeTagValue, InfluxHistoryStore, quoteString, toLine } from './influx-history-store';
+import { encodeMsgpack } from './msgpack.fixture';
 
 /** Line protocol and InfluxQL text, and failures, without an InfluxDB (the contract runs in tests/integration). */
 
@@ -21,6 +22,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<AppError> {
 
 async function drain(iterable: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of iterable) void _;
+}
+
+async function drainPoints<T>(iterable: AsyncIterable<T[]>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const chunk of iterable) all.push(...chunk);
+  return all;
 }
 
 describe('line protocol', () => {
@@ -167,19 +174,81 @@ describe('InfluxHistoryStore failures', () => {
       queries.push(q);
       const after = Number(/time >=? (\d+)ms/.exec(q)?.[1]);
       const first = q.includes('time >= ') ? after : after + 1000;
-      const values = [0, 1].map((i) => first + i * 1000).filter((ts) => ts <= T0 + 4000).map((ts) => [ts, ts - T0, null, 'number', 0]);
+      // Numbers, except a string at T0 + 1000 and a null at T0 + 3000.
+      const odd: Record<number, [string, string | null]> = { [T0 + 1000]: ['string', 'on'], [T0 + 3000]: ['null', null] };
+      const times = [0, 1].map((i) => first + i * 1000).filter((ts) => ts <= T0 + 4000);
+      const kinds = q.startsWith('SELECT "kind"');
+      const values = kinds ? times.filter((ts) => odd[ts]).map((ts) => [ts, ...odd[ts]]) : times.map((ts) => [ts, odd[ts] ? null : ts - T0, 0]);
+      const columns = kinds ? ['time', 'kind', 'text'] : ['time', 'value', 'quality'];
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(
-        JSON.stringify({ results: [{ statement_id: 0, series: [{ name: 'tag_values', columns: ['time', 'value', 'text', 'kind', 'quality'], values }] }] }),
-      );
+      response.end(JSON.stringify({ results: [{ statement_id: 0, series: values.length ? [{ name: 'tag_values', columns, values }] : undefined }] }));
     });
     const store = new InfluxHistoryStore({ url, database: 'x' });
-    const chunks: number[][] = [];
-    for await (const chunk of store.read("it's", T0, T0 + 4000, { chunkSize: 2 })) chunks.push(chunk.map((p) => p.value as number));
-    expect(chunks).toEqual([[0, 1000], [2000, 3000], [4000]]);
-    expect(queries[0]).toBe(
-      `SELECT "value","text","kind","quality" FROM "tag_values" WHERE "tag" = 'it\\'s' AND time >= ${T0}ms AND time <= ${T0 + 4000}ms ORDER BY time ASC LIMIT 2`,
+    const chunks: unknown[][] = [];
+    for await (const chunk of store.read("it's", T0, T0 + 4000, { chunkSize: 2 })) chunks.push(chunk.map((p) => p.value));
+    expect(chunks).toEqual([[0, 'on'], [2000, null], [4000]]);
+    const valueQueries = queries.filter((q) => q.startsWith('SELECT "value"'));
+    expect(valueQueries[0]).toBe(
+      `SELECT "value","quality" FROM "tag_values" WHERE "tag" = 'it\\'s' AND time >= ${T0}ms AND time <= ${T0 + 4000}ms ORDER BY time ASC LIMIT 2`,
     );
-    expect(queries[1]).toContain(`time > ${T0 + 1000}ms`);
+    expect(valueQueries[1]).toContain(`time > ${T0 + 1000}ms`);
+    expect(queries.find((q) => q.startsWith('SELECT "kind"'))).toBe(
+      `SELECT "kind","text" FROM "tag_values" WHERE "tag" = 'it\\'s' AND "kind" != 'number' AND time >= ${T0}ms AND time <= ${T0 + 4000}ms ORDER BY time ASC LIMIT 2`,
+    );
+  });
+
+  /** A server with one tag's points (a string and a boolean among numbers), answering in MessagePack when asked. */
+  async function serveMixed(options: { refuseMsgpack?: boolean } = {}) {
+    const seen: { accept?: string; acceptEncoding?: string }[] = [];
+    const points: Array<[number, number | null, string, string | null, number]> = [
+      [T0, 1.5, 'number', null, 0],
+      [T0 + 1000, 7, 'string', 'on', 1],
+      [T0 + 2000, 1, 'boolean', null, 2],
+      [T0 + 3000, 2 ** 40 + 0.5, 'number', null, 0],
+      [T0 + 4000, null, 'nonfinite', '-Infinity', 0],
+    ];
+    const url = await serve((request, response) => {
+      seen.push({ accept: request.headers.accept, acceptEncoding: request.headers['accept-encoding'] as string | undefined });
+      const q = new URL(request.url ?? '/', 'http://x').searchParams.get('q') ?? '';
+      const msgpack = request.headers.accept === 'application/x-msgpack';
+      if (msgpack && options.refuseMsgpack) {
+        response.writeHead(406);
+        response.end();
+        return;
+      }
+      const kinds = q.startsWith('SELECT "kind"');
+      const after = Number(/time >=? (\d+)ms/.exec(q)?.[1]);
+      const limit = Number(/LIMIT (\d+)/.exec(q)?.[1]);
+      const chosen = points.filter(([ts, , kind]) => (q.includes('time >= ') ? ts >= after : ts > after) && (!kinds || kind !== 'number')).slice(0, limit);
+      const columns = kinds ? ['time', 'kind', 'text'] : ['time', 'value', 'quality'];
+      const values = chosen.map(([ts, value, kind, text, quality]) => (kinds ? [ts, kind, text] : [ts, value, quality]));
+      const answer = { results: [{ statement_id: 0, ...(values.length ? { series: [{ name: 'tag_values', columns, values }] } : {}) }] };
+      response.writeHead(200, { 'content-type': msgpack ? 'application/x-msgpack' : 'application/json' });
+      response.end(msgpack ? Buffer.from(encodeMsgpack(answer)) : JSON.stringify(answer));
+    });
+    const expected = [1.5, 'on', true, 2 ** 40 + 0.5, Number.NEGATIVE_INFINITY];
+    return { url, seen, expected };
+  }
+
+  it('reads pages answered in MessagePack, without compression', async () => {
+    const { url, seen, expected } = await serveMixed();
+    const store = new InfluxHistoryStore({ url, database: 'x' });
+    for (const chunkSize of [1, 2, 10]) {
+      const points = await drainPoints(store.read('t', T0, T0 + 4000, { chunkSize }));
+      expect(points.map((point) => point.value)).toEqual(expected);
+      expect(points.map((point) => point.quality)).toEqual(['good', 'uncertain', 'bad', 'good', 'good']);
+    }
+    expect(seen.every((request) => request.accept === 'application/x-msgpack' && request.acceptEncoding === 'identity')).toBe(true);
+  });
+
+  it('asks in JSON from then on when the server refuses MessagePack', async () => {
+    const { url, seen, expected } = await serveMixed({ refuseMsgpack: true });
+    const store = new InfluxHistoryStore({ url, database: 'x' });
+    expect((await drainPoints(store.read('t', T0, T0 + 4000, { chunkSize: 2 }))).map((point) => point.value)).toEqual(expected);
+    const refused = seen.filter((request) => request.accept === 'application/x-msgpack').length;
+    expect(refused).toBeGreaterThanOrEqual(1);
+    expect(refused).toBeLessThanOrEqual(2);
+    expect((await drainPoints(store.read('t', T0, T0 + 4000))).map((point) => point.value)).toEqual(expected);
+    expect(seen.filter((request) => request.accept === 'application/x-msgpack').length).toBe(refused);
   });
 });

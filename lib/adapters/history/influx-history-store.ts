@@ -1,5 +1,17 @@
 import { messageOf, OperationalError } from '../../errors';
 import type { HistoryPoint, HistoryRecord, HistoryStore } from '../../ports/history-store';
+import {
+  emptyColumns,
+  KIND_FALSE,
+  KIND_NULL,
+  KIND_NUMBER,
+  KIND_TRUE,
+  pointChunks,
+  setValue,
+  type HistoryColumns,
+} from '../../history/history-columns';
+import { readAhead } from '../../history/read-ahead';
+import { decodeMsgpack, PackedRows } from './msgpack';
 import { QUALITIES, type Quality, type TagScalar } from '../../tags/tag-value';
 
 /**
@@ -32,6 +44,13 @@ export interface InfluxHistoryStoreOptions {
   /** Lines per write request. */
   batchSize?: number;
   /**
+   * Ask for gzip-compressed answers. Off by default: InfluxDB is usually near (same host or LAN),
+   * where compressing an answer costs InfluxDB more than twice the time of producing it (measured:
+   * a page of 50 000 points 0.33 s plain, 0.67 s gzipped) and this process as much again to inflate.
+   * Worth it only over a slow link.
+   */
+  compression?: boolean;
+  /**
    * Called for a record that line protocol cannot carry (a tag name ending in a backslash), which is
    * left out rather than failing the whole batch. Defaults to ignoring it.
    */
@@ -41,8 +60,25 @@ export interface InfluxHistoryStoreOptions {
 export const INFLUX_MEASUREMENT = 'tag_values';
 const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_BATCH_LINES = 5_000;
-const DEFAULT_READ_CHUNK = 10_000;
+/** Points per page by default: each page is one HTTP request and one query for InfluxDB to plan. */
+const DEFAULT_READ_CHUNK = 50_000;
 const QUERY_COLUMNS = ['value', 'text', 'kind', 'quality'] as const;
+const MSGPACK = 'application/x-msgpack';
+/** The two streams of a long read (see readColumns). */
+const VALUE_COLUMNS = ['value', 'quality'] as const;
+const KIND_COLUMNS = ['kind', 'text'] as const;
+const BAD_QUALITY = QUALITIES.indexOf('bad');
+// Module-local copies for the page loop: under tsx an imported binding is read through a getter on every use.
+const QUALITY_NAMES = QUALITIES;
+const NUMBER = KIND_NUMBER;
+const NULL = KIND_NULL;
+
+/** Rows of a query answer, and the index in a row of `time` and of each column asked for. */
+interface RowPage {
+  /** As JSON carries them, or packed (MessagePack answers). */
+  rows: Rows;
+  at: number[];
+}
 
 type Kind = 'number' | 'boolean' | 'string' | 'null' | 'nonfinite';
 
@@ -51,7 +87,7 @@ interface QueryResponse {
     statement_id?: number;
     error?: string;
     partial?: boolean;
-    series?: { name: string; columns: string[]; values: unknown[][] }[];
+    series?: { name: string; columns: string[]; values: Rows }[];
   }[];
   error?: string;
 }
@@ -62,6 +98,8 @@ export class InfluxHistoryStore implements HistoryStore {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly batchSize: number;
+  /** Whether to ask for MessagePack answers to reads (until the server refuses it). */
+  private msgpack = true;
 
   constructor(private readonly options: InfluxHistoryStoreOptions) {
     const parsed = new URL(options.url);
@@ -77,6 +115,8 @@ export class InfluxHistoryStore implements HistoryStore {
     parsed.username = '';
     parsed.password = '';
     this.baseUrl = parsed.toString().replace(/\/+$/, '');
+    // fetch asks for gzip by default.
+    if (!options.compression) headers['accept-encoding'] = 'identity';
     this.headers = headers;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_LINES);
@@ -104,21 +144,78 @@ export class InfluxHistoryStore implements HistoryStore {
   }
 
   async *read(tag: string, from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryPoint[]> {
+    yield* pointChunks(this.readColumns(tag, from, to, options));
+  }
+
+  /**
+   * The points of `tag` with from <= ts <= to, column-wise, in pages of at most `chunkSize` points.
+   *
+   * Two streams are read side by side: every point's value and quality (most points are numbers),
+   * and the kind and text of the points that are not numbers. InfluxDB 1.x joins the fields of a
+   * query by time, at a cost that grows with each field: two narrow queries cost about 30 % less
+   * than one with four fields (and the second one returns next to nothing for numeric tags).
+   * A point without a kind field (never written by this adapter) reads as a number.
+   */
+  async *readColumns(tag: string, from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryColumns> {
     const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
     // Points are whole milliseconds: fractional bounds are narrowed to the milliseconds inside them.
     const first = Math.ceil(from);
     const last = Math.floor(to);
     if (!(first <= last)) return;
-    // Keyset pagination by time (OFFSET makes InfluxDB skip over every earlier point again).
-    let lowerBound = `time >= ${first}ms`;
-    for (;;) {
-      const { rows, partial } = await this.select(
-        `${selectFrom(tag)} AND ${lowerBound} AND time <= ${last}ms ORDER BY time ASC LIMIT ${chunkSize}`,
-      );
-      if (rows.length > 0) yield rows;
-      // A server-side row limit (max-row-limit) marks the answer partial: carry on from where it stopped.
-      if (rows.length === 0 || (rows.length < chunkSize && !partial)) return;
-      lowerBound = `time > ${rows[rows.length - 1].ts}ms`;
+    const values = readAhead(this.pages(tag, VALUE_COLUMNS, '', first, last, chunkSize))[Symbol.asyncIterator]();
+    const others = readAhead(this.pages(tag, KIND_COLUMNS, ` AND "kind" != 'number'`, first, last, chunkSize))[Symbol.asyncIterator]();
+    let other: RowPage = { rows: [], at: [] };
+    let otherIndex = 0;
+    let othersDone = false;
+    try {
+      for (;;) {
+        const next = await values.next();
+        if (next.done) return;
+        const page = next.value;
+        const [timeAt, valueAt, qualityAt] = page.at;
+        const rows = page.rows;
+        const n = rows.length;
+        const columns = emptyColumns(n);
+        for (let index = 0; index < n; index++) {
+          columns.ts[index] = Number(cell(rows, index, timeAt));
+          const value = cell(rows, index, valueAt);
+          if (typeof value === 'number') {
+            columns.kind[index] = NUMBER;
+            columns.num[index] = value;
+          } else {
+            columns.kind[index] = NULL;
+          }
+          const quality = Number(cell(rows, index, qualityAt));
+          columns.quality[index] = QUALITY_NAMES[quality] === undefined ? BAD_QUALITY : quality;
+        }
+        columns.length = n;
+        // The points of this page that are not numbers: every one of them is in the page (all points have a quality).
+        const lastTs = columns.ts[n - 1];
+        for (let index = 0; ; ) {
+          if (otherIndex >= other.rows.length) {
+            if (othersDone) break;
+            const more = await others.next();
+            if (more.done) {
+              othersDone = true;
+              break;
+            }
+            other = more.value;
+            otherIndex = 0;
+            continue;
+          }
+          const ts = Number(cell(other.rows, otherIndex, other.at[0]));
+          if (ts > lastTs) break;
+          const kind = cell(other.rows, otherIndex, other.at[1]) as Kind | null;
+          const text = cell(other.rows, otherIndex, other.at[2]) as string | null;
+          otherIndex++;
+          while (index < n && columns.ts[index] < ts) index++;
+          if (index < n && columns.ts[index] === ts) applyKind(columns, index, kind, text);
+        }
+        yield columns;
+      }
+    } finally {
+      // Stopped early or failed: release both streams (their pending requests).
+      await Promise.allSettled([values.return?.(), others.return?.()]);
     }
   }
 
@@ -149,7 +246,8 @@ export class InfluxHistoryStore implements HistoryStore {
    */
   async createDatabaseIfMissing(): Promise<'exists' | 'created'> {
     const shown = await this.query('GET', 'SHOW DATABASES');
-    const names = (shown.results?.[0]?.series?.[0]?.values ?? []).map((row) => row[0]);
+    const values = shown.results?.[0]?.series?.[0]?.values ?? [];
+    const names = Array.from({ length: values.length }, (_, row) => cell(values, row, 0));
     if (names.includes(this.options.database)) return 'exists';
     try {
       const created = await this.query('POST', `CREATE DATABASE ${quoteIdentifier(this.options.database)}`);
@@ -181,55 +279,96 @@ export class InfluxHistoryStore implements HistoryStore {
   }
 
   private async select(statement: string): Promise<{ rows: HistoryPoint[]; partial: boolean }> {
-    const answer = await this.query('GET', statement);
-    const result = firstResult(answer);
-    const series = result?.series?.[0];
-    if (!series) return { rows: [], partial: Boolean(result?.partial) };
-    const column = (name: string) => series.columns.indexOf(name);
-    const [timeAt, valueAt, textAt, kindAt, qualityAt] = [column('time'), ...QUERY_COLUMNS.map(column)];
-    const rows = series.values.map(
-      (row): HistoryPoint => ({
-        ts: Number(row[timeAt]),
-        value: decodeValue(row[kindAt] as Kind | null, row[valueAt] as number | null, row[textAt] as string | null),
-        quality: QUALITIES[Number(row[qualityAt])] ?? 'bad',
-      }),
-    );
-    return { rows, partial: Boolean(result?.partial) };
+    const { rows: values, at, partial } = await this.selectRows(statement, QUERY_COLUMNS);
+    const [timeAt, valueAt, textAt, kindAt, qualityAt] = at;
+    const rows: HistoryPoint[] = [];
+    for (let row = 0; row < values.length; row++) {
+      rows.push({
+        ts: Number(cell(values, row, timeAt)),
+        value: decodeValue(cell(values, row, kindAt) as Kind | null, cell(values, row, valueAt) as number | null, cell(values, row, textAt) as string | null),
+        quality: QUALITIES[Number(cell(values, row, qualityAt))] ?? 'bad',
+      });
+    }
+    return { rows, partial };
   }
 
-  private async query(method: 'GET' | 'POST', statement: string): Promise<QueryResponse> {
+  /** The rows of a SELECT of `columns`, and where `time` and each column are in a row. */
+  private async selectRows(statement: string, columns: readonly string[]): Promise<RowPage & { partial: boolean }> {
+    const answer = await this.query('GET', statement, { msgpack: true });
+    const result = firstResult(answer);
+    const series = result?.series?.[0];
+    const partial = Boolean(result?.partial);
+    if (!series) return { rows: [], at: [], partial };
+    return { rows: series.values, at: ['time', ...columns].map((name) => series.columns.indexOf(name)), partial };
+  }
+
+  /**
+   * Keyset pagination by time over SELECT `columns` (OFFSET makes InfluxDB skip over every earlier
+   * point again); `condition` narrows the points further.
+   */
+  private async *pages(tag: string, columns: readonly string[], condition: string, first: number, last: number, chunkSize: number): AsyncIterable<RowPage> {
+    const select = `SELECT ${columns.map(quoteIdentifier).join(',')} FROM ${quoteIdentifier(INFLUX_MEASUREMENT)} WHERE "tag" = ${quoteString(tag)}${condition}`;
+    let lowerBound = `time >= ${first}ms`;
+    for (;;) {
+      const page = await this.selectRows(`${select} AND ${lowerBound} AND time <= ${last}ms ORDER BY time ASC LIMIT ${chunkSize}`, columns);
+      const count = page.rows.length;
+      if (count > 0) yield page;
+      // A server-side row limit (max-row-limit) marks the answer partial: carry on from where it stopped.
+      if (count === 0 || (count < chunkSize && !page.partial)) return;
+      lowerBound = `time > ${Number(cell(page.rows, count - 1, page.at[0]))}ms`;
+    }
+  }
+
+  /**
+   * One InfluxQL statement. With `msgpack`, the answer is asked for in MessagePack, which InfluxDB
+   * 1.x encodes in about half the time of JSON (the same structure, errors included); a server that
+   * answers in JSON anyway is read as JSON, and one that refuses it (406) is asked in JSON from then on.
+   */
+  private async query(method: 'GET' | 'POST', statement: string, options: { msgpack?: boolean } = {}): Promise<QueryResponse> {
     const params = new URLSearchParams({ db: this.options.database, epoch: 'ms' });
+    const accept = options.msgpack && this.msgpack ? MSGPACK : undefined;
     let response: Response;
     if (method === 'GET') {
       params.set('q', statement);
-      response = await this.request('GET', `/query?${params}`);
+      response = await this.request('GET', `/query?${params}`, undefined, undefined, accept);
     } else {
-      response = await this.request('POST', `/query?${params}`, new URLSearchParams({ q: statement }).toString(), 'application/x-www-form-urlencoded');
+      response = await this.request('POST', `/query?${params}`, new URLSearchParams({ q: statement }).toString(), 'application/x-www-form-urlencoded', accept);
     }
+    if (accept && response.status === 406) {
+      await response.body?.cancel();
+      this.msgpack = false;
+      return this.query(method, statement);
+    }
+    const inMsgpack = (response.headers.get('content-type') ?? '').includes(MSGPACK);
     try {
+      if (inMsgpack) return decodeMsgpack(new Uint8Array(await response.arrayBuffer()), { packRowsOf: 'values' }) as QueryResponse;
       return (await response.json()) as QueryResponse;
     } catch (error) {
       // The timeout also covers reading the body.
       const name = (error as { name?: string } | null)?.name;
       const timedOut = name === 'TimeoutError' || name === 'AbortError';
-      throw this.unavailable(timedOut ? `no answer within ${this.timeoutMs} ms` : `the answer to a query was not JSON (${messageOf(error)})`, error);
+      const format = inMsgpack ? 'MessagePack' : 'JSON';
+      throw this.unavailable(timedOut ? `no answer within ${this.timeoutMs} ms` : `the answer to a query was not ${format} (${messageOf(error)})`, error);
     }
   }
 
   /** One HTTP exchange; any failure to get a 2xx answer becomes an OperationalError naming InfluxDB. */
-  private async request(method: 'GET' | 'POST', path: string, body?: string, contentType?: string): Promise<Response> {
+  private async request(method: 'GET' | 'POST', path: string, body?: string, contentType?: string, accept?: string): Promise<Response> {
     let response: Response;
+    const headers = contentType || accept ? { ...this.headers } : this.headers;
+    if (contentType) headers['content-type'] = contentType;
+    if (accept) headers.accept = accept;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: contentType ? { ...this.headers, 'content-type': contentType } : this.headers,
+        headers,
         body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
       throw this.unavailable(networkReason(error, this.timeoutMs, new URL(this.baseUrl).port), error);
     }
-    if (response.ok) return response;
+    if (response.ok || (accept && response.status === 406)) return response;
     const detail = await errorDetail(response);
     if (response.status === 401 || response.status === 403) {
       throw new OperationalError(
@@ -308,6 +447,41 @@ function valueFields(value: TagScalar): string[] {
   if (typeof value === 'number') return Number.isFinite(value) ? [`value=${value}`] : [`text="${String(value)}"`];
   if (typeof value === 'boolean') return [`value=${value ? 1 : 0}`];
   return [`text="${escapeStringField(value)}"`];
+}
+
+type Rows = unknown[][] | PackedRows;
+
+/** Cell `column` of row `row`; a missing cell reads as null. */
+function cell(rows: Rows, row: number, column: number): unknown {
+  if (rows instanceof PackedRows) return column >= 0 && column < rows.width ? rows.get(row, column) : null;
+  return rows[row][column] ?? null;
+}
+
+/** Point `index` is not a number: its value from its kind and text (a boolean's 0/1 is in `num`). */
+function applyKind(columns: HistoryColumns, index: number, kind: Kind | null, text: string | null): void {
+  const numeric = columns.kind[index] === KIND_NUMBER ? columns.num[index] : null;
+  columns.num[index] = 0;
+  columns.kind[index] = KIND_NULL;
+  switch (kind) {
+    case 'number':
+      // Not asked for; kept as read.
+      if (numeric !== null) {
+        columns.kind[index] = KIND_NUMBER;
+        columns.num[index] = numeric;
+      }
+      return;
+    case 'boolean':
+      if (numeric !== null) columns.kind[index] = numeric !== 0 ? KIND_TRUE : KIND_FALSE;
+      return;
+    case 'string':
+      setValue(columns, index, text ?? '');
+      return;
+    case 'nonfinite':
+      setValue(columns, index, Number(text));
+      return;
+    default:
+      return;
+  }
 }
 
 function decodeValue(kind: Kind | null, value: number | null, text: string | null): TagScalar {

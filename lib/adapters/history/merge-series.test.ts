@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryPoint } from '../../ports/history-store';
-import { mergeSeries, mergeSeriesBatches, type SeriesChunks, type SeriesGroup } from './merge-series';
+import { columnsFromPoints, KIND_ABSENT, pointsFromColumns, valueAt, type HistoryColumns } from '../../history/history-columns';
+import { mergeColumns, mergeSeries, mergeSeriesBatches, type MergedColumns, type SeriesChunks, type SeriesGroup } from './merge-series';
 
 const p = (ts: number, value: number | string | boolean | null = ts): HistoryPoint => ({ ts, value, quality: 'good' });
 
@@ -156,5 +157,93 @@ describe('mergeSeries', () => {
     }
     expect(sizes).toEqual([600, 600, 600, 600, 100]);
     expect(all.map((group) => group.ts)).toEqual(points.map((point) => point.ts));
+  });
+});
+
+/** A series as `readColumns` yields it: pages of the given sizes. */
+function paged(points: HistoryPoint[], ...sizes: number[]): AsyncIterable<HistoryColumns> & { closed: boolean } {
+  const state = {
+    closed: false,
+    async *[Symbol.asyncIterator]() {
+      let at = 0;
+      try {
+        for (const size of sizes.length > 0 ? sizes : [points.length]) {
+          yield columnsFromPoints(points.slice(at, at + size));
+          at += size;
+        }
+      } finally {
+        state.closed = true;
+      }
+    },
+  };
+  return state;
+}
+
+async function collectColumns(series: Array<readonly [string, AsyncIterable<HistoryColumns>]>, maxInstants?: number): Promise<MergedColumns[]> {
+  const batches: MergedColumns[] = [];
+  for await (const batch of mergeColumns(series, { maxInstants })) batches.push(batch);
+  return batches;
+}
+
+describe('mergeColumns', () => {
+  it('aligns every series on the instants, absent where a series has no point', async () => {
+    const [batch, ...rest] = await collectColumns([
+      ['flow', paged([p(10, 1.5), p(20, 'run'), p(30, true)], 1, 2)],
+      ['temp', paged([p(10, 80), p(30, null)])],
+    ]);
+    expect(rest).toEqual([]);
+    expect(Array.from(batch.ts.subarray(0, batch.length))).toEqual([10, 20, 30]);
+    const column = (s: number) => Array.from({ length: batch.length }, (_, i) => (batch.series[s].kind[i] === KIND_ABSENT ? 'absent' : valueAt(batch.series[s], i)));
+    expect(column(0)).toEqual([1.5, 'run', true]);
+    expect(column(1)).toEqual([80, 'absent', null]);
+    expect(batch.series.map((series) => series.length)).toEqual([3, 3]);
+  });
+
+  it('hands out batches of at most maxInstants that it never writes to again', async () => {
+    const points = Array.from({ length: 25 }, (_, i) => p(i, `s${i}`));
+    const batches = await collectColumns([['a', paged(points, 7, 7, 7, 4)]], 10);
+    expect(batches.map((batch) => batch.length)).toEqual([10, 10, 5]);
+    // Strings travel with the batch that holds them.
+    expect(batches.flatMap((batch) => pointsFromColumns({ ...batch.series[0], length: batch.length }))).toEqual(points);
+  });
+
+  it('matches mergeSeries on random series', async () => {
+    let seed = 3;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 10; round++) {
+      const series: Array<[string, HistoryPoint[]]> = [];
+      for (let s = 0; s < 1 + Math.floor(random() * 4); s++) {
+        const points: HistoryPoint[] = [];
+        let ts = Math.floor(random() * 5);
+        for (let i = Math.floor(random() * 80); i > 0; i--) {
+          points.push(p(ts, random() < 0.3 ? `${s}:${ts}` : random() < 0.5 ? ts : random() < 0.5));
+          ts += 1 + Math.floor(random() * 4);
+        }
+        series.push([`tag${s}`, points]);
+      }
+      const sizes = () => [...Array.from({ length: 40 }, () => Math.floor(random() * 6)), 1_000];
+      const merged: Array<{ ts: number; values: Record<string, unknown> }> = [];
+      for (const batch of await collectColumns(
+        series.map(([tag, points]) => [tag, paged(points, ...sizes())] as const),
+        1 + Math.floor(random() * 20),
+      )) {
+        for (let i = 0; i < batch.length; i++) {
+          const values: Record<string, unknown> = {};
+          series.forEach(([tag], s) => {
+            if (batch.series[s].kind[i] !== KIND_ABSENT) values[tag] = valueAt(batch.series[s], i);
+          });
+          merged.push({ ts: batch.ts[i], values });
+        }
+      }
+      expect(merged).toEqual(await collect(series.map(([tag, points]) => [tag, chunked(points)] as const)));
+    }
+  });
+
+  it('closes every reader when the consumer stops early, and refuses a series that goes back in time', async () => {
+    const a = paged(Array.from({ length: 100 }, (_, i) => p(i)), 10, 90);
+    const b = paged(Array.from({ length: 100 }, (_, i) => p(i * 2)), 50, 50);
+    for await (const batch of mergeColumns([['a', a], ['b', b]], { maxInstants: 5 })) if (batch.ts[0] >= 10) break;
+    expect([a.closed, b.closed]).toEqual([true, true]);
+    await expect(collectColumns([['a', paged([p(1), p(3), p(2)], 2, 1)]])).rejects.toThrow(/'a' is not in time order/);
   });
 });

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '../../errors';
 import { openDatabase, type DatabaseHandle } from '../store/open-database';
 import { describeHistoryStoreContract, readAll, record } from './history-store.contract';
-import { SqlHistoryStore } from './sql-history-store';
+import { decodeColumnPage, SqlHistoryStore, type ColumnPageRow } from './sql-history-store';
+import { pointsFromColumns } from '../../history/history-columns';
 
 const migrationsFolder = path.resolve(__dirname, '../../../db/migrations');
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
@@ -106,4 +107,90 @@ describe('SqlHistoryStore', () => {
     }
   });
 
+});
+
+/** A one-dimensional array as PostgreSQL's array_send writes it, base64 with encode()'s line breaks. */
+function arraySend(elementOid: number, width: 2 | 8, values: Array<number | null>, float = false): string {
+  const bytes = Buffer.alloc(20 + values.length * (4 + width));
+  bytes.writeInt32BE(1, 0);
+  bytes.writeInt32BE(values.includes(null) ? 1 : 0, 4);
+  bytes.writeInt32BE(elementOid, 8);
+  bytes.writeInt32BE(values.length, 12);
+  bytes.writeInt32BE(1, 16);
+  let at = 20;
+  for (const value of values) {
+    if (value === null) {
+      bytes.writeInt32BE(-1, at);
+      at += 4;
+      continue;
+    }
+    bytes.writeInt32BE(width, at);
+    if (width === 2) bytes.writeInt16BE(value, at + 4);
+    else if (float) bytes.writeDoubleBE(value, at + 4);
+    else bytes.writeBigInt64BE(BigInt(value), at + 4);
+    at += 4 + width;
+  }
+  return (bytes.subarray(0, at).toString('base64').match(/.{1,76}/g) ?? []).join('\n');
+}
+
+function page(rows: Array<[number, number, number | null, string | null, number]>): ColumnPageRow {
+  const strings = rows.filter(([, type]) => type === 3).map(([, , , text]) => text);
+  return {
+    n: String(rows.length),
+    ts: arraySend(20, 8, rows.map(([ts]) => ts)),
+    tq: arraySend(21, 2, rows.map(([, type, , , quality]) => type * 256 + quality)),
+    num: arraySend(701, 8, rows.map(([, , num]) => num), true),
+    texts: strings.length > 0 ? JSON.stringify(strings) : null,
+  };
+}
+
+describe('decodeColumnPage', () => {
+  it('decodes the columns of a page: every value type, NULLs, qualities', () => {
+    const rows: Array<[number, number, number | null, string | null, number]> = [
+      [T0, 1, 12.5, null, 0],
+      [T0 + 1, 1, Number.NaN, null, 1],
+      [T0 + 2, 2, 1, null, 2],
+      [T0 + 3, 2, 0, null, 0],
+      [T0 + 4, 3, null, 'running, "ok"\n', 0],
+      [T0 + 5, 3, null, null, 0],
+      [T0 + 6, 0, null, null, 1],
+      [T0 + 7, 1, null, null, 0],
+      [T0 + 8, 2, null, null, 0],
+      [T0 + 9, 1, -1e300, null, 7],
+      [T0 + 10_000_000_000, 1, 2, null, 0],
+    ];
+    expect(pointsFromColumns(decodeColumnPage(page(rows)))).toEqual([
+      { ts: T0, value: 12.5, quality: 'good' },
+      { ts: T0 + 1, value: Number.NaN, quality: 'uncertain' },
+      { ts: T0 + 2, value: true, quality: 'bad' },
+      { ts: T0 + 3, value: false, quality: 'good' },
+      { ts: T0 + 4, value: 'running, "ok"\n', quality: 'good' },
+      { ts: T0 + 5, value: null, quality: 'good' },
+      { ts: T0 + 6, value: null, quality: 'uncertain' },
+      { ts: T0 + 7, value: null, quality: 'good' },
+      { ts: T0 + 8, value: null, quality: 'good' },
+      { ts: T0 + 9, value: -1e300, quality: 'bad' },
+      { ts: T0 + 10_000_000_000, value: 2, quality: 'good' },
+    ]);
+  });
+
+  it('reads negative timestamps and an empty page', () => {
+    expect(pointsFromColumns(decodeColumnPage(page([[-86_400_000, 1, 1, null, 0], [-1, 1, 2, null, 0], [0, 1, 3, null, 0]]))).map((p) => p.ts)).toEqual([
+      -86_400_000, -1, 0,
+    ]);
+    expect(decodeColumnPage({ n: 0, ts: null, tq: null, num: null, texts: null }).length).toBe(0);
+  });
+
+  it('refuses a page whose columns do not agree', () => {
+    const good = page([
+      [T0, 1, 1, null, 0],
+      [T0 + 1, 3, null, 'a', 0],
+    ]);
+    expect(() => decodeColumnPage({ ...good, n: 3 })).toThrow(/malformed/);
+    expect(() => decodeColumnPage({ ...good, texts: null })).toThrow(/fewer texts/);
+    expect(() => decodeColumnPage({ ...good, texts: '["a","b"]' })).toThrow(/disagree/);
+    expect(() => decodeColumnPage({ ...good, num: arraySend(701, 8, [1], true) })).toThrow(/malformed/);
+    expect(() => decodeColumnPage({ ...good, ts: arraySend(20, 8, [T0 + 1, T0]) })).toThrow(/ascending/);
+    expect(() => decodeColumnPage({ ...good, ts: arraySend(20, 8, [T0, null]) })).toThrow(/malformed/);
+  });
 });

@@ -464,9 +464,12 @@ export class ScriptSandbox {
         continue;
       }
       const step = ++this.stepCounter;
+      // A script that reads only values gets bare numbers (the cheapest op); see prelude.ts.
+      const valuesOnly = !this.programs.get(job.slot)?.readsInputMeta;
       for (let i = 0; i < job.inputs.length && i < indexes.length; i++) {
         const input = job.inputs[i];
-        stream.update(indexes[i], input.value, input.ts, input.quality, step);
+        if (valuesOnly && typeof input.value === 'number') stream.value(indexes[i], input.value);
+        else stream.update(indexes[i], input.value, input.ts, input.quality, step);
       }
       let worst = 0;
       for (const input of job.inputs) if (QUALITY_CODE[input.quality] > worst) worst = QUALITY_CODE[input.quality];

@@ -2,6 +2,9 @@ import type { Logger } from '../logger';
 import type { HistoryRecord, HistoryStore } from '../ports/history-store';
 import { isAppError, messageOf } from '../errors';
 
+/** Records per write: small enough that one write never holds the main thread for long. */
+const DEFAULT_BATCH = 2000;
+
 /**
  * Writes history in batches, off the evaluation path. History is for trends: when the store is
  * down the engine goes on, records wait in a bounded buffer and are written when it returns.
@@ -33,7 +36,7 @@ export class HistoryWriter {
       this.buffer.splice(0, excess);
       this.dropped += excess;
     }
-    if (this.buffer.length >= (this.options.batchSize ?? 5000)) void this.flush();
+    if (this.buffer.length >= (this.options.batchSize ?? DEFAULT_BATCH)) void this.flush();
   }
 
   get pending(): number {
@@ -45,7 +48,7 @@ export class HistoryWriter {
     if (this.buffer.length === 0) return Promise.resolve();
     this.flushing = (async () => {
       while (this.buffer.length > 0) {
-        const batch = this.buffer.splice(0, this.options.batchSize ?? 5000);
+        const batch = this.buffer.splice(0, this.options.batchSize ?? DEFAULT_BATCH);
         try {
           await this.store.write(batch);
         } catch (error) {
@@ -57,6 +60,8 @@ export class HistoryWriter {
           // The store refused the data itself: retrying would block every record after it.
           this.log.error({ records: batch.length, err: messageOf(error) }, 'history records refused by the store were dropped');
         }
+        // The embedded store runs on this thread: let requests and the bus in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (this.dropped > 0) {
         this.warn(`history buffer was full: ${this.dropped} oldest records were not written`);

@@ -4,6 +4,7 @@ import type { HistoryRecord } from '../ports/history-store';
 import type { AppServices } from './services';
 
 const BACKFILL_MS = 60 * 60 * 1000;
+const BACKFILL_DELAY_MS = 3000;
 
 /**
  * Embedded mode's live data: the plant simulator publishes one tick a second to the input bus, as a
@@ -20,9 +21,14 @@ export async function startSimulator(
   if (options.backfill && !(await hasRecentHistory(services, now))) {
     const records: HistoryRecord[] = [];
     for (const tick of simulator.backfill(now - BACKFILL_MS, now)) for (const value of tick) records.push({ ...value, source: 'raw' });
-    // Written in the background: live data starts at once.
+    // Written in the background once the server is up, in small pieces: the embedded database runs on
+    // the main thread, and a first start must answer at once.
     backfilled = (async () => {
-      for (let index = 0; index < records.length; index += 20_000) await services.history.write(records.slice(index, index + 20_000));
+      await new Promise((resolve) => setTimeout(resolve, BACKFILL_DELAY_MS).unref());
+      for (let index = 0; index < records.length; index += 5_000) {
+        await services.history.write(records.slice(index, index + 5_000));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       log.info(`filled the last hour of history with ${records.length} simulated values`);
     })().catch((error) => log.warn(`history backfill failed: ${messageOf(error)}`));
   }

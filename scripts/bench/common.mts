@@ -1,0 +1,129 @@
+// Shared by the benchmark runner and the figure scripts (scripts/bench/p*.mts).
+//
+// Every figure script runs in its own Node.js process, logs to stderr and prints exactly one line on
+// stdout: the JSON of its FigureResult. The runner (run-bench.mts) collects them into the table.
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+
+export interface Check {
+  /** What the measured value is compared with, e.g. "bare QuickJS loop". */
+  name: string;
+  baseline: number;
+  ratio: number;
+  bar: string;
+  holds: boolean;
+}
+
+export interface FigureResult {
+  id: string;
+  value: number | null;
+  unit: string;
+  baseline: number | null;
+  ratio: number | null;
+  bar: string;
+  holds: boolean;
+  /** Set when the figure could not be measured (a service is missing, the build failed…). */
+  skipped?: string;
+  /** One line for the table: the absolute figures, printed beside the ratio. */
+  summary?: string;
+  /** P1 has two baselines: every comparison, the first one also in baseline/ratio. */
+  checks?: Check[];
+  details?: Record<string, unknown>;
+}
+
+export function log(...parts: unknown[]): void {
+  process.stderr.write(`[bench] ${parts.map(String).join(' ')}\n`);
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Nearest-rank percentile of an already sorted array (p in 0..100). */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/** Relative spread of samples: (max − min) / median, to show how noisy a figure was. */
+export function spread(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+export function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** 1234567 → "1 234 567" (the spec's thousands separator). */
+export function thousands(value: number): string {
+  return Math.round(value).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+}
+
+/** A seeded PRNG (mulberry32): the same seed gives the same scripts and inputs on every run. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function argValue(args: readonly string[], name: string, fallback: string): string {
+  const index = args.indexOf(`--${name}`);
+  if (index >= 0 && index + 1 < args.length) return args[index + 1];
+  const inline = args.find((arg) => arg.startsWith(`--${name}=`));
+  return inline ? inline.slice(name.length + 3) : fallback;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+}
+
+/** Runs a figure script's main and prints its result (or results) as the one stdout line. */
+export function runFigure(main: () => Promise<FigureResult | FigureResult[]>): void {
+  main()
+    .then((result) => {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      // Kafka clients, timers and worker threads may linger: the result is out, leave.
+      process.exit(0);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    });
+}
+
+export function skipped(id: string, unit: string, bar: string, reason: string): FigureResult {
+  return { id, value: null, unit, baseline: null, ratio: null, bar, holds: false, skipped: reason };
+}
+
+/** Runs a command, its output to our stderr; resolves with the exit code. */
+export function runToStderr(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env, stdio: ['ignore', 2, 2] });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.once('error', () => resolve(127));
+  });
+}
+
+/** Resident set size of a process, from /proc (Linux): current and peak, in bytes. */
+export async function procMemory(pid: number): Promise<{ rss: number; peak: number }> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}

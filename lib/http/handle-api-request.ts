@@ -84,11 +84,25 @@ function parse<T>(schema: z.ZodType<T> | undefined, input: unknown, where: 'path
 }
 
 /**
+ * How much of a body over the limit is read and thrown away before the 413 is sent. Answering while
+ * the client is still sending and then closing the connection makes the kernel reset it, and the
+ * reset can destroy the answer before the client reads it: the client sees EPIPE or ECONNRESET, not
+ * the 413 that says what to do. Within these bounds the body is read to its end first; a client that
+ * sends more, or for longer, is cut off.
+ */
+export interface DiscardBounds {
+  maxBytes: number;
+  maxMs: number;
+}
+
+export const DEFAULT_DISCARD_BOUNDS: DiscardBounds = { maxBytes: 64 * 1024 * 1024, maxMs: 10_000 };
+
+/**
  * Reads at most `limit` bytes of JSON; 413 beyond it, 400 when it does not parse. The body must be
  * UTF-8 and, when a content type is given, JSON: a browser may send text/plain, form or multipart
  * bodies to another site without asking it first, so those are refused rather than parsed.
  */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+export async function readJsonBody(request: Request, limit: number, discardBounds: DiscardBounds = DEFAULT_DISCARD_BOUNDS): Promise<unknown> {
   const contentType = request.headers.get('content-type');
   if (contentType !== null && !isJsonContentType(contentType)) {
     throw new UserError('VALIDATION_FAILED', `the request body must be JSON (content-type: application/json), not ${contentType.slice(0, 100)}`);
@@ -111,7 +125,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
-      await reader.cancel().catch(() => undefined);
+      await discardRest(reader, discardBounds);
       throw tooLarge(limit);
     }
     chunks.push(value);
@@ -135,6 +149,27 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
 function isJsonContentType(contentType: string): boolean {
   const mediaType = contentType.split(';')[0].trim().toLowerCase();
   return mediaType === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(mediaType);
+}
+
+/** Reads and drops the rest of a body within `bounds`; cancels it (closing the connection) beyond them. */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, bounds: DiscardBounds): Promise<void> {
+  let left = bounds.maxBytes;
+  let timer: NodeJS.Timeout | undefined;
+  const outOfTime = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), bounds.maxMs)));
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), outOfTime]);
+      if (next === 'late') break;
+      if (next.done) return;
+      left -= next.value.byteLength;
+      if (left < 0) break;
+    }
+  } catch {
+    return; // the client went away while it was being drained
+  } finally {
+    clearTimeout(timer);
+  }
+  await reader.cancel().catch(() => undefined);
 }
 
 function tooLarge(limit: number): UserError {

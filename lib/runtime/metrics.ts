@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The Prometheus metrics of /api/metrics, in a registry of their own. */
 export class AppMetrics {
@@ -17,10 +17,16 @@ export class AppMetrics {
   readonly valuesOut = new Counter({ name: 'script_server_values_out_total', help: 'Computed values published', registers: [this.registry] });
   readonly evaluationLatency = new Histogram({
     name: 'script_server_evaluation_latency_seconds',
-    help: 'Time to evaluate one received batch of raw values (all triggered scripts)',
+    help: 'Time of one engine pass: the raw values received meanwhile, every script they trigger',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+
+  constructor() {
+    // The process's own figures (CPU, memory, GC, event-loop delay: nodejs_eventloop_lag_*_seconds,
+    // measured between two scrapes), so an operator can tell a busy process from a slow script.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+  }
 
   text(): Promise<string> {
     return this.registry.metrics();

@@ -18,6 +18,8 @@ export class SnapshotWriter {
     private readonly store: ScriptStore,
     private readonly log: Logger,
     private readonly flushMs = 2000,
+    /** Tags saved per database call; the embedded database runs on this thread, so a long save waits in pieces. */
+    private readonly pieceSize = 500,
   ) {}
 
   start(): void {
@@ -36,22 +38,29 @@ export class SnapshotWriter {
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.dirty.size === 0) return Promise.resolve();
-    const batch = this.dirty;
+    const states = [...this.dirty.values()];
     this.dirty = new Map();
-    this.flushing = this.store
-      .saveLatest([...batch.values()])
-      .catch((error) => {
-        // Put them back unless something newer arrived meanwhile.
-        for (const state of batch.values()) if (!this.dirty.has(state.tag)) this.dirty.set(state.tag, state);
-        const now = Date.now();
-        if (now - this.lastWarning > 10_000) {
-          this.lastWarning = now;
-          this.log.warn(`restart snapshot not saved (will retry): ${messageOf(error)}`);
+    this.flushing = (async () => {
+      for (let start = 0; start < states.length; start += this.pieceSize) {
+        const piece = states.slice(start, start + this.pieceSize);
+        try {
+          await this.store.saveLatest(piece);
+        } catch (error) {
+          // Put back what was not saved, unless something newer arrived meanwhile.
+          for (const state of states.slice(start)) if (!this.dirty.has(state.tag)) this.dirty.set(state.tag, state);
+          const now = Date.now();
+          if (now - this.lastWarning > 10_000) {
+            this.lastWarning = now;
+            this.log.warn(`restart snapshot not saved (will retry): ${messageOf(error)}`);
+          }
+          return;
         }
-      })
-      .finally(() => {
-        this.flushing = null;
-      });
+        // Let the bus and requests in between pieces.
+        if (start + this.pieceSize < states.length) await new Promise((resolve) => setImmediate(resolve));
+      }
+    })().finally(() => {
+      this.flushing = null;
+    });
     return this.flushing;
   }
 

@@ -25,15 +25,33 @@ export interface PipelineDeps {
   onQuarantined(entries: Array<{ id: string; error: Diagnostic }>): void;
 }
 
+/** An input batch waiting for the engine, with what its handler awaits. */
+interface Waiting {
+  values: TagValue[];
+  applied: TagState[];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 export class ValuePipeline {
   private tickTimer: NodeJS.Timeout | null = null;
   private ticking = false;
+  /** Batches handed in while the engine was busy; they go to it together, as one pass. */
+  private waiting: Waiting[] = [];
+  private draining = false;
+  /** Publications in the order their passes ran, so an output tag's values reach the bus in order. */
+  private published: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: PipelineDeps) {}
 
-  /** The bus's input handler: resolves once the batch's outputs are acknowledged. */
+  /**
+   * The bus's input handler: resolves once the batch's outputs are acknowledged. The bus may call it
+   * for several partitions at once; batches that arrive while the engine is busy are evaluated
+   * together in its next pass, and the next pass runs while the previous one's outputs are being
+   * acknowledged.
+   */
   readonly handleBatch = async (batch: InputBatch): Promise<void> => {
-    const { engine, catalog, history, metrics } = this.deps;
+    const { catalog, history, metrics } = this.deps;
     metrics.valuesIn.inc(batch.values.length);
     if (batch.rejected > 0) metrics.valuesRejected.inc(batch.rejected);
     const applied: TagState[] = [];
@@ -44,16 +62,48 @@ export class ValuePipeline {
 
     // Evaluation runs in the engine's thread; keep the consumer's session alive meanwhile.
     const heartbeat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1500);
-    const started = performance.now();
-    let result: PassResult;
     try {
-      result = await engine.ingest(batch.values);
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.push({ values: batch.values, applied, resolve, reject });
+        if (!this.draining) void this.drain();
+      });
     } finally {
       clearInterval(heartbeat);
     }
-    metrics.evaluationLatency.observe((performance.now() - started) / 1000);
-    await this.publish(result, applied);
   };
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0);
+        const values = group.length === 1 ? group[0].values : group.flatMap((entry) => entry.values);
+        let result: PassResult;
+        try {
+          const started = performance.now();
+          result = await this.deps.engine.ingest(values);
+          this.deps.metrics.evaluationLatency.observe((performance.now() - started) / 1000);
+        } catch (error) {
+          for (const entry of group) entry.reject(error);
+          continue;
+        }
+        const applied = group.length === 1 ? group[0].applied : group.flatMap((entry) => entry.applied);
+        this.inOrder(() => this.publish(result, applied)).then(
+          () => group.forEach((entry) => entry.resolve()),
+          (error: unknown) => group.forEach((entry) => entry.reject(error)),
+        );
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Runs `publication` after every earlier one has finished (whether it succeeded or not). */
+  private inOrder(publication: () => Promise<void>): Promise<void> {
+    const run = this.published.then(publication);
+    this.published = run.catch(() => undefined);
+    return run;
+  }
 
   /** Periodic scripts: checked every 100 ms, evaluated at their tick times. */
   startTicking(intervalMs = 100): void {
@@ -73,7 +123,7 @@ export class ValuePipeline {
     this.ticking = true;
     try {
       const result = await this.deps.engine.tick(Date.now());
-      if (result.evaluations > 0) await this.publish(result, []);
+      if (result.evaluations > 0) await this.inOrder(() => this.publish(result, []));
     } catch (error) {
       this.deps.log.warn({ err: error }, 'periodic evaluation failed');
     } finally {

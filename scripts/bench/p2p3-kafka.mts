@@ -252,7 +252,9 @@ async function measureThroughput(admin: Admin, producer: Producer, dataDir: stri
 }
 
 /** The app's own counters (GET /api/metrics): batches handled, time in the engine, values in. */
-async function appCounters(app: RunningApp): Promise<{ batches: number; engineSeconds: number; valuesIn: number } | null> {
+async function appCounters(
+  app: RunningApp,
+): Promise<{ batches: number; engineSeconds: number; valuesIn: number; loopDelayP99Ms: number; loopDelayMaxMs: number } | null> {
   try {
     const text = await (await fetch(`${app.url}/api/metrics`, { signal: AbortSignal.timeout(5000) })).text();
     const read = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -260,6 +262,9 @@ async function appCounters(app: RunningApp): Promise<{ batches: number; engineSe
       batches: read('script_server_evaluation_latency_seconds_count'),
       engineSeconds: read('script_server_evaluation_latency_seconds_sum'),
       valuesIn: read('script_server_values_in_total'),
+      // The app's event-loop delay since the previous scrape (prom-client resets it on every scrape).
+      loopDelayP99Ms: round(read('nodejs_eventloop_lag_p99_seconds') * 1000, 1),
+      loopDelayMaxMs: round(read('nodejs_eventloop_lag_max_seconds') * 1000, 1),
     };
   } catch {
     return null;
@@ -336,6 +341,8 @@ async function measureLatency(producer: Producer, app: RunningApp) {
       valuesPerBatch: round((countersTo.valuesIn - countersFrom.valuesIn) / batches, 1),
       engineMsPerBatch: round(((countersTo.engineSeconds - countersFrom.engineSeconds) * 1000) / batches, 2),
       engineBusyShare: round((countersTo.engineSeconds - countersFrom.engineSeconds) / LATENCY_SECONDS, 3),
+      mainThreadDelayP99Ms: countersTo.loopDelayP99Ms,
+      mainThreadDelayMaxMs: countersTo.loopDelayMaxMs,
     };
   }
   return {
@@ -410,7 +417,7 @@ async function main(): Promise<FigureResult[]> {
       );
       if (latency.pipeline) {
         const pipe = latency.pipeline;
-        log(`P3: the app handled ${pipe.batchesPerSecond} input batches/s of ${pipe.valuesPerBatch} values; the engine took ${pipe.engineMsPerBatch} ms per batch (busy ${round(pipe.engineBusyShare * 100)} % of the time)`);
+        log(`P3: the app ran ${pipe.batchesPerSecond} engine passes/s of ${pipe.valuesPerBatch} values; a pass took ${pipe.engineMsPerBatch} ms (busy ${round(pipe.engineBusyShare * 100)} % of the time); the app's main thread was delayed up to ${pipe.mainThreadDelayMaxMs} ms (p99 ${pipe.mainThreadDelayP99Ms} ms)`);
       }
       const complete = sorted.length >= 0.95 * latency.sentInWindow;
       results.push({

@@ -343,6 +343,31 @@ describe.skipIf(!available)('KafkaBus (real broker)', () => {
     expect(got[standby].sort()).toEqual(['G', 'H', 'I']);
   });
 
+  it('handles the partitions of the input at the same time, each in its order, and commits them all', async () => {
+    const topics = names('concurrent');
+    const ts = new Date(Date.now() - 60_000).toISOString();
+    const bus = newBus(topics);
+    let inHand = 0;
+    let mostInHand = 0;
+    const seen: string[] = [];
+    await bus.consume(async (batch: InputBatch) => {
+      inHand += 1;
+      mostInHand = Math.max(mostInHand, inHand);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      seen.push(...batch.values.map((value) => value.tag));
+      inHand -= 1;
+    });
+    const to = (partition: number, tag: string): Message => ({ partition, value: JSON.stringify({ tag, value: 1, ts }) });
+    await produce(topics.inputTopic, [to(0, 'P0-1'), to(1, 'P1-1'), to(0, 'P0-2'), to(1, 'P1-2')]);
+    await until(() => seen.length >= 4, 'four values');
+    expect(mostInHand).toBe(2);
+    expect(seen.filter((tag) => tag.startsWith('P0'))).toEqual(['P0-1', 'P0-2']);
+    expect(seen.filter((tag) => tag.startsWith('P1'))).toEqual(['P1-1', 'P1-2']);
+    await until(() => bus.counters().valuesIn === 4, 'the counters');
+    await bus.stop();
+    expect(await committedOffset(topics.groupId, topics.inputTopic)).toBe(await endOffset(topics.inputTopic));
+  });
+
   it('stop finishes the batch in hand (with heartbeats) and commits it', async () => {
     const topics = names('stop');
     const ts = new Date(Date.now() - 60_000).toISOString();

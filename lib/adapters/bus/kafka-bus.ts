@@ -52,6 +52,12 @@ export interface KafkaBusOptions {
   fromBeginning?: boolean;
   /** Most messages handed to the handler at once; larger kafkajs batches are sliced. Default 5 000. */
   maxBatchMessages?: number;
+  /**
+   * Partitions whose batches are handled at the same time (default 4). Each partition stays in order
+   * and is committed after its own outputs are acknowledged; overlapping them lets one partition's
+   * produce and commit round trips run while another's values are evaluated.
+   */
+  partitionsConcurrently?: number;
   /** Consumer group session timeout (default 30 000 ms; the broker's minimum is usually 6 000). */
   sessionTimeoutMs?: number;
   /** Consumer group rebalance timeout (default 60 000 ms). */
@@ -147,6 +153,7 @@ export class KafkaBus implements Bus {
     this.options = {
       fromBeginning: config.fromBeginning ?? true,
       maxBatchMessages: config.maxBatchMessages ?? 5_000,
+      partitionsConcurrently: config.partitionsConcurrently ?? 4,
       // A killed worker's partitions move to a standby (or its restart) once its session expires.
       sessionTimeoutMs: config.sessionTimeoutMs ?? 10_000,
       rebalanceTimeoutMs: config.rebalanceTimeoutMs ?? 30_000,
@@ -230,7 +237,7 @@ export class KafkaBus implements Bus {
       eachBatchAutoResolve: false,
       // Every resolved offset is committed by commitOffsetsIfNecessary right after its slice.
       autoCommitThreshold: 1,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
       eachBatch: (payload) => this.handleKafkaBatch(handler, payload),
     });
   }

@@ -107,7 +107,10 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
 
     if (engine) {
       await engine.restore([...catalog.values()]);
-      const historyWriter = new HistoryWriter(history, log.child({ part: 'history' }));
+      // PGlite runs on this thread: small pieces keep each write short (≈ 10 ms), so the bus and the
+      // API are never held up for long; a database or InfluxDB across the network takes large ones.
+      const onThisThread = config.mode.history === 'embedded' && config.mode.db === 'embedded';
+      const historyWriter = new HistoryWriter(history, log.child({ part: 'history' }), onThisThread ? { pieceSize: 250 } : {});
       historyWriter.start();
       stops.push(() => historyWriter.stop());
       const snapshot = new SnapshotWriter(store, log.child({ part: 'snapshot' }));

@@ -2,7 +2,7 @@ import type { Logger } from '../logger';
 import type { HistoryRecord, HistoryStore } from '../ports/history-store';
 import { isAppError, messageOf } from '../errors';
 
-/** Records per write: small enough that one write never holds the main thread for long. */
+/** Records buffered before a flush starts early, and records per write unless pieceSize says otherwise. */
 const DEFAULT_BATCH = 2000;
 
 /**
@@ -19,7 +19,11 @@ export class HistoryWriter {
   constructor(
     private readonly store: HistoryStore,
     private readonly log: Logger,
-    private readonly options: { flushMs?: number; batchSize?: number; maxBuffered?: number } = {},
+    /**
+     * batchSize: records buffered that start a flush before its time; pieceSize: records per write
+     * (default batchSize), with a turn of the event loop between writes.
+     */
+    private readonly options: { flushMs?: number; batchSize?: number; pieceSize?: number; maxBuffered?: number } = {},
   ) {}
 
   start(): void {
@@ -48,7 +52,7 @@ export class HistoryWriter {
     if (this.buffer.length === 0) return Promise.resolve();
     this.flushing = (async () => {
       while (this.buffer.length > 0) {
-        const batch = this.buffer.splice(0, this.options.batchSize ?? DEFAULT_BATCH);
+        const batch = this.buffer.splice(0, this.options.pieceSize ?? this.options.batchSize ?? DEFAULT_BATCH);
         try {
           await this.store.write(batch);
         } catch (error) {

@@ -35,8 +35,37 @@ export interface OutputValue extends TagValue {
 export const MAX_TAG_LENGTH = 256;
 export const MAX_STRING_VALUE_BYTES = 4096;
 
+const DAY_MS = 86_400_000;
+/** 10000-01-01T00:00:00Z: beyond it toISOString writes a six-digit year. */
+const YEAR_10000_MS = 253_402_300_800_000;
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * `new Date(ts).toISOString()`, by arithmetic: every output message carries one, and in the web
+ * process Next.js wraps the global Date constructor, which makes `new Date` several times slower.
+ * The civil date from a day count is Howard Hinnant's algorithm; times outside 1970–9999 or with a
+ * fraction of a millisecond go through Date.
+ */
 export function isoTime(ts: number): string {
-  return new Date(ts).toISOString();
+  if (!(ts >= 0 && ts < YEAR_10000_MS) || !Number.isInteger(ts)) return new Date(ts).toISOString();
+  const days = Math.floor(ts / DAY_MS);
+  let rest = ts - days * DAY_MS;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const ms = rest - seconds * 1000;
+  return `${year}-${pad2(month)}-${pad2(day)}T${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 export function sameScalar(a: TagScalar, b: TagScalar): boolean {

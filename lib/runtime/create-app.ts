@@ -112,6 +112,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       const onThisThread = config.mode.history === 'embedded' && config.mode.db === 'embedded';
       const historyWriter = new HistoryWriter(history, log.child({ part: 'history' }), onThisThread ? { pieceSize: 250 } : {});
       historyWriter.start();
+      metrics.followHistory(() => historyWriter.pending);
       stops.push(() => historyWriter.stop());
       const snapshot = new SnapshotWriter(store, log.child({ part: 'snapshot' }));
       snapshot.start();

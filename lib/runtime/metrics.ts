@@ -22,6 +22,20 @@ export class AppMetrics {
     registers: [this.registry],
   });
 
+  /** Records waiting to be written to history (grows while the history store is down or behind). */
+  readonly historyPending: Gauge = new Gauge({
+    name: 'script_server_history_pending',
+    help: 'History records waiting to be written',
+    registers: [this.registry],
+    collect: (): void => this.historyPending.set(this.pendingHistory()),
+  });
+  private pendingHistory: () => number = () => 0;
+
+  /** Where the history gauge reads its figure (the running history writer). */
+  followHistory(pending: () => number): void {
+    this.pendingHistory = pending;
+  }
+
   constructor() {
     // The process's own figures (CPU, memory, GC, event-loop delay: nodejs_eventloop_lag_*_seconds,
     // measured between two scrapes), so an operator can tell a busy process from a slow script.

@@ -246,6 +246,10 @@ describe('embedded mode API', () => {
     expect(metrics.status).toBe(200);
     expect(text).toContain('script_server_evaluations_total');
     expect(text).toContain('script_server_evaluation_latency_seconds_bucket');
+    // The history backlog and the process's own figures, with the event-loop delay.
+    expect(text).toMatch(/^script_server_history_pending \d+$/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds [0-9.e+-]+$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
     const openapi = await call('GET', '/api/openapi.json');
     expect(openapi.json.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.json.paths)).toEqual(expect.arrayContaining(['/api/scripts', '/api/scripts/{id}/register', '/api/values']));

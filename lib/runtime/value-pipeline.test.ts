@@ -43,7 +43,8 @@ function harness() {
   } as unknown as Bus;
   const catalog = new TagCatalog();
   const history = { add: () => undefined } as unknown as HistoryWriter;
-  const snapshot = { mark: () => undefined } as unknown as SnapshotWriter;
+  const marked: Array<{ tag: string; ts: number }> = [];
+  const snapshot = { mark: (states: Iterable<{ tag: string; ts: number }>) => void marked.push(...[...states].map(({ tag, ts }) => ({ tag, ts }))) } as unknown as SnapshotWriter;
   const pipeline = new ValuePipeline({
     engine,
     bus,
@@ -60,16 +61,17 @@ function harness() {
     done.resolve({ outputs, evaluations: values.length, failures: 0, older: 0, duplicates: 0, quarantined: [] });
   };
   /** Hands a batch to the pipeline as the bus would; reports when its handler settles. */
-  const hand = (...tags: string[]) => {
+  const hand = (...tags: string[]) => handAt(1000, ...tags);
+  const handAt = (ts: number, ...tags: string[]) => {
     const state = { settled: 'pending' as 'pending' | 'resolved' | 'rejected', error: undefined as unknown };
-    const batch: InputBatch = { values: tags.map((tag, index) => ({ tag, value: index + 1, ts: 1000 + index, quality: 'good' })), rejected: 0, heartbeat: async () => undefined };
+    const batch: InputBatch = { values: tags.map((tag, index) => ({ tag, value: index + 1, ts: ts + index, quality: 'good' })), rejected: 0, heartbeat: async () => undefined };
     pipeline.handleBatch(batch).then(
       () => (state.settled = 'resolved'),
       (error: unknown) => ((state.settled = 'rejected'), (state.error = error)),
     );
     return state;
   };
-  return { passes, publications, catalog, finishPass, hand };
+  return { passes, publications, catalog, marked, finishPass, hand, handAt };
 }
 
 describe('ValuePipeline', () => {
@@ -143,5 +145,27 @@ describe('ValuePipeline', () => {
     publications[1].acked.resolve();
     await flush();
     expect(later.settled).toBe('resolved');
+  });
+
+  it('puts in the restart snapshot only values whose outputs are acknowledged, even when another partition holds a newer value of the tag', async () => {
+    const { publications, catalog, marked, finishPass, handAt } = harness();
+    handAt(1000, 'X');
+    await flush();
+    handAt(2000, 'X'); // the same tag from another partition (producers need not key by tag)
+    finishPass(0);
+    await flush();
+    finishPass(1);
+    await flush();
+    expect(catalog.get('X')?.ts).toBe(2000);
+    publications[0].acked.resolve();
+    await flush();
+    // The first pass's outputs are acknowledged, the second's are not: X@2000 must not be saved yet.
+    expect(marked.filter((state) => state.tag === 'X')).toEqual([{ tag: 'X', ts: 1000 }]);
+    publications[1].acked.resolve();
+    await flush();
+    expect(marked.filter((state) => state.tag === 'X')).toEqual([
+      { tag: 'X', ts: 1000 },
+      { tag: 'X', ts: 2000 },
+    ]);
   });
 });

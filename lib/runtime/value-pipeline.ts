@@ -54,11 +54,16 @@ export class ValuePipeline {
     const { catalog, history, metrics } = this.deps;
     metrics.valuesIn.inc(batch.values.length);
     if (batch.rejected > 0) metrics.valuesRejected.inc(batch.rejected);
+    // One record per value, for history and — when it became the latest — for the restart snapshot.
+    // The snapshot gets these records, not the catalog's entries: those are updated in place, and
+    // another partition's batch may have put a newer value of the same tag there (producers need not
+    // key by tag), one whose outputs are not acknowledged yet.
+    const records: TagState[] = batch.values.map((value) => ({ ...value, source: 'raw' as const }));
     const applied: TagState[] = [];
-    for (const value of batch.values) {
-      if (catalog.apply(value, 'raw') === 'applied') applied.push(catalog.get(value.tag)!);
+    for (const record of records) {
+      if (catalog.apply(record, 'raw') === 'applied') applied.push(record);
     }
-    history.add(batch.values.map((value) => ({ ...value, source: 'raw' as const })));
+    history.add(records);
 
     // Evaluation runs in the engine's thread; keep the consumer's session alive meanwhile.
     const heartbeat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1500);

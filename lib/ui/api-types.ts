@@ -1,64 +1,19 @@
+import type { Quality, TagScalar } from '../tags/tag-value';
+import type { Diagnostic, DiagnosticSource } from '../compiler/diagnostic';
+import type { ScriptDraft } from '../scripts/script-schema';
+import type { ErrorCode } from '../errors';
+
 /**
- * The shapes of the HTTP API (api.md) as the browser sees them. Kept here, apart from the server's zod
- * schemas, so the client bundle carries no validation code; the shapes follow the same document.
+ * The shapes of the HTTP API (api.md) as the browser sees them: the server's own types where it has
+ * them (imported as types only, so the client bundle carries no validation code), and the JSON
+ * shapes of the answers (timestamps as ISO strings) here.
  */
 
-export type Quality = 'good' | 'uncertain' | 'bad';
-export type TagScalar = number | boolean | string | null;
-export type DiagnosticSource = 'init' | 'calc' | 'definition';
-export type DiagnosticKind = 'syntax' | 'reference' | 'runtime' | 'timeout' | 'memory' | 'output' | 'definition';
-
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  message: string;
-  source: DiagnosticSource;
-  line?: number;
-  column?: number;
-  kind: DiagnosticKind;
-}
-
-export interface ScriptInput {
-  tag: string;
-  alias: string;
-}
-
-export interface ScriptOutput {
-  tag: string;
-  variable: string;
-  deadband?: number;
-}
-
-export type Trigger = { type: 'onChange'; inputs?: string[] } | { type: 'periodic'; intervalMs: number };
-
-export interface ScriptDraft {
-  name: string;
-  description?: string;
-  inputs: ScriptInput[];
-  initCode?: string;
-  calcCode: string;
-  outputs: ScriptOutput[];
-  trigger?: Trigger;
-}
-
-export type ScriptState = 'unregistered' | 'registered' | 'quarantined';
-
-export interface ScriptStatus {
-  state: ScriptState;
-  lastError: Diagnostic | null;
-  lastRunAt: string | null;
-  evaluations: number;
-  errors: number;
-  avgMicros: number;
-  missingInputs?: string[];
-}
-
-export interface Script extends ScriptDraft {
-  id: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  status: ScriptStatus;
-}
+export type { Quality, TagScalar } from '../tags/tag-value';
+export type { Diagnostic, DiagnosticKind, DiagnosticSource } from '../compiler/diagnostic';
+export type { ScriptDraft, ScriptInput, ScriptOutput, Trigger } from '../scripts/script-schema';
+export type { Script, ScriptState, ScriptStatus } from '../scripts/script';
+export type { ErrorCode } from '../errors';
 
 export interface CalcInput {
   alias: string;
@@ -159,17 +114,6 @@ export interface HistoryResponse {
   tag: string;
   points: HistoryPoint[];
 }
-
-export type ErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'SCRIPT_INVALID'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
 
 export interface ErrorEnvelope {
   error: { code: ErrorCode; message: string; details: Record<string, unknown> };

@@ -26,9 +26,10 @@ import { inProcessLab } from '../lib/lab/lab-host';
 import { PLOT_READ_PAGE, plotScript, STEPS_PER_CHUNK } from '../lib/lab/plot-script';
 import { replaySteps } from '../lib/lab/replay-steps';
 import { silentLogger } from '../lib/logger';
-import type { HistoryRecord, HistoryStore } from '../lib/ports/history-store';
+import type { HistoryStore } from '../lib/ports/history-store';
 import type { AppServices } from '../lib/runtime/services';
 import { startApp } from '../tests/helpers/app-process';
+import { PLOT_DRAFT, PLOT_TAGS, plotRange, writePlotHistory } from './plot-workload';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -44,19 +45,6 @@ const INFLUX_DB = 'script_server_measure_plot';
 const asJson = args.includes('--json');
 const log = (line: string) => {
   if (!asJson) console.log(line);
-};
-
-const TAGS = ['PLOT.STEAM', 'PLOT.FUEL', 'PLOT.TEMP'];
-const DRAFT = {
-  name: 'boiler_efficiency',
-  inputs: TAGS.map((tag, index) => ({ tag, alias: ['steam', 'fuel', 'temp'][index] })),
-  initCode: 'let runs = 0;\nlet filtered = null;',
-  calcCode: 'runs++;\nconst eff = fuel > 0 ? steam / fuel : null;\nfiltered = filtered === null ? temp : filtered + 0.1 * (temp - filtered);\nconst hot = filtered > 85;',
-  outputs: [
-    { tag: 'PLOT.EFF', variable: 'eff', deadband: 0.0001 },
-    { tag: 'PLOT.FILTERED', variable: 'filtered' },
-    { tag: 'PLOT.HOT', variable: 'hot' },
-  ],
 };
 
 interface Figures {
@@ -100,7 +88,7 @@ async function main(): Promise<void> {
     store: influxUrl ? 'influx' : 'embedded',
     days,
     instants: (range.to - range.from) / 1000 + 1,
-    points: ((range.to - range.from) / 1000 + 1) * TAGS.length,
+    points: ((range.to - range.from) / 1000 + 1) * PLOT_TAGS.length,
   };
 
   const page = Number(option('page', String(PLOT_READ_PAGE)));
@@ -116,12 +104,12 @@ async function main(): Promise<void> {
     }
     return Math.round(Math.min(...times));
   };
-  const readers = () => TAGS.map((tag) => [tag, readAhead(readHistoryColumns(history, tag, range.from, range.to, { chunkSize: page }))] as const);
+  const readers = () => PLOT_TAGS.map((tag) => [tag, readAhead(readHistoryColumns(history, tag, range.from, range.to, { chunkSize: page }))] as const);
 
   // 1. Reading alone, tag after tag.
   report.readMs = await timed('read', async () => {
     let points = 0;
-    for (const tag of TAGS) for await (const columns of readHistoryColumns(history, tag, range.from, range.to, { chunkSize: page })) points += columns.length;
+    for (const tag of PLOT_TAGS) for await (const columns of readHistoryColumns(history, tag, range.from, range.to, { chunkSize: page })) points += columns.length;
     return `for ${points} points (${Math.round(points / 1000)} k, page ${page})`;
   });
 
@@ -137,8 +125,8 @@ async function main(): Promise<void> {
     const steps = replaySteps(
       mergeColumns(readers(), { maxInstants: STEPS_PER_CHUNK }),
       {
-        tags: TAGS,
-        seriesTags: TAGS,
+        tags: PLOT_TAGS,
+        seriesTags: PLOT_TAGS,
         seeds: [null, null, null],
         trigger: { type: 'onChange', inputs: [true, true, true] },
         from: range.from,
@@ -159,7 +147,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < (args.includes('--no-plot') ? 0 : runs); run++) {
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const result = await plotScript(services, { script: DRAFT, from: range.from, to: range.to, maxPoints: 1000 });
+    const result = await plotScript(services, { script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 });
     const ms = performance.now() - started;
     const used = process.cpuUsage(cpu);
     inProcess.push({ ms: Math.round(ms), evaluations: result.evaluations, stepsPerSecond: Math.round(result.evaluations / (ms / 1000)) });
@@ -201,7 +189,7 @@ async function measureApp(range: { from: number; to: number }): Promise<Figures>
       const response = await fetch(`${app.url}/api/scripts/plot`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ script: DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),
+        body: JSON.stringify({ script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),
       });
       const body = (await response.json()) as { evaluations: number; errors: number; series: { points: unknown[] }[] };
       const ms = performance.now() - started;
@@ -229,22 +217,10 @@ function best(figures: Figures[]): Figures {
 }
 
 async function seed(history: HistoryStore, marker: string): Promise<{ from: number; to: number }> {
-  // The last `days` days up to the last whole hour: a range the app's default retention would keep.
-  const to = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 1000;
-  const from = to - days * 86_400_000 + 1000;
-  log(`seeding ${days} days of 1 s history for ${TAGS.length} tags into ${influxUrl ? `InfluxDB ${INFLUX_DB}` : dataDir} (once)…`);
+  const { from, to } = plotRange(days);
+  log(`seeding ${days} days of 1 s history for ${PLOT_TAGS.length} tags into ${influxUrl ? `InfluxDB ${INFLUX_DB}` : dataDir} (once)…`);
   const started = performance.now();
-  const batch: HistoryRecord[] = [];
-  for (let ts = from; ts <= to; ts += 1000) {
-    const t = (ts - from) / 1000;
-    batch.push(
-      { tag: TAGS[0], ts, value: 12 + 2 * Math.sin(t / 600) + (t % 86_400 === 43_200 ? 30 : 0), quality: 'good', source: 'raw' },
-      { tag: TAGS[1], ts, value: 4 + Math.cos(t / 900), quality: 'good', source: 'raw' },
-      { tag: TAGS[2], ts, value: 80 + 10 * Math.sin(t / 3600), quality: t % 5000 === 0 ? 'uncertain' : 'good', source: 'raw' },
-    );
-    if (batch.length >= 60_000) await history.write(batch.splice(0));
-  }
-  if (batch.length > 0) await history.write(batch.splice(0));
+  await writePlotHistory(history, from, to);
   writeFileSync(marker, JSON.stringify({ from, to, seededAt: new Date().toISOString() }));
   log(`seeded in ${Math.round((performance.now() - started) / 1000)} s`);
   return { from, to };

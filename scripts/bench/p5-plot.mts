@@ -1,6 +1,6 @@
 // P5 — plot: 7 days of 1 s history for 3 inputs (604 800 steps) evaluated and downsampled, through
 // the built app: POST /api/scripts/plot (the lab in its worker thread, as in production) against the
-// embedded history. Adapted from scripts/measure-plot.ts (same script, same seeded series).
+// embedded history. The workload (series and script) is scripts/plot-workload.ts, as in scripts/measure-plot.ts.
 //
 // The history (1 814 400 points) is seeded once into a data folder outside the repo and reused:
 //   ${BENCH_CACHE_DIR:-~/.cache/script-server-bench}/plot-7d
@@ -14,8 +14,8 @@ import path from 'node:path';
 import { SqlHistoryStore } from '../../lib/adapters/history/sql-history-store';
 import { openDatabase } from '../../lib/adapters/store/open-database';
 import { silentLogger } from '../../lib/logger';
-import type { HistoryRecord } from '../../lib/ports/history-store';
 import { startApp } from '../../tests/helpers/app-process';
+import { PLOT_DRAFT, PLOT_TAGS, plotRange, writePlotHistory } from '../plot-workload';
 import { argValue, log, median, procMemory, round, runFigure, spread, thousands, type FigureResult } from './common.mts';
 
 const args = process.argv.slice(2);
@@ -26,19 +26,6 @@ const DATA_DIR = path.join(CACHE, `plot-${DAYS}d`);
 const MARKER = path.join(DATA_DIR, 'bench-seeded.json');
 const MAX_SECONDS = 5;
 const MIN_STEPS_PER_SECOND = 120_000;
-
-const TAGS = ['PLOT.STEAM', 'PLOT.FUEL', 'PLOT.TEMP'];
-const DRAFT = {
-  name: 'boiler_efficiency',
-  inputs: TAGS.map((tag, index) => ({ tag, alias: ['steam', 'fuel', 'temp'][index] })),
-  initCode: 'let runs = 0;\nlet filtered = null;',
-  calcCode: 'runs++;\nconst eff = fuel > 0 ? steam / fuel : null;\nfiltered = filtered === null ? temp : filtered + 0.1 * (temp - filtered);\nconst hot = filtered > 85;',
-  outputs: [
-    { tag: 'PLOT.EFF', variable: 'eff', deadband: 0.0001 },
-    { tag: 'PLOT.FILTERED', variable: 'filtered' },
-    { tag: 'PLOT.HOT', variable: 'hot' },
-  ],
-};
 
 function migrationsFingerprint(): string {
   const folder = path.resolve('db/migrations');
@@ -66,24 +53,11 @@ async function seeded(): Promise<{ from: number; to: number }> {
   }
   rmSync(DATA_DIR, { recursive: true, force: true });
   mkdirSync(DATA_DIR, { recursive: true });
-  // The last `DAYS` days up to the last whole hour; the app runs with a retention that keeps them.
-  const to = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 1000;
-  const from = to - DAYS * 86_400_000 + 1000;
-  log(`P5: seeding ${DAYS} days of 1 s history for ${TAGS.length} tags into ${DATA_DIR} (once; a few minutes)…`);
+  const { from, to } = plotRange(DAYS);
+  log(`P5: seeding ${DAYS} days of 1 s history for ${PLOT_TAGS.length} tags into ${DATA_DIR} (once; a few minutes)…`);
   const started = performance.now();
   const database = await openDatabase({ kind: 'embedded', dataDir: DATA_DIR, migrationsFolder: path.resolve('db/migrations'), logger: silentLogger });
-  const history = new SqlHistoryStore(database.db as never);
-  const batch: HistoryRecord[] = [];
-  for (let ts = from; ts <= to; ts += 1000) {
-    const t = (ts - from) / 1000;
-    batch.push(
-      { tag: TAGS[0], ts, value: 12 + 2 * Math.sin(t / 600) + (t % 86_400 === 43_200 ? 30 : 0), quality: 'good', source: 'raw' },
-      { tag: TAGS[1], ts, value: 4 + Math.cos(t / 900), quality: 'good', source: 'raw' },
-      { tag: TAGS[2], ts, value: 80 + 10 * Math.sin(t / 3600), quality: t % 5000 === 0 ? 'uncertain' : 'good', source: 'raw' },
-    );
-    if (batch.length >= 60_000) await history.write(batch.splice(0));
-  }
-  if (batch.length > 0) await history.write(batch.splice(0));
+  await writePlotHistory(new SqlHistoryStore(database.db as never), from, to);
   await database.close();
   writeFileSync(MARKER, JSON.stringify({ from, to, migrations: fingerprint, seededAt: new Date().toISOString() }));
   log(`P5: seeded in ${Math.round((performance.now() - started) / 1000)} s`);
@@ -104,7 +78,7 @@ async function main(): Promise<FigureResult> {
       const response = await fetch(`${app.url}/api/scripts/plot`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ script: DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),
+        body: JSON.stringify({ script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),
       });
       const body = (await response.json()) as { evaluations: number; errors: number; series: { points: unknown[] }[] };
       const elapsed = (performance.now() - started) / 1000;
@@ -131,7 +105,7 @@ async function main(): Promise<FigureResult> {
     bar: `≤ ${MAX_SECONDS} s and ≥ ${thousands(MIN_STEPS_PER_SECOND)} steps/s`,
     holds: value <= MAX_SECONDS && rate >= MIN_STEPS_PER_SECOND && errors === 0,
     summary: `${round(value, 2)} s for ${thousands(steps)} steps: ${thousands(rate)} steps/s (peak RSS of the app ${peakRssMb} MB)`,
-    details: { steps, points: steps * TAGS.length, runs: RUNS, seconds: seconds.map((s) => round(s, 3)), stepsPerSecond: Math.round(rate), spread: round(spread(seconds), 3), errors, peakRssMb, dataDir: DATA_DIR },
+    details: { steps, points: steps * PLOT_TAGS.length, runs: RUNS, seconds: seconds.map((s) => round(s, 3)), stepsPerSecond: Math.round(rate), spread: round(spread(seconds), 3), errors, peakRssMb, dataDir: DATA_DIR },
   };
 }
 

@@ -1,7 +1,9 @@
 import type { Quality, TagScalar } from '../tags/tag-value';
-import type { Diagnostic, DiagnosticSource } from '../compiler/diagnostic';
+import type { Diagnostic } from '../compiler/diagnostic';
 import type { ScriptDraft } from '../scripts/script-schema';
 import type { ErrorCode } from '../errors';
+import type { CalcResult } from '../lab/calculate-script';
+import type { DebugResult } from '../lab/debug-script';
 
 /**
  * The shapes of the HTTP API (api.md) as the browser sees them: the server's own types where it has
@@ -14,24 +16,10 @@ export type { Diagnostic, DiagnosticKind, DiagnosticSource } from '../compiler/d
 export type { ScriptDraft, ScriptInput, ScriptOutput, Trigger } from '../scripts/script-schema';
 export type { Script, ScriptState, ScriptStatus } from '../scripts/script';
 export type { ErrorCode } from '../errors';
+export type { CalcResult } from '../lab/calculate-script';
+export type { DebugResult } from '../lab/debug-script';
 
-export interface CalcInput {
-  alias: string;
-  value: TagScalar;
-  ts: string | null;
-  quality: Quality;
-}
-
-export interface CalcResult {
-  scriptId: string | null;
-  name: string | null;
-  inputs: Record<string, CalcInput>;
-  outputs: Record<string, { value: TagScalar; quality: Quality }>;
-  staticVars: Record<string, unknown>;
-  calcAt: string;
-  durationMs: number;
-  error: Diagnostic | null;
-}
+export type CalcInput = CalcResult['inputs'][string];
 
 export interface ValidateResponse {
   ok: boolean;
@@ -39,26 +27,8 @@ export interface ValidateResponse {
   result: CalcResult | null;
 }
 
-export interface DebugStep {
-  step: number;
-  source: 'init' | 'calc';
-  line: number;
-  column: number;
-  vars: Record<string, unknown>;
-}
-
-export interface DebugLog {
-  level: 'log' | 'warn' | 'error';
-  message: string;
-  line?: number;
-  source?: DiagnosticSource;
-}
-
-export interface DebugResult extends CalcResult {
-  trace: DebugStep[];
-  logs: DebugLog[];
-  truncated?: boolean;
-}
+export type DebugStep = DebugResult['trace'][number];
+export type DebugLog = DebugResult['logs'][number];
 
 export interface DebugSession {
   id: string;

@@ -21,12 +21,13 @@ export async function callApi(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  timeoutMs = 60_000,
 ): Promise<ApiAnswer> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
   let json: any = null;

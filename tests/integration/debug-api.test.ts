@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxHistoryStore } from '../../lib/adapters/history/influx-history-store';
 import { freePort, startApp, type RunningApp } from '../helpers/app-process';
+import { callApi } from '../helpers/api-requests';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
 
 /**
@@ -10,19 +11,8 @@ import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
  */
 
 async function call(app: RunningApp, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${app.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: response.status, json };
+  const { status, json } = await callApi(app.url, method, path, body);
+  return { status, json };
 }
 
 function expectEnvelope(result: { status: number; json: any }, status: number, code: string) {

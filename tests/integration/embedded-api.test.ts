@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi } from '../helpers/api-requests';
 import { startApp, type RunningApp } from '../helpers/app-process';
 
 /**
@@ -17,19 +18,8 @@ afterAll(async () => {
 });
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${app.url}${path}`, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: response.status, json, headers: response.headers };
+  const { status, json, headers: answerHeaders } = await callApi(app.url, method, path, body, headers);
+  return { status, json, headers: answerHeaders };
 }
 
 function expectEnvelope(result: { status: number; json: any }, status: number, code: string) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../helpers/app-process';
+import { callApi } from '../helpers/api-requests';
 
 /**
  * R1 (quality-bar.md) through the API of the built app, embedded mode, no simulator: hostile drafts
@@ -47,20 +48,8 @@ function client(getApp: () => RunningApp) {
   return async function call(method: string, path: string, body?: unknown, boundMs = RUN_BOUND_MS): Promise<Reply> {
     const started = performance.now();
     try {
-      const response = await fetch(`${getApp().url}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(boundMs),
-      });
-      const text = await response.text();
-      let json: any = null;
-      try {
-        json = text ? JSON.parse(text) : null;
-      } catch {
-        json = text;
-      }
-      return { status: response.status, json, elapsedMs: performance.now() - started };
+      const { status, json } = await callApi(getApp().url, method, path, body, {}, boundMs);
+      return { status, json, elapsedMs: performance.now() - started };
     } catch {
       return { status: 'no answer', json: null, elapsedMs: performance.now() - started };
     }

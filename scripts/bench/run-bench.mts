@@ -15,10 +15,10 @@
 // when it is not reachable; when that fails the figures are skipped with the reason.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { portOpen } from '../../tests/helpers/services';
 import { loadAverage, log, round, runToStderr, thousands, type FigureResult } from './common.mts';
 import { formatSummary, summarizeProfile } from './summarize-profile.mts';
 
@@ -51,18 +51,10 @@ function skip(id: string, reason: string): FigureResult {
   return { id, value: null, unit: BARS[id].unit, baseline: null, ratio: null, bar: BARS[id].bar, holds: false, skipped: reason };
 }
 
-function portOpen(hostPort: string, timeoutMs = 1500): Promise<boolean> {
-  const [host, port] = hostPort.split(',')[0].split(':');
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port: Number(port) });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+/** Whether the first broker of a "host:port,…" list accepts connections. */
+function brokerOpen(brokers: string): Promise<boolean> {
+  const [host, port] = brokers.split(',')[0].split(':');
+  return portOpen(host, Number(port));
 }
 
 /** Runs one figure script; its stdout's last line is its result (or results). */
@@ -100,10 +92,10 @@ function runFigureScript(ids: string[], script: string, scriptArgs: string[], no
 }
 
 async function ensureKafka(): Promise<string | null> {
-  if (await portOpen(KAFKA)) return null;
+  if (await brokerOpen(KAFKA)) return null;
   log(`Kafka is not reachable at ${KAFKA}: starting it with \`bash scripts/services.sh up kafka\`…`);
   const code = await runToStderr('bash', ['scripts/services.sh', 'up', 'kafka']);
-  if (code === 0 && (await portOpen(KAFKA))) return null;
+  if (code === 0 && (await brokerOpen(KAFKA))) return null;
   return `Kafka not reachable at ${KAFKA}, even after \`bash scripts/services.sh up kafka\` (exit ${code}) — start it with \`npm run services:up\``;
 }
 

@@ -17,7 +17,7 @@ export type ServiceName = 'postgres' | 'kafka' | 'influx';
 
 const isCi = () => process.env.CI === 'true' || process.env.CI === '1';
 
-function portOpen(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+export function portOpen(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (open: boolean) => {

@@ -22,6 +22,15 @@ function spec(definition: Omit<ScriptDraft, 'name'> & { name?: string }, version
   return { id, name: definition.name ?? id, version, definition: { name: definition.name ?? id, ...definition } };
 }
 
+/** SUM = A + B. */
+const SUM_OF_A_AND_B = {
+  inputs: [
+    { tag: 'A', alias: 'a' },
+    { tag: 'B', alias: 'b' },
+  ],
+  calcCode: 'const total = a + b;',
+  outputs: [{ tag: 'SUM', variable: 'total' }],
+};
 const v = (tag: string, value: TagValue['value'], ts: number, quality: Quality = 'good'): TagValue => ({ tag, value, ts, quality });
 
 async function registered(engine: Engine, definition: Parameters<typeof spec>[0]) {
@@ -97,15 +106,7 @@ describe('Engine', () => {
 
   it('triggers only on the selected trigger inputs', async () => {
     const engine = newEngine();
-    await registered(engine, {
-      inputs: [
-        { tag: 'A', alias: 'a' },
-        { tag: 'B', alias: 'b' },
-      ],
-      calcCode: 'const total = a + b;',
-      outputs: [{ tag: 'SUM', variable: 'total' }],
-      trigger: { type: 'onChange', inputs: ['a'] },
-    });
+    await registered(engine, { ...SUM_OF_A_AND_B, trigger: { type: 'onChange', inputs: ['a'] } });
     await engine.ingest([v('B', 1, 1000)]);
     const fromA = await engine.ingest([v('A', 1, 2000)]);
     expect(fromA.outputs.map((output) => output.value)).toEqual([2]);
@@ -223,6 +224,30 @@ describe('Engine', () => {
       ['SUM', 3, 'bad'],
       ['FLAG', false, 'good'],
     ]);
+  });
+
+  it('follows input qualities as they go bad and good again, also after a restore', async () => {
+    const engine = newEngine();
+    await registered(engine, SUM_OF_A_AND_B);
+    const qualities: string[] = [];
+    for (const [value, ts, quality] of [
+      [1, 1, 'good'],
+      [2, 2, 'bad'],
+      [3, 3, 'uncertain'],
+      [4, 4, 'good'],
+    ] as const) {
+      const result = await engine.ingest([v('A', 10, ts), v('B', value, ts, quality)]);
+      qualities.push(...result.outputs.map((output) => output.quality));
+    }
+    expect(qualities).toEqual(['good', 'bad', 'uncertain', 'good']);
+    expect(engine.catalog.notGoodCount).toBe(0);
+    // A restored bad value of B counts until a good one replaces it.
+    engine.restore([{ tag: 'B', value: 7, ts: 5, quality: 'bad', source: 'raw' }]);
+    expect(engine.catalog.notGoodCount).toBe(1);
+    const afterRestore = await engine.ingest([v('A', 11, 6)]);
+    expect(afterRestore.outputs.map((output) => [output.value, output.quality])).toEqual([[18, 'bad']]);
+    await engine.ingest([v('B', 8, 7)]);
+    expect(engine.catalog.notGoodCount).toBe(0);
   });
 
   it('quarantines a script after consecutive failures and leaves the others running', async () => {

@@ -75,6 +75,8 @@ interface SandboxGroup {
    * (downstream of another): raw numbers are sent as values only, the cheapest op.
    */
   light: boolean;
+  /** The op stream of the group's last batch, reused by the next one (passes never overlap). */
+  spare: OpStream | null;
 }
 
 /** What a raw value of a tag does: the sandboxes to update, the scripts to trigger. */
@@ -93,6 +95,8 @@ interface LoadedScript {
   outputTags: string[];
   periodic: { intervalMs: number; nextDue: number } | null;
   rank: number;
+  /** The last step that triggered this script: a script joins a step's list once (no Set per step). */
+  triggeredStep: number;
   /** Scripts reading this one's outputs, directly or further down, in rank order. */
   downstream: LoadedScript[];
   outputCount: number;
@@ -276,6 +280,7 @@ export class Engine {
       outputTags,
       periodic: trigger.type === 'periodic' ? { intervalMs: trigger.intervalMs, nextDue: alignUp(this.clock(), trigger.intervalMs) } : null,
       rank: 0,
+      triggeredStep: -1,
       downstream: [],
       outputCount: outputTags.length,
       rawInputsOnly: true,
@@ -331,7 +336,7 @@ export class Engine {
     const capacity = this.options.scriptsPerSandbox ?? DEFAULT_SCRIPTS_PER_SANDBOX;
     const existing = this.groups.find((group) => !group.sandbox.broken && group.scripts.size < capacity);
     if (existing) return existing;
-    const group: SandboxGroup = { id: this.nextGroupId++, sandbox: await ScriptSandbox.create(this.options.limits), scripts: new Set(), light: false };
+    const group: SandboxGroup = { id: this.nextGroupId++, sandbox: await ScriptSandbox.create(this.options.limits), scripts: new Set(), light: false, spare: null };
     group.sandbox.beforeCall = this.heartbeat;
     this.groups.push(group);
     return group;
@@ -464,10 +469,13 @@ export class Engine {
     const batches = new Map<SandboxGroup, Batch>();
     if (this.resync) this.seedAll(batches);
     let index = 0;
+    let lastGroup: SandboxGroup | null = null;
+    let lastStream: OpStream | null = null;
+    const triggered: LoadedScript[] = [];
     while (index < sorted.length) {
       const ts = sorted[index].ts;
       const step = ++this.step;
-      const triggered = new Set<LoadedScript>();
+      triggered.length = 0;
       for (; index < sorted.length && sorted[index].ts === ts; index++) {
         const value = sorted[index];
         const known = this.catalog.size;
@@ -484,13 +492,22 @@ export class Engine {
         const tap = this.taps.get(value.tag);
         if (tap === undefined) continue;
         for (const route of tap.routes) {
-          const stream = batchOf(batches, route.group).stream;
+          // Consecutive values mostly feed the same sandbox: one map lookup per change of sandbox.
+          if (route.group !== lastGroup) {
+            lastGroup = route.group;
+            lastStream = batchOf(batches, route.group).stream;
+          }
+          const stream = lastStream!;
           if (route.group.light && typeof value.value === 'number') stream.value(route.index, value.value);
           else stream.update(route.index, value.value, value.ts, value.quality, step);
         }
-        for (const script of tap.dependents) triggered.add(script);
+        for (const script of tap.dependents) {
+          if (script.triggeredStep === step) continue;
+          script.triggeredStep = step;
+          triggered.push(script);
+        }
       }
-      if (triggered.size > 0) this.schedule(triggered, ts, step, batches, false);
+      if (triggered.length > 0) this.schedule(triggered, ts, step, batches, false);
     }
     await this.runBatches(batches, result);
     return result;
@@ -514,7 +531,7 @@ export class Engine {
     const batches = new Map<SandboxGroup, Batch>();
     if (this.resync) this.seedAll(batches);
     for (const tickTime of [...due.keys()].sort((a, b) => a - b)) {
-      this.schedule(due.get(tickTime)!, tickTime, ++this.step, batches, true);
+      this.schedule([...due.get(tickTime)!], tickTime, ++this.step, batches, true);
     }
     await this.runBatches(batches, result);
     return result;
@@ -525,7 +542,7 @@ export class Engine {
    * them (conditionally: a downstream script runs only if an input it triggers on was published in
    * this step), in rank order.
    */
-  private schedule(triggered: Set<LoadedScript>, now: number, step: number, batches: Map<SandboxGroup, Batch>, periodic: boolean): void {
+  private schedule(triggered: readonly LoadedScript[], now: number, step: number, batches: Map<SandboxGroup, Batch>, periodic: boolean): void {
     let chained = false;
     for (const script of triggered) {
       if (script.downstream.length > 0) {
@@ -538,10 +555,11 @@ export class Engine {
       for (const script of triggered) this.addRun(script, true, now, step, batches, periodic);
       return;
     }
+    const direct = new Set<LoadedScript>(triggered);
     const order = new Set<LoadedScript>(triggered);
     for (const script of triggered) for (const next of script.downstream) order.add(next);
     const runs = [...order].sort((a, b) => a.rank - b.rank);
-    for (const script of runs) this.addRun(script, triggered.has(script), now, step, batches, periodic);
+    for (const script of runs) this.addRun(script, direct.has(script), now, step, batches, periodic);
   }
 
   private addRun(script: LoadedScript, direct: boolean, now: number, step: number, batches: Map<SandboxGroup, Batch>, periodic: boolean): void {
@@ -559,6 +577,8 @@ export class Engine {
   }
 
   private worstQuality(script: LoadedScript): number {
+    // Every tag good (the usual case): nothing to look up.
+    if (this.catalog.notGoodCount === 0) return 0;
     let worst = 0;
     for (const tag of script.inputTags) {
       const held = this.catalog.get(tag);
@@ -592,7 +612,10 @@ export class Engine {
 
   private async runBatches(batches: Map<SandboxGroup, Batch>, result: PassResult): Promise<void> {
     for (const [group, batch] of batches) {
-      if (batch.stream.count === 0) continue;
+      if (batch.stream.count === 0) {
+        group.spare = batch.stream;
+        continue;
+      }
       const started = performance.now();
       const report = this.progress;
       const outcome = group.sandbox.runOps(
@@ -601,15 +624,17 @@ export class Engine {
         report ? (slot) => report(slot < 0 ? null : ([...group.scripts].find((script) => script.slot === slot)?.spec.id ?? null)) : undefined,
       );
       this.account(group, batch, outcome, performance.now() - started, result);
-      if (outcome.brokenAt !== null || group.sandbox.broken) {
-        // The sandbox broke (out of memory): rebuild it and run the rest of the batch there.
-        const rest = this.remainder(group, batch, outcome.brokenAt);
-        await this.rebuild(group);
-        if (rest) {
-          const restStarted = performance.now();
-          const restOutcome = group.sandbox.runOps(this.translate(rest, group));
-          this.account(group, rest.batch, restOutcome, performance.now() - restStarted, result);
-        }
+      if (outcome.brokenAt === null && !group.sandbox.broken) {
+        group.spare = batch.stream;
+        continue;
+      }
+      // The sandbox broke (out of memory): rebuild it and run the rest of the batch there.
+      const rest = this.remainder(group, batch, outcome.brokenAt);
+      await this.rebuild(group);
+      if (rest) {
+        const restStarted = performance.now();
+        const restOutcome = group.sandbox.runOps(this.translate(rest, group));
+        this.account(group, rest.batch, restOutcome, performance.now() - restStarted, result);
       }
     }
   }
@@ -728,7 +753,9 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 function batchOf(batches: Map<SandboxGroup, Batch>, group: SandboxGroup): Batch {
   let batch = batches.get(group);
   if (!batch) {
-    batch = { stream: new OpStream(), scripts: [], nows: [] };
+    const stream = group.spare?.reset() ?? new OpStream();
+    group.spare = null;
+    batch = { stream, scripts: [], nows: [] };
     batches.set(group, batch);
   }
   return batch;

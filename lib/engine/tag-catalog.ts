@@ -7,6 +7,12 @@ import { sameScalar } from '../tags/tag-value';
  */
 export class TagCatalog {
   private readonly tags = new Map<string, TagState>();
+  private notGood = 0;
+
+  /** How many tags hold a quality other than good (0: every input of every script is good). */
+  get notGoodCount(): number {
+    return this.notGood;
+  }
 
   get(tag: string): TagState | undefined {
     return this.tags.get(tag);
@@ -32,12 +38,17 @@ export class TagCatalog {
     }
     if (held) {
       // Updated in place: the hot path allocates nothing per value.
+      if (held.quality !== value.quality) {
+        if (held.quality === 'good') this.notGood++;
+        else if (value.quality === 'good') this.notGood--;
+      }
       held.value = value.value;
       held.ts = value.ts;
       held.quality = value.quality;
       held.source = source;
     } else {
       this.tags.set(value.tag, { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source });
+      if (value.quality !== 'good') this.notGood++;
     }
     return 'applied';
   }
@@ -46,7 +57,10 @@ export class TagCatalog {
   restore(states: Iterable<TagState>): void {
     for (const state of states) {
       const held = this.tags.get(state.tag);
-      if (!held || held.ts < state.ts) this.tags.set(state.tag, { ...state });
+      if (held && held.ts >= state.ts) continue;
+      if (held && held.quality !== 'good') this.notGood--;
+      if (state.quality !== 'good') this.notGood++;
+      this.tags.set(state.tag, { ...state });
     }
   }
 

@@ -15,8 +15,11 @@
  *   [opCount, then ops]
  *   update: 1, index, kind, number, ts, quality, step   kind: 0 null, 1 number, 2 false, 3 true,
  *                                                        4 string (number = index into the strings)
- *   value:  4, index, number                            a number only (when no script of the sandbox
- *                                                        reads qualities, timestamps or change stamps)
+ *   value:  4, index, number, index, number, index, number
+ *                                                       numbers only (when no script of the sandbox
+ *                                                        reads qualities, timestamps or change stamps):
+ *                                                        one to three (index, number) pairs, an unused
+ *                                                        pair has index -1
  *   step:   3, step, now                                the runs that follow evaluate at this step/time
  *   run:    2, slot, cond, quality                      cond 1: only if a trigger input changed at this
  *                                                        step and every input has been seen; quality:
@@ -444,10 +447,17 @@ const api = {
     let next = count;
     let started = 0;
     for (let op = first; op < count; op++, p += 7) {
-      // At most maxRuns runs per call: the host hears from the sandbox regularly (its watchdog).
-      if (B[p] === 2 && started === maxRuns) { next = op; break; }
       const type = B[p];
-      if (type === 4) { V[B[p + 1] | 0] = B[p + 2]; continue; }
+      if (type === 4) {
+        V[B[p + 1] | 0] = B[p + 2];
+        const j = B[p + 3];
+        if (j >= 0) {
+          V[j | 0] = B[p + 4];
+          const k = B[p + 5];
+          if (k >= 0) V[k | 0] = B[p + 6];
+        }
+        continue;
+      }
       if (type === 1) {
         const i = B[p + 1] | 0;
         const kind = B[p + 2];
@@ -456,6 +466,8 @@ const api = {
         continue;
       }
       if (type === 3) { step = B[p + 1]; now = B[p + 2]; continue; }
+      // At most maxRuns runs per call: the host hears from the sandbox regularly (its watchdog).
+      if (started === maxRuns) { next = op; break; }
       const slot = B[p + 1] | 0;
       const run = runners[slot];
       curOrdinal = ordinal++;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileScript } from '../compiler/compile-script';
 import type { RunnableDraft } from '../scripts/script-schema';
-import { ScriptSandbox, type EvaluationJob } from './script-sandbox';
+import { OpStream, ScriptSandbox, type EvaluationJob } from './script-sandbox';
 
 const limits = { cpuMs: 50, initCpuMs: 200, memoryMb: 32 };
 const sandboxes: ScriptSandbox[] = [];
@@ -134,5 +134,53 @@ describe('ScriptSandbox', () => {
     const batch = box.evaluate([{ slot: loaded.slot, now: 1, inputs: [good(1)] }]);
     expect(batch.results[0]).toMatchObject({ status: 'failed', error: { kind: 'memory' } });
     expect(box.broken).not.toBeNull();
+  });
+
+  it('reads numbers packed three to an op, in order, whatever ops come between them', async () => {
+    const box = await sandbox();
+    const tags = ['A', 'B', 'C', 'D', 'E'];
+    const loaded = box.load(
+      compile({ inputs: tags.map((tag) => ({ tag, alias: tag.toLowerCase() })), calcCode: 'const y = a + 10 * b + 100 * c + 1000 * d + 10000 * e;', outputs: [{ tag: 'Y', variable: 'y' }] }),
+      { now: 0 },
+    );
+    if (!loaded.ok) throw new Error('load failed');
+    const index = (tag: string) => box.indexOf(tag);
+    const run = (build: (stream: OpStream) => void) => {
+      const stream = new OpStream();
+      build(stream);
+      stream.step(1, 1000);
+      stream.run(loaded.slot, false, 0, 1);
+      const outcome = box.runOps(stream);
+      expect(outcome.failures).toEqual([]);
+      return outcome.records.map((record) => record.value);
+    };
+    // Five values: one op of three, one of two; the last of them wins for a tag sent twice.
+    expect(run((stream) => tags.forEach((tag, k) => stream.value(index(tag), k + 1)))).toEqual([54321]);
+    expect(run((stream) => {
+      stream.value(index('A'), 9);
+      stream.value(index('A'), 2);
+      stream.update(index('B'), 3, 5, 'good', 1);
+      stream.value(index('C'), 4);
+      stream.value(index('D'), 5);
+      stream.value(index('E'), 6);
+      stream.value(index('E'), 7);
+    })).toEqual([75432]);
+
+    const decoded = new OpStream();
+    decoded.value(1, 1.5);
+    decoded.value(2, 2.5);
+    decoded.value(3, 3.5);
+    decoded.value(4, 4.5);
+    decoded.step(1, 10);
+    decoded.value(5, 5.5);
+    expect(decoded.count).toBe(4);
+    expect(decoded.decode(0, (i) => `T${i}`).map((op) => (op.type === 'update' ? [op.tag, op.value] : op.type))).toEqual([
+      ['T1', 1.5],
+      ['T2', 2.5],
+      ['T3', 3.5],
+      ['T4', 4.5],
+      'step',
+      ['T5', 5.5],
+    ]);
   });
 });

@@ -154,6 +154,18 @@ export class OpStream {
     return this.length;
   }
 
+  /** Empties the stream for the next batch, keeping its buffer (the engine reuses one per sandbox). */
+  reset(): this {
+    this.length = 0;
+    this.strings.length = 0;
+    this.runOps.length = 0;
+    this.outputSlots = 0;
+    this.currentStep = Number.NaN;
+    this.currentNow = Number.NaN;
+    this.openValues = -1;
+    return this;
+  }
+
   update(index: number, value: TagScalar, ts: number, quality: Quality, step: number): void {
     const p = this.reserve();
     const b = this.buffer;
@@ -176,14 +188,35 @@ export class OpStream {
     b[p + 6] = step;
   }
 
-  /** A number for a tag, nothing else (see prelude.ts: only when nothing reads qualities or stamps). */
+  /**
+   * A number for a tag, nothing else (see prelude.ts: only when nothing reads qualities or stamps).
+   * Up to three consecutive values share one op: the guest's loop turns once for three of them.
+   */
   value(index: number, value: number): void {
-    const p = this.reserve();
     const b = this.buffer;
-    b[p] = 4;
-    b[p + 1] = index;
-    b[p + 2] = value;
+    if (this.openValues >= 0) {
+      const q = this.openValues;
+      if (b[q + 3] < 0) {
+        b[q + 3] = index;
+        b[q + 4] = value;
+        return;
+      }
+      b[q + 5] = index;
+      b[q + 6] = value;
+      this.openValues = -1;
+      return;
+    }
+    const p = this.reserve();
+    this.buffer[p] = 4;
+    this.buffer[p + 1] = index;
+    this.buffer[p + 2] = value;
+    this.buffer[p + 3] = -1;
+    this.buffer[p + 5] = -1;
+    this.openValues = p;
   }
+
+  /** Position of the last op when it is a value op with room for another value, else -1. */
+  private openValues = -1;
 
   /** Starts a step: the runs that follow evaluate at `step`, with ctx.now = `now`. */
   step(step: number, now: number): void {
@@ -275,7 +308,9 @@ export class OpStream {
     for (let op = from; op < this.length; op++) {
       const p = 1 + OP_SIZE * op;
       if (b[p] === 4) {
-        ops.push({ type: 'update', tag: tagAt(b[p + 1]), value: b[p + 2], ts: 0, quality: 'good', step: 0 });
+        for (let k = 1; k < OP_SIZE && b[p + k] >= 0; k += 2) {
+          ops.push({ type: 'update', tag: tagAt(b[p + k]), value: b[p + k + 1], ts: 0, quality: 'good', step: 0 });
+        }
       } else if (b[p] === 1) {
         const kind = b[p + 2];
         const value: TagScalar = kind === 1 ? b[p + 3] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : this.strings[b[p + 3]];
@@ -295,6 +330,7 @@ export class OpStream {
   }
 
   private reserve(): number {
+    this.openValues = -1;
     const p = 1 + OP_SIZE * this.length;
     if (p + OP_SIZE > this.buffer.length) {
       const grown = new Float64Array(this.buffer.length * 2);

@@ -11,19 +11,19 @@
  * timestamp, C the step at which it last changed. Scripts' runners (compiler/generate-runner.ts)
  * read and publish through it by index.
  *
- * Wire format of a batch (one Float64Array in — see script-sandbox.ts), fixed 7 numbers per op:
- *   [opCount, then ops]
- *   update: 1, index, kind, number, ts, quality, step   kind: 0 null, 1 number, 2 false, 3 true,
- *                                                        4 string (number = index into the strings)
- *   value:  4, index, number, index, number, index, number
- *                                                       numbers only (when no script of the sandbox
- *                                                        reads qualities, timestamps or change stamps):
- *                                                        one to three (index, number) pairs, an unused
- *                                                        pair has index -1
- *   step:   3, step, now                                the runs that follow evaluate at this step/time
- *   run:    2, slot, cond, quality                      cond 1: only if a trigger input changed at this
+ * Wire format of a batch (one ArrayBuffer in — see OpStream in script-sandbox.ts): n ops, each four
+ * integers (an Int32Array T over the first 16n bytes) and four numbers (a Float64Array F after it);
+ * op k is T[4k..4k+3] and F[4k..4k+3]:
+ *   update: T 1, index, kind, quality   F number, ts, step   kind: 0 null, 1 number, 2 false, 3 true,
+ *                                                            4 string (number = index into the strings)
+ *   values: T 4, index, index, index    F number, number, number
+ *                                       numbers only (when no script of the sandbox reads qualities,
+ *                                       timestamps or change stamps): one to three, index -1 unused
+ *   step:   T 3                         F step, now      the runs that follow evaluate at this step/time
+ *   run:    T 2, slot, cond, quality                     cond 1: only if a trigger input changed at this
  *                                                        step and every input has been seen; quality:
  *                                                        the worst input quality, -1 to work it out
+ * Indexes travel as integers: QuickJS indexes an array by a double several times slower.
  * Runs are numbered in stream order (their ordinal). Out (one Float64Array): [recordCount,
  * skippedCount, side entries (errors + strings), next op (when asked for a single run), then per
  * published output: ordinal, index, kind,
@@ -429,7 +429,9 @@ const api = {
   setCapture(on) { capturing = !!on; logs = []; },
   takeLogs() { const taken = logs; logs = []; return jsonStringify(taken); },
   run(input, stringsJson, startOp, tableSize, capacity, firstOrdinal, firstStep, firstNow, maxRuns) {
-    const B = new Float64Array(input);
+    const count = (input.byteLength / 48) | 0;
+    const T = new Int32Array(input, 0, 4 * count);
+    const F = new Float64Array(input, 16 * count, 4 * count);
     const strings = stringsJson ? jsonParse(stringsJson) : null;
     ensureTable(tableSize | 0);
     side = { strings: [], errors: [] };
@@ -437,38 +439,34 @@ const api = {
     R = new Float64Array(capacity | 0);
     rlen = 4;
     state.outBuffer = R.buffer;
-    // Every number read from B is a double: "| 0" makes indexes integers again, without which
-    // QuickJS looks up arrays through property names, several times slower.
-    const count = B[0] | 0;
     const first = startOp | 0;
     let ordinal = firstOrdinal | 0;
     let step = firstStep, now = firstNow;
-    let p = (1 + 7 * first) | 0;
     let next = count;
     let started = 0;
-    for (let op = first; op < count; op++, p += 7) {
-      const type = B[p];
+    for (let op = first, q = 4 * first; op < count; op++, q += 4) {
+      const type = T[q];
       if (type === 4) {
-        V[B[p + 1] | 0] = B[p + 2];
-        const j = B[p + 3];
+        V[T[q + 1]] = F[q];
+        const j = T[q + 2];
         if (j >= 0) {
-          V[j | 0] = B[p + 4];
-          const k = B[p + 5];
-          if (k >= 0) V[k | 0] = B[p + 6];
+          V[j] = F[q + 1];
+          const k = T[q + 3];
+          if (k >= 0) V[k] = F[q + 2];
         }
         continue;
       }
       if (type === 1) {
-        const i = B[p + 1] | 0;
-        const kind = B[p + 2];
-        V[i] = kind === 1 ? B[p + 3] : kind === 0 ? null : kind === 3 ? true : kind === 2 ? false : strings[B[p + 3] | 0];
-        S[i] = B[p + 4]; Q[i] = B[p + 5] | 0; C[i] = B[p + 6];
+        const i = T[q + 1];
+        const kind = T[q + 2];
+        V[i] = kind === 1 ? F[q] : kind === 0 ? null : kind === 3 ? true : kind === 2 ? false : strings[F[q] | 0];
+        Q[i] = T[q + 3]; S[i] = F[q + 1]; C[i] = F[q + 2];
         continue;
       }
-      if (type === 3) { step = B[p + 1]; now = B[p + 2]; continue; }
+      if (type === 3) { step = F[q]; now = F[q + 1]; continue; }
       // At most maxRuns runs per call: the host hears from the sandbox regularly (its watchdog).
       if (started === maxRuns) { next = op; break; }
-      const slot = B[p + 1] | 0;
+      const slot = T[q + 1];
       const run = runners[slot];
       curOrdinal = ordinal++;
       started++;
@@ -480,7 +478,7 @@ const api = {
       // No finally here: an interrupt skips finally blocks too, and state.cur must still name the
       // run that was stopped when the host reads it.
       try {
-        done = run(step, now, B[p + 2], B[p + 3]);
+        done = run(step, now, T[q + 2], T[q + 3]);
       } catch (error) {
         let info;
         // Inspecting the thrown value may reach script code (a Proxy's traps): that must not break

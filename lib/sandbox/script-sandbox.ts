@@ -134,7 +134,9 @@ export interface OpsResult {
   brokenAt: number | null;
 }
 
-const OP_SIZE = 7;
+/** Each op is 4 integers and 4 numbers (see prelude.ts): one stride for both arrays. */
+const OP_STRIDE = 4;
+const OP_BYTES = (4 + 8) * OP_STRIDE;
 const READ_INTERVAL_MS = 1;
 /** Runs per VM call: bounds how long one call lasts, so a watchdog can tell a hang from a big batch. */
 const MAX_RUNS_PER_CALL = 2000;
@@ -144,9 +146,19 @@ export type DecodedOp =
   | { type: 'step'; step: number; now: number }
   | { type: 'run'; slot: number; conditional: boolean; ordinal: number; quality: number };
 
-/** Builds the op stream of one batch (the wire format of prelude.ts). */
+const UPDATE = 1;
+const RUN = 2;
+const STEP = 3;
+const VALUES = 4;
+
+/**
+ * Builds the op stream of one batch (the wire format of prelude.ts): op n is ints[4n..4n+3] and
+ * nums[4n..4n+3]. Integers travel in an Int32Array because the guest indexes its arrays with them:
+ * QuickJS looks an array up by a double several times slower, and converting costs as much.
+ */
 export class OpStream {
-  private buffer = new Float64Array(1 + OP_SIZE * 1024);
+  private ints = new Int32Array(OP_STRIDE * 1024);
+  private nums = new Float64Array(OP_STRIDE * 1024);
   private length = 0;
   readonly strings: string[] = [];
 
@@ -154,7 +166,7 @@ export class OpStream {
     return this.length;
   }
 
-  /** Empties the stream for the next batch, keeping its buffer (the engine reuses one per sandbox). */
+  /** Empties the stream for the next batch, keeping its buffers (the engine reuses one per sandbox). */
   reset(): this {
     this.length = 0;
     this.strings.length = 0;
@@ -167,25 +179,25 @@ export class OpStream {
   }
 
   update(index: number, value: TagScalar, ts: number, quality: Quality, step: number): void {
-    const p = this.reserve();
-    const b = this.buffer;
-    b[p] = 1;
-    b[p + 1] = index;
+    const q = this.reserve(UPDATE);
+    const ints = this.ints;
+    const nums = this.nums;
+    ints[q + 1] = index;
     if (typeof value === 'number') {
-      b[p + 2] = 1;
-      b[p + 3] = value;
+      ints[q + 2] = 1;
+      nums[q] = value;
     } else if (value === null) {
-      b[p + 2] = 0;
+      ints[q + 2] = 0;
     } else if (typeof value === 'boolean') {
-      b[p + 2] = value ? 3 : 2;
+      ints[q + 2] = value ? 3 : 2;
     } else {
-      b[p + 2] = 4;
-      b[p + 3] = this.strings.length;
+      ints[q + 2] = 4;
+      nums[q] = this.strings.length;
       this.strings.push(value);
     }
-    b[p + 4] = ts;
-    b[p + 5] = QUALITY_CODE[quality];
-    b[p + 6] = step;
+    ints[q + 3] = QUALITY_CODE[quality];
+    nums[q + 1] = ts;
+    nums[q + 2] = step;
   }
 
   /**
@@ -193,26 +205,25 @@ export class OpStream {
    * Up to three consecutive values share one op: the guest's loop turns once for three of them.
    */
   value(index: number, value: number): void {
-    const b = this.buffer;
-    if (this.openValues >= 0) {
-      const q = this.openValues;
-      if (b[q + 3] < 0) {
-        b[q + 3] = index;
-        b[q + 4] = value;
+    const open = this.openValues;
+    if (open >= 0) {
+      const ints = this.ints;
+      if (ints[open + 2] < 0) {
+        ints[open + 2] = index;
+        this.nums[open + 1] = value;
         return;
       }
-      b[q + 5] = index;
-      b[q + 6] = value;
+      ints[open + 3] = index;
+      this.nums[open + 2] = value;
       this.openValues = -1;
       return;
     }
-    const p = this.reserve();
-    this.buffer[p] = 4;
-    this.buffer[p + 1] = index;
-    this.buffer[p + 2] = value;
-    this.buffer[p + 3] = -1;
-    this.buffer[p + 5] = -1;
-    this.openValues = p;
+    const q = this.reserve(VALUES);
+    this.ints[q + 1] = index;
+    this.ints[q + 2] = -1;
+    this.ints[q + 3] = -1;
+    this.nums[q] = value;
+    this.openValues = q;
   }
 
   /** Position of the last op when it is a value op with room for another value, else -1. */
@@ -221,11 +232,9 @@ export class OpStream {
   /** Starts a step: the runs that follow evaluate at `step`, with ctx.now = `now`. */
   step(step: number, now: number): void {
     if (step === this.currentStep && now === this.currentNow) return;
-    const p = this.reserve();
-    const b = this.buffer;
-    b[p] = 3;
-    b[p + 1] = step;
-    b[p + 2] = now;
+    const q = this.reserve(STEP);
+    this.nums[q] = step;
+    this.nums[q + 1] = now;
     this.currentStep = step;
     this.currentNow = now;
   }
@@ -235,12 +244,11 @@ export class OpStream {
    * stream order). `quality`: the worst input quality when known, -1 to let the runner work it out.
    */
   run(slot: number, conditional: boolean, quality: number, outputCount: number): number {
-    const p = this.reserve();
-    const b = this.buffer;
-    b[p] = 2;
-    b[p + 1] = slot;
-    b[p + 2] = conditional ? 1 : 0;
-    b[p + 3] = quality;
+    const q = this.reserve(RUN);
+    const ints = this.ints;
+    ints[q + 1] = slot;
+    ints[q + 2] = conditional ? 1 : 0;
+    ints[q + 3] = quality;
     this.outputSlots += outputCount;
     this.runOps.push(this.length - 1);
     return this.runOps.length - 1;
@@ -263,10 +271,9 @@ export class OpStream {
     let step = 0;
     let now = 0;
     for (let at = Math.min(op, this.length) - 1; at >= 0; at--) {
-      const p = 1 + OP_SIZE * at;
-      if (this.buffer[p] === 3) {
-        step = this.buffer[p + 1];
-        now = this.buffer[p + 2];
+      if (this.ints[OP_STRIDE * at] === STEP) {
+        step = this.nums[OP_STRIDE * at];
+        now = this.nums[OP_STRIDE * at + 1];
         break;
       }
     }
@@ -286,13 +293,13 @@ export class OpStream {
 
   /** The slot of run op `op` (for the host's own bookkeeping). */
   slotAt(op: number): number {
-    const p = 1 + OP_SIZE * op;
-    return this.buffer[p] === 2 ? this.buffer[p + 1] : -1;
+    const q = OP_STRIDE * op;
+    return this.ints[q] === RUN ? this.ints[q + 1] : -1;
   }
 
   /** The ordinal of run op `op`, -1 for other ops. */
   ordinalAt(op: number): number {
-    if (this.buffer[1 + OP_SIZE * op] !== 2) return -1;
+    if (this.ints[OP_STRIDE * op] !== RUN) return -1;
     return this.resumePoint(op).ordinal;
   }
 
@@ -304,41 +311,52 @@ export class OpStream {
   /** The ops from `from` on, readable (for replaying them in another sandbox). */
   decode(from: number, tagAt: (index: number) => string): DecodedOp[] {
     const ops: DecodedOp[] = [];
-    const b = this.buffer;
+    const ints = this.ints;
+    const nums = this.nums;
     for (let op = from; op < this.length; op++) {
-      const p = 1 + OP_SIZE * op;
-      if (b[p] === 4) {
-        for (let k = 1; k < OP_SIZE && b[p + k] >= 0; k += 2) {
-          ops.push({ type: 'update', tag: tagAt(b[p + k]), value: b[p + k + 1], ts: 0, quality: 'good', step: 0 });
+      const q = OP_STRIDE * op;
+      const type = ints[q];
+      if (type === VALUES) {
+        for (let k = 0; k < 3 && ints[q + 1 + k] >= 0; k++) {
+          ops.push({ type: 'update', tag: tagAt(ints[q + 1 + k]), value: nums[q + k], ts: 0, quality: 'good', step: 0 });
         }
-      } else if (b[p] === 1) {
-        const kind = b[p + 2];
-        const value: TagScalar = kind === 1 ? b[p + 3] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : this.strings[b[p + 3]];
-        ops.push({ type: 'update', tag: tagAt(b[p + 1]), value, ts: b[p + 4], quality: QUALITIES[b[p + 5]], step: b[p + 6] });
-      } else if (b[p] === 3) {
-        ops.push({ type: 'step', step: b[p + 1], now: b[p + 2] });
+      } else if (type === UPDATE) {
+        const kind = ints[q + 2];
+        const value: TagScalar = kind === 1 ? nums[q] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : this.strings[nums[q]];
+        ops.push({ type: 'update', tag: tagAt(ints[q + 1]), value, ts: nums[q + 1], quality: QUALITIES[ints[q + 3]], step: nums[q + 2] });
+      } else if (type === STEP) {
+        ops.push({ type: 'step', step: nums[q], now: nums[q + 1] });
       } else {
-        ops.push({ type: 'run', slot: b[p + 1], conditional: b[p + 2] === 1, quality: b[p + 3], ordinal: this.runOps.indexOf(op) });
+        ops.push({ type: 'run', slot: ints[q + 1], conditional: ints[q + 2] === 1, quality: ints[q + 3], ordinal: this.runOps.indexOf(op) });
       }
     }
     return ops;
   }
 
-  finish(): Float64Array {
-    this.buffer[0] = this.length;
-    return this.buffer.subarray(0, 1 + OP_SIZE * this.length);
+  /** The stream as the guest reads it: the ops' integers, then their numbers, in one buffer. */
+  finish(): ArrayBuffer {
+    const n = this.length;
+    const buffer = new ArrayBuffer(OP_BYTES * n);
+    new Int32Array(buffer, 0, OP_STRIDE * n).set(this.ints.subarray(0, OP_STRIDE * n));
+    new Float64Array(buffer, 4 * OP_STRIDE * n, OP_STRIDE * n).set(this.nums.subarray(0, OP_STRIDE * n));
+    return buffer;
   }
 
-  private reserve(): number {
+  /** Starts an op of `type`; returns its first position in both arrays (they share the stride). */
+  private reserve(type: number): number {
     this.openValues = -1;
-    const p = 1 + OP_SIZE * this.length;
-    if (p + OP_SIZE > this.buffer.length) {
-      const grown = new Float64Array(this.buffer.length * 2);
-      grown.set(this.buffer);
-      this.buffer = grown;
+    const q = OP_STRIDE * this.length;
+    if (q + OP_STRIDE > this.ints.length) {
+      const ints = new Int32Array(this.ints.length * 2);
+      ints.set(this.ints);
+      this.ints = ints;
+      const nums = new Float64Array(this.nums.length * 2);
+      nums.set(this.nums);
+      this.nums = nums;
     }
+    this.ints[q] = type;
     this.length++;
-    return p;
+    return q;
   }
 }
 
@@ -553,8 +571,7 @@ export class ScriptSandbox {
     const count = stream.count;
     if (count === 0) return outcome;
     this.assertUsable();
-    const input = stream.finish();
-    const inputHandle = this.context.newArrayBuffer(input.slice().buffer as ArrayBuffer);
+    const inputHandle = this.context.newArrayBuffer(stream.finish());
     const stringsHandle = stream.strings.length > 0 ? this.context.newString(JSON.stringify(stream.strings)) : this.context.undefined;
     const capacity = stream.resultCapacity;
     let start = 0;

@@ -9,9 +9,10 @@ import { newCappedModule } from './quickjs-module';
 /**
  * One QuickJS sandbox (a WebAssembly module with capped memory, one runtime, one context) that hosts
  * any number of scripts, each in its own slot, and evaluates them in batches: one VM call applies a
- * stream of tag updates and script runs (packed into a Float64Array) and returns what was published
- * in one copy. The scripts of a sandbox share a tag table (see prelude.ts): each tag they read or
- * publish has an index, and each script's generated runner reads and publishes by index.
+ * stream of tag updates and script runs (one buffer: an Int32Array and a Float64Array) and returns
+ * what was published in one copy. The scripts of a sandbox share a tag table (see prelude.ts): each
+ * tag they read or publish has an index, and each script's generated runner reads and publishes by
+ * index.
  *
  * Guarantees kept per script inside a batch:
  *  - CPU deadline: the guest records which job runs; the interrupt handler stops a job that has run

@@ -29,7 +29,7 @@ import { silentLogger } from '../lib/logger';
 import type { HistoryStore } from '../lib/ports/history-store';
 import type { AppServices } from '../lib/runtime/services';
 import { startApp } from '../tests/helpers/app-process';
-import { PLOT_DRAFT, PLOT_TAGS, plotRange, writePlotHistory } from './plot-workload';
+import { PLOT_DRAFT, PLOT_TAGS, plotRange, requestPlot, writePlotHistory } from './plot-workload';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -186,14 +186,10 @@ async function measureApp(range: { from: number; to: number }): Promise<Figures>
       const pid = app.process.pid!;
       const cpuBefore = threadCpu(pid);
       const started = performance.now();
-      const response = await fetch(`${app.url}/api/scripts/plot`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),
-      });
-      const body = (await response.json()) as { evaluations: number; errors: number; series: { points: unknown[] }[] };
+      const answer = await requestPlot(app.url, range);
+      const body = answer.body;
       const ms = performance.now() - started;
-      if (response.status !== 200) throw new Error(`plot answered ${response.status}: ${JSON.stringify(body)}`);
+      if (answer.status !== 200) throw new Error(`plot answered ${answer.status}: ${JSON.stringify(body)}`);
       const status = readFileSync(`/proc/${app.process.pid}/status`, 'utf8');
       const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
       const cpuAfter = threadCpu(pid);

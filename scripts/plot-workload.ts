@@ -36,3 +36,20 @@ export async function writePlotHistory(history: HistoryStore, from: number, to: 
   }
   if (batch.length > 0) await history.write(batch.splice(0));
 }
+
+/** What /api/scripts/plot answers, as far as the measurements read it. */
+export interface PlotAnswer {
+  evaluations: number;
+  errors: number;
+  series: { points: unknown[] }[];
+}
+
+/** POST /api/scripts/plot of the workload's draft over `range`, 1 000 points per series. */
+export async function requestPlot(baseUrl: string, range: { from: number; to: number }): Promise<{ status: number; body: PlotAnswer }> {
+  const response = await fetch(`${baseUrl}/api/scripts/plot`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),
+  });
+  return { status: response.status, body: (await response.json()) as PlotAnswer };
+}

@@ -15,7 +15,7 @@ import { SqlHistoryStore } from '../../lib/adapters/history/sql-history-store';
 import { openDatabase } from '../../lib/adapters/store/open-database';
 import { silentLogger } from '../../lib/logger';
 import { startApp } from '../../tests/helpers/app-process';
-import { PLOT_DRAFT, PLOT_TAGS, plotRange, writePlotHistory } from '../plot-workload';
+import { PLOT_TAGS, plotRange, requestPlot, writePlotHistory } from '../plot-workload';
 import { argValue, log, median, procMemory, round, runFigure, spread, thousands, type FigureResult } from './common.mts';
 
 const args = process.argv.slice(2);
@@ -75,14 +75,9 @@ async function main(): Promise<FigureResult> {
   try {
     for (let run = 0; run <= RUNS; run++) {
       const started = performance.now();
-      const response = await fetch(`${app.url}/api/scripts/plot`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),
-      });
-      const body = (await response.json()) as { evaluations: number; errors: number; series: { points: unknown[] }[] };
+      const { status, body } = await requestPlot(app.url, range);
       const elapsed = (performance.now() - started) / 1000;
-      if (response.status !== 200) throw new Error(`plot answered ${response.status}: ${JSON.stringify(body).slice(0, 500)}`);
+      if (status !== 200) throw new Error(`plot answered ${status}: ${JSON.stringify(body).slice(0, 500)}`);
       if (body.evaluations !== steps) log(`P5: warning: ${body.evaluations} evaluations, expected ${steps}`);
       errors = body.errors;
       peakRssMb = Math.max(peakRssMb, round((await procMemory(app.process.pid!)).peak / 1024 / 1024));

@@ -6,8 +6,8 @@ import { config as loadDotenv } from 'dotenv';
 import { ConfigError, describeConfig, loadConfig } from './lib/config/config';
 import { createApiHandler } from './lib/http/handle-api-request';
 import { screenApiRequest } from './lib/http/screen-api-request';
-import { createLogger } from './lib/logger';
-import { createApp, type ProcessRole } from './lib/runtime/create-app';
+import { createLogger } from './lib/support/logger';
+import { createApp, type ProcessRole } from './lib/composition/create-app';
 
 /**
  * The web process: Next.js (pages and the /api route handlers) plus, in embedded mode, the engine —

@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { Lab } from '../lib/lab/lab';
-import { labMethods } from '../lib/lab/lab-host';
+import { labMethods } from '../lib/lab/lab-methods';
 import type { SandboxLimits } from '../lib/sandbox/script-sandbox';
 import { serveInThread } from '../lib/threads/thread-rpc';
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, describeConfig, loadConfig } from '../lib/config/config';
-import { createLogger } from '../lib/logger';
-import { createApp } from '../lib/runtime/create-app';
+import { createLogger } from '../lib/support/logger';
+import { createApp } from '../lib/composition/create-app';
 
 /**
  * The worker process (npm run start:worker): consumes raw values, evaluates the registered scripts in

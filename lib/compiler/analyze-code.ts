@@ -1,8 +1,8 @@
 import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
 import { analyze, type Reference, type Scope } from 'eslint-scope';
-import type { Diagnostic, DiagnosticSource } from './diagnostic';
-import { where } from './diagnostic';
+import type { Diagnostic, DiagnosticSource } from '../model/diagnostic';
+import { where } from '../model/diagnostic';
 
 /**
  * Parses one part of a script (initCode or calcCode) the way the sandbox will run it — strict mode,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RunnableDraftSchema, formatIssues, type RunnableDraft } from '../scripts/script-schema';
+import { RunnableDraftSchema, formatIssues, type RunnableDraft } from '../model/script-schema';
 import { compileScript } from './compile-script';
 
 const base: RunnableDraft = {

@@ -1,7 +1,7 @@
-import type { RunnableDraft, ScriptOutput } from '../scripts/script-schema';
-import { BUILTIN_GLOBALS, HELPER_NAMES } from '../scripts/names';
+import type { RunnableDraft, ScriptOutput } from '../model/script-schema';
+import { BUILTIN_GLOBALS, HELPER_NAMES } from '../model/names';
 import { analyzeCode, type CodeAnalysis } from './analyze-code';
-import { hasErrors, where, type Diagnostic } from './diagnostic';
+import { hasErrors, where, type Diagnostic } from '../model/diagnostic';
 import { didYouMean } from './did-you-mean';
 import { generateEpilogue, generatePrologue, RUNNER_PARAMETERS, triggerInputIndexes } from './generate-runner';
 

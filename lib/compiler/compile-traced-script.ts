@@ -1,8 +1,8 @@
 import * as acorn from 'acorn';
-import type { RunnableDraft } from '../scripts/script-schema';
+import type { RunnableDraft } from '../model/script-schema';
 import { ECMA_VERSION } from './analyze-code';
 import { compileScript, findAliasArgumentEdits, type CompiledScript } from './compile-script';
-import { where, type Diagnostic } from './diagnostic';
+import { where, type Diagnostic } from '../model/diagnostic';
 import { instrumentForTrace, type TracePart, type TraceSite } from './instrument-trace';
 
 /**

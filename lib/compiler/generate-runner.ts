@@ -1,4 +1,4 @@
-import type { ScriptOutput, Trigger } from '../scripts/script-schema';
+import type { ScriptOutput, Trigger } from '../model/script-schema';
 
 /**
  * The per-script runner, generated for one script: the sandbox's batch loop calls it once per

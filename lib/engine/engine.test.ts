@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ScriptDraft } from '../scripts/script-schema';
-import type { Quality, TagValue } from '../tags/tag-value';
-import { Engine, type EngineScriptSpec } from './engine';
+import type { ScriptDraft } from '../model/script-schema';
+import type { Quality, TagValue } from '../model/tag-value';
+import type { EngineScriptSpec } from '../ports/engine';
+import { Engine } from './engine';
 
 const engines: Engine[] = [];
 afterEach(() => engines.splice(0).forEach((engine) => engine.dispose()));

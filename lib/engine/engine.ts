@@ -1,10 +1,11 @@
 import { compileScript, type CompiledScript } from '../compiler/compile-script';
-import type { Diagnostic } from '../compiler/diagnostic';
+import type { Diagnostic } from '../model/diagnostic';
 import { OpStream, ScriptSandbox, type DecodedOp, type InputSample, type OpsResult, type SandboxLimits } from '../sandbox/script-sandbox';
-import type { ScriptDraft } from '../scripts/script-schema';
-import { QUALITY_RANK, type OutputValue, type TagState, type TagValue } from '../tags/tag-value';
-import { computeRanks, findCycle, type GraphScript } from './dependency-graph';
-import { TagCatalog } from './tag-catalog';
+import type { ScriptDraft } from '../model/script-schema';
+import { QUALITY_RANK, type OutputValue, type TagState, type TagValue } from '../model/tag-value';
+import type { EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus } from '../ports/engine';
+import { computeRanks, findCycle, type GraphScript } from '../compiler/dependency-graph';
+import { TagCatalog } from '../tags/tag-catalog';
 
 /**
  * The script calculator: holds the tag catalog and the registered scripts, and turns raw values
@@ -21,13 +22,6 @@ import { TagCatalog } from './tag-catalog';
  * sandbox whether one of its trigger inputs was published at that step. See sandbox/prelude.ts.
  */
 
-export interface EngineScriptSpec {
-  id: string;
-  name: string;
-  version: number;
-  definition: ScriptDraft;
-}
-
 export interface EngineOptions {
   limits: SandboxLimits;
   quarantineAfter: number;
@@ -35,35 +29,6 @@ export interface EngineOptions {
   scriptsPerSandbox?: number;
   /** Wall clock, for lastRunAt and initCode's ctx.now; event time never comes from here. */
   clock?: () => number;
-}
-
-export type RegisterOutcome =
-  | { ok: true }
-  | { ok: false; reason: 'invalid'; diagnostics: Diagnostic[] }
-  | { ok: false; reason: 'cycle'; cycle: string[] };
-
-export interface ScriptRuntimeStatus {
-  id: string;
-  version: number;
-  state: 'running' | 'waiting' | 'quarantined';
-  evaluations: number;
-  errors: number;
-  consecutiveFailures: number;
-  avgMicros: number;
-  lastRunAt: number | null;
-  lastError: Diagnostic | null;
-  missingInputs: string[];
-}
-
-export interface PassResult {
-  outputs: OutputValue[];
-  evaluations: number;
-  failures: number;
-  /** Values older than the one held: kept in history, did not trigger. */
-  older: number;
-  /** Redeliveries of the value already held: ignored. */
-  duplicates: number;
-  quarantined: Array<{ id: string; error: Diagnostic }>;
 }
 
 interface SandboxGroup {

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DiagnosticKind } from '../compiler/diagnostic';
-import { silentLogger } from '../logger';
-import type { TagValue } from '../tags/tag-value';
-import { Engine, type EngineScriptSpec, type PassResult } from './engine';
-import type { EngineHost } from './engine-host';
-import { threadedEngine } from './threaded-engine';
+import type { DiagnosticKind } from '../model/diagnostic';
+import { silentLogger } from '../support/logger';
+import type { TagValue } from '../model/tag-value';
+import type { EngineScriptSpec, PassResult } from '../ports/engine';
+import { Engine } from './engine';
+import type { EngineHost } from '../ports/engine';
+import { threadedEngine } from '../engine-host/threaded-engine';
 
 /**
  * R1 (quality-bar.md): hostile scripts, through the engine. Every case registers the offender between

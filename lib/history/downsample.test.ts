@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryPoint } from '../ports/history-store';
-import type { Quality, TagScalar } from '../tags/tag-value';
+import type { Quality, TagScalar } from '../model/tag-value';
 import { MinMaxDownsampler } from './downsample';
 
 /** The downsampler as first written (one point object kept per extreme): the reference. */

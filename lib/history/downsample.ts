@@ -1,5 +1,5 @@
 import type { HistoryPoint } from '../ports/history-store';
-import { QUALITIES, type Quality, type TagScalar } from '../tags/tag-value';
+import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
 import { qualityCode } from './history-columns';
 
 const NUMBER = 1;

@@ -1,5 +1,5 @@
 import type { HistoryPoint, HistoryStore } from '../ports/history-store';
-import { QUALITIES, type Quality, type TagScalar } from '../tags/tag-value';
+import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
 
 /**
  * History points column-wise: one typed array per field instead of one object per point. Long reads

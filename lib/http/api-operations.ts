@@ -1,17 +1,16 @@
 import { z } from 'zod';
-import { UserError } from '../errors';
-import { calculateScript } from '../lab/calculate-script';
-import { validateScript } from '../lab/validate-script';
-import type { AppServices } from '../runtime/services';
+import { UserError } from '../model/errors';
+import { calculateScript } from '../editor-runs/calculate-script';
+import { validateScript } from '../editor-runs/validate-script';
 import { createScript } from '../scripts/create-script';
 import { deleteScript } from '../scripts/delete-script';
 import { getScript } from '../scripts/get-script';
 import { listScripts } from '../scripts/list-scripts';
 import { registerScript } from '../scripts/register-script';
-import { formatIssues, formatPath, RunnableDraftSchema } from '../scripts/script-schema';
+import { formatIssues, formatPath, RunnableDraftSchema } from '../model/script-schema';
 import { unregisterScript } from '../scripts/unregister-script';
 import { updateScript } from '../scripts/update-script';
-import { getTagHistory } from '../tags/get-tag-history';
+import { getTagHistory } from '../history/get-tag-history';
 import { getTag, listTags } from '../tags/list-tags';
 import { publishValues } from '../tags/publish-values';
 import {
@@ -36,52 +35,13 @@ import {
 } from './api-schemas';
 import { checkHealth } from './check-health';
 import { DEBUG_OPERATIONS } from './debug-operations';
+import { ok, operation, type Operation } from './operation';
 
 /**
  * Every operation of api.md: its method and path, the schemas of what it takes and answers, and the
  * use case it calls. The dispatcher validates with these schemas and the OpenAPI document is built
  * from them.
  */
-
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
-
-export interface ApiResult {
-  status: number;
-  json?: unknown;
-  text?: string;
-  contentType?: string;
-}
-
-export interface OperationContext<B, Q, P> {
-  services: AppServices;
-  body: B;
-  query: Q;
-  params: P;
-  requestId: string;
-}
-
-export interface Operation<B = unknown, Q = unknown, P = unknown> {
-  id: string;
-  method: HttpMethod;
-  path: string;
-  summary: string;
-  tag: 'scripts' | 'runs' | 'tags' | 'operations' | 'debug';
-  body?: z.ZodType<B>;
-  /** What the OpenAPI document shows for the body, when it differs from the parsing schema. */
-  documentedBody?: z.ZodType;
-  query?: z.ZodType<Q>;
-  params?: z.ZodType<P>;
-  /** Success answers; error answers are listed in `errors` and use the envelope. */
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
-  errors: number[];
-  run(context: OperationContext<B, Q, P>): Promise<ApiResult>;
-}
-
-const ok = (json: unknown, status = 200): ApiResult => ({ status, json });
-
-function operation<B = undefined, Q = undefined, P = undefined>(definition: Operation<B, Q, P>): Operation<B, Q, P> {
-  return definition;
-}
 
 /** The draft of validate is parsed in two steps: shape errors are 400, definition problems become diagnostics. */
 const ValidateRequestSchema = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RunnableDraftSchema, ScriptDraftSchema, TagNameSchema } from '../scripts/script-schema';
+import { RunnableDraftSchema, ScriptDraftSchema, TagNameSchema } from '../model/script-schema';
 
 /**
  * The shapes of api.md. Requests are validated with these schemas and the OpenAPI document is

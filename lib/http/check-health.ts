@@ -1,5 +1,5 @@
-import { OperationalError, messageOf } from '../errors';
-import type { AppServices } from '../runtime/services';
+import { OperationalError, messageOf } from '../model/errors';
+import type { AppServices } from '../composition/services';
 
 export interface Health {
   status: 'ok';

@@ -1,10 +1,10 @@
-import { benchmarkScript } from '../lab/benchmark-script';
-import { closeDebugSession } from '../lab/close-debug-session';
-import { debugScript } from '../lab/debug-script';
-import { openDebugSession } from '../lab/open-debug-session';
-import { plotScript } from '../lab/plot-script';
-import { runDebugSession } from '../lab/run-debug-session';
-import type { ApiResult, Operation } from './api-operations';
+import { benchmarkScript } from '../editor-runs/benchmark-script';
+import { closeDebugSession } from '../editor-runs/close-debug-session';
+import { debugScript } from '../editor-runs/debug-script';
+import { openDebugSession } from '../editor-runs/open-debug-session';
+import { plotScript } from '../editor-runs/plot-script';
+import { runDebugSession } from '../editor-runs/run-debug-session';
+import { ok, operation, type Operation } from './operation';
 import {
   BenchmarkRequestSchema,
   BenchmarkResultSchema,
@@ -22,12 +22,6 @@ import {
  * The operations that explain a result (api.md: debug, debug sessions, benchmark, plot); part of
  * OPERATIONS in api-operations.ts, dispatched and documented like every other.
  */
-
-const ok = (json: unknown, status = 200): ApiResult => ({ status, json });
-
-function operation<B = undefined, Q = undefined, P = undefined>(definition: Operation<B, Q, P>): Operation<B, Q, P> {
-  return definition;
-}
 
 export const DEBUG_OPERATIONS: Operation<any, any, any>[] = [
   operation({

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { isAppError, messageOf, UserError } from '../errors';
-import type { AppServices } from '../runtime/services';
-import { formatIssues } from '../scripts/script-schema';
-import { findOperation, type ApiResult, type Operation } from './api-operations';
+import { isAppError, messageOf, UserError } from '../model/errors';
+import type { AppServices } from '../composition/services';
+import { formatIssues } from '../model/script-schema';
+import { findOperation } from './api-operations';
+import type { ApiResult, Operation } from './operation';
 import { buildOpenApiDocument } from './openapi';
 
 /**

@@ -1,7 +1,7 @@
-import type { Diagnostic } from '../compiler/diagnostic';
-import { UserError } from '../errors';
+import type { Diagnostic } from '../model/diagnostic';
+import { UserError } from '../model/errors';
 import { ScriptSandbox, type ConsoleLog, type InputSample, type PreviousOutput, type SandboxLimits } from '../sandbox/script-sandbox';
-import type { RunnableDraft } from '../scripts/script-schema';
+import type { RunnableDraft } from '../model/script-schema';
 import { concatTraces, EMPTY_TRACE, type Trace } from './trace-steps';
 import { evaluateTraced, loadTraced, type LabDebugResult } from './traced-run';
 import type { TracedProgram } from '../compiler/compile-traced-script';

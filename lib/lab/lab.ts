@@ -1,13 +1,14 @@
 import { compileScript } from '../compiler/compile-script';
-import { hasErrors, type Diagnostic } from '../compiler/diagnostic';
-import { UserError } from '../errors';
+import { hasErrors, type Diagnostic } from '../model/diagnostic';
+import { UserError } from '../model/errors';
 import { ScriptSandbox, type ConsoleLog, type InputSample, type PreviousOutput, type SandboxLimits } from '../sandbox/script-sandbox';
-import type { RunnableDraft } from '../scripts/script-schema';
-import type { Quality, TagScalar } from '../tags/tag-value';
+import type { RunnableDraft } from '../model/script-schema';
+import type { Quality, TagScalar } from '../model/tag-value';
 import { LabSessions, type OpenSessionRequest, type OpenSessionResult, type RunSessionRequest } from './lab-sessions';
 import { PlotReplay, type ReplayChunk, type ReplayOpenRequest, type ReplayOutcome, type ReplayProgress } from './plot-replay';
 import { runBenchmark, type BenchmarkOutcome, type BenchmarkRequest } from './run-benchmark';
 import { concatTraces } from './trace-steps';
+import type { LabRunRequest, LabRunResult } from './lab-run';
 import { evaluateTraced, loadTraced, type LabDebugResult } from './traced-run';
 
 /**
@@ -16,27 +17,6 @@ import { evaluateTraced, loadTraced, type LabDebugResult } from './traced-run';
  * prelude as the engine; editor runs turn on the editor's extras — every output reported (not only
  * the changed ones), what was computed before an error kept, console output captured.
  */
-
-export interface LabRunRequest {
-  draft: RunnableDraft;
-  /** One per input of the draft, in order; null for an input never seen. */
-  inputs: Array<InputSample | null>;
-  /** Last published value of each output, for ctx.previous. */
-  previous: Array<PreviousOutput | null>;
-  /** Evaluation time (ctx.now). */
-  now: number;
-}
-
-export interface LabRunResult {
-  /** Compile diagnostics (errors stop the run; warnings do not). */
-  diagnostics: Diagnostic[];
-  /** By output index; null when the output was not computed. */
-  outputs: Array<{ value: TagScalar; quality: Quality } | null>;
-  staticVars: Record<string, unknown>;
-  durationMs: number;
-  error: Diagnostic | null;
-  logs: ConsoleLog[];
-}
 
 export class Lab {
   private sandbox: ScriptSandbox | null = null;

@@ -1,10 +1,10 @@
 import { compileScript } from '../compiler/compile-script';
-import type { Diagnostic } from '../compiler/diagnostic';
+import type { Diagnostic } from '../model/diagnostic';
 import { MinMaxDownsampler } from '../history/downsample';
 import type { HistoryPoint } from '../ports/history-store';
 import { ScriptSandbox, type EvaluationJob, type InputSample, type SandboxLimits } from '../sandbox/script-sandbox';
-import type { RunnableDraft } from '../scripts/script-schema';
-import { QUALITIES } from '../tags/tag-value';
+import type { RunnableDraft } from '../model/script-schema';
+import { QUALITIES } from '../model/tag-value';
 
 /**
  * The evaluation side of a plot (in the lab thread): the script as the engine runs it (plain

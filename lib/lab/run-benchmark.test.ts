@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunnableDraft } from '../scripts/script-schema';
+import type { RunnableDraft } from '../model/script-schema';
 import { runBenchmark } from './run-benchmark';
 
 /** Benchmark: fields present and consistent; no assertion on speed (shared, noisy machines). */

@@ -1,7 +1,7 @@
 import { compileScript } from '../compiler/compile-script';
-import type { Diagnostic } from '../compiler/diagnostic';
+import type { Diagnostic } from '../model/diagnostic';
 import { ScriptSandbox, type EvaluationJob, type InputSample, type PreviousOutput, type SandboxLimits } from '../sandbox/script-sandbox';
-import type { RunnableDraft } from '../scripts/script-schema';
+import type { RunnableDraft } from '../model/script-schema';
 
 /**
  * Runs a script over and over on the same inputs for a while, the way the engine runs it: the plain

@@ -1,8 +1,8 @@
 import { compileTracedScript, toUserColumns, type TracedProgram } from '../compiler/compile-traced-script';
-import type { Diagnostic } from '../compiler/diagnostic';
+import type { Diagnostic } from '../model/diagnostic';
 import type { ConsoleLog, InputSample, PreviousOutput, ScriptSandbox } from '../sandbox/script-sandbox';
-import type { RunnableDraft } from '../scripts/script-schema';
-import type { LabRunResult } from './lab';
+import type { RunnableDraft } from '../model/script-schema';
+import type { LabRunResult } from './lab-run';
 import { decodeTrace, EMPTY_TRACE, type Trace, type TraceStep } from './trace-steps';
 
 /**

@@ -1,4 +1,4 @@
-import type { OutputValue, TagValue } from '../tags/tag-value';
+import type { OutputValue, TagValue } from '../model/tag-value';
 
 /**
  * The message bus: raw values in, computed values out. The embedded bus lives in the process; the

@@ -1,4 +1,4 @@
-import type { Quality, TagScalar, TagSource, TagValue } from '../tags/tag-value';
+import type { Quality, TagScalar, TagSource, TagValue } from '../model/tag-value';
 
 /**
  * Raw and computed values over time. InfluxDB (v1-compatible HTTP API) when configured, otherwise a

@@ -1,7 +1,7 @@
-import type { Diagnostic } from '../compiler/diagnostic';
-import type { ScriptState } from '../scripts/script';
-import type { ScriptDraft } from '../scripts/script-schema';
-import type { TagState } from '../tags/tag-value';
+import type { Diagnostic } from '../model/diagnostic';
+import type { ScriptState } from '../model/script';
+import type { ScriptDraft } from '../model/script-schema';
+import type { TagState } from '../model/tag-value';
 
 /**
  * Where scripts, their registration state and the restart snapshot live. One schema, one migration

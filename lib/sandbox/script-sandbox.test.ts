@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileScript } from '../compiler/compile-script';
-import type { RunnableDraft } from '../scripts/script-schema';
+import type { RunnableDraft } from '../model/script-schema';
 import { OpStream, ScriptSandbox, type EvaluationJob } from './script-sandbox';
 
 const limits = { cpuMs: 50, initCpuMs: 200, memoryMb: 32 };

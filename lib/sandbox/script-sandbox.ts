@@ -1,8 +1,8 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
 import type { CompiledScript } from '../compiler/compile-script';
-import type { Diagnostic, DiagnosticSource } from '../compiler/diagnostic';
-import { where } from '../compiler/diagnostic';
-import { QUALITIES, type Quality, type TagScalar } from '../tags/tag-value';
+import type { Diagnostic, DiagnosticSource } from '../model/diagnostic';
+import { where } from '../model/diagnostic';
+import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
 import { PRELUDE, PRELUDE_FILE } from './prelude';
 import { newCappedModule } from './quickjs-module';
 

@@ -1,9 +1,9 @@
 import { compileScript } from '../compiler/compile-script';
-import { hasErrors } from '../compiler/diagnostic';
-import { findCycle, type GraphScript } from '../engine/dependency-graph';
-import { UserError } from '../errors';
+import { hasErrors } from '../model/diagnostic';
+import { findCycle, type GraphScript } from '../compiler/dependency-graph';
+import { UserError } from '../model/errors';
 import type { StoredScript } from '../ports/script-store';
-import type { AppServices } from '../runtime/services';
+import type { AppServices } from '../composition/services';
 
 /**
  * What registering needs before anything changes: the script compiles (422 with the diagnostics

@@ -1,7 +1,7 @@
-import type { AppServices } from '../runtime/services';
+import type { AppServices } from '../composition/services';
 import { describeScript } from './describe-script';
-import type { Script } from './script';
-import type { ScriptDraft } from './script-schema';
+import type { Script } from '../model/script';
+import type { ScriptDraft } from '../model/script-schema';
 
 /** Saves a new script, unregistered. Name and output tags must be free (409 otherwise). */
 export async function createScript(services: Pick<AppServices, 'store' | 'scriptActivity'>, draft: ScriptDraft): Promise<Script> {

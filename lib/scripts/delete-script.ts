@@ -1,4 +1,4 @@
-import type { AppServices } from '../runtime/services';
+import type { AppServices } from '../composition/services';
 import { getStoredScriptOrThrow } from './get-script';
 
 /** Unregisters (stops computing) and deletes a script; its name and output tags become free. */

@@ -1,7 +1,7 @@
-import type { ScriptRuntimeStatus } from '../engine/engine';
+import type { ScriptRuntimeStatus } from '../ports/engine';
 import type { ScriptStats, StoredScript } from '../ports/script-store';
-import type { ScriptActivity } from '../runtime/services';
-import type { Script } from './script';
+import type { ScriptActivity } from '../composition/services';
+import type { Script } from '../model/script';
 
 /** A stored script with its live status, as the API answers it. */
 export function describeScript(stored: StoredScript, activity: ScriptActivity): Script {

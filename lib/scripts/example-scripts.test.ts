@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PlantSimulator, SIMULATOR_TAGS } from '../adapters/simulator/plant-simulator';
 import { compileScript } from '../compiler/compile-script';
 import { Engine } from '../engine/engine';
-import type { OutputValue, Quality, TagValue } from '../tags/tag-value';
+import type { OutputValue, Quality, TagValue } from '../model/tag-value';
 import { EXAMPLE_SCRIPTS, exampleScripts } from './example-scripts';
-import { ScriptDraftSchema, type ScriptDraft } from './script-schema';
+import { ScriptDraftSchema, type ScriptDraft } from '../model/script-schema';
 
 const T0 = Date.UTC(2024, 2, 4, 8, 0, 0);
 

@@ -1,4 +1,4 @@
-import type { ScriptDraft } from './script-schema';
+import type { ScriptDraft } from '../model/script-schema';
 
 /**
  * The example scripts created on first start with an empty database, so the IDE opens on something

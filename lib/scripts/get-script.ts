@@ -1,8 +1,8 @@
-import { notFound } from '../errors';
+import { notFound } from '../model/errors';
 import type { StoredScript } from '../ports/script-store';
-import type { AppServices } from '../runtime/services';
+import type { AppServices } from '../composition/services';
 import { describeScript } from './describe-script';
-import type { Script } from './script';
+import type { Script } from '../model/script';
 
 export async function getStoredScriptOrThrow(services: Pick<AppServices, 'store'>, id: string): Promise<StoredScript> {
   const stored = await services.store.get(id);

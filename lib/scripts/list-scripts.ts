@@ -1,6 +1,6 @@
-import type { AppServices } from '../runtime/services';
+import type { AppServices } from '../composition/services';
 import { describeScript } from './describe-script';
-import type { Script } from './script';
+import type { Script } from '../model/script';
 
 export async function listScripts(services: Pick<AppServices, 'store' | 'scriptActivity'>): Promise<Script[]> {
   const [stored, activity] = await Promise.all([services.store.list(), services.scriptActivity()]);

@@ -1,9 +1,9 @@
-import { UserError } from '../errors';
-import type { AppServices } from '../runtime/services';
+import { UserError } from '../model/errors';
+import type { AppServices } from '../composition/services';
 import { checkRegistrable, cycleConflict } from './check-registrable';
 import { describeScript } from './describe-script';
 import { getStoredScriptOrThrow } from './get-script';
-import type { Script } from './script';
+import type { Script } from '../model/script';
 import { toEngineSpec } from './to-engine-spec';
 
 /**

@@ -1,4 +1,4 @@
-import type { EngineScriptSpec } from '../engine/engine';
+import type { EngineScriptSpec } from '../ports/engine';
 import type { StoredScript } from '../ports/script-store';
 
 export function toEngineSpec(stored: StoredScript): EngineScriptSpec {

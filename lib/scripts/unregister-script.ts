@@ -1,7 +1,7 @@
-import type { AppServices } from '../runtime/services';
+import type { AppServices } from '../composition/services';
 import { describeScript } from './describe-script';
 import { getStoredScriptOrThrow } from './get-script';
-import type { Script } from './script';
+import type { Script } from '../model/script';
 
 /** Stops computing a script without deleting it. */
 export async function unregisterScript(services: Pick<AppServices, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {

@@ -1,10 +1,10 @@
-import { UserError } from '../errors';
-import type { AppServices } from '../runtime/services';
+import { UserError } from '../model/errors';
+import type { AppServices } from '../composition/services';
 import { checkRegistrable } from './check-registrable';
 import { describeScript } from './describe-script';
 import { getStoredScriptOrThrow } from './get-script';
-import type { Script } from './script';
-import type { ScriptDraft } from './script-schema';
+import type { Script } from '../model/script';
+import type { ScriptDraft } from '../model/script-schema';
 import { toEngineSpec } from './to-engine-spec';
 
 /**

@@ -1,6 +1,6 @@
-import { notFound } from '../errors';
-import type { AppServices } from '../runtime/services';
-import { isoTime, type TagState } from './tag-value';
+import { notFound } from '../model/errors';
+import type { AppServices } from '../composition/services';
+import { isoTime, type TagState } from '../model/tag-value';
 
 export interface TagView {
   tag: string;

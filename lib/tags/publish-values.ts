@@ -1,7 +1,7 @@
-import { UserError } from '../errors';
-import type { AppServices } from '../runtime/services';
-import { parseQuality, parseTagScalar, parseTimestamp } from './parse-tag-fields';
-import type { TagValue } from './tag-value';
+import { UserError } from '../model/errors';
+import type { AppServices } from '../composition/services';
+import { parseQuality, parseTagScalar, parseTimestamp } from '../model/parse-tag-fields';
+import type { TagValue } from '../model/tag-value';
 
 export interface RawValueInput {
   tag: string;

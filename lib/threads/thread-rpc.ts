@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { AppError, OperationalError, UnexpectedError, UserError, type ErrorCode } from '../errors';
+import { AppError, OperationalError, UnexpectedError, UserError, type ErrorCode } from '../model/errors';
 
 /**
  * A small request/response bridge to a worker thread, so that script evaluation never runs on the

@@ -1,4 +1,4 @@
-import { BUILTIN_GLOBALS, HELPER_NAMES, isValidIdentifier, RESERVED_WORDS } from '../scripts/names';
+import { BUILTIN_GLOBALS, HELPER_NAMES, isValidIdentifier, RESERVED_WORDS } from '../model/names';
 
 /**
  * The alias offered when a tag is picked: a readable JavaScript name made from the tag name

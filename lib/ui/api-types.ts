@@ -1,9 +1,9 @@
-import type { Quality, TagScalar } from '../tags/tag-value';
-import type { Diagnostic } from '../compiler/diagnostic';
-import type { ScriptDraft } from '../scripts/script-schema';
-import type { ErrorCode } from '../errors';
-import type { CalcResult } from '../lab/calculate-script';
-import type { DebugResult } from '../lab/debug-script';
+import type { Quality, TagScalar } from '../model/tag-value';
+import type { Diagnostic } from '../model/diagnostic';
+import type { ScriptDraft } from '../model/script-schema';
+import type { ErrorCode } from '../model/errors';
+import type { CalcResult } from '../editor-runs/calculate-script';
+import type { DebugResult } from '../editor-runs/debug-script';
 
 /**
  * The shapes of the HTTP API (api.md) as the browser sees them: the server's own types where it has
@@ -11,13 +11,13 @@ import type { DebugResult } from '../lab/debug-script';
  * shapes of the answers (timestamps as ISO strings) here.
  */
 
-export type { Quality, TagScalar } from '../tags/tag-value';
-export type { Diagnostic, DiagnosticKind, DiagnosticSource } from '../compiler/diagnostic';
-export type { ScriptDraft, ScriptInput, ScriptOutput, Trigger } from '../scripts/script-schema';
-export type { Script, ScriptState, ScriptStatus } from '../scripts/script';
-export type { ErrorCode } from '../errors';
-export type { CalcResult } from '../lab/calculate-script';
-export type { DebugResult } from '../lab/debug-script';
+export type { Quality, TagScalar } from '../model/tag-value';
+export type { Diagnostic, DiagnosticKind, DiagnosticSource } from '../model/diagnostic';
+export type { ScriptDraft, ScriptInput, ScriptOutput, Trigger } from '../model/script-schema';
+export type { Script, ScriptState, ScriptStatus } from '../model/script';
+export type { ErrorCode } from '../model/errors';
+export type { CalcResult } from '../editor-runs/calculate-script';
+export type { DebugResult } from '../editor-runs/debug-script';
 
 export type CalcInput = CalcResult['inputs'][string];
 

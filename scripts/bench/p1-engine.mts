@@ -19,7 +19,7 @@
 // then scripts/bench/summarize-profile.mts DIR/*.cpuprofile --focus ingestNow,pass,evaluate
 import { newQuickJSWASMModule, RELEASE_SYNC, type QuickJSContext, type QuickJSHandle } from 'quickjs-emscripten';
 import { Engine } from '../../lib/engine/engine';
-import type { TagValue } from '../../lib/tags/tag-value';
+import type { TagValue } from '../../lib/model/tag-value';
 import { argValue, log, median, round, runFigure, spread, thousands, type FigureResult } from './common.mts';
 import { bareFunctionSource, definitionOf, inputRounds, standardMix, type StandardMix } from './standard-mix.mts';
 

@@ -7,7 +7,7 @@
 //
 //   node --expose-gc --import tsx scripts/bench/p4-memory.mts [--scripts 10000]
 import { Engine } from '../../lib/engine/engine';
-import type { TagValue } from '../../lib/tags/tag-value';
+import type { TagValue } from '../../lib/model/tag-value';
 import { argValue, log, procMemory, round, runFigure, sleep, thousands, type FigureResult } from './common.mts';
 import { definitionOf, inputRounds, standardMix } from './standard-mix.mts';
 

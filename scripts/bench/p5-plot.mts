@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SqlHistoryStore } from '../../lib/adapters/history/sql-history-store';
 import { openDatabase } from '../../lib/adapters/store/open-database';
-import { silentLogger } from '../../lib/logger';
+import { silentLogger } from '../../lib/support/logger';
 import { startApp } from '../../tests/helpers/app-process';
 import { PLOT_TAGS, plotRange, requestPlot, writePlotHistory } from '../plot-workload';
 import { argValue, log, median, procMemory, round, runFigure, spread, thousands, type FigureResult } from './common.mts';

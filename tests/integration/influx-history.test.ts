@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeHistoryStoreContract, readAll, record } from '../../lib/adapters/history/history-store.contract';
 import { InfluxHistoryStore } from '../../lib/adapters/history/influx-history-store';
-import { isAppError } from '../../lib/errors';
+import { isAppError } from '../../lib/model/errors';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
 
 /**

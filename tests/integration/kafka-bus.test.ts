@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel, type Admin, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, KafkaBus, type KafkaBusOptions } from '../../lib/adapters/bus/kafka-bus';
-import { isAppError } from '../../lib/errors';
-import { silentLogger } from '../../lib/logger';
+import { isAppError } from '../../lib/model/errors';
+import { silentLogger } from '../../lib/support/logger';
 import type { InputBatch } from '../../lib/ports/bus';
-import type { OutputValue, TagValue } from '../../lib/tags/tag-value';
+import type { OutputValue, TagValue } from '../../lib/model/tag-value';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
 
 /**

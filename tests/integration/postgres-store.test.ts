@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, translateDatabaseError, type DatabaseHandle } from '../../lib/adapters/store/open-database';
 import { describeScriptStoreContract } from '../../lib/adapters/store/script-store.contract';
 import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
-import { isAppError, type AppError } from '../../lib/errors';
-import type { ScriptDraft } from '../../lib/scripts/script-schema';
+import { isAppError, type AppError } from '../../lib/model/errors';
+import type { ScriptDraft } from '../../lib/model/script-schema';
 import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/databases';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
 

@@ -13,13 +13,13 @@ import {
   type Producer,
   type RetryOptions,
 } from 'kafkajs';
-import { OperationalError, messageOf } from '../../errors';
-import type { Logger } from '../../logger';
+import { OperationalError, messageOf } from '../../model/errors';
+import type { Logger } from '../../support/logger';
 import { singleActiveAssigner } from './single-active-assigner';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
-import { decodeRawValues } from '../../tags/decode-raw-values';
-import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../tags/parse-tag-fields';
-import { isoTime, type OutputValue, type TagValue } from '../../tags/tag-value';
+import { decodeRawValues } from '../../model/decode-raw-values';
+import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../model/parse-tag-fields';
+import { isoTime, type OutputValue, type TagValue } from '../../model/tag-value';
 
 /**
  * The Kafka bus of messages.md on kafkajs. Nothing else in the code base imports kafkajs.

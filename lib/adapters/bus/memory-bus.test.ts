@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../logger';
+import { silentLogger } from '../../support/logger';
 import type { InputBatch } from '../../ports/bus';
-import type { OutputValue, TagValue } from '../../tags/tag-value';
+import type { OutputValue, TagValue } from '../../model/tag-value';
 import { MemoryBus } from './memory-bus';
 
 const value = (tag: string, n: number): TagValue => ({ tag, value: n, ts: 1_700_000_000_000 + n, quality: 'good' });

@@ -1,8 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { messageOf } from '../../errors';
-import type { Logger } from '../../logger';
+import { messageOf } from '../../model/errors';
+import type { Logger } from '../../support/logger';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
-import type { OutputValue, TagValue } from '../../tags/tag-value';
+import type { OutputValue, TagValue } from '../../model/tag-value';
 
 /**
  * The embedded bus: in-process input and output "topics" for the single-process mode.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryPoint, HistoryRecord, HistoryStore } from '../../ports/history-store';
-import type { Quality, TagScalar, TagSource } from '../../tags/tag-value';
+import type { Quality, TagScalar, TagSource } from '../../model/tag-value';
 
 /**
  * What every HistoryStore must do, whatever keeps the data: run over the embedded table (unit

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAppError, type AppError } from '../../errors';
+import { isAppError, type AppError } from '../../model/errors';
 import { record } from './history-store.contract';
 import { escapeStringField, escapeTagValue, InfluxHistoryStore, quoteString, toLine } from './influx-history-store';
 import { encodeMsgpack } from './msgpack.fixture';

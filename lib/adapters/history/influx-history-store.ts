@@ -1,4 +1,4 @@
-import { messageOf, OperationalError } from '../../errors';
+import { messageOf, OperationalError } from '../../model/errors';
 import type { HistoryPoint, HistoryRecord, HistoryStore } from '../../ports/history-store';
 import {
   emptyColumns,
@@ -12,7 +12,7 @@ import {
 } from '../../history/history-columns';
 import { readAhead } from '../../history/read-ahead';
 import { decodeMsgpack, PackedRows } from './msgpack';
-import { QUALITIES, type Quality, type TagScalar } from '../../tags/tag-value';
+import { QUALITIES, type Quality, type TagScalar } from '../../model/tag-value';
 
 /**
  * History in InfluxDB through the v1-compatible HTTP API (/write, /query, /ping), which InfluxDB 1.x,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAppError, type AppError } from '../../errors';
+import { isAppError, type AppError } from '../../model/errors';
 import { openDatabase, type DatabaseHandle } from '../store/open-database';
 import { describeHistoryStoreContract, readAll, record } from './history-store.contract';
 import { decodeColumnPage, SqlHistoryStore, type ColumnPageRow } from './sql-history-store';

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { history } from '../../../db/schema';
-import { OperationalError, UnexpectedError } from '../../errors';
+import { OperationalError, UnexpectedError } from '../../model/errors';
 import {
   emptyColumns,
   KIND_FALSE,
@@ -14,7 +14,7 @@ import {
 } from '../../history/history-columns';
 import type { HistoryPoint, HistoryRecord, HistoryStore } from '../../ports/history-store';
 import { translateDatabaseError, type SqlDatabase } from '../store/open-database';
-import { QUALITIES, type Quality, type TagSource } from '../../tags/tag-value';
+import { QUALITIES, type Quality, type TagSource } from '../../model/tag-value';
 
 /**
  * History in the `history` table of the embedded database (PGlite) or of a real PostgreSQL: used when

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { TagValue } from '../../tags/tag-value';
+import type { TagValue } from '../../model/tag-value';
 import { backfill, mulberry32, PlantSimulator, SIMULATOR_TAGS } from './plant-simulator';
 
 const T0 = Date.UTC(2024, 2, 4, 6, 0, 0); // a Monday morning, on a whole second

@@ -1,4 +1,4 @@
-import type { Quality, TagScalar, TagValue } from '../../tags/tag-value';
+import type { Quality, TagScalar, TagValue } from '../../model/tag-value';
 
 /**
  * The built-in plant simulator of embedded mode: a small steam plant that publishes a few dozen

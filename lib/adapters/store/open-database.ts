@@ -7,8 +7,8 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
-import { isAppError, messageOf, OperationalError, UnexpectedError, type AppError } from '../../errors';
-import { silentLogger, type Logger } from '../../logger';
+import { isAppError, messageOf, OperationalError, UnexpectedError, type AppError } from '../../model/errors';
+import { silentLogger, type Logger } from '../../support/logger';
 
 /**
  * Opens the SQL database behind the script store and the embedded history: PGlite (embedded

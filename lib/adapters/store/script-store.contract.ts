@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError, type AppError } from '../../errors';
+import { isAppError, type AppError } from '../../model/errors';
 import type { ScriptStats, ScriptStore, StoredScript } from '../../ports/script-store';
-import type { ScriptDraft } from '../../scripts/script-schema';
-import type { TagState } from '../../tags/tag-value';
+import type { ScriptDraft } from '../../model/script-schema';
+import type { TagState } from '../../model/tag-value';
 
 /**
  * What every ScriptStore must do, run against each adapter (PGlite here, PostgreSQL under

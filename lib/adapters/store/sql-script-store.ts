@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { scriptOutputs, scripts, scriptStats, tagLatest } from '../../../db/schema';
-import type { Diagnostic } from '../../compiler/diagnostic';
-import { isAppError, OperationalError, UserError } from '../../errors';
+import type { Diagnostic } from '../../model/diagnostic';
+import { isAppError, OperationalError, UserError } from '../../model/errors';
 import type { ScriptStats, ScriptStore, StoredScript } from '../../ports/script-store';
-import type { ScriptState } from '../../scripts/script';
-import type { ScriptDraft } from '../../scripts/script-schema';
-import { QUALITIES, QUALITY_RANK, type TagScalar, type TagState } from '../../tags/tag-value';
+import type { ScriptState } from '../../model/script';
+import type { ScriptDraft } from '../../model/script-schema';
+import { QUALITIES, QUALITY_RANK, type TagScalar, type TagState } from '../../model/tag-value';
 import { sqlStateOf, driverErrorOf, translateDatabaseError, type DatabaseHandle, type SqlDatabase } from './open-database';
 
 /**

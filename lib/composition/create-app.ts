@@ -1,0 +1,280 @@
+import path from 'node:path';
+import type { Config } from '../config/config';
+import type { EngineHost } from '../ports/engine';
+import { threadedEngine } from '../engine-host/threaded-engine';
+import { TagCatalog } from '../tags/tag-catalog';
+import { messageOf } from '../model/errors';
+import { threadedLab, unavailableLab, type LabHost } from '../lab-host/lab-host';
+import type { Logger } from '../support/logger';
+import type { Bus } from '../ports/bus';
+import type { HistoryStore } from '../ports/history-store';
+import type { ScriptStore } from '../ports/script-store';
+import type { SandboxLimits } from '../sandbox/script-sandbox';
+import { toEngineSpec } from '../scripts/to-engine-spec';
+import { openAdapters } from './open-adapters';
+import { HistoryWriter } from '../history/history-writer';
+import { AppMetrics } from '../support/metrics';
+import type { AppServices, ScriptActivity } from './services';
+import { SnapshotWriter } from '../pipeline/snapshot-writer';
+import { ValuePipeline } from '../pipeline/value-pipeline';
+import { seedExamples } from './seed-examples';
+import { followScriptChanges } from '../engine-host/follow-script-changes';
+import { startSimulator } from './start-simulator';
+
+/**
+ * The composition root: builds every adapter from the validated configuration and wires the value
+ * flow. One per process:
+ *   - 'all'    (npm start): web API + engine + simulator, everything in one process
+ *   - 'web'    (npm run start:web): web API only; the engine runs in worker processes
+ *   - 'worker' (npm run start:worker): the engine, consuming the bus; follows script changes from the database
+ */
+
+export type ProcessRole = 'all' | 'web' | 'worker';
+
+export interface App {
+  services: AppServices;
+  stop(): Promise<void>;
+}
+
+export interface AppOverrides {
+  store?: ScriptStore;
+  history?: HistoryStore;
+  bus?: Bus;
+  engine?: EngineHost;
+  lab?: LabHost;
+  /** Where the bundled migrations are (defaults to ./db/migrations). */
+  migrationsFolder?: string;
+}
+
+export function sandboxLimits(config: Config): SandboxLimits {
+  return { cpuMs: config.SCRIPT_CPU_MS, initCpuMs: config.SCRIPT_INIT_CPU_MS, memoryMb: config.SCRIPT_MEMORY_MB };
+}
+
+export async function createApp(config: Config, role: ProcessRole, log: Logger, version: string, overrides: AppOverrides = {}): Promise<App> {
+  const stops: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log.warn(`while stopping: ${messageOf(error)}`);
+      }
+    }
+  };
+  try {
+    const adapters = await openAdapters(config, log, {
+      ...overrides,
+      migrationsFolder: overrides.migrationsFolder ?? path.resolve(process.cwd(), 'db/migrations'),
+    });
+    stops.push(() => adapters.close());
+    const { store, history, bus } = adapters;
+
+    const metrics = new AppMetrics();
+    const catalog = new TagCatalog();
+    try {
+      catalog.restore(await store.loadLatest());
+    } catch (error) {
+      log.warn(`could not restore the latest values from the database: ${messageOf(error)}`);
+    }
+
+    const limits = sandboxLimits(config);
+    const runsEngine = role !== 'web';
+    const engine = runsEngine
+      ? (overrides.engine ??
+        threadedEngine({ limits, quarantineAfter: config.QUARANTINE_AFTER, logger: log.child({ part: 'engine' }), latestValues: () => [...catalog.values()] }))
+      : null;
+    if (engine) stops.push(() => engine.close());
+    const lab =
+      role !== 'worker'
+        ? (overrides.lab ??
+          threadedLab(limits, log.child({ part: 'lab' }), { sessionTtlMs: config.DEBUG_SESSION_TTL_MS, maxSessions: config.DEBUG_SESSION_MAX }))
+        : null;
+    if (lab) stops.push(() => lab.close());
+
+    const services: AppServices = {
+      config,
+      log,
+      store,
+      history,
+      bus,
+      engine,
+      lab: lab ?? unavailableLab(),
+      catalog,
+      metrics,
+      version,
+      scriptActivity: () => scriptActivity(store, engine, log),
+    };
+
+    if (engine) {
+      await engine.restore([...catalog.values()]);
+      // PGlite runs on this thread: small pieces keep each write short (≈ 10 ms), so the bus and the
+      // API are never held up for long; a database or InfluxDB across the network takes large ones.
+      const onThisThread = config.mode.history === 'embedded' && config.mode.db === 'embedded';
+      const historyWriter = new HistoryWriter(history, log.child({ part: 'history' }), onThisThread ? { pieceSize: 250 } : {});
+      historyWriter.start();
+      metrics.followHistory(() => historyWriter.pending);
+      stops.push(() => historyWriter.stop());
+      const snapshot = new SnapshotWriter(store, log.child({ part: 'snapshot' }));
+      snapshot.start();
+      stops.push(() => snapshot.stop());
+
+      const pipeline = new ValuePipeline({
+        engine,
+        bus,
+        catalog,
+        history: historyWriter,
+        snapshot,
+        metrics,
+        log,
+        onQuarantined: (entries) => {
+          for (const entry of entries) {
+            log.warn({ scriptId: entry.id, error: entry.error.message }, 'script quarantined after repeated failures');
+            store.setState(entry.id, 'quarantined', entry.error).catch((error) => log.warn(`could not record quarantine: ${messageOf(error)}`));
+          }
+        },
+      });
+
+      if (role === 'all') {
+        // The examples read simulator tags: without the simulator they would only wait.
+        if (config.mode.db === 'embedded' && config.mode.simulator) await seedExamples(services);
+        await loadRegisteredScripts(services, engine);
+      } else {
+        const follower = followScriptChanges({ store, engine, log });
+        await follower.start();
+        stops.push(() => follower.stop());
+      }
+
+      const statsTimer = setInterval(() => void persistStats(store, engine, metrics), 5000);
+      statsTimer.unref();
+      stops.push(async () => {
+        clearInterval(statsTimer);
+        await persistStats(store, engine, metrics);
+      });
+
+      pipeline.startTicking();
+      stops.push(() => pipeline.stopTicking());
+      stops.push(() => bus.stop());
+      await untilConnected('consuming raw values', log, () => bus.consume(pipeline.handleBatch));
+
+      if (config.mode.history === 'embedded') {
+        const prune = () =>
+          history
+            .prune(Date.now() - config.HISTORY_RETENTION_DAYS * 24 * 60 * 60 * 1000)
+            .catch((error) => log.warn(`history retention failed: ${messageOf(error)}`));
+        void prune();
+        const pruneTimer = setInterval(prune, 60 * 60 * 1000);
+        pruneTimer.unref();
+        stops.push(() => clearInterval(pruneTimer));
+      }
+    } else {
+      // A web-only process keeps its catalog (for the tag list and editor runs) by watching both
+      // topics from their ends, after restoring the snapshot the workers keep in the database.
+      const watchInputs = bus.watchInputs?.bind(bus);
+      const watchOutputs = bus.watchOutputs?.bind(bus);
+      if (watchInputs) {
+        await untilConnected('mirroring raw values', log, () =>
+          watchInputs((values) => {
+            for (const value of values) catalog.apply(value, 'raw');
+          }),
+        );
+      }
+      if (watchOutputs) {
+        await untilConnected('mirroring computed values', log, () =>
+          watchOutputs((values) => {
+            for (const value of values) catalog.apply(value, 'script');
+          }),
+        );
+      }
+      stops.push(() => bus.stop());
+    }
+
+    if (config.mode.simulator && role !== 'web') {
+      const simulator = await startSimulator(services, { backfill: config.mode.history === 'embedded' });
+      stops.unshift(() => simulator.stop());
+    }
+
+    return {
+      services,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+
+async function loadRegisteredScripts(services: AppServices, engine: EngineHost): Promise<void> {
+  const scripts = await services.store.list();
+  for (const script of scripts) {
+    if (script.state !== 'registered') continue;
+    const outcome = await engine.register(toEngineSpec(script));
+    if (!outcome.ok) {
+      const error =
+        outcome.reason === 'cycle'
+          ? { severity: 'error' as const, source: 'definition' as const, kind: 'definition' as const, message: `dependency cycle: ${outcome.cycle.join(' → ')}` }
+          : outcome.diagnostics[0];
+      services.log.warn({ scriptId: script.id, error: error.message }, 'registered script could not start; quarantined');
+      await services.store.setState(script.id, 'quarantined', error);
+    }
+  }
+  services.log.info({ scripts: scripts.filter((script) => script.state === 'registered').length }, 'registered scripts loaded');
+}
+
+async function scriptActivity(store: ScriptStore, engine: EngineHost | null, log: Logger): Promise<ScriptActivity> {
+  const [statuses, stats] = await Promise.all([
+    engine ? engine.statuses().catch(() => []) : Promise.resolve([]),
+    store.loadStats().catch((error) => {
+      log.debug(`script stats unavailable: ${messageOf(error)}`);
+      return [];
+    }),
+  ]);
+  return {
+    runtime: new Map(statuses.map((status) => [status.id, status])),
+    stats: new Map(stats.map((entry) => [entry.scriptId, entry])),
+  };
+}
+
+async function persistStats(store: ScriptStore, engine: EngineHost, metrics: AppMetrics): Promise<void> {
+  try {
+    const statuses = await engine.statuses();
+    metrics.registered.set(statuses.length);
+    metrics.quarantined.set(statuses.filter((status) => status.state === 'quarantined').length);
+    await store.saveStats(
+      statuses.map((status) => ({
+        scriptId: status.id,
+        evaluations: status.evaluations,
+        errors: status.errors,
+        avgMicros: status.avgMicros,
+        lastRunAt: status.lastRunAt === null ? null : new Date(status.lastRunAt),
+      })),
+    );
+  } catch {
+    // Statistics are informative; the next round tries again.
+  }
+}
+
+/**
+ * Starts a bus task; when the broker is unreachable at start the process still comes up (health says
+ * which service is down) and the task is retried in the background until it succeeds.
+ */
+async function untilConnected(what: string, log: Logger, task: () => Promise<void>): Promise<void> {
+  try {
+    await task();
+    return;
+  } catch (error) {
+    log.warn(`${what}: ${messageOf(error)} — retrying in the background`);
+  }
+  void (async () => {
+    for (let attempt = 1; ; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5))));
+      try {
+        await task();
+        log.info(`${what}: connected after ${attempt} retries`);
+        return;
+      } catch (error) {
+        if (attempt % 5 === 0) log.warn(`${what}: still failing (${messageOf(error)})`);
+      }
+    }
+  })();
+}

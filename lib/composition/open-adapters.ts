@@ -1,0 +1,82 @@
+import { KafkaBus } from '../adapters/bus/kafka-bus';
+import { MemoryBus } from '../adapters/bus/memory-bus';
+import { InfluxHistoryStore } from '../adapters/history/influx-history-store';
+import { SqlHistoryStore, type HistoryDatabase as SqlHistoryStoreDb } from '../adapters/history/sql-history-store';
+import { openDatabase } from '../adapters/store/open-database';
+import { SqlScriptStore } from '../adapters/store/sql-script-store';
+import type { Config } from '../config/config';
+import { messageOf } from '../model/errors';
+import type { Logger } from '../support/logger';
+import type { Bus } from '../ports/bus';
+import type { HistoryStore } from '../ports/history-store';
+import type { ScriptStore } from '../ports/script-store';
+
+/** The adapter behind each port, chosen by the configuration (product.md: embedded or production). */
+export interface Adapters {
+  store: ScriptStore;
+  history: HistoryStore;
+  bus: Bus;
+  close(): Promise<void>;
+}
+
+export async function openAdapters(
+  config: Config,
+  log: Logger,
+  overrides: { store?: ScriptStore; history?: HistoryStore; bus?: Bus; migrationsFolder?: string },
+): Promise<Adapters> {
+  const closers: Array<() => Promise<void>> = [];
+  const needsDatabase = !overrides.store || (!overrides.history && config.mode.history === 'embedded');
+  const database = needsDatabase
+    ? await openDatabase(
+        config.DATABASE_URL
+          ? { kind: 'postgres', url: config.DATABASE_URL, migrationsFolder: overrides.migrationsFolder, logger: log }
+          : { kind: 'embedded', dataDir: config.DATA_DIR, migrationsFolder: overrides.migrationsFolder, logger: log },
+      )
+    : null;
+
+  const store = overrides.store ?? new SqlScriptStore(database!);
+
+  const history: HistoryStore = overrides.history ?? (await openHistory(config, log, database));
+  closers.push(() => history.close());
+
+  const bus =
+    overrides.bus ??
+    (config.KAFKA_BROKERS
+      ? new KafkaBus({
+          brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
+          inputTopic: config.KAFKA_INPUT_TOPIC,
+          outputTopic: config.KAFKA_OUTPUT_TOPIC,
+          groupId: config.KAFKA_GROUP_ID,
+          dlqTopic: config.KAFKA_DLQ_TOPIC,
+          createTopics: config.KAFKA_CREATE_TOPICS,
+          logger: log,
+        })
+      : new MemoryBus({ logger: log }));
+
+  if (database) closers.push(() => database.close());
+  return {
+    store,
+    history,
+    bus,
+    close: async () => {
+      for (const close of closers) await close().catch(() => undefined);
+    },
+  };
+}
+
+async function openHistory(config: Config, log: Logger, database: { db: SqlHistoryStoreDb } | null): Promise<HistoryStore> {
+  if (!config.INFLUX_URL) return new SqlHistoryStore(database!.db);
+  const influx = new InfluxHistoryStore({
+    url: config.INFLUX_URL,
+    database: config.INFLUX_DB,
+    token: config.INFLUX_TOKEN,
+    username: config.INFLUX_USERNAME,
+    password: config.INFLUX_PASSWORD,
+    onSkipped: (record, reason) => log.warn({ tag: record.tag }, `history value not written to InfluxDB: ${reason}`),
+  });
+  await influx.createDatabaseIfMissing().catch((error: unknown) => {
+    // History is not needed to compute: start anyway and say so; health reports InfluxDB down.
+    log.warn(`InfluxDB database '${config.INFLUX_DB}' could not be checked: ${messageOf(error)}`);
+  });
+  return influx;
+}

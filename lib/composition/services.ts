@@ -1,0 +1,33 @@
+import type { Config } from '../config/config';
+import type { EngineHost } from '../ports/engine';
+import type { ScriptRuntimeStatus } from '../ports/engine';
+import type { TagCatalog } from '../tags/tag-catalog';
+import type { LabHost } from '../lab-host/lab-host';
+import type { Logger } from '../support/logger';
+import type { Bus } from '../ports/bus';
+import type { HistoryStore } from '../ports/history-store';
+import type { ScriptStats, ScriptStore } from '../ports/script-store';
+import type { AppMetrics } from '../support/metrics';
+
+/** What the use cases work with; built once per process by the composition root. */
+export interface AppServices {
+  config: Config;
+  log: Logger;
+  store: ScriptStore;
+  history: HistoryStore;
+  bus: Bus;
+  /** The engine, when it runs in this process (embedded mode, worker); null in a web-only process. */
+  engine: EngineHost | null;
+  lab: LabHost;
+  /** Latest value of every tag, kept by this process from the bus (and restored at start). */
+  catalog: TagCatalog;
+  metrics: AppMetrics;
+  version: string;
+  /** Live statuses of the local engine's scripts, or stats persisted by the workers. */
+  scriptActivity(): Promise<ScriptActivity>;
+}
+
+export interface ScriptActivity {
+  runtime: Map<string, ScriptRuntimeStatus>;
+  stats: Map<string, ScriptStats>;
+}

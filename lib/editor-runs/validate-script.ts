@@ -1,0 +1,31 @@
+import type { Diagnostic } from '../model/diagnostic';
+import type { AppServices } from '../composition/services';
+import { runOnce, type CalcResult, type RunRequest } from './calculate-script';
+
+export interface ValidateResult {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  result: CalcResult | null;
+}
+
+/** Compiles, checks names, and runs once on the latest data; never registers anything. */
+export async function validateScript(services: Pick<AppServices, 'store' | 'catalog' | 'lab'>, request: RunRequest): Promise<ValidateResult> {
+  const { target, inputs, run, result } = await runOnce(services, request);
+  const diagnostics: Diagnostic[] = [...run.diagnostics];
+  const compiled = !diagnostics.some((diagnostic) => diagnostic.severity === 'error');
+  for (const alias of inputs.missing) {
+    const tag = target.draft.inputs.find((input) => input.alias === alias)?.tag;
+    diagnostics.push({
+      severity: 'warning',
+      source: 'definition',
+      kind: 'definition',
+      message: `input '${alias}' (${tag}) has no value yet, so it is null in this run`,
+    });
+  }
+  if (compiled && run.error) diagnostics.push(run.error);
+  return {
+    ok: !diagnostics.some((diagnostic) => diagnostic.severity === 'error'),
+    diagnostics,
+    result: compiled ? result : null,
+  };
+}

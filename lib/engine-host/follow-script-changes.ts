@@ -1,0 +1,74 @@
+import { messageOf } from '../model/errors';
+import type { EngineHost } from '../ports/engine';
+import type { Logger } from '../support/logger';
+import type { ScriptStore, StoredScript } from '../ports/script-store';
+import { toEngineSpec } from '../scripts/to-engine-spec';
+
+/**
+ * A worker process learns of scripts saved, registered, unregistered, updated or deleted through the
+ * web by polling the database for changes (every script change takes a new revision). Polling every
+ * 500 ms keeps the delay under a second and survives database restarts without any extra machinery.
+ */
+export function followScriptChanges(deps: { store: ScriptStore; engine: EngineHost; log: Logger; intervalMs?: number }) {
+  let revision = 0;
+  const loaded = new Map<string, number>(); // script id → version running in the engine
+  let timer: NodeJS.Timeout | null = null;
+  let polling: Promise<void> | null = null;
+  let lastWarning = 0;
+
+  async function apply(script: StoredScript): Promise<void> {
+    const shouldRun = !script.deleted && script.state === 'registered';
+    if (!shouldRun) {
+      if (loaded.delete(script.id)) {
+        await deps.engine.unregister(script.id);
+        deps.log.info({ scriptId: script.id }, 'script stopped (changed through the web)');
+      }
+      return;
+    }
+    if (loaded.get(script.id) === script.version) return;
+    const outcome = await deps.engine.register(toEngineSpec(script));
+    if (outcome.ok) {
+      loaded.set(script.id, script.version);
+      deps.log.info({ scriptId: script.id, version: script.version }, 'script loaded');
+      return;
+    }
+    const error =
+      outcome.reason === 'cycle'
+        ? { severity: 'error' as const, source: 'definition' as const, kind: 'definition' as const, message: `dependency cycle: ${outcome.cycle.join(' → ')}` }
+        : outcome.diagnostics[0];
+    deps.log.warn({ scriptId: script.id, error: error.message }, 'script could not start; quarantined');
+    await deps.store.setState(script.id, 'quarantined', error);
+  }
+
+  async function poll(): Promise<void> {
+    try {
+      const changes = await deps.store.changesSince(revision);
+      for (const script of changes) {
+        await apply(script);
+        revision = Math.max(revision, script.revision);
+      }
+    } catch (error) {
+      const now = Date.now();
+      if (now - lastWarning > 10_000) {
+        lastWarning = now;
+        deps.log.warn(`cannot read script changes (scripts keep running as they are): ${messageOf(error)}`);
+      }
+    }
+  }
+
+  return {
+    async start(): Promise<void> {
+      await poll();
+      timer = setInterval(() => {
+        polling ??= poll().finally(() => {
+          polling = null;
+        });
+      }, deps.intervalMs ?? 500);
+      timer.unref();
+    },
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      await polling;
+    },
+  };
+}

@@ -1,0 +1,226 @@
+import type { Diagnostic } from '../model/diagnostic';
+import type { Logger } from '../support/logger';
+import type { TagState, TagValue } from '../model/tag-value';
+import { UnexpectedError } from '../model/errors';
+import { ThreadClient } from '../threads/thread-rpc';
+import type { EngineOptions } from '../engine/engine';
+import type { EngineMethods } from '../engine/engine-methods';
+import { PROGRESS_BYTES, progressView } from '../engine/engine-progress';
+import type { EngineHost, EngineScriptSpec, PassResult, ScriptRuntimeStatus } from '../ports/engine';
+
+/**
+ * The engine in a worker thread, watched.
+ *
+ * QuickJS checks its deadline between bytecodes, so a script looping over a native call that itself
+ * takes a long time (a sort of 100 000 strings, an indexOf over megabytes) is not stopped in time.
+ * A watchdog here stops the whole thread when an evaluation has not returned after `hangMs`,
+ * starts a new one, and runs the batch again one script per VM call, each announced in a shared
+ * buffer: the script whose run does not return is named, quarantined and left out, and the batch is
+ * evaluated a last time without it. The other scripts restart (their initCode runs again) — the
+ * price of a thread that had to be stopped. If the thread dies for any other reason it is restarted
+ * the same way.
+ */
+
+export interface ThreadedEngineOptions extends EngineOptions {
+  logger: Logger;
+  latestValues: () => TagState[];
+  /**
+   * A VM call that has not returned after this long is a hang (default max(2 s, 40 × cpuMs, 4 × initCpuMs)). Calls
+   * are short by construction (at most 2 000 runs each, every run under its deadline), so a long
+   * batch never looks like a hang: the engine thread beats between calls.
+   */
+  hangMs?: number;
+}
+
+/** How long a thread may take to start before a call to it counts as hung. */
+const BOOT_ALLOWANCE_MS = 30_000;
+
+export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
+  const registered = new Map<string, EngineScriptSpec>();
+  /** The number of each script in the progress buffer (registration order). */
+  const numbers = new Map<string, number>();
+  const byNumber: string[] = [];
+  /** Scripts that hung the thread: kept out of it, reported quarantined. */
+  const hung = new Map<string, { spec: EngineScriptSpec; error: Diagnostic }>();
+  const { logger, latestValues, ...engineOptions } = options;
+  const hangMs = options.hangMs ?? Math.max(2000, 40 * engineOptions.limits.cpuMs, 4 * engineOptions.limits.initCpuMs);
+  const runHangMs = Math.max(500, 10 * engineOptions.limits.cpuMs);
+  const progress = new SharedArrayBuffer(PROGRESS_BYTES);
+  const view = progressView(progress);
+
+  const numberOf = (id: string) => {
+    let number = numbers.get(id);
+    if (number === undefined) {
+      number = byNumber.length;
+      byNumber.push(id);
+      numbers.set(id, number);
+    }
+    return number;
+  };
+
+  const client: ThreadClient<EngineMethods> = new ThreadClient<EngineMethods>({
+    entry: 'engine-thread',
+    name: 'engine',
+    workerData: { options: { limits: engineOptions.limits, quarantineAfter: engineOptions.quarantineAfter, scriptsPerSandbox: engineOptions.scriptsPerSandbox }, progress },
+    onError: (error) => logger.error({ err: error }, 'engine thread failed'),
+    onRestart: async (call) => {
+      view[0] = 0;
+      view[1] = 0;
+      logger.warn({ scripts: registered.size }, 'engine thread restarted; reloading scripts');
+      await call('restore', latestValues());
+      for (const spec of registered.values()) await call('register', spec, numberOf(spec.id));
+    },
+  });
+
+  /** Resolves with the call's result, or 'hung' when the thread has not beaten for `ms`. */
+  function watch<T>(call: Promise<T>, ms: number, onPoll?: () => boolean): Promise<T | 'hung'> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        // Until its first beat the thread may still be starting (loading its code): allow for that.
+        const overdue = view[1] === 0 ? Date.now() - started > BOOT_ALLOWANCE_MS : Date.now() - Math.max(started, view[1]) > ms;
+        if (overdue || (onPoll?.() ?? false)) {
+          clearInterval(timer);
+          resolve('hung');
+        }
+      }, 20);
+      call.then(
+        (value) => {
+          clearInterval(timer);
+          resolve(value);
+        },
+        (error) => {
+          clearInterval(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Scripts the engine quarantined are not given to a restarted thread. */
+  function settle(result: PassResult): PassResult {
+    for (const entry of result.quarantined) registered.delete(entry.id);
+    return result;
+  }
+
+  /**
+   * Runs an evaluation under the watchdog (see above). One at a time: the thread evaluates them in
+   * turn anyway, and a second watchdog must never restart the thread under the first one's feet.
+   */
+  let queue: Promise<unknown> = Promise.resolve();
+  function serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = queue.then(task);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
+    return serial(async () => settle(await watched(method, argument)));
+  }
+
+  async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
+    const first = method === 'ingest' ? client.call('ingest', argument as TagValue[]) : client.call('tick', argument as number);
+    const outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
+    if (outcome !== 'hung') return outcome;
+    first.catch(() => undefined);
+    logger.error({ method, hangMs }, `an evaluation did not return within ${hangMs} ms; restarting the engine thread to find the script`);
+    await client.restart();
+
+    // Careful: one run per VM call, each announced; a run past runHangMs names its script.
+    await client.call('setCareful', true);
+    view[0] = 0;
+    // The restarted thread restored the latest values, this batch's included: replay it regardless.
+    const again = () => (method === 'ingest' ? client.call('ingest', argument as TagValue[], true) : client.call('tick', argument as number));
+    const careful = again();
+    careful.catch(() => undefined);
+    const carefulOutcome = await watch(careful, hangMs, () => view[0] > 0 && Date.now() - view[1] > runHangMs);
+    if (carefulOutcome !== 'hung') {
+      await client.call('setCareful', false);
+      return carefulOutcome;
+    }
+    const culpritId = view[0] > 0 ? byNumber[view[0] - 1] : undefined;
+    const culprit = culpritId ? registered.get(culpritId) : undefined;
+    if (culprit) {
+      registered.delete(culprit.id);
+      const error: Diagnostic = {
+        severity: 'error',
+        source: 'calc',
+        kind: 'timeout',
+        message: `calculation did not return for ${Math.round((Date.now() - view[1]) / 100) / 10} s (a call the ${engineOptions.limits.cpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — the script was stopped and quarantined; look for a loop over such calls`,
+      };
+      hung.set(culprit.id, { spec: culprit, error });
+      logger.error({ scriptId: culprit.id }, 'a script hung the engine thread; quarantined');
+    }
+    await client.restart(); // careful mode ends with the thread
+    const last = again();
+    const lastOutcome = await watch(last, hangMs);
+    if (lastOutcome === 'hung') {
+      last.catch(() => undefined);
+      await client.restart();
+      throw new UnexpectedError(`an evaluation kept hanging the engine thread and no script could be named; the batch was not evaluated`);
+    }
+    const result = lastOutcome;
+    if (culprit) {
+      const entry = hung.get(culprit.id)!;
+      result.failures++;
+      result.quarantined.push({ id: culprit.id, error: entry.error });
+    }
+    return result;
+  }
+
+  return {
+    register: (spec) =>
+      serial(async () => {
+        const pending = client.call('register', spec, numberOf(spec.id));
+        // Loading compiles and runs initCode (its own deadline): allow for that on a busy machine.
+        const outcome = await watch(pending, Math.max(hangMs, 4 * engineOptions.limits.initCpuMs + 1000));
+        if (outcome === 'hung') {
+          // Its initCode never returned (a native call the deadline cannot stop): it is not loaded.
+          pending.catch(() => undefined);
+          await client.restart();
+          return {
+            ok: false as const,
+            reason: 'invalid' as const,
+            diagnostics: [
+              {
+                severity: 'error' as const,
+                source: 'init' as const,
+                kind: 'timeout' as const,
+                message: `initialization did not return within ${hangMs / 1000} s (a call the ${engineOptions.limits.initCpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — look for a loop over such calls in initCode`,
+              },
+            ],
+          };
+        }
+        if (outcome.ok) {
+          registered.set(spec.id, spec);
+          hung.delete(spec.id);
+        }
+        return outcome;
+      }),
+    unregister: (id) =>
+      serial(async () => {
+        registered.delete(id);
+        hung.delete(id);
+        return client.call('unregister', id);
+      }),
+    ingest: (values: TagValue[]) => guarded('ingest', values),
+    tick: (now: number) => guarded('tick', now),
+    async statuses(): Promise<ScriptRuntimeStatus[]> {
+      const live = await client.call('statuses');
+      const quarantined: ScriptRuntimeStatus[] = [...hung.values()].map(({ spec, error }) => ({
+        id: spec.id,
+        version: spec.version,
+        state: 'quarantined',
+        evaluations: 0,
+        errors: 1,
+        consecutiveFailures: 1,
+        avgMicros: 0,
+        lastRunAt: null,
+        lastError: error,
+        missingInputs: [],
+      }));
+      return [...live, ...quarantined];
+    },
+    restore: (states: TagState[]) => client.call('restore', states),
+    close: () => client.close(),
+  };
+}

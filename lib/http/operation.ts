@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+import type { AppServices } from '../composition/services';
+
+/**
+ * One operation of api.md: its method and path, the schemas of what it takes and answers, and the
+ * use case it calls. The operations tables (api-operations.ts, debug-operations.ts) list them; the
+ * dispatcher validates with these schemas and the OpenAPI document is built from them.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ApiResult {
+  status: number;
+  json?: unknown;
+  text?: string;
+  contentType?: string;
+}
+
+export interface OperationContext<B, Q, P> {
+  services: AppServices;
+  body: B;
+  query: Q;
+  params: P;
+  requestId: string;
+}
+
+export interface Operation<B = unknown, Q = unknown, P = unknown> {
+  id: string;
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  tag: 'scripts' | 'runs' | 'tags' | 'operations' | 'debug';
+  body?: z.ZodType<B>;
+  /** What the OpenAPI document shows for the body, when it differs from the parsing schema. */
+  documentedBody?: z.ZodType;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  /** Success answers; error answers are listed in `errors` and use the envelope. */
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  errors: number[];
+  run(context: OperationContext<B, Q, P>): Promise<ApiResult>;
+}
+
+export const ok = (json: unknown, status = 200): ApiResult => ({ status, json });
+
+/** Declares one operation (keeps its schemas' types together). */
+export function operation<B = undefined, Q = undefined, P = undefined>(definition: Operation<B, Q, P>): Operation<B, Q, P> {
+  return definition;
+}

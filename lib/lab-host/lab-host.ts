@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type { Diagnostic } from '../model/diagnostic';
+import { UserError } from '../model/errors';
+import type { Logger } from '../support/logger';
+import type { SandboxLimits } from '../sandbox/script-sandbox';
+import { ThreadClient } from '../threads/thread-rpc';
+import { DebugSessions, type SessionBackend } from './debug-sessions';
+import type { LabMethods } from '../lab/lab-methods';
+import type { LabRunRequest, LabRunResult } from '../lab/lab-run';
+import type { ReplayChunk, ReplayOpenRequest, ReplayOutcome, ReplayProgress } from '../lab/plot-replay';
+import type { BenchmarkOutcome, BenchmarkRequest } from '../lab/run-benchmark';
+import type { LabDebugResult } from '../lab/traced-run';
+
+/** Editor runs (validate, calculate, debug, benchmark, plot) as the web process sees them. */
+export interface LabHost {
+  run(request: LabRunRequest): Promise<LabRunResult>;
+  debug(request: LabRunRequest): Promise<LabDebugResult>;
+  benchmark(request: BenchmarkRequest): Promise<BenchmarkOutcome>;
+  /** Evaluates a script over replay steps streamed in chunks (plot); at most one chunk is in flight. */
+  replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult>;
+  /** Debug sessions: registry here, sandboxes in the lab thread. */
+  readonly sessions: DebugSessions;
+  close(): Promise<void>;
+}
+
+export type ReplayResult = { ok: true; outcome: ReplayOutcome } | { ok: false; diagnostics: Diagnostic[] };
+
+export interface LabHostOptions {
+  /** An editor run that has not returned after this long stops its thread (default max(2 s, 40 × cpuMs)). */
+  hangMs?: number;
+  sessionTtlMs: number;
+  maxSessions: number;
+  /** Wall clock for session expiry (tests). */
+  clock?: () => number;
+  sweepIntervalMs?: number;
+}
+
+export type ReplayBackend = Pick<LabMethods, 'openReplay' | 'feedReplay' | 'finishReplay' | 'closeReplay'>;
+
+export const DEFAULT_LAB_OPTIONS: LabHostOptions = { sessionTtlMs: 60_000, maxSessions: 50 };
+
+/**
+ * Editor runs in their own worker thread, off the HTTP thread and apart from the engine. Benchmarks
+ * get a second lab thread, started on the first one: a benchmark keeps its thread busy for its whole
+ * duration (up to 10 s), and calculate, debug or plot calls must not wait behind it. Plots use the
+ * main lab thread: they are fed in chunks, so other calls slip in between chunks.
+ */
+export function threadedLab(limits: SandboxLimits, logger: Logger, options: LabHostOptions = DEFAULT_LAB_OPTIONS): LabHost {
+  let guardedLate: <T>(call: () => Promise<T>, onHang: (error: Diagnostic) => T) => Promise<T> = (call) => call();
+  const client = new ThreadClient<LabMethods>({
+    entry: 'lab-thread',
+    name: 'lab',
+    workerData: { limits },
+    onError: (error) => logger.error({ err: error }, 'lab thread failed'),
+  });
+  let benchClient: ThreadClient<LabMethods> | null = null;
+  const bench = () =>
+    (benchClient ??= new ThreadClient<LabMethods>({
+      entry: 'lab-thread',
+      name: 'lab-bench',
+      workerData: { limits },
+      onError: (error) => logger.error({ err: error }, 'benchmark thread failed'),
+    }));
+  const backend: SessionBackend & ReplayBackend = {
+    openSession: (id, request) => client.call('openSession', id, request),
+    runSession: (id, request) =>
+      guardedLate(
+        () => client.call('runSession', id, request),
+        (error) => ({ diagnostics: [], outputs: [], staticVars: {}, durationMs: 0, error, logs: [], trace: [], truncated: false }),
+      ),
+    closeSession: (id) => client.call('closeSession', id),
+    openReplay: (id, request) => client.call('openReplay', id, request),
+    feedReplay: (id, chunk) =>
+      guardedLate(
+        () => client.call('feedReplay', id, chunk),
+        (error) => {
+          throw new UserError('SCRIPT_INVALID', `the plot was stopped: ${error.message}`, { diagnostics: [error] });
+        },
+      ),
+    finishReplay: (id) => client.call('finishReplay', id),
+    closeReplay: (id) => client.call('closeReplay', id),
+  };
+  const sessions = new DebugSessions(backend, {
+    ttlMs: options.sessionTtlMs,
+    maxSessions: options.maxSessions,
+    clock: options.clock,
+    sweepIntervalMs: options.sweepIntervalMs,
+    onError: (error) => logger.warn({ err: error }, 'debug session cleanup failed'),
+  });
+  sessions.start();
+  const hangMs = options.hangMs ?? Math.max(2000, 40 * limits.cpuMs);
+  guardedLate = (call, onHang) => guarded(client, call, hangMs + 1000, onHang);
+  /**
+   * QuickJS does not stop a script inside a long native call (a sort or search over a huge array or
+   * string): an editor run that has not returned after hangMs stops its thread, which restarts (the
+   * debug sessions it held are gone), and answers with a timeout.
+   */
+  const guarded = async <T,>(which: ThreadClient<LabMethods>, call: () => Promise<T>, ms: number, onHang: (error: Diagnostic) => T): Promise<T> => {
+    const pending = call();
+    const outcome = await raceHang(pending, ms);
+    if (outcome !== HUNG) return outcome as T;
+    pending.catch(() => undefined);
+    logger.warn({ thread: which === client ? 'lab' : 'lab-bench', ms }, 'an editor run did not return; restarting its thread');
+    await which.restart();
+    return onHang(hangDiagnostic(ms, limits.cpuMs));
+  };
+  const hungRun = (request: LabRunRequest, error: Diagnostic): LabRunResult => ({
+    diagnostics: [],
+    outputs: request.draft.outputs.map(() => null),
+    staticVars: {},
+    durationMs: hangMs,
+    error,
+    logs: [],
+  });
+  return {
+    run: (request) => guarded(client, () => client.call('run', request), hangMs, (error) => hungRun(request, error)),
+    debug: (request) =>
+      guarded(client, () => client.call('debug', request), hangMs + 1000, (error) => ({ ...hungRun(request, error), trace: [], truncated: false })),
+    benchmark: (request) =>
+      guarded(bench(), () => bench().call('benchmark', request), request.durationMs + hangMs, (error) => ({
+        ok: true as const,
+        figures: { iterations: 0, totalMs: 0, avgMicros: 0, p50Micros: 0, p99Micros: 0, maxMicros: 0, errors: 1, lastError: error },
+      })),
+    replay: (request, chunks) => driveReplay(backend, request, chunks),
+    sessions,
+    close: async () => {
+      sessions.stop();
+      await Promise.all([client.close(), benchClient?.close()]);
+    },
+  };
+}
+
+/**
+ * Feeds replay chunks to the lab one at a time while the next one is being read: the lab evaluates
+ * chunk n while the host reads and merges chunk n + 1, and no more than those two exist at once.
+ */
+export async function driveReplay(backend: ReplayBackend, request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult> {
+  const id = randomUUID();
+  const opened = await backend.openReplay(id, request);
+  if (!opened.ok) return opened;
+  let finished = false;
+  let inFlight: Promise<ReplayProgress> | null = null;
+  try {
+    for await (const chunk of chunks) {
+      if (inFlight && (await inFlight).stopped) {
+        inFlight = null;
+        break;
+      }
+      inFlight = backend.feedReplay(id, chunk);
+    }
+    if (inFlight) await inFlight;
+    const outcome = await backend.finishReplay(id);
+    finished = true;
+    return { ok: true, outcome };
+  } finally {
+    if (!finished) {
+      // Reading failed (a history store went down) or the lab did: let the chunk in flight settle, then free the replay.
+      await inFlight?.catch(() => undefined);
+      await backend.closeReplay(id).catch(() => undefined);
+    }
+  }
+}
+
+/** The lab of a process without editor runs (the worker): every call says where they are served. */
+export function unavailableLab(): LabHost {
+  const fail = async (): Promise<never> => {
+    throw new Error('editor runs are served by the web process');
+  };
+  const sessions = new DebugSessions({ openSession: fail, runSession: fail, closeSession: fail }, { ttlMs: 1, maxSessions: 1 });
+  return { run: fail, debug: fail, benchmark: fail, replay: fail, sessions, close: async () => undefined };
+}
+
+const HUNG = Symbol('hung');
+
+function raceHang<T>(pending: Promise<T>, ms: number): Promise<T | typeof HUNG> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(HUNG), ms);
+    pending.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+function hangDiagnostic(ms: number, cpuMs: number): Diagnostic {
+  return {
+    severity: 'error',
+    source: 'calc',
+    kind: 'timeout',
+    message: `calculation did not return within ${ms / 1000} s (a call the ${cpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — it was stopped; look for a loop over such calls`,
+  };
+}

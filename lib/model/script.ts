@@ -1,0 +1,25 @@
+import type { Diagnostic } from './diagnostic';
+import type { ScriptDraft } from './script-schema';
+
+/** A saved script as the API returns it (api.md `Script`). */
+
+export type ScriptState = 'unregistered' | 'registered' | 'quarantined';
+
+export interface ScriptStatus {
+  state: ScriptState;
+  lastError: Diagnostic | null;
+  lastRunAt: string | null;
+  evaluations: number;
+  errors: number;
+  avgMicros: number;
+  /** Inputs never seen yet (the script waits for them); not in api.md's minimum, added for the IDE. */
+  missingInputs?: string[];
+}
+
+export interface Script extends ScriptDraft {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  status: ScriptStatus;
+}

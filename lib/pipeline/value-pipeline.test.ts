@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import type { PassResult } from '../ports/engine';
+import type { EngineHost } from '../ports/engine';
+import { TagCatalog } from '../tags/tag-catalog';
+import { createLogger } from '../support/logger';
+import type { Bus, InputBatch } from '../ports/bus';
+import type { OutputValue, TagValue } from '../model/tag-value';
+import type { HistoryWriter } from '../history/history-writer';
+import { AppMetrics } from '../support/metrics';
+import type { SnapshotWriter } from './snapshot-writer';
+import { ValuePipeline } from './value-pipeline';
+
+/** A promise with its resolve and reject in hand. */
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * An engine whose passes finish when the test says so (each output doubles its input, tag X → X.out),
+ * and a bus whose acknowledgements the test gives: enough to watch what the pipeline overlaps.
+ */
+function harness() {
+  const passes: Array<{ values: TagValue[]; done: ReturnType<typeof deferred<PassResult>> }> = [];
+  const publications: Array<{ tags: string[]; acked: ReturnType<typeof deferred<void>> }> = [];
+  const engine = {
+    ingest(values: TagValue[]) {
+      const done = deferred<PassResult>();
+      passes.push({ values, done });
+      return done.promise;
+    },
+  } as unknown as EngineHost;
+  const bus = {
+    publishOutputs(values: readonly OutputValue[]) {
+      const acked = deferred<void>();
+      publications.push({ tags: values.map((value) => value.tag), acked });
+      return acked.promise;
+    },
+  } as unknown as Bus;
+  const catalog = new TagCatalog();
+  const history = { add: () => undefined } as unknown as HistoryWriter;
+  const marked: Array<{ tag: string; ts: number }> = [];
+  const snapshot = { mark: (states: Iterable<{ tag: string; ts: number }>) => void marked.push(...[...states].map(({ tag, ts }) => ({ tag, ts }))) } as unknown as SnapshotWriter;
+  const pipeline = new ValuePipeline({
+    engine,
+    bus,
+    catalog,
+    history,
+    snapshot,
+    metrics: new AppMetrics(),
+    log: createLogger({ level: 'silent', pretty: false, name: 'test' }),
+    onQuarantined: () => undefined,
+  });
+  const finishPass = (index: number) => {
+    const { values, done } = passes[index];
+    const outputs = values.map((value) => ({ ...value, tag: `${value.tag}.out`, value: Number(value.value) * 2, script: { id: 's', name: 's', version: 1 } }));
+    done.resolve({ outputs, evaluations: values.length, failures: 0, older: 0, duplicates: 0, quarantined: [] });
+  };
+  /** Hands a batch to the pipeline as the bus would; reports when its handler settles. */
+  const hand = (...tags: string[]) => handAt(1000, ...tags);
+  const handAt = (ts: number, ...tags: string[]) => {
+    const state = { settled: 'pending' as 'pending' | 'resolved' | 'rejected', error: undefined as unknown };
+    const batch: InputBatch = { values: tags.map((tag, index) => ({ tag, value: index + 1, ts: ts + index, quality: 'good' })), rejected: 0, heartbeat: async () => undefined };
+    pipeline.handleBatch(batch).then(
+      () => (state.settled = 'resolved'),
+      (error: unknown) => ((state.settled = 'rejected'), (state.error = error)),
+    );
+    return state;
+  };
+  return { passes, publications, catalog, marked, finishPass, hand, handAt };
+}
+
+describe('ValuePipeline', () => {
+  it('evaluates batches that arrive while the engine is busy together, in its next pass', async () => {
+    const { passes, finishPass, hand } = harness();
+    hand('A');
+    await flush();
+    hand('B');
+    hand('C');
+    await flush();
+    expect(passes.map((pass) => pass.values.map((value) => value.tag))).toEqual([['A']]);
+    finishPass(0);
+    await flush();
+    expect(passes.map((pass) => pass.values.map((value) => value.tag))).toEqual([['A'], ['B', 'C']]);
+  });
+
+  it('settles a handler only once its outputs are acknowledged, and publishes passes in the order they ran', async () => {
+    const { passes, publications, catalog, finishPass, hand } = harness();
+    const first = hand('A');
+    await flush();
+    const second = hand('B');
+    finishPass(0);
+    await flush();
+    // The next pass runs while the first one's outputs wait for their acknowledgement…
+    expect(passes).toHaveLength(2);
+    finishPass(1);
+    await flush();
+    // …but its outputs are not sent before the first pass's are acknowledged.
+    expect(publications.map((publication) => publication.tags)).toEqual([['A.out']]);
+    expect([first.settled, second.settled]).toEqual(['pending', 'pending']);
+    publications[0].acked.resolve();
+    await flush();
+    expect(first.settled).toBe('resolved');
+    expect(second.settled).toBe('pending');
+    expect(catalog.get('A.out')?.value).toBe(2);
+    expect(publications.map((publication) => publication.tags)).toEqual([['A.out'], ['B.out']]);
+    publications[1].acked.resolve();
+    await flush();
+    expect(second.settled).toBe('resolved');
+  });
+
+  it('fails the handlers of a pass the engine could not run, and goes on with the next batches', async () => {
+    const { passes, finishPass, hand } = harness();
+    const failed = hand('A');
+    await flush();
+    passes[0].done.reject(new Error('the engine thread stopped'));
+    await flush();
+    expect(failed.settled).toBe('rejected');
+    expect(String(failed.error)).toMatch(/engine thread stopped/);
+    const next = hand('B');
+    await flush();
+    expect(passes).toHaveLength(2);
+    finishPass(1);
+    await flush();
+    expect(next.settled).toBe('pending'); // waiting for its acknowledgement
+  });
+
+  it('fails the handlers whose outputs the bus refused (nothing is committed for them); later passes are still published', async () => {
+    const { publications, finishPass, hand } = harness();
+    const refused = hand('A');
+    await flush();
+    const later = hand('B');
+    finishPass(0);
+    await flush();
+    finishPass(1);
+    await flush();
+    publications[0].acked.reject(new Error('broker unreachable'));
+    await flush();
+    expect(refused.settled).toBe('rejected');
+    expect(publications.map((publication) => publication.tags)).toEqual([['A.out'], ['B.out']]);
+    publications[1].acked.resolve();
+    await flush();
+    expect(later.settled).toBe('resolved');
+  });
+
+  it('puts in the restart snapshot only values whose outputs are acknowledged, even when another partition holds a newer value of the tag', async () => {
+    const { publications, catalog, marked, finishPass, handAt } = harness();
+    handAt(1000, 'X');
+    await flush();
+    handAt(2000, 'X'); // the same tag from another partition (producers need not key by tag)
+    finishPass(0);
+    await flush();
+    finishPass(1);
+    await flush();
+    expect(catalog.get('X')?.ts).toBe(2000);
+    publications[0].acked.resolve();
+    await flush();
+    // The first pass's outputs are acknowledged, the second's are not: X@2000 must not be saved yet.
+    expect(marked.filter((state) => state.tag === 'X')).toEqual([{ tag: 'X', ts: 1000 }]);
+    publications[1].acked.resolve();
+    await flush();
+    expect(marked.filter((state) => state.tag === 'X')).toEqual([
+      { tag: 'X', ts: 1000 },
+      { tag: 'X', ts: 2000 },
+    ]);
+  });
+});

@@ -1,0 +1,153 @@
+import type { Diagnostic } from '../model/diagnostic';
+import type { PassResult } from '../ports/engine';
+import type { EngineHost } from '../ports/engine';
+import type { TagCatalog } from '../tags/tag-catalog';
+import type { Logger } from '../support/logger';
+import type { Bus, InputBatch } from '../ports/bus';
+import type { TagState, TagValue } from '../model/tag-value';
+import type { HistoryWriter } from '../history/history-writer';
+import type { AppMetrics } from '../support/metrics';
+import type { SnapshotWriter } from './snapshot-writer';
+
+/**
+ * How a raw value becomes published outputs:
+ *   bus batch → catalog (latest values) + history → engine (worker thread) → changed outputs
+ *   → bus (acknowledged) → catalog + history + restart snapshot → the bus commits the batch.
+ */
+export interface PipelineDeps {
+  engine: EngineHost;
+  bus: Bus;
+  catalog: TagCatalog;
+  history: HistoryWriter;
+  snapshot: SnapshotWriter;
+  metrics: AppMetrics;
+  log: Logger;
+  onQuarantined(entries: Array<{ id: string; error: Diagnostic }>): void;
+}
+
+/** An input batch waiting for the engine, with what its handler awaits. */
+interface Waiting {
+  values: TagValue[];
+  applied: TagState[];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export class ValuePipeline {
+  private tickTimer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  /** Batches handed in while the engine was busy; they go to it together, as one pass. */
+  private waiting: Waiting[] = [];
+  private draining = false;
+  /** Publications in the order their passes ran, so an output tag's values reach the bus in order. */
+  private published: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /**
+   * The bus's input handler: resolves once the batch's outputs are acknowledged. The bus may call it
+   * for several partitions at once; batches that arrive while the engine is busy are evaluated
+   * together in its next pass, and the next pass runs while the previous one's outputs are being
+   * acknowledged.
+   */
+  readonly handleBatch = async (batch: InputBatch): Promise<void> => {
+    const { catalog, history, metrics } = this.deps;
+    metrics.valuesIn.inc(batch.values.length);
+    if (batch.rejected > 0) metrics.valuesRejected.inc(batch.rejected);
+    // One record per value, for history and — when it became the latest — for the restart snapshot.
+    // The snapshot gets these records, not the catalog's entries: those are updated in place, and
+    // another partition's batch may have put a newer value of the same tag there (producers need not
+    // key by tag), one whose outputs are not acknowledged yet.
+    const records: TagState[] = batch.values.map((value) => ({ ...value, source: 'raw' as const }));
+    const applied: TagState[] = [];
+    for (const record of records) {
+      if (catalog.apply(record, 'raw') === 'applied') applied.push(record);
+    }
+    history.add(records);
+
+    // Evaluation runs in the engine's thread; keep the consumer's session alive meanwhile.
+    const heartbeat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1500);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.push({ values: batch.values, applied, resolve, reject });
+        if (!this.draining) void this.drain();
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0);
+        const values = group.length === 1 ? group[0].values : group.flatMap((entry) => entry.values);
+        let result: PassResult;
+        try {
+          const started = performance.now();
+          result = await this.deps.engine.ingest(values);
+          this.deps.metrics.evaluationLatency.observe((performance.now() - started) / 1000);
+        } catch (error) {
+          for (const entry of group) entry.reject(error);
+          continue;
+        }
+        const applied = group.length === 1 ? group[0].applied : group.flatMap((entry) => entry.applied);
+        this.inOrder(() => this.publish(result, applied)).then(
+          () => group.forEach((entry) => entry.resolve()),
+          (error: unknown) => group.forEach((entry) => entry.reject(error)),
+        );
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Runs `publication` after every earlier one has finished (whether it succeeded or not). */
+  private inOrder(publication: () => Promise<void>): Promise<void> {
+    const run = this.published.then(publication);
+    this.published = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Periodic scripts: checked every 100 ms, evaluated at their tick times. */
+  startTicking(intervalMs = 100): void {
+    this.tickTimer ??= setInterval(() => void this.tick(), intervalMs);
+    this.tickTimer.unref();
+  }
+
+  stopTicking(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    // A standby worker has no inputs flowing in: periodic scripts run on the active one only.
+    if (this.deps.bus.isActive && !this.deps.bus.isActive()) return;
+    this.ticking = true;
+    try {
+      const result = await this.deps.engine.tick(Date.now());
+      if (result.evaluations > 0) await this.inOrder(() => this.publish(result, []));
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'periodic evaluation failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async publish(result: PassResult, applied: TagState[]): Promise<void> {
+    const { bus, catalog, history, snapshot, metrics } = this.deps;
+    metrics.evaluations.inc(result.evaluations);
+    if (result.failures > 0) metrics.evaluationErrors.inc(result.failures);
+    if (result.outputs.length > 0) {
+      await bus.publishOutputs(result.outputs);
+      metrics.valuesOut.inc(result.outputs.length);
+      const outputs: TagValue[] = result.outputs;
+      for (const output of outputs) if (catalog.apply(output, 'script') === 'applied') applied.push(catalog.get(output.tag)!);
+      history.add(result.outputs.map(({ tag, value, ts, quality }) => ({ tag, value, ts, quality, source: 'script' as const })));
+    }
+    snapshot.mark(applied);
+    if (result.quarantined.length > 0) this.deps.onQuarantined(result.quarantined);
+  }
+}

@@ -1,0 +1,55 @@
+import type { Diagnostic } from '../model/diagnostic';
+import type { ScriptDraft } from '../model/script-schema';
+import type { OutputValue, TagState, TagValue } from '../model/tag-value';
+
+/**
+ * The engine as the rest of a process sees it. The engine itself runs in a worker thread
+ * (lib/engine, served by workers/engine-thread.ts); its host proxy on the main thread
+ * (lib/engine-host/threaded-engine.ts) implements this port.
+ */
+export interface EngineHost {
+  register(spec: EngineScriptSpec): Promise<RegisterOutcome>;
+  unregister(id: string): Promise<boolean>;
+  ingest(values: TagValue[]): Promise<PassResult>;
+  tick(now: number): Promise<PassResult>;
+  statuses(): Promise<ScriptRuntimeStatus[]>;
+  restore(states: TagState[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EngineScriptSpec {
+  id: string;
+  name: string;
+  version: number;
+  definition: ScriptDraft;
+}
+
+export type RegisterOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'invalid'; diagnostics: Diagnostic[] }
+  | { ok: false; reason: 'cycle'; cycle: string[] };
+
+export interface ScriptRuntimeStatus {
+  id: string;
+  version: number;
+  state: 'running' | 'waiting' | 'quarantined';
+  evaluations: number;
+  errors: number;
+  consecutiveFailures: number;
+  avgMicros: number;
+  lastRunAt: number | null;
+  lastError: Diagnostic | null;
+  missingInputs: string[];
+}
+
+export interface PassResult {
+  outputs: OutputValue[];
+  evaluations: number;
+  failures: number;
+  /** Values older than the one held: kept in history, did not trigger. */
+  older: number;
+  /** Redeliveries of the value already held: ignored. */
+  duplicates: number;
+  quarantined: Array<{ id: string; error: Diagnostic }>;
+}
+

@@ -1,7 +1,7 @@
 // npm run build: the Next.js app (pages and route handlers) and the server-side bundles (the web
 // server, the worker process and the two worker threads) in dist/.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { sourceFingerprint, STAMP_FILE } from './fingerprint.mjs';
@@ -18,11 +18,16 @@ if (nextBuild.status !== 0) process.exit(nextBuild.status ?? 1);
 console.log('Bundling the server, the worker and the engine threads (esbuild)…');
 mkdirSync(path.join(root, 'dist'), { recursive: true });
 await build({
+  // Every workers/*-thread.ts is a worker thread's entry, bundled beside the server as dist/<name>.mjs
+  // (workers/thread-entries.ts finds them there).
   entryPoints: {
     server: 'server.ts',
     worker: 'workers/worker.ts',
-    'engine-thread': 'workers/engine-thread.ts',
-    'lab-thread': 'workers/lab-thread.ts',
+    ...Object.fromEntries(
+      readdirSync(path.join(root, 'workers'))
+        .filter((file) => file.endsWith('-thread.ts'))
+        .map((file) => [file.slice(0, -'.ts'.length), `workers/${file}`]),
+    ),
   },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },

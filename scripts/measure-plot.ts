@@ -27,7 +27,7 @@ import { PLOT_READ_PAGE, plotScript, STEPS_PER_CHUNK } from '../lib/editor-runs/
 import { replaySteps } from '../lib/editor-runs/replay-steps';
 import { silentLogger } from '../lib/support/logger';
 import type { HistoryStore } from '../lib/ports/history-store';
-import type { AppServices } from '../lib/composition/services';
+import type { EditorRunPorts } from '../lib/editor-runs/editor-run-ports';
 import { startApp } from '../tests/helpers/app-process';
 import { PLOT_DRAFT, PLOT_TAGS, plotRange, requestPlot, writePlotHistory } from './plot-workload';
 
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
 
   // 2. The use case in this process.
   const lab = inProcessLab({ cpuMs: 50, initCpuMs: 500, memoryMb: 32 });
-  const services = { history, lab, store: null } as unknown as Pick<AppServices, 'store' | 'history' | 'lab'>;
+  const services = { history, lab, store: null } as unknown as Pick<EditorRunPorts, 'store' | 'history' | 'lab'>;
   const inProcess: Figures[] = [];
   for (let run = 0; run < (args.includes('--no-plot') ? 0 : runs); run++) {
     const cpu = process.cpuUsage();

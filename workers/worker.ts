@@ -4,6 +4,7 @@ import { config as loadDotenv } from 'dotenv';
 import { ConfigError, describeConfig, loadConfig } from '../lib/config/config';
 import { createLogger } from '../lib/support/logger';
 import { createApp } from '../lib/composition/create-app';
+import { THREAD_ENTRIES } from './thread-entries';
 
 /**
  * The worker process (npm run start:worker): consumes raw values, evaluates the registered scripts in
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   const version = (JSON.parse(readFileSync(path.resolve(process.cwd(), 'package.json'), 'utf8')) as { version: string }).version;
   log.info(`Script Server worker ${version} starting`);
   for (const line of describeConfig(config)) log.info(`  ${line}`);
-  const app = await createApp(config, 'worker', log, version);
+  const app = await createApp(config, 'worker', log, version, THREAD_ENTRIES);
   log.info('worker is running');
 
   let stopping = false;

@@ -5,7 +5,10 @@ import { threadedEngine } from '../engine-host/threaded-engine';
 import { TagCatalog } from '../tags/tag-catalog';
 import { messageOf } from '../model/errors';
 import { threadedLab, unavailableLab, type LabHost } from '../lab-host/lab-host';
+import type { EngineMethods } from '../engine/engine-methods';
+import type { LabMethods } from '../lab/lab-methods';
 import type { Logger } from '../support/logger';
+import type { ThreadEntry } from '../threads/thread-rpc';
 import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
 import type { ScriptStore } from '../ports/script-store';
@@ -14,7 +17,8 @@ import { toEngineSpec } from '../scripts/to-engine-spec';
 import { openAdapters } from './open-adapters';
 import { HistoryWriter } from '../history/history-writer';
 import { AppMetrics } from '../support/metrics';
-import type { AppServices, ScriptActivity } from './services';
+import type { ScriptActivity } from '../scripts/script-ports';
+import type { AppServices } from './services';
 import { SnapshotWriter } from '../pipeline/snapshot-writer';
 import { ValuePipeline } from '../pipeline/value-pipeline';
 import { seedExamples } from './seed-examples';
@@ -50,7 +54,13 @@ export function sandboxLimits(config: Config): SandboxLimits {
   return { cpuMs: config.SCRIPT_CPU_MS, initCpuMs: config.SCRIPT_INIT_CPU_MS, memoryMb: config.SCRIPT_MEMORY_MB };
 }
 
-export async function createApp(config: Config, role: ProcessRole, log: Logger, version: string, overrides: AppOverrides = {}): Promise<App> {
+/** The worker threads' entry files, declared by the process layer (workers/thread-entries.ts). */
+export interface AppThreads {
+  engine: ThreadEntry<EngineMethods>;
+  lab: ThreadEntry<LabMethods>;
+}
+
+export async function createApp(config: Config, role: ProcessRole, log: Logger, version: string, threads: AppThreads, overrides: AppOverrides = {}): Promise<App> {
   const stops: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {
@@ -81,13 +91,13 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
     const runsEngine = role !== 'web';
     const engine = runsEngine
       ? (overrides.engine ??
-        threadedEngine({ limits, quarantineAfter: config.QUARANTINE_AFTER, logger: log.child({ part: 'engine' }), latestValues: () => [...catalog.values()] }))
+        threadedEngine({ entry: threads.engine, limits, quarantineAfter: config.QUARANTINE_AFTER, logger: log.child({ part: 'engine' }), latestValues: () => [...catalog.values()] }))
       : null;
     if (engine) stops.push(() => engine.close());
     const lab =
       role !== 'worker'
         ? (overrides.lab ??
-          threadedLab(limits, log.child({ part: 'lab' }), { sessionTtlMs: config.DEBUG_SESSION_TTL_MS, maxSessions: config.DEBUG_SESSION_MAX }))
+          threadedLab(threads.lab, limits, log.child({ part: 'lab' }), { sessionTtlMs: config.DEBUG_SESSION_TTL_MS, maxSessions: config.DEBUG_SESSION_MAX }))
         : null;
     if (lab) stops.push(() => lab.close());
 

@@ -1,15 +1,19 @@
 import type { Config } from '../config/config';
 import type { EngineHost } from '../ports/engine';
-import type { ScriptRuntimeStatus } from '../ports/engine';
 import type { TagCatalog } from '../tags/tag-catalog';
 import type { LabHost } from '../lab-host/lab-host';
 import type { Logger } from '../support/logger';
 import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
-import type { ScriptStats, ScriptStore } from '../ports/script-store';
+import type { ScriptStore } from '../ports/script-store';
+import type { ScriptActivity } from '../scripts/script-ports';
 import type { AppMetrics } from '../support/metrics';
 
-/** What the use cases work with; built once per process by the composition root. */
+/**
+ * Everything one process is made of, built once by its composition root (create-app.ts). Use cases
+ * never see this type: each declares the ports it needs (ScriptPorts, EditorRunPorts, TagPorts, …)
+ * and this object satisfies them.
+ */
 export interface AppServices {
   config: Config;
   log: Logger;
@@ -25,9 +29,4 @@ export interface AppServices {
   version: string;
   /** Live statuses of the local engine's scripts, or stats persisted by the workers. */
   scriptActivity(): Promise<ScriptActivity>;
-}
-
-export interface ScriptActivity {
-  runtime: Map<string, ScriptRuntimeStatus>;
-  stats: Map<string, ScriptStats>;
 }

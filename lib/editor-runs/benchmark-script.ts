@@ -1,5 +1,5 @@
 import { UserError } from '../model/errors';
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from './editor-run-ports';
 import type { RunRequest } from './calculate-script';
 import { collectRunInputs, resolveRunTarget } from './resolve-run-target';
 import type { BenchmarkFigures } from '../lab/run-benchmark';
@@ -12,7 +12,7 @@ export const DEFAULT_BENCHMARK_MS = 1000;
  * takes. Runs in a lab thread of its own, so neither the API nor the engine waits for it.
  */
 export async function benchmarkScript(
-  services: Pick<AppServices, 'store' | 'catalog' | 'lab'>,
+  services: Pick<EditorRunPorts, 'store' | 'catalog' | 'lab'>,
   request: RunRequest & { durationMs?: number },
 ): Promise<BenchmarkFigures> {
   const target = await resolveRunTarget(services, request);

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../model/diagnostic';
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from './editor-run-ports';
 import type { RunnableDraft } from '../model/script-schema';
 import { isoTime, type Quality, type TagScalar } from '../model/tag-value';
 import type { LabRunResult } from '../lab/lab-run';
@@ -24,13 +24,13 @@ export interface RunRequest {
 }
 
 /** Runs a draft or a saved script once on the latest data, without registering it. */
-export async function calculateScript(services: Pick<AppServices, 'store' | 'catalog' | 'lab'>, request: RunRequest): Promise<CalcResult> {
+export async function calculateScript(services: Pick<EditorRunPorts, 'store' | 'catalog' | 'lab'>, request: RunRequest): Promise<CalcResult> {
   const { result } = await runOnce(services, request);
   return result;
 }
 
 export async function runOnce(
-  services: Pick<AppServices, 'store' | 'catalog' | 'lab'>,
+  services: Pick<EditorRunPorts, 'store' | 'catalog' | 'lab'>,
   request: RunRequest,
 ): Promise<{ target: RunTarget; inputs: RunInputs; run: LabRunResult; result: CalcResult }> {
   const target = await resolveRunTarget(services, request);

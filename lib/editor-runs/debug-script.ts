@@ -1,4 +1,4 @@
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from './editor-run-ports';
 import type { ConsoleLog } from '../sandbox/script-sandbox';
 import { toCalcResult, type CalcResult, type RunRequest } from './calculate-script';
 import { collectRunInputs, resolveRunTarget, type RunInputs, type RunTarget } from './resolve-run-target';
@@ -16,7 +16,7 @@ export interface DebugResult extends CalcResult {
  * Runs a draft or a saved script once on the latest data, traced: every executed statement of its
  * initCode and calcCode with the values of its variables after it, and its console output.
  */
-export async function debugScript(services: Pick<AppServices, 'store' | 'catalog' | 'lab'>, request: RunRequest): Promise<DebugResult> {
+export async function debugScript(services: Pick<EditorRunPorts, 'store' | 'catalog' | 'lab'>, request: RunRequest): Promise<DebugResult> {
   const target = await resolveRunTarget(services, request);
   const now = Date.now();
   const inputs = collectRunInputs(services, target.draft, request.inputs, now);

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine';
 import { OperationalError } from '../model/errors';
 import type { HistoryPoint, HistoryRecord, HistoryStore } from '../ports/history-store';
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from './editor-run-ports';
 import type { RunnableDraft } from '../model/script-schema';
 import type { Quality, TagScalar } from '../model/tag-value';
 import { columnsFromPoints, type HistoryColumns } from '../history/history-columns';
@@ -53,7 +53,7 @@ class ColumnarHistory extends ArrayHistory {
   }
 }
 
-function services(history: HistoryStore): Pick<AppServices, 'store' | 'history' | 'lab'> {
+function services(history: HistoryStore): Pick<EditorRunPorts, 'store' | 'history' | 'lab'> {
   return { history, lab, store: null as never };
 }
 

@@ -5,7 +5,7 @@ import { MinMaxDownsampler } from '../history/downsample';
 import { KIND_ABSENT, qualityOf, readHistoryColumns, valueAt } from '../history/history-columns';
 import { readAhead, readAheadNow } from '../history/read-ahead';
 import type { HistoryPoint } from '../ports/history-store';
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from './editor-run-ports';
 import type { RunnableDraft } from '../model/script-schema';
 import { parseRange } from '../history/get-tag-history';
 import { isoTime, type TagScalar } from '../model/tag-value';
@@ -63,7 +63,7 @@ export const STEPS_PER_CHUNK = 16_384;
  */
 export const PLOT_READ_PAGE = 16_384;
 
-export async function plotScript(services: Pick<AppServices, 'store' | 'history' | 'lab'>, request: PlotRequest): Promise<PlotResult> {
+export async function plotScript(services: Pick<EditorRunPorts, 'store' | 'history' | 'lab'>, request: PlotRequest): Promise<PlotResult> {
   const target = await resolveRunTarget(services, request);
   const draft = target.draft;
   const { from, to } = parseRange(request.from, request.to);
@@ -122,7 +122,7 @@ export async function plotScript(services: Pick<AppServices, 'store' | 'history'
 }
 
 async function* replayChunks(
-  services: Pick<AppServices, 'history'>,
+  services: Pick<EditorRunPorts, 'history'>,
   draft: RunnableDraft,
   context: {
     from: number;

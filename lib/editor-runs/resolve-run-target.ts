@@ -1,6 +1,6 @@
 import { UserError } from '../model/errors';
 import type { InputSample, PreviousOutput } from '../sandbox/script-sandbox';
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from './editor-run-ports';
 import { getStoredScriptOrThrow } from '../scripts/get-script';
 import type { RunnableDraft } from '../model/script-schema';
 import type { TagScalar } from '../model/tag-value';
@@ -20,7 +20,7 @@ export interface RunInputs {
 }
 
 export async function resolveRunTarget(
-  services: Pick<AppServices, 'store'>,
+  services: Pick<EditorRunPorts, 'store'>,
   body: { script?: RunnableDraft; scriptId?: string },
 ): Promise<RunTarget> {
   if (body.scriptId !== undefined) {
@@ -33,7 +33,7 @@ export async function resolveRunTarget(
 
 /** Latest values of the draft's inputs from the catalog, overridden by alias where asked. */
 export function collectRunInputs(
-  services: Pick<AppServices, 'catalog'>,
+  services: Pick<EditorRunPorts, 'catalog'>,
   draft: RunnableDraft,
   overrides: Record<string, TagScalar> | undefined,
   now: number,

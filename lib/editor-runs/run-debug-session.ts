@@ -1,11 +1,11 @@
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from './editor-run-ports';
 import type { TagScalar } from '../model/tag-value';
 import { toDebugResult, type DebugResult } from './debug-script';
 import { collectRunInputs } from './resolve-run-target';
 
 /** One more run of a debug session's calcCode, on the latest data (or the values given), traced. */
 export async function runDebugSession(
-  services: Pick<AppServices, 'catalog' | 'lab'>,
+  services: Pick<EditorRunPorts, 'catalog' | 'lab'>,
   id: string,
   overrides: Record<string, TagScalar> | undefined,
 ): Promise<DebugResult> {

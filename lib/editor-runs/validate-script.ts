@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../model/diagnostic';
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from './editor-run-ports';
 import { runOnce, type CalcResult, type RunRequest } from './calculate-script';
 
 export interface ValidateResult {
@@ -9,7 +9,7 @@ export interface ValidateResult {
 }
 
 /** Compiles, checks names, and runs once on the latest data; never registers anything. */
-export async function validateScript(services: Pick<AppServices, 'store' | 'catalog' | 'lab'>, request: RunRequest): Promise<ValidateResult> {
+export async function validateScript(services: Pick<EditorRunPorts, 'store' | 'catalog' | 'lab'>, request: RunRequest): Promise<ValidateResult> {
   const { target, inputs, run, result } = await runOnce(services, request);
   const diagnostics: Diagnostic[] = [...run.diagnostics];
   const compiled = !diagnostics.some((diagnostic) => diagnostic.severity === 'error');

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../support/logger';
 import type { EngineHost } from '../ports/engine';
 import { threadedEngine } from './threaded-engine';
+import { ENGINE_THREAD } from '../../workers/thread-entries';
 
 const hosts: EngineHost[] = [];
 afterEach(async () => {
@@ -10,7 +11,7 @@ afterEach(async () => {
 
 describe('threadedEngine', () => {
   it('evaluates in a worker thread with the same results as in process', async () => {
-    const engine = threadedEngine({ limits: { cpuMs: 50, initCpuMs: 500, memoryMb: 32 }, quarantineAfter: 5, logger: silentLogger, latestValues: () => [] });
+    const engine = threadedEngine({ entry: ENGINE_THREAD, limits: { cpuMs: 50, initCpuMs: 500, memoryMb: 32 }, quarantineAfter: 5, logger: silentLogger, latestValues: () => [] });
     hosts.push(engine);
     expect(
       await engine.register({
@@ -26,7 +27,7 @@ describe('threadedEngine', () => {
   });
 
   it('reports a script that does not compile without loading it', async () => {
-    const engine = threadedEngine({ limits: { cpuMs: 50, initCpuMs: 500, memoryMb: 32 }, quarantineAfter: 5, logger: silentLogger, latestValues: () => [] });
+    const engine = threadedEngine({ entry: ENGINE_THREAD, limits: { cpuMs: 50, initCpuMs: 500, memoryMb: 32 }, quarantineAfter: 5, logger: silentLogger, latestValues: () => [] });
     hosts.push(engine);
     const outcome = await engine.register({
       id: 'broken',

@@ -6,6 +6,7 @@ import type { EngineScriptSpec, PassResult } from '../ports/engine';
 import { Engine } from './engine';
 import type { EngineHost } from '../ports/engine';
 import { threadedEngine } from '../engine-host/threaded-engine';
+import { ENGINE_THREAD } from '../../workers/thread-entries';
 
 /**
  * R1 (quality-bar.md): hostile scripts, through the engine. Every case registers the offender between
@@ -147,7 +148,7 @@ function newEngine(): Engine {
 function newEngineThread(): EngineHost {
   // The watchdog stops a thread whose evaluation has not returned after hangMs (2 s by default;
   // shorter here so a pass stays within the 20 × deadline bound of these tests).
-  const host = threadedEngine({ limits: LIMITS, quarantineAfter: QUARANTINE_AFTER, logger: silentLogger, latestValues: () => [], hangMs: 350 });
+  const host = threadedEngine({ entry: ENGINE_THREAD, limits: LIMITS, quarantineAfter: QUARANTINE_AFTER, logger: silentLogger, latestValues: () => [], hangMs: 350 });
   hosts.push(host);
   return host;
 }

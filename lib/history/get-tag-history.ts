@@ -1,6 +1,7 @@
 import { notFound, UserError } from '../model/errors';
 import { MinMaxDownsampler } from './downsample';
-import type { AppServices } from '../composition/services';
+import type { HistoryStore } from '../ports/history-store';
+import type { TagCatalog } from '../tags/tag-catalog';
 import { parseTimestamp } from '../model/parse-tag-fields';
 import { isoTime, type Quality, type TagScalar } from '../model/tag-value';
 
@@ -21,8 +22,14 @@ export function parseRange(from: unknown, to: unknown, now = Date.now()): { from
   return { from: start.value, to: end.value };
 }
 
+/** What reading a tag's history needs: the history store, and the catalog to tell an unknown tag from a quiet one. */
+export interface TagHistoryPorts {
+  history: Pick<HistoryStore, 'read'>;
+  catalog: Pick<TagCatalog, 'get'>;
+}
+
 export async function getTagHistory(
-  services: Pick<AppServices, 'history' | 'catalog'>,
+  services: TagHistoryPorts,
   tag: string,
   query: { from?: string; to?: string; maxPoints?: number },
 ): Promise<TagHistory> {

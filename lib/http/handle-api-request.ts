@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { isAppError, messageOf, UserError } from '../model/errors';
-import type { AppServices } from '../composition/services';
 import { formatIssues } from '../model/script-schema';
 import { findOperation } from './api-operations';
-import type { ApiResult, Operation } from './operation';
+import type { ApiResult, ApiServices, Operation } from './operation';
 import { buildOpenApiDocument } from './openapi';
 
 /**
@@ -22,7 +21,7 @@ export interface ApiHandler {
   openApi(): Response;
 }
 
-export function createApiHandler(services: AppServices): ApiHandler {
+export function createApiHandler(services: ApiServices): ApiHandler {
   let openApiText: string | null = null;
 
   async function handle(operationId: string, request: Request, rawParams: Record<string, string | string[] | undefined> = {}): Promise<Response> {
@@ -196,7 +195,7 @@ function envelope(status: number, code: string, message: string, details: Record
   return new Response(JSON.stringify({ error: { code, message, details } }), { status, headers });
 }
 
-function errorResponse(error: unknown, requestId: string, services: AppServices, operation?: Operation<any, any, any>): Response {
+function errorResponse(error: unknown, requestId: string, services: ApiServices, operation?: Operation<any, any, any>): Response {
   if (isAppError(error)) {
     if (error.kind === 'user') return envelope(error.status, error.code, error.message, error.details, requestId);
     if (error.kind === 'operational') {

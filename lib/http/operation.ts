@@ -1,11 +1,28 @@
 import type { z } from 'zod';
-import type { AppServices } from '../composition/services';
+import type { EditorRunPorts } from '../editor-runs/editor-run-ports';
+import type { TagHistoryPorts } from '../history/get-tag-history';
+import type { ScriptPorts } from '../scripts/script-ports';
+import type { Logger } from '../support/logger';
+import type { AppMetrics } from '../support/metrics';
+import type { TagPorts } from '../tags/tag-ports';
+import type { HealthPorts } from './check-health';
 
 /**
  * One operation of api.md: its method and path, the schemas of what it takes and answers, and the
  * use case it calls. The operations tables (api-operations.ts, debug-operations.ts) list them; the
  * dispatcher validates with these schemas and the OpenAPI document is built from them.
  */
+
+/** What the operations hand to their use cases: the union of the ports those use cases declare. */
+export type ApiServices = ScriptPorts &
+  EditorRunPorts &
+  TagPorts &
+  TagHistoryPorts &
+  HealthPorts & {
+    log: Logger;
+    config: { BODY_LIMIT_BYTES: number };
+    metrics: Pick<AppMetrics, 'text' | 'contentType'>;
+  };
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -17,7 +34,7 @@ export interface ApiResult {
 }
 
 export interface OperationContext<B, Q, P> {
-  services: AppServices;
+  services: ApiServices;
   body: B;
   query: Q;
   params: P;

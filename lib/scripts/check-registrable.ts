@@ -3,13 +3,13 @@ import { hasErrors } from '../model/diagnostic';
 import { findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { UserError } from '../model/errors';
 import type { StoredScript } from '../ports/script-store';
-import type { AppServices } from '../composition/services';
+import type { ScriptPorts } from './script-ports';
 
 /**
  * What registering needs before anything changes: the script compiles (422 with the diagnostics
  * otherwise) and joining the registered scripts makes no dependency cycle (409 naming them).
  */
-export async function checkRegistrable(services: Pick<AppServices, 'store'>, script: StoredScript): Promise<void> {
+export async function checkRegistrable(services: Pick<ScriptPorts, 'store'>, script: StoredScript): Promise<void> {
   const compiled = compileScript(script.definition);
   if (hasErrors(compiled.diagnostics)) {
     const first = compiled.diagnostics.find((diagnostic) => diagnostic.severity === 'error');

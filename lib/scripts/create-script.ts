@@ -1,10 +1,10 @@
-import type { AppServices } from '../composition/services';
+import type { ScriptPorts } from './script-ports';
 import { describeScript } from './describe-script';
 import type { Script } from '../model/script';
 import type { ScriptDraft } from '../model/script-schema';
 
 /** Saves a new script, unregistered. Name and output tags must be free (409 otherwise). */
-export async function createScript(services: Pick<AppServices, 'store' | 'scriptActivity'>, draft: ScriptDraft): Promise<Script> {
+export async function createScript(services: Pick<ScriptPorts, 'store' | 'scriptActivity'>, draft: ScriptDraft): Promise<Script> {
   const stored = await services.store.create(draft);
   return describeScript(stored, await services.scriptActivity());
 }

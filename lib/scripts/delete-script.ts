@@ -1,8 +1,8 @@
-import type { AppServices } from '../composition/services';
+import type { ScriptPorts } from './script-ports';
 import { getStoredScriptOrThrow } from './get-script';
 
 /** Unregisters (stops computing) and deletes a script; its name and output tags become free. */
-export async function deleteScript(services: Pick<AppServices, 'store' | 'engine' | 'log'>, id: string): Promise<void> {
+export async function deleteScript(services: Pick<ScriptPorts, 'store' | 'engine' | 'log'>, id: string): Promise<void> {
   await getStoredScriptOrThrow(services, id);
   await services.engine?.unregister(id);
   await services.store.delete(id);

@@ -1,6 +1,6 @@
 import type { ScriptRuntimeStatus } from '../ports/engine';
 import type { ScriptStats, StoredScript } from '../ports/script-store';
-import type { ScriptActivity } from '../composition/services';
+import type { ScriptActivity } from './script-ports';
 import type { Script } from '../model/script';
 
 /** A stored script with its live status, as the API answers it. */

@@ -1,5 +1,5 @@
 import { UserError } from '../model/errors';
-import type { AppServices } from '../composition/services';
+import type { ScriptPorts } from './script-ports';
 import { checkRegistrable, cycleConflict } from './check-registrable';
 import { describeScript } from './describe-script';
 import { getStoredScriptOrThrow } from './get-script';
@@ -11,7 +11,7 @@ import { toEngineSpec } from './to-engine-spec';
  * engine (its initCode runs). If the engine refuses it, the database is put back as it was.
  * A separate worker process picks the change up from the database (see follow-script-changes.ts).
  */
-export async function registerScript(services: Pick<AppServices, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
+export async function registerScript(services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
   const stored = await getStoredScriptOrThrow(services, id);
   await checkRegistrable(services, stored);
   const previousState = stored.state;

@@ -1,10 +1,10 @@
-import type { AppServices } from '../composition/services';
+import type { ScriptPorts } from './script-ports';
 import { describeScript } from './describe-script';
 import { getStoredScriptOrThrow } from './get-script';
 import type { Script } from '../model/script';
 
 /** Stops computing a script without deleting it. */
-export async function unregisterScript(services: Pick<AppServices, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
+export async function unregisterScript(services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
   await getStoredScriptOrThrow(services, id);
   const saved = await services.store.setState(id, 'unregistered', null);
   await services.engine?.unregister(id);

@@ -1,5 +1,5 @@
 import { UserError } from '../model/errors';
-import type { AppServices } from '../composition/services';
+import type { ScriptPorts } from './script-ports';
 import { checkRegistrable } from './check-registrable';
 import { describeScript } from './describe-script';
 import { getStoredScriptOrThrow } from './get-script';
@@ -13,7 +13,7 @@ import { toEngineSpec } from './to-engine-spec';
  * runs again, and it resumes from the last published outputs.
  */
 export async function updateScript(
-  services: Pick<AppServices, 'store' | 'engine' | 'scriptActivity' | 'log'>,
+  services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>,
   id: string,
   draft: ScriptDraft,
 ): Promise<Script> {

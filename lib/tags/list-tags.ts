@@ -1,5 +1,5 @@
 import { notFound } from '../model/errors';
-import type { AppServices } from '../composition/services';
+import type { TagPorts } from './tag-ports';
 import { isoTime, type TagState } from '../model/tag-value';
 
 export interface TagView {
@@ -15,11 +15,11 @@ export function toTagView(state: TagState): TagView {
 }
 
 /** Case-insensitive substring search over the tag catalog. */
-export function listTags(services: Pick<AppServices, 'catalog'>, query: string | undefined, limit: number | undefined): TagView[] {
+export function listTags(services: Pick<TagPorts, 'catalog'>, query: string | undefined, limit: number | undefined): TagView[] {
   return services.catalog.search(query ?? '', limit ?? 50).map(toTagView);
 }
 
-export function getTag(services: Pick<AppServices, 'catalog'>, tag: string): TagView {
+export function getTag(services: Pick<TagPorts, 'catalog'>, tag: string): TagView {
   const state = services.catalog.get(tag);
   if (!state) throw notFound('tag', tag);
   return toTagView(state);

@@ -1,5 +1,5 @@
 import { UserError } from '../model/errors';
-import type { AppServices } from '../composition/services';
+import type { TagPorts } from './tag-ports';
 import { parseQuality, parseTagScalar, parseTimestamp } from '../model/parse-tag-fields';
 import type { TagValue } from '../model/tag-value';
 
@@ -14,7 +14,7 @@ export interface RawValueInput {
  * POST /api/values: publishes raw values to the input bus exactly as a value from the plant would
  * arrive (the embedded bus, or the Kafka input topic). A missing ts means now.
  */
-export async function publishValues(services: Pick<AppServices, 'bus'>, inputs: RawValueInput[]): Promise<number> {
+export async function publishValues(services: Pick<TagPorts, 'bus'>, inputs: RawValueInput[]): Promise<number> {
   const now = Date.now();
   const values: TagValue[] = inputs.map((input, index) => {
     const value = parseTagScalar(input.value);

@@ -65,9 +65,31 @@ function rebuildError(error: NonNullable<ReplyMessage['error']>): AppError {
   return new UnexpectedError(error.message);
 }
 
-export interface ThreadClientOptions {
-  /** Entry file name without extension, e.g. 'engine-thread' (looked up beside the bundle or in workers/). */
-  entry: string;
+/**
+ * A worker thread's entry file, typed by the methods it serves. Declared by the process layer
+ * (workers/thread-entries.ts) and handed down, so the core never names a file of the processes.
+ */
+export interface ThreadEntry<T extends Methods> {
+  readonly name: string;
+  /** Absolute path: a .ts file when running from the sources (tests, npm run dev), .mjs when built. */
+  readonly file: string;
+  /** Never set: carries the methods' type from the declaration to the ThreadClient. */
+  readonly methods?: T;
+}
+
+/**
+ * The entry `name` beside the module at `besideUrl` (its import.meta.url): `<name>.ts` when that
+ * module runs from its TypeScript source, `<name>.mjs` when it runs from a bundle (scripts/build.mjs
+ * bundles each thread entry beside the server and worker bundles).
+ */
+export function threadEntry<T extends Methods>(name: string, besideUrl: string): ThreadEntry<T> {
+  const beside = fileURLToPath(besideUrl);
+  const extension = beside.endsWith('.ts') ? '.ts' : '.mjs';
+  return { name, file: path.join(path.dirname(beside), `${name}${extension}`) };
+}
+
+export interface ThreadClientOptions<T extends Methods> {
+  entry: ThreadEntry<T>;
   name: string;
   workerData?: unknown;
   /**
@@ -87,7 +109,7 @@ export class ThreadClient<T extends Methods> {
   private closing = false;
   private restarting: Promise<void> | null = null;
 
-  constructor(private readonly options: ThreadClientOptions) {
+  constructor(private readonly options: ThreadClientOptions<T>) {
     this.start();
   }
 
@@ -126,10 +148,11 @@ export class ThreadClient<T extends Methods> {
   }
 
   private start(): void {
-    const entry = resolveEntry(this.options.entry);
+    const entry = this.options.entry.file;
     const options = { name: this.options.name, workerData: this.options.workerData, resourceLimits: { stackSizeMb: this.options.stackSizeMb ?? 16 } };
     // From the TypeScript sources (npm run dev, tests) the thread registers tsx before loading its entry.
-    const worker = runningFromSource()
+    if (!entry.endsWith('.ts') && !existsSync(entry)) throw new Error(`thread entry ${entry} is missing: run npm run build`);
+    const worker = entry.endsWith('.ts')
       ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(entry)});`, { ...options, eval: true })
       : new Worker(entry, options);
     worker.on('message', (reply: ReplyMessage) => {
@@ -161,20 +184,4 @@ export class ThreadClient<T extends Methods> {
     for (const entry of this.pending.values()) entry.reject(error);
     this.pending.clear();
   }
-}
-
-function here(): string {
-  return path.dirname(fileURLToPath(import.meta.url));
-}
-
-function runningFromSource(): boolean {
-  return fileURLToPath(import.meta.url).endsWith('.ts');
-}
-
-/** dist/<entry>.mjs beside the bundle in production; workers/<entry>.ts when running from source. */
-function resolveEntry(entry: string): string {
-  if (runningFromSource()) return path.resolve(here(), '../../workers', `${entry}.ts`);
-  const bundled = path.resolve(here(), `${entry}.mjs`);
-  if (existsSync(bundled)) return bundled;
-  throw new Error(`thread entry ${bundled} is missing: run npm run build`);
 }

@@ -1,0 +1,18 @@
+import type { EngineHost, ScriptRuntimeStatus } from '../ports/engine';
+import type { ScriptStats, ScriptStore } from '../ports/script-store';
+import type { Logger } from '../support/logger';
+
+/** What the script use cases (create, read, update, register, delete) need; the composition root provides it. */
+export interface ScriptPorts {
+  store: ScriptStore;
+  /** The engine, when it runs in this process (embedded mode, worker); null in a web-only process. */
+  engine: EngineHost | null;
+  log: Logger;
+  /** Live statuses of the local engine's scripts, or stats persisted by the workers. */
+  scriptActivity(): Promise<ScriptActivity>;
+}
+
+export interface ScriptActivity {
+  runtime: Map<string, ScriptRuntimeStatus>;
+  stats: Map<string, ScriptStats>;
+}

@@ -1,0 +1,14 @@
+import type { EngineMethods } from '../lib/engine/engine-methods';
+import type { LabMethods } from '../lib/lab/lab-methods';
+import { threadEntry } from '../lib/threads/thread-rpc';
+
+/**
+ * The worker threads this project starts, each typed by the methods it serves. The files sit beside
+ * this module: workers/<name>.ts from the sources, dist/<name>.mjs in the built app (scripts/build.mjs
+ * bundles every workers/*-thread.ts). The processes (server.ts, workers/worker.ts) hand these to the
+ * composition root; tests hand them to the host proxies directly.
+ */
+export const ENGINE_THREAD = threadEntry<EngineMethods>('engine-thread', import.meta.url);
+export const LAB_THREAD = threadEntry<LabMethods>('lab-thread', import.meta.url);
+
+export const THREAD_ENTRIES = { engine: ENGINE_THREAD, lab: LAB_THREAD };

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ScriptDraft } from '../model/script-schema';
 import type { Quality, TagValue } from '../model/tag-value';
 import type { EngineScriptSpec } from '../ports/engine';
+import { compileScript } from '../compiler/compile-script';
 import { Engine } from './engine';
 
 const engines: Engine[] = [];
@@ -42,6 +43,19 @@ async function registered(engine: Engine, definition: Parameters<typeof spec>[0]
 }
 
 describe('Engine', () => {
+  it('loads the program the caller compiled as it is, and compiles the definition only without one', async () => {
+    const engine = newEngine();
+    const doubled = { ...SUM_OF_A_AND_B, calcCode: 'const total = (a + b) * 2;' };
+    const compiled = compileScript({ name: 'x', ...doubled }).program!;
+    // The definition says a + b, the program (a + b) * 2: the engine must run the program it was given.
+    const trusted = { ...spec(SUM_OF_A_AND_B), program: compiled };
+    expect(await engine.register(trusted)).toEqual({ ok: true });
+    const plain = await registered(engine, { ...SUM_OF_A_AND_B, outputs: [{ tag: 'SUM2', variable: 'total' }] });
+    const result = await engine.ingest([v('A', 1, 1000), v('B', 2, 1000)]);
+    expect(Object.fromEntries(result.outputs.map((output) => [output.tag, output.value]))).toEqual({ SUM: 6, SUM2: 3 });
+    expect(engine.status(plain.id)?.state).toBe('running');
+  });
+
   it('evaluates on change with the triggering timestamp and lineage, only once every input is seen', async () => {
     const engine = newEngine();
     const script = await registered(engine, {

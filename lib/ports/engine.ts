@@ -1,3 +1,4 @@
+import type { CompiledScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../model/diagnostic';
 import type { ScriptDraft } from '../model/script-schema';
 import type { OutputValue, TagState, TagValue } from '../model/tag-value';
@@ -22,6 +23,12 @@ export interface EngineScriptSpec {
   name: string;
   version: number;
   definition: ScriptDraft;
+  /**
+   * `definition` compiled by the caller, which has already checked it (registering through the API):
+   * the engine loads it as it is instead of compiling the script a second time. Absent (a worker
+   * loading scripts from the database), the engine compiles the definition itself.
+   */
+  program?: CompiledScript;
 }
 
 export type RegisterOutcome =

@@ -1,4 +1,4 @@
-import { compileScript } from '../compiler/compile-script';
+import { compileScript, type CompiledScript } from '../compiler/compile-script';
 import { hasErrors } from '../model/diagnostic';
 import { findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { UserError } from '../model/errors';
@@ -8,10 +8,11 @@ import type { ScriptPorts } from './script-ports';
 /**
  * What registering needs before anything changes: the script compiles (422 with the diagnostics
  * otherwise) and joining the registered scripts makes no dependency cycle (409 naming them).
+ * Returns the compiled program, which the engine loads as it is (a script is compiled once).
  */
-export async function checkRegistrable(services: Pick<ScriptPorts, 'store'>, script: StoredScript): Promise<void> {
+export async function checkRegistrable(services: Pick<ScriptPorts, 'store'>, script: StoredScript): Promise<CompiledScript> {
   const compiled = compileScript(script.definition);
-  if (hasErrors(compiled.diagnostics)) {
+  if (!compiled.program || hasErrors(compiled.diagnostics)) {
     const first = compiled.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
     throw new UserError('SCRIPT_INVALID', `script '${script.definition.name}' does not compile: ${first?.message}`, {
       diagnostics: compiled.diagnostics,
@@ -20,6 +21,7 @@ export async function checkRegistrable(services: Pick<ScriptPorts, 'store'>, scr
   const registered = (await services.store.list()).filter((other) => other.id !== script.id && other.state !== 'unregistered');
   const cycle = findCycle([...registered.map(graphOf), graphOf(script)]);
   if (cycle) throw cycleConflict(cycle);
+  return compiled.program;
 }
 
 export function cycleConflict(cycle: string[]): UserError {

@@ -13,12 +13,12 @@ import { toEngineSpec } from './to-engine-spec';
  */
 export async function registerScript(services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
   const stored = await getStoredScriptOrThrow(services, id);
-  await checkRegistrable(services, stored);
+  const program = await checkRegistrable(services, stored);
   const previousState = stored.state;
   const saved = await services.store.setState(id, 'registered', null);
   if (!saved) throw new UserError('NOT_FOUND', `script '${id}' was not found`, { id });
   if (services.engine) {
-    const outcome = await services.engine.register(toEngineSpec(saved));
+    const outcome = await services.engine.register(toEngineSpec(saved, program));
     if (!outcome.ok) {
       await services.store.setState(id, previousState === 'registered' ? 'unregistered' : previousState, stored.lastError);
       if (outcome.reason === 'cycle') throw cycleConflict(outcome.cycle);

@@ -19,13 +19,13 @@ export async function updateScript(
 ): Promise<Script> {
   const current = await getStoredScriptOrThrow(services, id);
   const running = current.state !== 'unregistered';
-  if (running) await checkRegistrable(services, { ...current, definition: draft });
+  const program = running ? await checkRegistrable(services, { ...current, definition: draft }) : undefined;
   const saved = await services.store.update(id, draft);
   if (!saved) throw new UserError('NOT_FOUND', `script '${id}' was not found`, { id });
   if (running) {
     const state = await services.store.setState(id, 'registered', null);
     if (services.engine) {
-      const outcome = await services.engine.register(toEngineSpec(state ?? saved));
+      const outcome = await services.engine.register(toEngineSpec(state ?? saved, program));
       if (!outcome.ok) {
         const error = outcome.reason === 'cycle' ? null : outcome.diagnostics[0];
         await services.engine.unregister(id);

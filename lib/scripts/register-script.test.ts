@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../adapters/store/open-database';
+import { SqlScriptStore } from '../adapters/store/sql-script-store';
+import type { ScriptDraft } from '../model/script-schema';
+import type { EngineHost, EngineScriptSpec } from '../ports/engine';
+import { silentLogger } from '../support/logger';
+import { registerScript } from './register-script';
+import { updateScript } from './update-script';
+
+const migrationsFolder = path.resolve(__dirname, '../../db/migrations');
+const stores: SqlScriptStore[] = [];
+afterEach(async () => Promise.all(stores.splice(0).map((store) => store.close())));
+
+async function newStore() {
+  const store = new SqlScriptStore(await openDatabase({ kind: 'embedded', migrationsFolder }), { closeDatabase: true });
+  stores.push(store);
+  return store;
+}
+
+/** An engine that records what it was asked to load. */
+function recordingEngine(): EngineHost & { specs: EngineScriptSpec[] } {
+  const specs: EngineScriptSpec[] = [];
+  return {
+    specs,
+    register: async (spec) => {
+      specs.push(spec);
+      return { ok: true };
+    },
+    unregister: async () => true,
+    ingest: async () => ({ outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [] }),
+    tick: async () => ({ outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [] }),
+    statuses: async () => [],
+    restore: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+const draft = (calcCode: string): ScriptDraft => ({
+  name: 'doubled',
+  inputs: [{ tag: 'FT-101.PV', alias: 'flow' }],
+  calcCode,
+  outputs: [{ tag: 'CALC.DOUBLED', variable: 'y' }],
+});
+
+describe('registering a script', () => {
+  it('hands the engine the program it checked, so the script is compiled once', async () => {
+    const store = await newStore();
+    const engine = recordingEngine();
+    const services = { store, engine, log: silentLogger, scriptActivity: async () => ({ runtime: new Map(), stats: new Map() }) };
+    const created = await store.create(draft('const y = flow * 2;'));
+    await registerScript(services, created.id);
+    expect(engine.specs).toHaveLength(1);
+    expect(engine.specs[0].program?.source).toContain('flow * 2');
+
+    // A hot swap hands over the new version's program, compiled from the new draft.
+    await updateScript(services, created.id, draft('const y = flow * 3;'));
+    expect(engine.specs).toHaveLength(2);
+    expect(engine.specs[1].version).toBe(2);
+    expect(engine.specs[1].program?.source).toContain('flow * 3');
+  });
+});

@@ -13,7 +13,7 @@ import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
 import type { ScriptStore } from '../ports/script-store';
 import type { SandboxLimits } from '../sandbox/script-sandbox';
-import { toEngineSpec } from '../scripts/to-engine-spec';
+import { toEngineSpec } from '../engine-host/to-engine-spec';
 import { openAdapters } from './open-adapters';
 import { HistoryWriter } from '../history/history-writer';
 import { AppMetrics } from '../support/metrics';

@@ -1,8 +1,9 @@
 import { messageOf } from '../model/errors';
 import type { EngineHost } from '../ports/engine';
 import type { Logger } from '../support/logger';
+import { ThrottledWarning } from '../support/throttled-warning';
 import type { ScriptStore, StoredScript } from '../ports/script-store';
-import { toEngineSpec } from '../scripts/to-engine-spec';
+import { toEngineSpec } from './to-engine-spec';
 
 /**
  * A worker process learns of scripts saved, registered, unregistered, updated or deleted through the
@@ -14,7 +15,7 @@ export function followScriptChanges(deps: { store: ScriptStore; engine: EngineHo
   const loaded = new Map<string, number>(); // script id → version running in the engine
   let timer: NodeJS.Timeout | null = null;
   let polling: Promise<void> | null = null;
-  let lastWarning = 0;
+  const warning = new ThrottledWarning(10_000);
 
   async function apply(script: StoredScript): Promise<void> {
     const shouldRun = !script.deleted && script.state === 'registered';
@@ -48,11 +49,7 @@ export function followScriptChanges(deps: { store: ScriptStore; engine: EngineHo
         revision = Math.max(revision, script.revision);
       }
     } catch (error) {
-      const now = Date.now();
-      if (now - lastWarning > 10_000) {
-        lastWarning = now;
-        deps.log.warn(`cannot read script changes (scripts keep running as they are): ${messageOf(error)}`);
-      }
+      if (warning.admit() !== undefined) deps.log.warn(`cannot read script changes (scripts keep running as they are): ${messageOf(error)}`);
     }
   }
 

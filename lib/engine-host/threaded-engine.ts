@@ -1,8 +1,11 @@
 import type { Diagnostic } from '../model/diagnostic';
 import type { Logger } from '../support/logger';
+import { PromiseQueue } from '../support/promise-queue';
+import { HUNG, watchHang, type Hung } from '../support/hang-watchdog';
+import { hangMessage } from '../support/hang-message';
 import type { TagState, TagValue } from '../model/tag-value';
 import { UnexpectedError } from '../model/errors';
-import { ThreadClient } from '../threads/thread-rpc';
+import { ThreadClient, type ThreadEntry } from '../threads/thread-rpc';
 import type { EngineOptions } from '../engine/engine';
 import type { EngineMethods } from '../engine/engine-methods';
 import { PROGRESS_BYTES, progressView } from '../engine/engine-progress';
@@ -22,6 +25,8 @@ import type { EngineHost, EngineScriptSpec, PassResult, ScriptRuntimeStatus } fr
  */
 
 export interface ThreadedEngineOptions extends EngineOptions {
+  /** The engine thread's entry (workers/thread-entries.ts). */
+  entry: ThreadEntry<EngineMethods>;
   logger: Logger;
   latestValues: () => TagState[];
   /**
@@ -42,7 +47,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   const byNumber: string[] = [];
   /** Scripts that hung the thread: kept out of it, reported quarantined. */
   const hung = new Map<string, { spec: EngineScriptSpec; error: Diagnostic }>();
-  const { logger, latestValues, ...engineOptions } = options;
+  const { logger, latestValues, entry, ...engineOptions } = options;
   const hangMs = options.hangMs ?? Math.max(2000, 40 * engineOptions.limits.cpuMs, 4 * engineOptions.limits.initCpuMs);
   const runHangMs = Math.max(500, 10 * engineOptions.limits.cpuMs);
   const progress = new SharedArrayBuffer(PROGRESS_BYTES);
@@ -59,7 +64,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   };
 
   const client: ThreadClient<EngineMethods> = new ThreadClient<EngineMethods>({
-    entry: 'engine-thread',
+    entry,
     name: 'engine',
     workerData: { options: { limits: engineOptions.limits, quarantineAfter: engineOptions.quarantineAfter, scriptsPerSandbox: engineOptions.scriptsPerSandbox }, progress },
     onError: (error) => logger.error({ err: error }, 'engine thread failed'),
@@ -72,29 +77,18 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     },
   });
 
-  /** Resolves with the call's result, or 'hung' when the thread has not beaten for `ms`. */
-  function watch<T>(call: Promise<T>, ms: number, onPoll?: () => boolean): Promise<T | 'hung'> {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const timer = setInterval(() => {
+  /** Resolves with the call's result, or HUNG when the thread has not beaten for `ms` (or `onPoll` says so). */
+  function watch<T>(call: Promise<T>, ms: number, onPoll?: () => boolean): Promise<T | Hung> {
+    const started = Date.now();
+    return watchHang(
+      call,
+      () => {
         // Until its first beat the thread may still be starting (loading its code): allow for that.
         const overdue = view[1] === 0 ? Date.now() - started > BOOT_ALLOWANCE_MS : Date.now() - Math.max(started, view[1]) > ms;
-        if (overdue || (onPoll?.() ?? false)) {
-          clearInterval(timer);
-          resolve('hung');
-        }
-      }, 20);
-      call.then(
-        (value) => {
-          clearInterval(timer);
-          resolve(value);
-        },
-        (error) => {
-          clearInterval(timer);
-          reject(error);
-        },
-      );
-    });
+        return overdue || (onPoll?.() ?? false);
+      },
+      20,
+    );
   }
 
   /** Scripts the engine quarantined are not given to a restarted thread. */
@@ -107,20 +101,15 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
    * Runs an evaluation under the watchdog (see above). One at a time: the thread evaluates them in
    * turn anyway, and a second watchdog must never restart the thread under the first one's feet.
    */
-  let queue: Promise<unknown> = Promise.resolve();
-  function serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = queue.then(task);
-    queue = run.catch(() => undefined);
-    return run;
-  }
+  const serial = new PromiseQueue();
   function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
-    return serial(async () => settle(await watched(method, argument)));
+    return serial.run(async () => settle(await watched(method, argument)));
   }
 
   async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
     const first = method === 'ingest' ? client.call('ingest', argument as TagValue[]) : client.call('tick', argument as number);
     const outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
-    if (outcome !== 'hung') return outcome;
+    if (outcome !== HUNG) return outcome;
     first.catch(() => undefined);
     logger.error({ method, hangMs }, `an evaluation did not return within ${hangMs} ms; restarting the engine thread to find the script`);
     await client.restart();
@@ -133,7 +122,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     const careful = again();
     careful.catch(() => undefined);
     const carefulOutcome = await watch(careful, hangMs, () => view[0] > 0 && Date.now() - view[1] > runHangMs);
-    if (carefulOutcome !== 'hung') {
+    if (carefulOutcome !== HUNG) {
       await client.call('setCareful', false);
       return carefulOutcome;
     }
@@ -145,7 +134,12 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
         severity: 'error',
         source: 'calc',
         kind: 'timeout',
-        message: `calculation did not return for ${Math.round((Date.now() - view[1]) / 100) / 10} s (a call the ${engineOptions.limits.cpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — the script was stopped and quarantined; look for a loop over such calls`,
+        message: hangMessage({
+          call: 'calculation',
+          waited: `for ${Math.round((Date.now() - view[1]) / 100) / 10} s`,
+          deadlineMs: engineOptions.limits.cpuMs,
+          outcome: 'the script was stopped and quarantined',
+        }),
       };
       hung.set(culprit.id, { spec: culprit, error });
       logger.error({ scriptId: culprit.id }, 'a script hung the engine thread; quarantined');
@@ -153,7 +147,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     await client.restart(); // careful mode ends with the thread
     const last = again();
     const lastOutcome = await watch(last, hangMs);
-    if (lastOutcome === 'hung') {
+    if (lastOutcome === HUNG) {
       last.catch(() => undefined);
       await client.restart();
       throw new UnexpectedError(`an evaluation kept hanging the engine thread and no script could be named; the batch was not evaluated`);
@@ -169,11 +163,11 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
 
   return {
     register: (spec) =>
-      serial(async () => {
+      serial.run(async () => {
         const pending = client.call('register', spec, numberOf(spec.id));
         // Loading compiles and runs initCode (its own deadline): allow for that on a busy machine.
         const outcome = await watch(pending, Math.max(hangMs, 4 * engineOptions.limits.initCpuMs + 1000));
-        if (outcome === 'hung') {
+        if (outcome === HUNG) {
           // Its initCode never returned (a native call the deadline cannot stop): it is not loaded.
           pending.catch(() => undefined);
           await client.restart();
@@ -185,19 +179,26 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
                 severity: 'error' as const,
                 source: 'init' as const,
                 kind: 'timeout' as const,
-                message: `initialization did not return within ${hangMs / 1000} s (a call the ${engineOptions.limits.initCpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — look for a loop over such calls in initCode`,
+                message: hangMessage({
+                  call: 'initialization',
+                  waited: `within ${hangMs / 1000} s`,
+                  deadlineMs: engineOptions.limits.initCpuMs,
+                  where: 'in initCode',
+                }),
               },
             ],
           };
         }
         if (outcome.ok) {
-          registered.set(spec.id, spec);
+          // Kept to reload a restarted thread, without the compiled program: the main thread holds no
+          // copy of every script's program, and a restart (rare) compiles them again.
+          registered.set(spec.id, spec.program ? { ...spec, program: undefined } : spec);
           hung.delete(spec.id);
         }
         return outcome;
       }),
     unregister: (id) =>
-      serial(async () => {
+      serial.run(async () => {
         registered.delete(id);
         hung.delete(id);
         return client.call('unregister', id);

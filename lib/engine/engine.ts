@@ -1,11 +1,11 @@
 import { compileScript, type CompiledScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../model/diagnostic';
 import { OpStream, ScriptSandbox, type DecodedOp, type InputSample, type OpsResult, type SandboxLimits } from '../sandbox/script-sandbox';
-import type { ScriptDraft } from '../model/script-schema';
 import { QUALITY_RANK, type OutputValue, type TagState, type TagValue } from '../model/tag-value';
 import type { EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus } from '../ports/engine';
 import { computeRanks, findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { TagCatalog } from '../tags/tag-catalog';
+import { PromiseQueue } from '../support/promise-queue';
 
 /**
  * The script calculator: holds the tag catalog and the registered scripts, and turns raw values
@@ -101,27 +101,23 @@ export class Engine {
   private nextGroupId = 0;
   private step = 0;
   private readonly clock: () => number;
-  /** Serialises every operation that touches sandboxes. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Serialises every operation that touches sandboxes: each runs after every operation queued before
+   * it, as the engine is used by one caller at a time.
+   */
+  private readonly exclusive = new PromiseQueue();
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Runs `task` after every operation queued before it: the engine is used by one caller at a time. */
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   /** Loads (or hot-swaps) a script and runs its initCode. */
   register(spec: EngineScriptSpec): Promise<RegisterOutcome> {
-    return this.exclusive(() => this.registerNow(spec));
+    return this.exclusive.run(() => this.registerNow(spec));
   }
 
   unregister(id: string): Promise<boolean> {
-    return this.exclusive(async () => {
+    return this.exclusive.run(async () => {
       const script = this.scripts.get(id);
       if (!script) return false;
       this.detach(script);
@@ -140,12 +136,12 @@ export class Engine {
    * in the middle of this batch) and must trigger their scripts all the same.
    */
   ingest(values: readonly TagValue[], options: { replay?: boolean } = {}): Promise<PassResult> {
-    return this.exclusive(() => this.ingestNow(values, options.replay ?? false));
+    return this.exclusive.run(() => this.ingestNow(values, options.replay ?? false));
   }
 
   /** Evaluates the periodic scripts due at `now` (wall clock, ms). */
   tick(now: number = this.clock()): Promise<PassResult> {
-    return this.exclusive(() => this.tickNow(now));
+    return this.exclusive.run(() => this.tickNow(now));
   }
 
   /** Restores latest values (and thereby last published outputs) after a restart. */
@@ -204,7 +200,7 @@ export class Engine {
   // ---- registration ----
 
   private async registerNow(spec: EngineScriptSpec): Promise<RegisterOutcome> {
-    const compiled = compileScript(spec.definition);
+    const compiled = spec.program ? { program: spec.program, diagnostics: [] } : compileScript(spec.definition);
     if (!compiled.program) return { ok: false, reason: 'invalid', diagnostics: compiled.diagnostics };
 
     const inputTags = spec.definition.inputs.map((input) => input.tag);

@@ -1,4 +1,5 @@
 import type { Logger } from '../support/logger';
+import { ThrottledWarning } from '../support/throttled-warning';
 import type { HistoryRecord, HistoryStore } from '../ports/history-store';
 import { isAppError, messageOf } from '../model/errors';
 
@@ -14,7 +15,7 @@ export class HistoryWriter {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private dropped = 0;
-  private lastWarning = 0;
+  private readonly warning = new ThrottledWarning(10_000);
 
   constructor(
     private readonly store: HistoryStore,
@@ -84,9 +85,6 @@ export class HistoryWriter {
   }
 
   private warn(message: string): void {
-    const now = Date.now();
-    if (now - this.lastWarning < 10_000) return;
-    this.lastWarning = now;
-    this.log.warn(message);
+    if (this.warning.admit() !== undefined) this.log.warn(message);
   }
 }

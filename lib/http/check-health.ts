@@ -1,5 +1,8 @@
 import { OperationalError, messageOf } from '../model/errors';
-import type { AppServices } from '../composition/services';
+import type { Bus } from '../ports/bus';
+import type { HistoryStore } from '../ports/history-store';
+import type { ScriptStore } from '../ports/script-store';
+import { withTimeout } from '../support/with-timeout';
 
 export interface Health {
   status: 'ok';
@@ -12,7 +15,15 @@ export interface Health {
 const PART_NAMES = { db: { embedded: 'embedded database', postgres: 'PostgreSQL' }, bus: { embedded: 'embedded bus', kafka: 'Kafka' }, history: { embedded: 'embedded history', influx: 'InfluxDB' } } as const;
 
 /** Pings every backing service; 503 naming each one that does not answer. */
-export async function checkHealth(services: Pick<AppServices, 'store' | 'bus' | 'history' | 'version'>): Promise<Health> {
+/** What the health check looks at: each service's kind and a ping, and the version. */
+export interface HealthPorts {
+  store: Pick<ScriptStore, 'kind' | 'ping'>;
+  bus: Pick<Bus, 'kind' | 'ping'>;
+  history: Pick<HistoryStore, 'kind' | 'ping'>;
+  version: string;
+}
+
+export async function checkHealth(services: HealthPorts): Promise<Health> {
   const health: Health = { status: 'ok', db: services.store.kind, bus: services.bus.kind, history: services.history.kind, version: services.version };
   const parts = [
     { part: 'db' as const, name: PART_NAMES.db[health.db], ping: () => services.store.ping() },
@@ -36,14 +47,4 @@ export async function checkHealth(services: Pick<AppServices, 'store' | 'bus' | 
     throw error;
   }
   return health;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]);
 }

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Diagnostic } from '../model/diagnostic';
 import { UserError } from '../model/errors';
 import type { Logger } from '../support/logger';
+import { HUNG, raceHang } from '../support/hang-watchdog';
+import { hangMessage } from '../support/hang-message';
 import type { SandboxLimits } from '../sandbox/script-sandbox';
-import { ThreadClient } from '../threads/thread-rpc';
+import { ThreadClient, type ThreadEntry } from '../threads/thread-rpc';
 import { DebugSessions, type SessionBackend } from './debug-sessions';
 import type { LabMethods } from '../lab/lab-methods';
 import type { LabRunRequest, LabRunResult } from '../lab/lab-run';
@@ -45,10 +47,10 @@ export const DEFAULT_LAB_OPTIONS: LabHostOptions = { sessionTtlMs: 60_000, maxSe
  * duration (up to 10 s), and calculate, debug or plot calls must not wait behind it. Plots use the
  * main lab thread: they are fed in chunks, so other calls slip in between chunks.
  */
-export function threadedLab(limits: SandboxLimits, logger: Logger, options: LabHostOptions = DEFAULT_LAB_OPTIONS): LabHost {
+export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimits, logger: Logger, options: LabHostOptions = DEFAULT_LAB_OPTIONS): LabHost {
   let guardedLate: <T>(call: () => Promise<T>, onHang: (error: Diagnostic) => T) => Promise<T> = (call) => call();
   const client = new ThreadClient<LabMethods>({
-    entry: 'lab-thread',
+    entry,
     name: 'lab',
     workerData: { limits },
     onError: (error) => logger.error({ err: error }, 'lab thread failed'),
@@ -56,7 +58,7 @@ export function threadedLab(limits: SandboxLimits, logger: Logger, options: LabH
   let benchClient: ThreadClient<LabMethods> | null = null;
   const bench = () =>
     (benchClient ??= new ThreadClient<LabMethods>({
-      entry: 'lab-thread',
+      entry,
       name: 'lab-bench',
       workerData: { limits },
       onError: (error) => logger.error({ err: error }, 'benchmark thread failed'),
@@ -170,29 +172,11 @@ export function unavailableLab(): LabHost {
   return { run: fail, debug: fail, benchmark: fail, replay: fail, sessions, close: async () => undefined };
 }
 
-const HUNG = Symbol('hung');
-
-function raceHang<T>(pending: Promise<T>, ms: number): Promise<T | typeof HUNG> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(HUNG), ms);
-    pending.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
 function hangDiagnostic(ms: number, cpuMs: number): Diagnostic {
   return {
     severity: 'error',
     source: 'calc',
     kind: 'timeout',
-    message: `calculation did not return within ${ms / 1000} s (a call the ${cpuMs} ms deadline cannot stop, such as a sort or search over a huge array or string) — it was stopped; look for a loop over such calls`,
+    message: hangMessage({ call: 'calculation', waited: `within ${ms / 1000} s`, deadlineMs: cpuMs, outcome: 'it was stopped' }),
   };
 }

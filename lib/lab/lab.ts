@@ -1,9 +1,7 @@
 import { compileScript } from '../compiler/compile-script';
 import { hasErrors, type Diagnostic } from '../model/diagnostic';
 import { UserError } from '../model/errors';
-import { ScriptSandbox, type ConsoleLog, type InputSample, type PreviousOutput, type SandboxLimits } from '../sandbox/script-sandbox';
-import type { RunnableDraft } from '../model/script-schema';
-import type { Quality, TagScalar } from '../model/tag-value';
+import { ScriptSandbox, type SandboxLimits } from '../sandbox/script-sandbox';
 import { LabSessions, type OpenSessionRequest, type OpenSessionResult, type RunSessionRequest } from './lab-sessions';
 import { PlotReplay, type ReplayChunk, type ReplayOpenRequest, type ReplayOutcome, type ReplayProgress } from './plot-replay';
 import { runBenchmark, type BenchmarkOutcome, type BenchmarkRequest } from './run-benchmark';

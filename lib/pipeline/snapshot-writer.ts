@@ -1,5 +1,6 @@
 import { messageOf } from '../model/errors';
 import type { Logger } from '../support/logger';
+import { ThrottledWarning } from '../support/throttled-warning';
 import type { ScriptStore } from '../ports/script-store';
 import type { TagState } from '../model/tag-value';
 
@@ -12,7 +13,7 @@ export class SnapshotWriter {
   private dirty = new Map<string, TagState>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
-  private lastWarning = 0;
+  private readonly warning = new ThrottledWarning(10_000);
 
   constructor(
     private readonly store: ScriptStore,
@@ -48,11 +49,7 @@ export class SnapshotWriter {
         } catch (error) {
           // Put back what was not saved, unless something newer arrived meanwhile.
           for (const state of states.slice(start)) if (!this.dirty.has(state.tag)) this.dirty.set(state.tag, state);
-          const now = Date.now();
-          if (now - this.lastWarning > 10_000) {
-            this.lastWarning = now;
-            this.log.warn(`restart snapshot not saved (will retry): ${messageOf(error)}`);
-          }
+          if (this.warning.admit() !== undefined) this.log.warn(`restart snapshot not saved (will retry): ${messageOf(error)}`);
           return;
         }
         // Let the bus and requests in between pieces.

@@ -7,6 +7,7 @@ import type { Bus, InputBatch } from '../ports/bus';
 import type { TagState, TagValue } from '../model/tag-value';
 import type { HistoryWriter } from '../history/history-writer';
 import type { AppMetrics } from '../support/metrics';
+import { PromiseQueue } from '../support/promise-queue';
 import type { SnapshotWriter } from './snapshot-writer';
 
 /**
@@ -39,8 +40,11 @@ export class ValuePipeline {
   /** Batches handed in while the engine was busy; they go to it together, as one pass. */
   private waiting: Waiting[] = [];
   private draining = false;
-  /** Publications in the order their passes ran, so an output tag's values reach the bus in order. */
-  private published: Promise<void> = Promise.resolve();
+  /**
+   * Publications in the order their passes ran, so an output tag's values reach the bus in order:
+   * each runs after every earlier one has finished (whether it succeeded or not).
+   */
+  private readonly inOrder = new PromiseQueue();
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -93,7 +97,7 @@ export class ValuePipeline {
           continue;
         }
         const applied = group.length === 1 ? group[0].applied : group.flatMap((entry) => entry.applied);
-        this.inOrder(() => this.publish(result, applied)).then(
+        this.inOrder.run(() => this.publish(result, applied)).then(
           () => group.forEach((entry) => entry.resolve()),
           (error: unknown) => group.forEach((entry) => entry.reject(error)),
         );
@@ -101,13 +105,6 @@ export class ValuePipeline {
     } finally {
       this.draining = false;
     }
-  }
-
-  /** Runs `publication` after every earlier one has finished (whether it succeeded or not). */
-  private inOrder(publication: () => Promise<void>): Promise<void> {
-    const run = this.published.then(publication);
-    this.published = run.catch(() => undefined);
-    return run;
   }
 
   /** Periodic scripts: checked every 100 ms, evaluated at their tick times. */
@@ -128,7 +125,7 @@ export class ValuePipeline {
     this.ticking = true;
     try {
       const result = await this.deps.engine.tick(Date.now());
-      if (result.evaluations > 0) await this.inOrder(() => this.publish(result, []));
+      if (result.evaluations > 0) await this.inOrder.run(() => this.publish(result, []));
     } catch (error) {
       this.deps.log.warn({ err: error }, 'periodic evaluation failed');
     } finally {

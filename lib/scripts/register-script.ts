@@ -4,7 +4,7 @@ import { checkRegistrable, cycleConflict } from './check-registrable';
 import { describeScript } from './describe-script';
 import { getStoredScriptOrThrow } from './get-script';
 import type { Script } from '../model/script';
-import { toEngineSpec } from './to-engine-spec';
+import { toEngineSpec } from '../engine-host/to-engine-spec';
 
 /**
  * Registers a saved script: checked, marked registered in the database, and loaded into the local

@@ -5,7 +5,7 @@ import { describeScript } from './describe-script';
 import { getStoredScriptOrThrow } from './get-script';
 import type { Script } from '../model/script';
 import type { ScriptDraft } from '../model/script-schema';
-import { toEngineSpec } from './to-engine-spec';
+import { toEngineSpec } from '../engine-host/to-engine-spec';
 
 /**
  * Saves a new version. A registered (or quarantined) script is hot-swapped: the new version must

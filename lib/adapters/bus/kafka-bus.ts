@@ -15,6 +15,8 @@ import {
 } from 'kafkajs';
 import { OperationalError, messageOf } from '../../model/errors';
 import type { Logger } from '../../support/logger';
+import { ThrottledWarning } from '../../support/throttled-warning';
+import { withTimeout } from '../../support/with-timeout';
 import { singleActiveAssigner } from './single-active-assigner';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
 import { decodeRawValues } from '../../model/decode-raw-values';
@@ -161,8 +163,8 @@ export class KafkaBus implements Bus {
       stopTimeoutMs: config.stopTimeoutMs ?? 8_000,
       pingTimeoutMs: config.pingTimeoutMs ?? 3_000,
     };
-    this.rejectWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
-    this.publishWarning = new ThrottledWarning(this.logger, WARNING_INTERVAL_MS);
+    this.rejectWarning = new ThrottledWarning(WARNING_INTERVAL_MS);
+    this.publishWarning = new ThrottledWarning(WARNING_INTERVAL_MS);
     this.kafka = new Kafka({
       clientId: config.clientId ?? 'script-server',
       brokers: config.brokers,
@@ -315,6 +317,7 @@ export class KafkaBus implements Bus {
       this.totals.rejectedIn += result.rejected.length;
       const reasons = result.rejected.map((entry) => entry.reason).join('; ');
       this.rejectWarning.warn(
+        this.logger,
         { partition, offset: message.offset, reason: truncateText(reasons, 300) },
         `refused ${result.rejected.length === 1 ? 'an input value' : `${result.rejected.length} input values`} from ${topic}[${partition}] at offset ${message.offset}${this.config.dlqTopic ? ` (sent to ${this.config.dlqTopic})` : ''}: ${truncateText(reasons, 300)}`,
       );
@@ -413,6 +416,7 @@ export class KafkaBus implements Bus {
           throw new OperationalError('Kafka', `publishing ${what} to ${topic} failed while the bus is stopping: ${messageOf(error)}`, { cause: error });
         }
         this.publishWarning.warn(
+          this.logger,
           { topic, failures, retryInMs: delay, err: error },
           `publishing ${messages.length} ${what} to ${topic} failed (attempt ${failures}); retrying: ${messageOf(error)}`,
         );
@@ -773,38 +777,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done);
   });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** At most one warning per interval; the next one says how many were held back. */
-class ThrottledWarning {
-  private lastAt = 0;
-  private suppressed = 0;
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly intervalMs: number,
-  ) {}
-
-  warn(context: Record<string, unknown>, message: string): void {
-    const now = Date.now();
-    if (now - this.lastAt < this.intervalMs) {
-      this.suppressed++;
-      return;
-    }
-    const suppressed = this.suppressed;
-    this.lastAt = now;
-    this.suppressed = 0;
-    this.logger.warn(
-      suppressed > 0 ? { ...context, suppressed } : context,
-      suppressed > 0 ? `${message} (${suppressed} similar warnings in the last ${Math.round(this.intervalMs / 1000)} s not shown)` : message,
-    );
-  }
 }
 
 const KAFKA_LOG_LEVELS = {

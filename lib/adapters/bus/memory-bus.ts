@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { messageOf } from '../../model/errors';
 import type { Logger } from '../../support/logger';
+import { ThrottledWarning } from '../../support/throttled-warning';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
 import type { OutputValue, TagValue } from '../../model/tag-value';
 
@@ -53,8 +54,8 @@ export class MemoryBus implements Bus {
   private readonly outputListeners = new Set<(values: OutputValue[]) => void>();
 
   private readonly totals = { messagesIn: 0, valuesIn: 0, rejectedIn: 0, valuesOut: 0 };
-  private droppedSinceWarning = 0;
-  private lastOverflowWarning = 0;
+  /** Counts the values dropped since the last overflow warning. */
+  private readonly overflowWarning = new ThrottledWarning(OVERFLOW_WARNING_INTERVAL_MS);
 
   constructor(options: MemoryBusOptions) {
     this.logger = options.logger;
@@ -184,14 +185,11 @@ export class MemoryBus implements Bus {
 
   private recordOverflow(dropped: number): void {
     this.totals.rejectedIn += dropped;
-    this.droppedSinceWarning += dropped;
-    const now = Date.now();
-    if (now - this.lastOverflowWarning < OVERFLOW_WARNING_INTERVAL_MS) return;
+    const droppedSinceWarning = this.overflowWarning.admit(dropped);
+    if (droppedSinceWarning === undefined) return;
     this.logger.warn(
-      { dropped: this.droppedSinceWarning, queued: this.queuedCount(), limit: this.maxQueuedValues },
-      `dropped ${this.droppedSinceWarning} input values: the in-process queue holds ${this.maxQueuedValues} values and the engine is not keeping up`,
+      { dropped: droppedSinceWarning, queued: this.queuedCount(), limit: this.maxQueuedValues },
+      `dropped ${droppedSinceWarning} input values: the in-process queue holds ${this.maxQueuedValues} values and the engine is not keeping up`,
     );
-    this.droppedSinceWarning = 0;
-    this.lastOverflowWarning = now;
   }
 }

@@ -1,4 +1,4 @@
-// npm test: typecheck, lint, unit and integration tests (Vitest), then the browser flows
+// npm test: typecheck, lint, the layers (scripts/check-layers.mjs), unit and integration tests (Vitest), then the browser flows
 // (Playwright on Debian's Chromium). Suites needing a real service (PostgreSQL, Kafka, InfluxDB,
 // Chromium) skip with a printed reason when it is absent — except under CI=true, where they fail.
 import { spawnSync } from 'node:child_process';
@@ -28,6 +28,7 @@ function step(title, command, commandArgs, env = {}) {
 if (!e2eOnly) {
   step('Typecheck (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', '.']);
   step('Lint (eslint)', bin('eslint'), ['.', '--max-warnings', '0']);
+  step('Layers (no import cycles; lib/model imports nothing else of lib/)', process.execPath, ['scripts/check-layers.mjs']);
 }
 if (!buildIsCurrent()) step('Build (the integration and browser tests run the built app)', process.execPath, ['scripts/build.mjs']);
 if (!e2eOnly) step('Unit and integration tests (vitest)', bin('vitest'), ['run']);

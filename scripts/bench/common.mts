@@ -2,8 +2,10 @@
 //
 // Every figure script runs in its own Node.js process, logs to stderr and prints exactly one line on
 // stdout: the JSON of its FigureResult. The runner (run-bench.mts) collects them into the table.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { stopAllApps } from '../../tests/helpers/app-process';
 
 export interface Check {
   /** What the measured value is compared with, e.g. "bare QuickJS loop". */
@@ -93,18 +95,150 @@ export function loadAverage(): string {
     .join(' ');
 }
 
-/** Runs a figure script's main and prints its result (or results) as the one stdout line. */
+/**
+ * Runs a figure script's main and prints its result (or results) as the one stdout line. On every way
+ * out — result, error, Ctrl-C, SIGTERM — what the figure started (apps, process groups) is stopped first.
+ */
 export function runFigure(main: () => Promise<FigureResult | FigureResult[]>): void {
+  installExitHandlers();
   main()
-    .then((result) => {
+    .then(async (result) => {
+      await stopEverything();
       process.stdout.write(`${JSON.stringify(result)}\n`);
       // Kafka clients, timers and worker threads may linger: the result is out, leave.
       process.exit(0);
     })
-    .catch((error: unknown) => {
+    .catch(async (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      await stopEverything();
       process.exit(1);
     });
+}
+
+/** Something this process started and must stop before it leaves: politely (stop) or, on exit, at once (killNow). */
+export interface Owned {
+  stop(): Promise<void>;
+  killNow(): void;
+}
+
+const owned = new Set<Owned>();
+let handlersInstalled = false;
+let stopping: Promise<void> | null = null;
+
+/** Registers something this figure started, so runFigure stops it on every way out; returns the unregistration. */
+export function own(entry: Owned): () => void {
+  installExitHandlers();
+  owned.add(entry);
+  return () => void owned.delete(entry);
+}
+
+/** Stops everything still owned: the process groups of spawnProcessGroup and the apps of startApp. */
+export function stopEverything(): Promise<void> {
+  stopping ??= Promise.allSettled([...[...owned].map((entry) => entry.stop()), stopAllApps()]).then(() => {
+    stopping = null;
+  });
+  return stopping;
+}
+
+/**
+ * Ctrl-C (SIGINT), SIGTERM, SIGHUP: stop what we started, waiting for it to exit (its output pipes
+ * stay open meanwhile — a server whose stdout reader is gone can spin on EPIPE instead of exiting),
+ * then leave; a second signal kills at once. Any process exit: SIGKILL whatever is still running.
+ */
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  let signalled = false;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      const code = 128 + (os.constants.signals[signal] ?? 1);
+      if (signalled) process.exit(code);
+      signalled = true;
+      log(`${signal}: stopping what this figure started (again to kill it at once)…`);
+      void stopEverything().finally(() => process.exit(code));
+    });
+  }
+  process.on('exit', () => {
+    for (const entry of owned) entry.killNow();
+  });
+}
+
+/** Whether any live (not zombie) process is left in process group `pgid`. */
+export function processGroupAlive(pgid: number): boolean {
+  if (process.platform === 'linux') {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      // pid (comm) state ppid pgrp …; comm may contain spaces and parentheses.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    }
+    return false;
+  }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface ProcessGroup {
+  child: ChildProcess;
+  /**
+   * SIGTERM to the whole group, then wait until no process of it is left (SIGKILL after graceMs).
+   * Only then may the caller let go of the output pipes or delete the data the processes use.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Spawns a command in a process group of its own (detached) and owns the whole group: `npm start`
+ * is npm → sh → node, and killing npm alone, or waiting only for npm to exit, leaves the server
+ * behind. stop() is idempotent; runFigure's handlers call it on every way out.
+ */
+export function spawnProcessGroup(command: string, args: string[], options: SpawnOptions = {}): ProcessGroup {
+  installExitHandlers();
+  const child = spawn(command, args, { ...options, detached: true });
+  const pgid = child.pid;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (pgid === undefined) return;
+    try {
+      process.kill(-pgid, signal);
+    } catch {
+      // the group is gone
+    }
+  };
+  let stopped: Promise<void> | null = null;
+  const stop = (graceMs = 15_000): Promise<void> =>
+    (stopped ??= (async () => {
+      if (pgid !== undefined) {
+        signalGroup('SIGTERM');
+        const deadline = Date.now() + graceMs;
+        let killed = false;
+        while (processGroupAlive(pgid)) {
+          if (!killed && Date.now() > deadline) {
+            log(`process group ${pgid} (${command} ${args.join(' ')}) still running ${Math.round(graceMs / 1000)} s after SIGTERM: SIGKILL`);
+            signalGroup('SIGKILL');
+            killed = true;
+          }
+          if (killed && Date.now() > deadline + 10_000) {
+            log(`process group ${pgid} still has a process 10 s after SIGKILL (uninterruptible?): giving up on it`);
+            break;
+          }
+          await sleep(50);
+        }
+      }
+      owned.delete(entry);
+    })());
+  const entry: Owned = { stop: () => stop(), killNow: () => signalGroup('SIGKILL') };
+  owned.add(entry);
+  return { child, stop };
 }
 
 export function skipped(id: string, unit: string, bar: string, reason: string): FigureResult {

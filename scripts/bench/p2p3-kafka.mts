@@ -27,7 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import { startApp, type RunningApp } from '../../tests/helpers/app-process';
-import { argValue, log, median, percentile, prng, round, runFigure, sleep, spread, thousands, type FigureResult } from './common.mts';
+import { argValue, log, median, own, percentile, prng, round, runFigure, sleep, spread, thousands, type FigureResult } from './common.mts';
 import { definitionOf, standardMix } from './standard-mix.mts';
 
 const args = process.argv.slice(2);
@@ -176,16 +176,16 @@ function startPassthrough(): { child: ChildProcess; output: () => string; stop: 
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+    disown();
   };
+  // Stopped by runFigure too when this script leaves early (Ctrl-C, an error).
+  const disown = own({ stop, killNow: () => child.kill('SIGKILL') });
+  return { child, output: () => output, stop };
 }
 
 async function measureThroughput(admin: Admin, producer: Producer, dataDir: string, appHolder: { app: RunningApp | null }) {

@@ -5,12 +5,11 @@
 // again first and the run repeated.
 //
 //   node --import tsx scripts/bench/p6-start.mts [--runs 3]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../tests/helpers/app-process';
-import { argValue, log, median, round, runFigure, runToStderr, sleep, spread, type FigureResult } from './common.mts';
+import { argValue, log, median, round, runFigure, runToStderr, sleep, spawnProcessGroup, spread, type FigureResult } from './common.mts';
 
 const args = process.argv.slice(2);
 const RUNS = Number(argValue(args, 'runs', '3'));
@@ -57,14 +56,15 @@ async function startOnce(): Promise<{ seconds: number; rebuilt: boolean; milesto
   Object.assign(env, { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir });
   const started = performance.now();
   const spawnedAt = Date.now();
-  const child = spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // npm → sh → node scripts/start.mjs (the server): a process group of its own, stopped as a whole.
+  const group = spawnProcessGroup('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = group.child;
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode} before /api/health answered 200:\n${output.slice(-3000)}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start exited with ${child.exitCode ?? child.signalCode} before /api/health answered 200:\n${output.slice(-3000)}`);
       if (performance.now() - started > 120_000) throw new Error(`npm start: no 200 from /api/health within 120 s:\n${output.slice(-3000)}`);
       try {
         const response = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(1000) });
@@ -79,21 +79,9 @@ async function startOnce(): Promise<{ seconds: number; rebuilt: boolean; milesto
     await sleep(300);
     return { seconds, rebuilt: output.includes('No current build'), milestones: { ...milestones(output, spawnedAt), 'health 200': round(seconds, 2) } };
   } finally {
-    // npm → sh → node: stop the whole process group we started.
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 15_000);
-    await exited;
-    clearTimeout(timer);
+    // Not only npm: wait until the server itself has exited (SIGKILL after 15 s). Waiting for npm alone
+    // and leaving let the server outlive us — its stdout reader gone, it spun on EPIPE forever.
+    await group.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

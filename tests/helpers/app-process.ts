@@ -9,6 +9,30 @@ import path from 'node:path';
  * /api/health answers. Each instance gets a free port and, unless given, its own data folder.
  */
 
+/** How long stop() waits after its signal before it sends SIGKILL (the app's own shutdown gives up after 9 s). */
+const STOP_GRACE_MS = 15_000;
+
+/** Apps started and not yet stopped: stopAllApps() stops them, and none outlives this process. */
+const running = new Set<RunningApp>();
+let exitHookInstalled = false;
+
+/**
+ * Stops every app still running (for a script's Ctrl-C and error paths). Waiting matters: an app
+ * whose stdout reader has gone away can spin on EPIPE in its last log flush instead of exiting.
+ */
+export async function stopAllApps(): Promise<void> {
+  await Promise.allSettled([...running].map((app) => app.stop()));
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // The last resort when this process leaves without stopping an app (process.exit, an uncaught error).
+  process.on('exit', () => {
+    for (const app of running) if (app.process.exitCode === null && app.process.signalCode === null) app.process.kill('SIGKILL');
+  });
+}
+
 export interface RunningApp {
   url: string;
   process: ChildProcess;
@@ -62,11 +86,19 @@ export async function startApp(
     output: () => output,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // Still running after the grace period (a shutdown that hangs): SIGKILL, so stop() always ends.
+      const timer = setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }, STOP_GRACE_MS);
       const code = await exited;
+      clearTimeout(timer);
+      running.delete(app);
       if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
   };
+  installExitHook();
+  running.add(app);
   if (options.waitForHealth === false) return app;
 
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);

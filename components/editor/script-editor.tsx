@@ -39,6 +39,7 @@ import { OutputsTable } from './outputs-table';
 import { ProblemsList } from './problems-list';
 import { RunPanel, type DebugView, type RunStatus, type RunTab } from './run-panel';
 import { TriggerEditor } from './trigger-editor';
+import { useRegisterDialog } from '../scripts/register-dialog';
 
 const CodeEditor = dynamic(() => import('./code-editor'), {
   ssr: false,
@@ -108,6 +109,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const session = useRef<{ id: string; draftKey: string } | null>(null);
   const leaving = useRef(false);
   const now = useNow(2000);
+  const registerDialog = useRegisterDialog();
 
   // ---- load ----
   useEffect(() => {
@@ -367,16 +369,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const register = async () => {
     if (!form || !draft || busy) return;
     const outputs = draft.outputs.map((output) => output.tag).join(', ');
-    const ok = await confirm({
-      title: t('editor.registerTitle', { name: draft.name || t('editor.untitled') }),
-      body: (
-        <>
-          <p>{t('editor.registerBody', { outputs })}</p>
-          {dirty && <p className="warning-text">{t('editor.registerSavesFirst')}</p>}
-        </>
-      ),
-      confirmLabel: dirty ? t('editor.saveAndRegister') : t('editor.register'),
-    });
+    const ok = await registerDialog.ask({ name: draft.name || t('editor.untitled'), target: runTarget(), saveFirst: dirty || !saved, onReveal });
     if (!ok) return;
     const target = dirty || !saved ? await save({ quiet: true }) : saved;
     if (!target) return;
@@ -520,6 +513,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
 
   return (
     <main className="page editor-page">
+      {registerDialog.dialog}
       <div className="editor-head">
         <Link href="/" className="back-link">
           ← {t('nav.scripts')}

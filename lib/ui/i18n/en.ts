@@ -304,7 +304,6 @@ export const en = {
   'run.overrideTime': 'Time of {alias} for this run',
   'run.qualityLatest': 'quality: as is',
   'run.overridesHintMore': 'Set a quality to try isGood() branches, and a time to try old values. null is passed to the script as null.',
-  'run.overrideNeedsValue': '{alias}: type a value (it has never had one) to set its quality or time.',
   'run.engineWouldWait': 'The engine would not have run this: it waits until {tags} have a value. This run used null for them.',
   'run.warnings': 'Warnings',
 

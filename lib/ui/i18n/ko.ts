@@ -306,7 +306,6 @@ export const ko: Record<MessageKey, string> = {
   'run.overrideTime': '이번 실행에서 {alias}의 시각',
   'run.qualityLatest': '품질: 그대로',
   'run.overridesHintMore': '품질을 정하면 isGood() 분기를, 시각을 정하면 오래된 값을 시험할 수 있습니다. null은 스크립트에 null로 전달됩니다.',
-  'run.overrideNeedsValue': '{alias}: 값이 한 번도 없었으므로 품질이나 시각을 정하려면 값을 입력하세요.',
   'run.engineWouldWait': '엔진이라면 이번 실행을 하지 않았습니다: {tags}에 값이 들어올 때까지 기다립니다. 이번 실행에서는 null을 사용했습니다.',
   'run.warnings': '경고',
 

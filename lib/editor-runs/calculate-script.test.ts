@@ -182,3 +182,21 @@ describe('calculate keeping state (a debug session)', () => {
     expect(again.staticVars).toEqual({ runs: 1, total: 2 });
   });
 });
+
+describe('calculate with a stale input (an input declaring staleAfterMs)', () => {
+  // staleAfterMs is read where the script definition carries it (scripts.md); a draft here is built by hand.
+  const staleDraft = {
+    ...branching,
+    inputs: [{ tag: 'FT-101.PV', alias: 'steam', staleAfterMs: 60_000 }, branching.inputs[1]],
+  } as RunnableDraft;
+
+  it('an override older than staleAfterMs makes isGood() false, quality uncertain, and says so', async () => {
+    const old = await calculateScript(services(live), { script: staleDraft, inputs: { steam: { value: 12, ts: Date.now() - 120_000 } } });
+    expect(old.inputs['FT-101.PV'].quality).toBe('uncertain');
+    expect(old.outputs['CALC.MODE']).toEqual({ value: 'fallback', quality: 'uncertain' });
+    expect(old.warnings.map((w) => w.message)).toEqual([expect.stringContaining("input 'steam' (FT-101.PV) is stale in this run")]);
+    const fresh = await calculateScript(services(live), { script: staleDraft, inputs: { steam: { value: 12, ts: Date.now() - 1_000 } } });
+    expect(fresh.outputs['CALC.MODE']).toEqual({ value: 'measured', quality: 'good' });
+    expect(fresh.warnings).toEqual([]);
+  });
+});

@@ -97,6 +97,11 @@ export function runWarnings(target: RunTarget, inputs: RunInputs, outputs: CalcR
       ),
     );
   }
+  for (const alias of inputs.stale) {
+    warnings.push(
+      warning('definition', `input '${alias}' (${tagOf(alias)}) is stale in this run: its time is older than its staleAfterMs, so isGood('${alias}') is false and its quality counts as uncertain`),
+    );
+  }
   if (error === null) {
     for (const output of target.draft.outputs) {
       if (outputs[output.tag]?.value === null) {

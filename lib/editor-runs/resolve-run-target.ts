@@ -3,7 +3,7 @@ import type { InputSample, PreviousOutput } from '../sandbox/script-sandbox';
 import type { EditorRunPorts } from './editor-run-ports';
 import { getStoredScriptOrThrow } from '../scripts/get-script';
 import type { RunnableDraft } from '../model/script-schema';
-import type { Quality, TagScalar } from '../model/tag-value';
+import { worstQuality, type Quality, type TagScalar } from '../model/tag-value';
 import { parseTimestamp } from '../model/parse-tag-fields';
 
 /** What an editor run works on: a draft, or a saved script, with its inputs as of now. */
@@ -28,6 +28,8 @@ export interface RunInputs {
   missing: string[];
   /** Inputs seen, or overridden, with the value null, by alias. */
   nulls: string[];
+  /** Inputs overridden with a time older than their `staleAfterMs`: uncertain, as the engine would make them. */
+  stale: string[];
 }
 
 export async function resolveRunTarget(
@@ -57,8 +59,17 @@ export function collectRunInputs(
   }
   const missing: string[] = [];
   const nulls: string[] = [];
+  const stale: string[] = [];
   const samples = draft.inputs.map((input): InputSample | null => {
-    const sample = overrides && Object.hasOwn(overrides, input.alias) ? overrideSample(input.alias, overrides[input.alias], now) : heldSample(services, input.tag);
+    const overridden = overrides !== undefined && Object.hasOwn(overrides, input.alias);
+    let sample = overridden ? overrideSample(input.alias, overrides[input.alias], now) : heldSample(services, input.tag);
+    // An input that declares staleAfterMs (scripts.md) is uncertain once no value has come for that long:
+    // an override's time says when its value came.
+    const staleAfterMs = (input as typeof input & { staleAfterMs?: number }).staleAfterMs;
+    if (sample && overridden && staleAfterMs !== undefined && now - sample.ts >= staleAfterMs) {
+      sample = { ...sample, quality: worstQuality(sample.quality, 'uncertain') };
+      stale.push(input.alias);
+    }
     if (!sample) missing.push(input.alias);
     else if (sample.value === null) nulls.push(input.alias);
     return sample;
@@ -67,7 +78,7 @@ export function collectRunInputs(
     const held = services.catalog.get(output.tag);
     return held ? { value: held.value, quality: held.quality } : null;
   });
-  return { samples, previous, missing, nulls };
+  return { samples, previous, missing, nulls, stale };
 }
 
 export type ConstantOverride = { value: TagScalar; quality: Quality };

@@ -6,6 +6,9 @@ import type { InputRow } from '@/lib/ui/script-form';
 import { displayValue, variablesAt, type StepAction } from '@/lib/ui/trace-stepper';
 import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge } from '../ui/badges';
+import { CalcStateControls, RunWarnings } from './calc-extras';
+import { OverrideRow } from './override-row';
+import { isOverridden, type OverrideFields } from '@/lib/ui/overrides';
 
 export type RunTab = 'calculate' | 'debug' | 'benchmark';
 
@@ -27,10 +30,13 @@ interface RunPanelProps {
   onTab: (tab: RunTab) => void;
   inputs: readonly InputRow[];
   live: Record<string, TagValue | null>;
-  overrides: Record<string, string>;
-  onOverride: (alias: string, text: string) => void;
+  overrides: Record<string, OverrideFields>;
+  onOverride: (alias: string, change: Partial<OverrideFields>) => void;
   onClearOverrides: () => void;
   calc: RunStatus<CalcResult>;
+  calcState: { keep: boolean; note: string | null };
+  onCalcKeepState: (keep: boolean) => void;
+  onResetState: () => void;
   debug: DebugView;
   bench: RunStatus<BenchmarkResult> & { durationMs: number };
   onCalculate: () => void;
@@ -155,7 +161,7 @@ function ResultTables({ result }: { result: CalcResult }) {
 export function RunPanel(props: RunPanelProps) {
   const { t, locale } = useI18n();
   const { tab, onTab, inputs, live, overrides, calc, debug, bench } = props;
-  const overrideCount = inputs.filter((input) => (overrides[input.alias] ?? '').trim() !== '').length;
+  const overrideCount = inputs.filter((input) => isOverridden(overrides[input.alias])).length;
   const tabs: Array<{ id: RunTab; label: string }> = [
     { id: 'calculate', label: t('run.tabCalculate') },
     { id: 'debug', label: t('run.tabDebug') },
@@ -200,21 +206,10 @@ export function RunPanel(props: RunPanelProps) {
         ) : (
           <div className="override-grid">
             <p className="hint">{t('run.overridesHint')}</p>
-            {inputs.map((input) => {
-              const value = live[input.tag];
-              return (
-                <label key={input.key} className="override-row">
-                  <code>{input.alias}</code>
-                  <input
-                    type="text"
-                    value={overrides[input.alias] ?? ''}
-                    placeholder={value ? t('run.overridePlaceholder', { value: formatValue(locale, value.value) }) : t('inputs.notSeen')}
-                    onChange={(event) => props.onOverride(input.alias, event.target.value)}
-                    aria-label={t('run.overrideFor', { alias: input.alias })}
-                  />
-                </label>
-              );
-            })}
+            <p className="hint">{t('run.overridesHintMore')}</p>
+            {inputs.map((input) => (
+              <OverrideRow key={input.key} input={input} live={live[input.tag]} fields={overrides[input.alias]} onChange={(change) => props.onOverride(input.alias, change)} />
+            ))}
             {overrideCount > 0 && (
               <button type="button" className="button small ghost" onClick={props.onClearOverrides}>
                 {t('run.clearOverrides')}
@@ -236,6 +231,7 @@ export function RunPanel(props: RunPanelProps) {
                 {t('run.calculatedAt', { time: formatDateTime(locale, calc.result.calcAt), duration: formatMillis(locale, calc.result.durationMs) })}
               </span>
             )}
+            <CalcStateControls keep={props.calcState.keep} note={props.calcState.note} disabled={calc.running} onKeep={props.onCalcKeepState} onReset={props.onResetState} />
           </div>
           {calc.error && (
             <div className="error-banner" role="alert">
@@ -243,6 +239,7 @@ export function RunPanel(props: RunPanelProps) {
             </div>
           )}
           {calc.result?.error && <DiagnosticLine diagnostic={calc.result.error} onReveal={props.onReveal} />}
+          {calc.result && <RunWarnings result={calc.result} />}
           {calc.result && <ResultTables result={calc.result} />}
           {!calc.result && !calc.error && <p className="muted">{t('run.calculateHint')}</p>}
         </div>

@@ -9,7 +9,7 @@ import type { BenchmarkResult, CalcResult, Diagnostic, Script, ScriptDraft } fro
 import { outputCandidates, type DefinedVariable } from '@/lib/ui/code-variables';
 import { diagnosticsToMarkers, sameDiagnostics } from '@/lib/ui/diagnostic-markers';
 import { translate } from '@/lib/ui/i18n/translate';
-import { overridesFor } from '@/lib/ui/overrides';
+import { fieldsOf, overridesFor, type OverrideFields } from '@/lib/ui/overrides';
 import { scriptDeclarations, type DeclarationTexts } from '@/lib/ui/script-declarations';
 import {
   addInput,
@@ -39,6 +39,8 @@ import { OutputsTable } from './outputs-table';
 import { ProblemsList } from './problems-list';
 import { RunPanel, type DebugView, type RunStatus, type RunTab } from './run-panel';
 import { TriggerEditor } from './trigger-editor';
+import { useKeptState } from './use-kept-state';
+import { useRegisterDialog } from '../scripts/register-dialog';
 
 const CodeEditor = dynamic(() => import('./code-editor'), {
   ssr: false,
@@ -101,13 +103,16 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const [reveal, setReveal] = useState<{ source: 'init' | 'calc'; line: number; column: number; nonce: number } | null>(null);
 
   const [tab, setTab] = useState<RunTab>('calculate');
-  const [overrides, setOverrides] = useState<Record<string, string>>({});
+  const [overrides, setOverrides] = useState<Record<string, OverrideFields>>({});
   const [calc, setCalc] = useState<RunStatus<CalcResult>>({ running: false, result: null, error: null });
+  const [calcState, setCalcState] = useState<{ keep: boolean; note: string | null }>({ keep: false, note: null });
+  const calcSession = useKeptState();
+  const debugSession = useKeptState();
   const [debug, setDebug] = useState<DebugView & { draftKey: string | null }>({ running: false, result: null, error: null, index: 0, stale: false, keepState: false, draftKey: null });
   const [bench, setBench] = useState<RunStatus<BenchmarkResult> & { durationMs: number }>({ running: false, result: null, error: null, durationMs: 1000 });
-  const session = useRef<{ id: string; draftKey: string } | null>(null);
   const leaving = useRef(false);
   const now = useNow(2000);
+  const registerDialog = useRegisterDialog();
 
   // ---- load ----
   useEffect(() => {
@@ -238,13 +243,21 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
 
   // ---- runs ----
   const runTarget = () => ({ script: JSON.parse(runKey) as Omit<ScriptDraft, 'name'> });
-  const runOverrides = () => overridesFor(overrides, form?.inputs.map((input) => input.alias) ?? []);
+  const runOverrides = () =>
+    overridesFor(overrides, form?.inputs.map((input) => input.alias) ?? [], Object.fromEntries((form?.inputs ?? []).map((input) => [input.alias, live[input.tag]?.value])));
 
   const calculate = async () => {
     if (!runKey) return;
     setTab('calculate');
     setCalc((state) => ({ ...state, running: true, error: null }));
     try {
+      if (calcState.keep) {
+        const { result, restarted } = await calcSession.run(runKey, runTarget().script, runOverrides());
+        const reason = restarted === 'code' ? t('run.stateRestartedCode') : t('run.stateRestartedExpired');
+        setCalcState((state) => ({ ...state, note: restarted ? t('run.stateRestarted', { reason }) : null }));
+        setCalc({ running: false, result, error: null });
+        return;
+      }
       const result = await api.calculate(runTarget(), runOverrides());
       setCalc({ running: false, result, error: null });
     } catch (error) {
@@ -252,23 +265,14 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
     }
   };
 
-  const runDebugSession = async (key: string) => {
-    if (!session.current || session.current.draftKey !== key) {
-      if (session.current) void api.deleteDebugSession(session.current.id).catch(() => undefined);
-      const created = await api.createDebugSession(runTarget().script);
-      session.current = { id: created.id, draftKey: key };
-    }
+  const resetCalcState = async () => {
+    if (!runKey) return;
     try {
-      return await api.runDebugSession(session.current.id, runOverrides());
+      await calcSession.reset(runKey, runTarget().script);
+      setCalcState((state) => ({ ...state, note: t('run.stateReset') }));
+      setCalc({ running: false, result: null, error: null });
     } catch (error) {
-      // Expired (idle too long): start a new session once.
-      if (error instanceof ApiError && error.status === 404) {
-        session.current = null;
-        const created = await api.createDebugSession(runTarget().script);
-        session.current = { id: created.id, draftKey: key };
-        return api.runDebugSession(created.id, runOverrides());
-      }
-      throw error;
+      setCalc({ running: false, result: null, error: errorMessage(error, t) });
     }
   };
 
@@ -278,7 +282,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
     setDebug((state) => ({ ...state, running: true, error: null }));
     const key = runKey;
     try {
-      const result = debug.keepState ? await runDebugSession(key) : await api.debug(runTarget(), runOverrides());
+      const result = debug.keepState ? (await debugSession.run(key, runTarget().script, runOverrides())).result : await api.debug(runTarget(), runOverrides());
       setDebug((state) => ({ ...state, running: false, result, error: null, index: firstInterestingStep(result.trace ?? []), draftKey: key }));
     } catch (error) {
       setDebug((state) => ({ ...state, running: false, error: errorMessage(error, t) }));
@@ -305,14 +309,6 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
       setBench((state) => ({ ...state, running: false, result: null, error: errorMessage(error, t) }));
     }
   };
-
-  // Debug sessions hold a sandbox on the server: free it when the editor closes.
-  useEffect(
-    () => () => {
-      if (session.current) void api.deleteDebugSession(session.current.id).catch(() => undefined);
-    },
-    [],
-  );
 
   // ---- save / register ----
   const showActionError = (error: unknown, what: string) => {
@@ -367,16 +363,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const register = async () => {
     if (!form || !draft || busy) return;
     const outputs = draft.outputs.map((output) => output.tag).join(', ');
-    const ok = await confirm({
-      title: t('editor.registerTitle', { name: draft.name || t('editor.untitled') }),
-      body: (
-        <>
-          <p>{t('editor.registerBody', { outputs })}</p>
-          {dirty && <p className="warning-text">{t('editor.registerSavesFirst')}</p>}
-        </>
-      ),
-      confirmLabel: dirty ? t('editor.saveAndRegister') : t('editor.register'),
-    });
+    const ok = await registerDialog.ask({ name: draft.name || t('editor.untitled'), target: runTarget(), saveFirst: dirty || !saved, onReveal });
     if (!ok) return;
     const target = dirty || !saved ? await save({ quiet: true }) : saved;
     if (!target) return;
@@ -520,6 +507,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
 
   return (
     <main className="page editor-page">
+      {registerDialog.dialog}
       <div className="editor-head">
         <Link href="/" className="back-link">
           ← {t('nav.scripts')}
@@ -710,9 +698,15 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
             inputs={form.inputs}
             live={live}
             overrides={overrides}
-            onOverride={(alias, text) => setOverrides((o) => ({ ...o, [alias]: text }))}
+            onOverride={(alias, change) => setOverrides((o) => ({ ...o, [alias]: { ...fieldsOf(o[alias]), ...change } }))}
             onClearOverrides={() => setOverrides({})}
             calc={calc}
+            calcState={calcState}
+            onCalcKeepState={(keep) => {
+              if (!keep) calcSession.forget();
+              setCalcState({ keep, note: null });
+            }}
+            onResetState={() => void resetCalcState()}
             debug={{ ...debug, stale }}
             bench={bench}
             onCalculate={() => void calculate()}

@@ -10,6 +10,7 @@ import { useI18n } from '../i18n/locale-provider';
 import { StateBadge } from '../ui/badges';
 import { useFeedback } from '../ui/feedback-provider';
 import { EmptyState, ErrorBanner, errorMessage, Loading } from '../ui/states';
+import { useRegisterDialog } from './register-dialog';
 
 const REFRESH_MS = 3000;
 
@@ -31,6 +32,7 @@ export function ScriptsPage() {
   const [busy, setBusy] = useState<Record<string, boolean>>({});
   const [now, setNow] = useState(() => Date.now());
   const searchRef = useRef<HTMLInputElement>(null);
+  const registerDialog = useRegisterDialog();
 
   const load = useCallback(async () => {
     try {
@@ -59,6 +61,16 @@ export function ScriptsPage() {
 
   async function toggle(script: Script) {
     const registering = script.status.state !== 'registered';
+    // Registering shows first what the script would do on the latest values; unregistering stops outputs that alarms may read.
+    const ok = registering
+      ? await registerDialog.ask({ name: script.name, target: { scriptId: script.id } })
+      : await confirm({
+          title: t('scripts.unregisterTitle', { name: script.name }),
+          body: <p>{t('scripts.unregisterBody', { outputs: script.outputs.map((output) => output.tag).join(', ') })}</p>,
+          confirmLabel: t('scripts.unregisterConfirm'),
+          danger: true,
+        });
+    if (!ok) return;
     setBusy((b) => ({ ...b, [script.id]: true }));
     try {
       const updated = registering ? await api.registerScript(script.id) : await api.unregisterScript(script.id);
@@ -95,6 +107,7 @@ export function ScriptsPage() {
 
   return (
     <main className="page scripts-page">
+      {registerDialog.dialog}
       <div className="page-head">
         <div>
           <h1>{t('scripts.title')}</h1>

@@ -3,7 +3,7 @@ import type { EditorRunPorts } from './editor-run-ports';
 import type { RunnableDraft } from '../model/script-schema';
 import { isoTime, type Quality, type TagScalar } from '../model/tag-value';
 import type { LabRunResult } from '../lab/lab-run';
-import { collectRunInputs, resolveRunTarget, type RunInputs, type RunTarget } from './resolve-run-target';
+import { collectRunInputs, resolveRunTarget, type InputOverrides, type RunInputs, type RunTarget } from './resolve-run-target';
 
 /** api.md CalcResult */
 export interface CalcResult {
@@ -15,12 +15,19 @@ export interface CalcResult {
   calcAt: string;
   durationMs: number;
   error: Diagnostic | null;
+  /**
+   * What the engine would do differently, or what to look at (beyond api.md): inputs never seen (the
+   * engine waits for them), inputs that are null, outputs that would be published as null.
+   */
+  warnings: Diagnostic[];
+  /** False when an input has never had a value: the engine would wait and not run the script yet. */
+  engineWouldRun: boolean;
 }
 
 export interface RunRequest {
   script?: RunnableDraft;
   scriptId?: string;
-  inputs?: Record<string, TagScalar>;
+  inputs?: InputOverrides;
 }
 
 /** Runs a draft or a saved script once on the latest data, without registering it. */
@@ -63,5 +70,44 @@ export function toCalcResult(target: RunTarget, inputs: RunInputs, run: LabRunRe
     calcAt: isoTime(now),
     durationMs: Math.round(run.durationMs * 1000) / 1000,
     error,
+    warnings: runWarnings(target, inputs, outputEntries, error),
+    engineWouldRun: inputs.missing.length === 0,
   };
+}
+
+const warning = (kind: Diagnostic['kind'], message: string): Diagnostic => ({ severity: 'warning', source: 'definition', kind, message });
+
+/** What a plant user should know before trusting a run: how the engine would differ, and null values. */
+export function runWarnings(target: RunTarget, inputs: RunInputs, outputs: CalcResult['outputs'], error: Diagnostic | null): Diagnostic[] {
+  const warnings: Diagnostic[] = [];
+  const tagOf = (alias: string) => target.draft.inputs.find((input) => input.alias === alias)?.tag ?? alias;
+  for (const alias of inputs.missing) {
+    warnings.push(
+      warning(
+        'definition',
+        `input '${alias}' (${tagOf(alias)}) has never had a value: the engine will wait until ${tagOf(alias)} has a value and would not run the script now; this run used null for it`,
+      ),
+    );
+  }
+  for (const alias of inputs.nulls) {
+    warnings.push(
+      warning(
+        'definition',
+        `input '${alias}' (${tagOf(alias)}) is null in this run; arithmetic treats null as 0 (null + 1 is 1), so test it with ${alias} === null where it matters`,
+      ),
+    );
+  }
+  for (const alias of inputs.stale) {
+    warnings.push(
+      warning('definition', `input '${alias}' (${tagOf(alias)}) is stale in this run: its time is older than its staleAfterMs, so isGood('${alias}') is false and its quality counts as uncertain`),
+    );
+  }
+  if (error === null) {
+    for (const output of target.draft.outputs) {
+      if (outputs[output.tag]?.value === null) {
+        warnings.push(warning('output', `output ${output.tag} would be published as null: variable '${output.variable}' is null after the calculation`));
+      }
+    }
+  }
+  return warnings;
 }

@@ -12,7 +12,7 @@ import { isoTime, type TagScalar } from '../model/tag-value';
 import type { RunRequest } from './calculate-script';
 import type { ReplayChunk } from '../lab/plot-replay';
 import { replaySteps, type ReplayStepsState } from './replay-steps';
-import { resolveRunTarget } from './resolve-run-target';
+import { constantOverrides, resolveRunTarget, type ConstantOverride } from './resolve-run-target';
 
 /**
  * Plot: a script's inputs over a time range from the history store, and its outputs computed by
@@ -76,7 +76,7 @@ export async function plotScript(services: Pick<EditorRunPorts, 'store' | 'histo
     );
   }
 
-  const overrides = request.inputs ?? {};
+  const overrides = constantOverrides(request.inputs);
   for (const alias of Object.keys(overrides)) {
     if (!draft.inputs.some((input) => input.alias === alias)) {
       throw new UserError('VALIDATION_FAILED', `inputs.${alias}: '${alias}' is not an input alias of this script`, { alias });
@@ -108,7 +108,7 @@ export async function plotScript(services: Pick<EditorRunPorts, 'store' | 'histo
     alias: input.alias,
     role: 'input',
     points: fixed[index]
-      ? [from, to].map((ts) => ({ ts: isoTime(ts), value: overrides[input.alias] }))
+      ? [from, to].map((ts) => ({ ts: isoTime(ts), value: overrides[input.alias].value }))
       : toPoints(inputSamplers.get(input.tag)!.points()),
   }));
   draft.outputs.forEach((output, index) => series.push({ tag: output.tag, role: 'output', points: toPoints(outcome.outputs[index]) }));
@@ -128,7 +128,7 @@ async function* replayChunks(
     from: number;
     to: number;
     fixed: boolean[];
-    overrides: Record<string, TagScalar>;
+    overrides: Record<string, ConstantOverride>;
     readTags: string[];
     inputSamplers: Map<string, MinMaxDownsampler>;
     state: ReplayStepsState;
@@ -140,7 +140,7 @@ async function* replayChunks(
     await Promise.all(context.readTags.map(async (tag) => [tag, await services.history.readLatestBefore(tag, from - 1)] as const)),
   );
   const seeds = draft.inputs.map((input, index): HistoryPoint | null =>
-    fixed[index] ? { value: overrides[input.alias], ts: from, quality: 'good' } : (latest.get(input.tag) ?? null),
+    fixed[index] ? { ...overrides[input.alias], ts: from } : (latest.get(input.tag) ?? null),
   );
   const trigger = draft.trigger ?? { type: 'onChange' as const };
   const triggerAliases = trigger.type === 'onChange' ? new Set(trigger.inputs ?? draft.inputs.map((input) => input.alias)) : null;

@@ -1,13 +1,12 @@
 import type { EditorRunPorts } from './editor-run-ports';
-import type { TagScalar } from '../model/tag-value';
 import { toDebugResult, type DebugResult } from './debug-script';
-import { collectRunInputs } from './resolve-run-target';
+import { collectRunInputs, type InputOverrides } from './resolve-run-target';
 
 /** One more run of a debug session's calcCode, on the latest data (or the values given), traced. */
 export async function runDebugSession(
   services: Pick<EditorRunPorts, 'catalog' | 'lab'>,
   id: string,
-  overrides: Record<string, TagScalar> | undefined,
+  overrides: InputOverrides | undefined,
 ): Promise<DebugResult> {
   const { draft } = services.lab.sessions.get(id);
   const now = Date.now();

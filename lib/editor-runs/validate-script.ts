@@ -10,18 +10,10 @@ export interface ValidateResult {
 
 /** Compiles, checks names, and runs once on the latest data; never registers anything. */
 export async function validateScript(services: Pick<EditorRunPorts, 'store' | 'catalog' | 'lab'>, request: RunRequest): Promise<ValidateResult> {
-  const { target, inputs, run, result } = await runOnce(services, request);
+  const { run, result } = await runOnce(services, request);
   const diagnostics: Diagnostic[] = [...run.diagnostics];
   const compiled = !diagnostics.some((diagnostic) => diagnostic.severity === 'error');
-  for (const alias of inputs.missing) {
-    const tag = target.draft.inputs.find((input) => input.alias === alias)?.tag;
-    diagnostics.push({
-      severity: 'warning',
-      source: 'definition',
-      kind: 'definition',
-      message: `input '${alias}' (${tag}) has no value yet, so it is null in this run`,
-    });
-  }
+  diagnostics.push(...result.warnings);
   if (compiled && run.error) diagnostics.push(run.error);
   return {
     ok: !diagnostics.some((diagnostic) => diagnostic.severity === 'error'),

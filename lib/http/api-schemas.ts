@@ -65,9 +65,40 @@ export const ScriptSchema = z
 
 export const ScriptListSchema = z.object({ scripts: z.array(ScriptSchema) });
 
+const OVERRIDE_SHAPE = 'an override is a value (number, boolean, string or null) or { "value": …, "quality"?: "good" | "uncertain" | "bad", "ts"?: ISO 8601 or epoch ms }';
+
+export const InputOverrideSchema = z
+  .union(
+    [
+      TagScalarSchema,
+      z
+        .strictObject({
+          value: TagScalarSchema,
+          quality: QualitySchema.optional().meta({ description: 'Default good' }),
+          ts: TimeInputSchema.optional().meta({ description: "The value's time; default now" }),
+        })
+        .meta({ description: 'A value with its quality and time, to try isGood() branches and old values' }),
+    ],
+    { error: (issue) => (issue.code === 'invalid_union' ? overrideProblem(issue.input, issue.errors) : undefined) },
+  )
+  .meta({ id: 'InputOverride' });
+
+/** Says which field of an override object is wrong (a union would only say "Invalid input"). */
+function overrideProblem(input: unknown, branches: ReadonlyArray<ReadonlyArray<{ path: PropertyKey[]; message: string }>>): string {
+  const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
+  const inner = isObject ? branches[1]?.[0] : undefined;
+  if (!inner) return OVERRIDE_SHAPE;
+  const field = inner.path.map(String).join('.');
+  if (field === 'value') return `"value" is ${(input as { value?: unknown }).value === undefined ? 'missing' : 'not a number, boolean, string or null'} — ${OVERRIDE_SHAPE}`;
+  return `${field ? `"${field}": ` : ''}${inner.message} — ${OVERRIDE_SHAPE}`;
+}
+
 export const InputOverridesSchema = z
-  .record(z.string(), TagScalarSchema)
-  .meta({ description: 'Values to use instead of the latest ones, by alias' });
+  .record(z.string(), InputOverrideSchema)
+  .meta({
+    description:
+      'Values to use instead of the latest ones, by alias: a bare value (quality good, time now) or { value, quality?, ts? }. A null value is passed to the script as null',
+  });
 
 /** validate / calculate / debug / benchmark / plot: a draft or a saved script. */
 const runTarget = {
@@ -97,6 +128,10 @@ export const CalcResultSchema = z
     calcAt: IsoTime,
     durationMs: z.number(),
     error: DiagnosticSchema.nullable(),
+    warnings: z.array(DiagnosticSchema).meta({
+      description: 'Inputs never seen (the engine would wait for them), inputs that are null, outputs that would be published as null',
+    }),
+    engineWouldRun: z.boolean().meta({ description: 'False when an input has never had a value: the engine would wait and not run the script yet' }),
   })
   .meta({ id: 'CalcResult' });
 

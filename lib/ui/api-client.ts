@@ -5,12 +5,12 @@ import type {
   DebugSession,
   Diagnostic,
   ErrorCode,
+  InputOverride,
   HistoryResponse,
   PlotResponse,
   RunTarget,
   Script,
   ScriptDraft,
-  TagScalar,
   TagValue,
   ValidateResponse,
 } from './api-types';
@@ -52,7 +52,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export type Overrides = Record<string, TagScalar>;
+export type Overrides = Record<string, InputOverride>;
 
 async function readError(response: Response): Promise<ApiError> {
   let body: unknown = null;

@@ -18,6 +18,7 @@ export type { Script, ScriptState, ScriptStatus } from '../model/script';
 export type { ErrorCode } from '../model/errors';
 export type { CalcResult } from '../editor-runs/calculate-script';
 export type { DebugResult } from '../editor-runs/debug-script';
+export type { InputOverride } from '../editor-runs/resolve-run-target';
 
 export type CalcInput = CalcResult['inputs'][string];
 

@@ -12,12 +12,21 @@ export function worstQuality(a: Quality, b: Quality): Quality {
 
 export type TagScalar = number | boolean | string | null;
 
+/**
+ * Why a value reports a failure or a stop (messages.md): a failed evaluation, a quarantined,
+ * unregistered or deleted script (value null, quality bad), or a stale input (quality uncertain).
+ */
+export type ValueReason = 'error' | 'quarantined' | 'unregistered' | 'deleted' | 'stale-input';
+export const VALUE_REASONS: readonly ValueReason[] = ['error', 'quarantined', 'unregistered', 'deleted', 'stale-input'];
+
 /** A value of a tag at an instant. `ts` is epoch milliseconds (event time). */
 export interface TagValue {
   tag: string;
   value: TagScalar;
   ts: number;
   quality: Quality;
+  /** Present only on a value that reports a failure or a stop. */
+  reason?: ValueReason;
 }
 
 export type TagSource = 'raw' | 'script';

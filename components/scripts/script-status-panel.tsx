@@ -39,7 +39,6 @@ export function ScriptStatusPanel({ script, onReveal }: { script: Script; onReve
           {view.error.line !== null && view.error.source !== 'definition' && (
             <>
               {' '}
-              <span className="muted small">{t('runtime.at', { source: view.error.source, line: view.error.line, column: view.error.column ?? 1 })}</span>{' '}
               <button
                 type="button"
                 className="link-button"

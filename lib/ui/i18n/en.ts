@@ -361,7 +361,6 @@ export const en = {
   // Script page: runtime state, failed and stopped outputs (scripts.md).
   'runtime.title': 'Runtime',
   'runtime.lastError': 'Last error',
-  'runtime.at': 'at {source} line {line}, column {column}',
   'runtime.showLine': 'Show line {line}',
   'runtime.retryIn': 'Next automatic retry at {time} (in {wait}).',
   'runtime.retryDue': 'Retrying now…',

@@ -363,7 +363,6 @@ export const ko: Record<MessageKey, string> = {
   // Script page: runtime state, failed and stopped outputs (scripts.md).
   'runtime.title': '실행 상태',
   'runtime.lastError': '마지막 오류',
-  'runtime.at': '{source} {line}행 {column}열',
   'runtime.showLine': '{line}행 보기',
   'runtime.retryIn': '다음 자동 재시도: {time} ({wait} 후).',
   'runtime.retryDue': '지금 재시도 중…',

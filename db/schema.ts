@@ -79,6 +79,8 @@ export const tagLatest = pgTable('tag_latest', {
   ts: bigint('ts', { mode: 'number' }).notNull(),
   quality: smallint('quality').notNull(),
   source: text('source', { enum: ['raw', 'script'] }).notNull(),
+  /** Why a computed value reports a failure or a stop (messages.md `reason`); null otherwise. */
+  reason: text('reason'),
 });
 
 /**
@@ -95,6 +97,8 @@ export const history = pgTable(
     valueText: text('value_text'),
     quality: smallint('quality').notNull(),
     source: smallint('source').notNull(),
+    /** Why a computed value reports a failure or a stop (messages.md `reason`); null otherwise. */
+    reason: text('reason'),
   },
   (table) => [primaryKey({ columns: [table.tag, table.ts] }), index('history_ts').on(table.ts)],
 );

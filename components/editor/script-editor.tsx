@@ -32,6 +32,7 @@ import type { Locale } from '@/lib/ui/format';
 import { useLiveTags, useNow } from '../hooks/use-live-tags';
 import { useI18n } from '../i18n/locale-provider';
 import { StateBadge } from '../ui/badges';
+import { ScriptStatusPanel } from '../scripts/script-status-panel';
 import { useFeedback } from '../ui/feedback-provider';
 import { EmptyState, ErrorBanner, errorMessage, Loading } from '../ui/states';
 import { InputsTable } from './inputs-table';
@@ -568,13 +569,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
       </div>
 
       {copiedFrom && !saved && <p className="info-banner">{t('editor.copyOf', { name: copiedFrom })}</p>}
-      {quarantined && saved?.status.lastError && (
-        <div className="error-banner" role="alert">
-          <span>
-            <strong>{t('editor.quarantined')}</strong> {saved.status.lastError.message}
-          </span>
-        </div>
-      )}
+      {/* The runtime state: a quarantine's error once, with its line and the next retry. */}
+      {saved && <ScriptStatusPanel script={saved} onReveal={onReveal} />}
       {registered && saved?.status.missingInputs && saved.status.missingInputs.length > 0 && (
         <p className="info-banner">{t('editor.waiting', { inputs: saved.status.missingInputs.join(', ') })}</p>
       )}

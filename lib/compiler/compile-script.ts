@@ -202,7 +202,7 @@ function generate(
     ...draft.outputs.map((_, k) => `__ssO${k} = __ssIx[${aliases.length + k}]`),
   ];
   const bindings =
-    'const __ssV = __ssK.V, __ssQ = __ssK.Q, __ssC = __ssK.C, __ssEmit = __ssK.emit, __ssBad = __ssK.bad, __ssOk = __ssK.ok, __ssQS = __ssK.QS, __ssIx = __ssK.I;' +
+    'const __ssV = __ssK.V, __ssQ = __ssK.Q, __ssC = __ssK.C, __ssEmit = __ssK.emit, __ssBad = __ssK.bad, __ssOk = __ssK.ok, __ssFailOut = __ssK.failOut, __ssFAIL = __ssK.FAIL, __ssQS = __ssK.QS, __ssIx = __ssK.I;' +
     (indexes.length > 0 ? `const ${indexes.join(', ')};` : '');
   const header = `(function (__ssOut, __ssCap, ctx, __ssK) {"use strict";${bindings}`;
   const initLine = 2;

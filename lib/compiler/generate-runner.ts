@@ -10,7 +10,8 @@ import type { ScriptOutput, Trigger } from '../model/script-schema';
  *   calcCode
  *   epilogue: check every output, give it the worst input quality (or ctx.setQuality's), and publish
  *             those that changed beyond their deadband; return 1 (or what __ssBad returns, 2, when
- *             an output is invalid: then nothing is published)
+ *             an output is invalid: the engine then publishes the valid ones and null/bad for the
+ *             invalid ones; an editor run publishes nothing)
  *
  * The script's constants (table indexes, deadbands) are written into the code, so the interpreter runs
  * no generic loops per evaluation. Names bound in the program's factory scope:
@@ -61,9 +62,14 @@ export function generatePrologue(shape: RunnerShape): string {
 export function generateEpilogue(shape: RunnerShape): string {
   const { outputs, usesCtx, capture } = shape;
   const parts: string[] = [];
+  // The engine publishes the valid outputs of a run with an invalid one, and null/bad (reason
+  // "error") for the invalid ones (__ssFailOut, once); an editor run reports the first invalid one.
+  if (!capture) parts.push('var __ssF = 0;');
   outputs.forEach((output, k) => {
     parts.push(`var __ssX${k} = ${output.variable};`);
-    parts.push(`if (typeof __ssX${k} === "number" ? __ssX${k} - __ssX${k} !== 0 : !__ssOk(__ssX${k})) return __ssBad(${k}, __ssX${k});`);
+    const invalid = `typeof __ssX${k} === "number" ? __ssX${k} - __ssX${k} !== 0 : !__ssOk(__ssX${k})`;
+    if (capture) parts.push(`if (${invalid}) return __ssBad(${k}, __ssX${k});`);
+    else parts.push(`if (${invalid}) { if (__ssF === 0) __ssF = __ssBad(${k}, __ssX${k}); __ssX${k} = __ssFAIL; }`);
   });
   if (outputs.some((output) => (output.deadband ?? 0) > 0)) parts.push('var __ssD;');
   outputs.forEach((output, k) => {
@@ -76,9 +82,10 @@ export function generateEpilogue(shape: RunnerShape): string {
     else if (deadband > 0) {
       changed = `__ssQ[__ssO${k}] !== ${quality} || (typeof ${value} === "number" && typeof ${held} === "number" ? (__ssD = ${value} - ${held}) > ${deadband} || __ssD < -${deadband} : ${held} !== ${value})`;
     } else changed = `__ssQ[__ssO${k}] !== ${quality} || ${held} !== ${value}`;
-    parts.push(`if (${changed}) __ssEmit(__ssO${k}, ${value}, ${quality}, __ssNow, __ssStep);`);
+    const emit = `if (${changed}) __ssEmit(__ssO${k}, ${value}, ${quality}, __ssNow, __ssStep);`;
+    parts.push(capture ? emit : `if (${value} === __ssFAIL) __ssFailOut(__ssO${k}, __ssNow, __ssStep); else ${emit}`);
   });
-  parts.push('return 1;');
+  parts.push(capture ? 'return 1;' : 'return __ssF === 0 ? 1 : __ssF;');
   return parts.join(' ');
 }
 

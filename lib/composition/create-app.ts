@@ -91,7 +91,14 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
     const runsEngine = role !== 'web';
     const engine = runsEngine
       ? (overrides.engine ??
-        threadedEngine({ entry: threads.engine, limits, quarantineAfter: config.QUARANTINE_AFTER, logger: log.child({ part: 'engine' }), latestValues: () => [...catalog.values()] }))
+        threadedEngine({
+          entry: threads.engine,
+          limits,
+          quarantineAfter: config.QUARANTINE_AFTER,
+          quarantineRetryMs: config.QUARANTINE_RETRY_MS,
+          logger: log.child({ part: 'engine' }),
+          latestValues: () => [...catalog.values()],
+        }))
       : null;
     if (engine) stops.push(() => engine.close());
     const lab =
@@ -140,6 +147,12 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
           for (const entry of entries) {
             log.warn({ scriptId: entry.id, error: entry.error.message }, 'script quarantined after repeated failures');
             store.setState(entry.id, 'quarantined', entry.error).catch((error) => log.warn(`could not record quarantine: ${messageOf(error)}`));
+          }
+        },
+        onRecovered: (ids) => {
+          for (const id of ids) {
+            log.info({ scriptId: id }, 'quarantined script evaluated successfully on retry; quarantine ended');
+            void endQuarantine(store, id).catch((error) => log.warn(`could not record the end of a quarantine: ${messageOf(error)}`));
           }
         },
       });
@@ -229,6 +242,12 @@ async function loadRegisteredScripts(services: AppServices, engine: EngineHost):
     }
   }
   services.log.info({ scripts: scripts.filter((script) => script.state === 'registered').length }, 'registered scripts loaded');
+}
+
+/** A retry succeeded: the script is registered again, unless it was changed meanwhile. */
+async function endQuarantine(store: ScriptStore, id: string): Promise<void> {
+  const stored = await store.get(id);
+  if (stored?.state === 'quarantined') await store.setState(id, 'registered', null);
 }
 
 async function scriptActivity(store: ScriptStore, engine: EngineHost | null, log: Logger): Promise<ScriptActivity> {

@@ -55,6 +55,10 @@ export const CONFIG_VARIABLES = {
   SCRIPT_INIT_CPU_MS: { schema: positiveInt(1, 600_000).default(500), doc: 'CPU deadline of initCode' },
   SCRIPT_MEMORY_MB: { schema: positiveInt(8, 4096).default(32), doc: 'memory cap of one sandbox' },
   QUARANTINE_AFTER: { schema: positiveInt(1, 1_000_000).default(5), doc: 'consecutive failures before a script is quarantined' },
+  QUARANTINE_RETRY_MS: {
+    schema: positiveInt(0, 3_600_000).default(60_000),
+    doc: 'wait before a quarantined script is evaluated again, doubling after each failed retry up to an hour; 0 turns retries off',
+  },
   DEBUG_SESSION_TTL_MS: { schema: positiveInt(100, 86_400_000).default(60_000), doc: 'idle debug sessions expire after this' },
   DEBUG_SESSION_MAX: { schema: positiveInt(1, 10_000).default(50), doc: 'live debug sessions kept; the least recently used is evicted beyond' },
   HISTORY_RETENTION_DAYS: { schema: z.coerce.number().positive().max(36_500).default(7), doc: 'embedded history retention' },

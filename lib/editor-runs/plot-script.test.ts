@@ -232,8 +232,10 @@ describe('plotScript', () => {
     expect(result.evaluations).toBe(3);
     expect(result.errors).toBe(1);
     expect(result.error).toMatchObject({ kind: 'runtime', line: 2 });
+    // The failed evaluation is a gap, as the engine publishes it (null, bad: scripts.md).
     expect(seriesOf(result, 'SUM')).toEqual([
       [0, 2],
+      [1, null],
       [2, 3],
     ]);
   });

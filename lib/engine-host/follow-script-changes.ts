@@ -18,10 +18,13 @@ export function followScriptChanges(deps: { store: ScriptStore; engine: EngineHo
   const warning = new ThrottledWarning(10_000);
 
   async function apply(script: StoredScript): Promise<void> {
-    const shouldRun = !script.deleted && script.state === 'registered';
+    // A script quarantined by the engine stays loaded there: the engine retries it (QUARANTINE_RETRY_MS).
+    const shouldRun = !script.deleted && (script.state === 'registered' || (script.state === 'quarantined' && loaded.has(script.id)));
     if (!shouldRun) {
       if (loaded.delete(script.id)) {
-        await deps.engine.unregister(script.id);
+        // The engine publishes its outputs null/bad with the reason (on the active worker: a
+        // standby runs no ticks and drops them).
+        await deps.engine.unregister(script.id, script.deleted ? 'deleted' : 'unregistered');
         deps.log.info({ scriptId: script.id }, 'script stopped (changed through the web)');
       }
       return;

@@ -66,7 +66,15 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   const client: ThreadClient<EngineMethods> = new ThreadClient<EngineMethods>({
     entry,
     name: 'engine',
-    workerData: { options: { limits: engineOptions.limits, quarantineAfter: engineOptions.quarantineAfter, scriptsPerSandbox: engineOptions.scriptsPerSandbox }, progress },
+    workerData: {
+      options: {
+        limits: engineOptions.limits,
+        quarantineAfter: engineOptions.quarantineAfter,
+        quarantineRetryMs: engineOptions.quarantineRetryMs,
+        scriptsPerSandbox: engineOptions.scriptsPerSandbox,
+      },
+      progress,
+    },
     onError: (error) => logger.error({ err: error }, 'engine thread failed'),
     onRestart: async (call) => {
       view[0] = 0;
@@ -91,9 +99,22 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     );
   }
 
-  /** Scripts the engine quarantined are not given to a restarted thread. */
+  /**
+   * Scripts the engine quarantined are not given to a restarted thread; one whose retry succeeded
+   * (QUARANTINE_RETRY_MS) is again.
+   */
+  const parked = new Map<string, EngineScriptSpec>();
   function settle(result: PassResult): PassResult {
-    for (const entry of result.quarantined) registered.delete(entry.id);
+    for (const entry of result.quarantined) {
+      const spec = registered.get(entry.id);
+      if (spec) parked.set(entry.id, spec);
+      registered.delete(entry.id);
+    }
+    for (const id of result.recovered ?? []) {
+      const spec = parked.get(id);
+      if (spec) registered.set(id, spec);
+      parked.delete(id);
+    }
     return result;
   }
 
@@ -157,6 +178,10 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       const entry = hung.get(culprit.id)!;
       result.failures++;
       result.quarantined.push({ id: culprit.id, error: entry.error });
+      // Its outputs say it stopped (scripts.md); a script that hangs the thread is not retried.
+      const lineage = { id: culprit.id, name: culprit.name, version: culprit.version };
+      const now = Date.now();
+      for (const output of culprit.definition.outputs) result.outputs.push({ tag: output.tag, value: null, ts: now, quality: 'bad', reason: 'quarantined', script: lineage });
     }
     return result;
   }
@@ -194,14 +219,16 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
           // copy of every script's program, and a restart (rare) compiles them again.
           registered.set(spec.id, spec.program ? { ...spec, program: undefined } : spec);
           hung.delete(spec.id);
+          parked.delete(spec.id);
         }
         return outcome;
       }),
-    unregister: (id) =>
+    unregister: (id, reason) =>
       serial.run(async () => {
         registered.delete(id);
+        parked.delete(id);
         hung.delete(id);
-        return client.call('unregister', id);
+        return client.call('unregister', id, reason);
       }),
     ingest: (values: TagValue[]) => guarded('ingest', values),
     tick: (now: number) => guarded('tick', now),
@@ -218,6 +245,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
         lastRunAt: null,
         lastError: error,
         missingInputs: [],
+        retryAt: null,
       }));
       return [...live, ...quarantined];
     },

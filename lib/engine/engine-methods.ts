@@ -1,5 +1,5 @@
 import type { TagState, TagValue } from '../model/tag-value';
-import type { EngineScriptSpec } from '../ports/engine';
+import type { EngineScriptSpec, StopReason } from '../ports/engine';
 import type { Engine } from './engine';
 import { progressView } from './engine-progress';
 
@@ -31,7 +31,7 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
           : null,
       );
     },
-    unregister: (id: string) => engine.unregister(id),
+    unregister: (id: string, reason?: StopReason) => engine.unregister(id, reason),
     ingest: (values: TagValue[], replay?: boolean) => {
       beat();
       return engine.ingest(values, { replay });

@@ -297,7 +297,12 @@ describe('Engine', () => {
     const result = await engine.ingest([v('A', 1, 1)]);
     expect(engine.status(bomb.id)?.state).toBe('quarantined');
     expect(engine.status(bomb.id)?.lastError?.kind).toBe('memory');
-    expect(result.outputs).toEqual([expect.objectContaining({ tag: 'GOOD', value: 2 })]);
+    // Its output says so: the failed run (at the triggering time), then the quarantine.
+    expect(result.outputs.filter((output) => output.tag === 'GOOD')).toEqual([expect.objectContaining({ value: 2 })]);
+    expect(result.outputs.filter((output) => output.tag === 'BOMB')).toEqual([
+      expect.objectContaining({ value: null, quality: 'bad', reason: 'error', ts: 1 }),
+      expect.objectContaining({ value: null, quality: 'bad', reason: 'quarantined' }),
+    ]);
     const next = await engine.ingest([v('A', 5, 2)]);
     expect(next.outputs).toEqual([expect.objectContaining({ tag: 'GOOD' })]);
     expect(engine.status(healthy.id)?.state).toBe('running');

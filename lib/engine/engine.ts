@@ -1,8 +1,8 @@
 import { compileScript, type CompiledScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../model/diagnostic';
 import { OpStream, ScriptSandbox, type DecodedOp, type InputSample, type OpsResult, type SandboxLimits } from '../sandbox/script-sandbox';
-import { QUALITY_RANK, type OutputValue, type TagState, type TagValue } from '../model/tag-value';
-import type { EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus } from '../ports/engine';
+import { QUALITY_RANK, type OutputValue, type TagState, type TagValue, type ValueReason } from '../model/tag-value';
+import type { EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, StopReason } from '../ports/engine';
 import { computeRanks, findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { TagCatalog } from '../tags/tag-catalog';
 import { PromiseQueue } from '../support/promise-queue';
@@ -29,6 +29,32 @@ export interface EngineOptions {
   scriptsPerSandbox?: number;
   /** Wall clock, for lastRunAt and initCode's ctx.now; event time never comes from here. */
   clock?: () => number;
+  /**
+   * Wait before a quarantined script is evaluated again (ms), doubling after each failed retry up to
+   * an hour; 0 or absent: no retries.
+   */
+  quarantineRetryMs?: number;
+}
+
+/** The longest wait between two retries of a quarantined script. */
+export const MAX_QUARANTINE_RETRY_MS = 60 * 60 * 1000;
+/** How often inputs are checked for staleness (scripts.md: every second). */
+const STALE_CHECK_MS = 1000;
+/**
+ * Stop publications wait for the next pass or tick; one that waited longer than this is dropped (a
+ * standby worker, which runs no ticks, must not publish stale news when it takes over).
+ */
+const PENDING_TTL_MS = 30_000;
+
+/** A tag some script declared `staleAfterMs` for: the shortest wait wins. */
+interface StaleRule {
+  tag: string;
+  afterMs: number;
+  /** Wall clock of the last value received (or of the rule's creation). */
+  lastArrival: number;
+  stale: boolean;
+  /** The scripts declaring it, re-evaluated when it turns stale. */
+  scripts: LoadedScript[];
 }
 
 interface SandboxGroup {
@@ -48,6 +74,8 @@ interface SandboxGroup {
 interface Tap {
   routes: Array<{ group: SandboxGroup; index: number }>;
   dependents: LoadedScript[];
+  /** Set when a script declared staleAfterMs for the tag. */
+  stale: StaleRule | null;
 }
 
 interface LoadedScript {
@@ -70,6 +98,12 @@ interface LoadedScript {
   /** Inputs never seen yet. */
   missing: number;
   quarantined: boolean;
+  /** Wall clock of the next retry while quarantined (null: none planned). */
+  retryAt: number | null;
+  /** The wait that led to retryAt (doubles after a failed retry). */
+  retryDelay: number;
+  /** Put back to work by a retry: one failure quarantines it again, a success ends the quarantine. */
+  probation: boolean;
   lineage: OutputValue['script'];
   stats: { evaluations: number; errors: number; consecutiveFailures: number; totalMicros: number; lastRunAt: number | null; lastError: Diagnostic | null };
 }
@@ -106,6 +140,12 @@ export class Engine {
    * it, as the engine is used by one caller at a time.
    */
   private readonly exclusive = new PromiseQueue();
+  /** Tag → its staleness rule (tags some script declared staleAfterMs for). */
+  private readonly staleRules = new Map<string, StaleRule>();
+  private staleCount = 0;
+  private lastStaleCheck = 0;
+  /** Stop publications (quarantine, unregister, delete) waiting for the next pass or tick. */
+  private pending: Array<{ output: OutputValue; at: number }> = [];
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? Date.now;
@@ -116,10 +156,11 @@ export class Engine {
     return this.exclusive.run(() => this.registerNow(spec));
   }
 
-  unregister(id: string): Promise<boolean> {
+  unregister(id: string, reason: StopReason = 'unregistered'): Promise<boolean> {
     return this.exclusive.run(async () => {
       const script = this.scripts.get(id);
       if (!script) return false;
+      this.stopOutputs(script, reason);
       this.detach(script);
       this.scripts.delete(id);
       this.reindex();
@@ -247,6 +288,9 @@ export class Engine {
       rawInputsOnly: true,
       missing: this.countMissing(inputTags),
       quarantined: false,
+      retryAt: null,
+      retryDelay: 0,
+      probation: false,
       lineage: Object.freeze({ id: spec.id, name: spec.name, version: spec.version }),
       stats: { evaluations: 0, errors: 0, consecutiveFailures: 0, totalMicros: 0, lastRunAt: null, lastError: null },
     };
@@ -402,9 +446,10 @@ export class Engine {
       if (group.light && !light) this.resync = true;
       group.light = light;
     }
+    this.rebuildStaleRules(active);
     this.taps.clear();
-    for (const [tag, routes] of this.routes) this.taps.set(tag, { routes, dependents: this.dependents.get(tag) ?? [] });
-    for (const [tag, dependents] of this.dependents) if (!this.taps.has(tag)) this.taps.set(tag, { routes: [], dependents });
+    for (const [tag, routes] of this.routes) this.taps.set(tag, { routes, dependents: this.dependents.get(tag) ?? [], stale: this.staleRules.get(tag) ?? null });
+    for (const [tag, dependents] of this.dependents) if (!this.taps.has(tag)) this.taps.set(tag, { routes: [], dependents, stale: this.staleRules.get(tag) ?? null });
     for (const script of active) {
       const seen = new Set<LoadedScript>();
       const visit = (from: LoadedScript) => {
@@ -421,6 +466,27 @@ export class Engine {
     }
   }
 
+  /** Rules of the loaded scripts' staleAfterMs; a tag keeps its arrival time and staleness across rebuilds. */
+  private rebuildStaleRules(active: readonly LoadedScript[]): void {
+    const previous = new Map(this.staleRules);
+    this.staleRules.clear();
+    for (const script of active) {
+      for (const input of script.spec.definition.inputs) {
+        if (input.staleAfterMs === undefined) continue;
+        let rule = this.staleRules.get(input.tag);
+        if (!rule) {
+          const before = previous.get(input.tag);
+          rule = { tag: input.tag, afterMs: input.staleAfterMs, lastArrival: before?.lastArrival ?? this.clock(), stale: before?.stale ?? false, scripts: [] };
+          this.staleRules.set(input.tag, rule);
+        }
+        rule.afterMs = Math.min(rule.afterMs, input.staleAfterMs);
+        rule.scripts.push(script);
+      }
+    }
+    this.staleCount = 0;
+    for (const rule of this.staleRules.values()) if (rule.stale) this.staleCount++;
+  }
+
   // ---- evaluation ----
 
   private async ingestNow(values: readonly TagValue[], replay: boolean): Promise<PassResult> {
@@ -433,6 +499,7 @@ export class Engine {
     let lastGroup: SandboxGroup | null = null;
     let lastStream: OpStream | null = null;
     const triggered: LoadedScript[] = [];
+    const arrival = this.staleRules.size > 0 ? this.clock() : 0;
     while (index < sorted.length) {
       const ts = sorted[index].ts;
       const step = ++this.step;
@@ -452,6 +519,16 @@ export class Engine {
         if (this.catalog.size !== known) this.seen(value.tag);
         const tap = this.taps.get(value.tag);
         if (tap === undefined) continue;
+        let fresh = false;
+        if (tap.stale !== null) {
+          tap.stale.lastArrival = arrival;
+          if (tap.stale.stale) {
+            // The next fresh value clears the staleness: its quality goes to the sandbox as it is.
+            tap.stale.stale = false;
+            this.staleCount--;
+            fresh = true;
+          }
+        }
         for (const route of tap.routes) {
           // Consecutive values mostly feed the same sandbox: one map lookup per change of sandbox.
           if (route.group !== lastGroup) {
@@ -459,7 +536,7 @@ export class Engine {
             lastStream = batchOf(batches, route.group).stream;
           }
           const stream = lastStream!;
-          if (route.group.light && typeof value.value === 'number') stream.value(route.index, value.value);
+          if (route.group.light && !fresh && typeof value.value === 'number') stream.value(route.index, value.value);
           else stream.update(route.index, value.value, value.ts, value.quality, step);
         }
         for (const script of tap.dependents) {
@@ -471,12 +548,20 @@ export class Engine {
       if (triggered.length > 0) this.schedule(triggered, ts, step, batches, false);
     }
     await this.runBatches(batches, result);
+    this.drainPending(result);
     return result;
   }
 
   private async tickNow(now: number): Promise<PassResult> {
-    this.flushIndex();
     const result = emptyResult();
+    const batches = new Map<SandboxGroup, Batch>();
+    await this.retryDue(now, batches);
+    this.flushIndex();
+    if (this.resync) this.seedAll(batches);
+    if (this.staleRules.size > 0 && now - this.lastStaleCheck >= STALE_CHECK_MS) {
+      this.lastStaleCheck = now;
+      this.markStale(now, batches);
+    }
     const due = new Map<number, Set<LoadedScript>>();
     for (const script of this.scripts.values()) {
       const periodic = script.periodic;
@@ -488,14 +573,65 @@ export class Engine {
       set.add(script);
       due.set(tickTime, set);
     }
-    if (due.size === 0) return result;
-    const batches = new Map<SandboxGroup, Batch>();
-    if (this.resync) this.seedAll(batches);
     for (const tickTime of [...due.keys()].sort((a, b) => a - b)) {
       this.schedule([...due.get(tickTime)!], tickTime, ++this.step, batches, true);
     }
-    await this.runBatches(batches, result);
+    if (batches.size > 0) await this.runBatches(batches, result);
+    this.drainPending(result);
     return result;
+  }
+
+  /**
+   * Quarantined scripts whose retryAt has come: loaded again (initCode runs) and evaluated once on
+   * their latest input values, on probation — one failure quarantines them again, a success ends it.
+   */
+  private async retryDue(now: number, batches: Map<SandboxGroup, Batch>): Promise<void> {
+    const due: LoadedScript[] = [];
+    for (const script of this.scripts.values()) if (script.quarantined && script.retryAt !== null && script.retryAt <= now) due.push(script);
+    if (due.length === 0) return;
+    const runs: LoadedScript[] = [];
+    for (const script of due) {
+      if (script.group.sandbox.broken) await this.rebuild(script.group);
+      script.quarantined = false;
+      script.retryAt = null;
+      script.probation = true;
+      script.stats.consecutiveFailures = Math.max(0, this.options.quarantineAfter - 1);
+      if (this.loadInto(script.group, script)) runs.push(script);
+    }
+    this.reindex();
+    this.flushIndex();
+    const step = ++this.step;
+    for (const script of runs) {
+      script.missing = this.countMissing(script.inputTags);
+      this.addRun(script, true, now, step, batches, true);
+    }
+  }
+
+  /** Inputs with staleAfterMs and no value for that long turn uncertain; their scripts run again. */
+  private markStale(now: number, batches: Map<SandboxGroup, Batch>): void {
+    const turned: StaleRule[] = [];
+    for (const rule of this.staleRules.values()) {
+      if (rule.stale || now - rule.lastArrival < rule.afterMs) continue;
+      rule.stale = true;
+      this.staleCount++;
+      turned.push(rule);
+    }
+    if (turned.length === 0) return;
+    const step = ++this.step;
+    const scripts = new Set<LoadedScript>();
+    for (const rule of turned) {
+      const held = this.catalog.get(rule.tag);
+      if (!held) continue;
+      const quality = QUALITY_RANK[held.quality] >= QUALITY_RANK.uncertain ? held.quality : 'uncertain';
+      for (const route of this.routes.get(rule.tag) ?? []) batchOf(batches, route.group).stream.update(route.index, held.value, held.ts, quality, step);
+      for (const script of rule.scripts) scripts.add(script);
+    }
+    for (const script of [...scripts].sort((a, b) => a.rank - b.rank)) this.addRun(script, true, now, step, batches, true);
+  }
+
+  private isStale(script: LoadedScript): boolean {
+    for (const tag of script.inputTags) if (this.staleRules.get(tag)?.stale) return true;
+    return false;
   }
 
   /**
@@ -539,12 +675,14 @@ export class Engine {
 
   private worstQuality(script: LoadedScript): number {
     // Every tag good (the usual case): nothing to look up.
-    if (this.catalog.notGoodCount === 0) return 0;
+    if (this.catalog.notGoodCount === 0 && this.staleCount === 0) return 0;
     let worst = 0;
     for (const tag of script.inputTags) {
       const held = this.catalog.get(tag);
       if (held) {
-        const rank = QUALITY_RANK[held.quality];
+        let rank = QUALITY_RANK[held.quality];
+        // A stale input counts as uncertain (scripts.md).
+        if (rank < QUALITY_RANK.uncertain && this.staleCount > 0 && this.staleRules.get(tag)?.stale) rank = QUALITY_RANK.uncertain;
         if (rank > worst) worst = rank;
       }
     }
@@ -617,6 +755,11 @@ export class Engine {
     for (let ordinal = 0; ordinal < reached; ordinal++) if (fate[ordinal] !== 1) evaluated++;
     const micros = evaluated > 0 ? (elapsedMs * 1000) / evaluated : 0;
     const wallClock = this.clock();
+    if (failures !== null && group.sandbox.broken) {
+      // The sandbox broke in the run (out of memory): it cannot publish the failure itself; the
+      // catalog says it (before a quarantine that follows), and the rebuilt sandbox is seeded from it.
+      for (const ordinal of failures.keys()) this.publishStop(batch.scripts[ordinal], 'error', batch.nows[ordinal], result.outputs);
+    }
     for (let ordinal = 0; ordinal < reached; ordinal++) {
       if (fate[ordinal] === 1) continue;
       const stats = batch.scripts[ordinal].stats;
@@ -628,15 +771,24 @@ export class Engine {
         this.markFailure(batch.scripts[ordinal], failures!.get(ordinal)!, result, false);
       } else {
         stats.consecutiveFailures = 0;
+        const script = batch.scripts[ordinal];
+        if (script.probation) {
+          script.probation = false;
+          script.retryDelay = 0;
+          (result.recovered ??= []).push(script.spec.id);
+        }
       }
     }
     result.evaluations += evaluated;
     const sandbox = group.sandbox;
+
     for (const record of outcome.records) {
       const script = batch.scripts[record.ordinal];
       if (!script) continue;
       const tag = sandbox.tagAt(record.index);
       const output: OutputValue = { tag, value: record.value, ts: batch.nows[record.ordinal], quality: record.quality, script: script.lineage };
+      const reason: ValueReason | undefined = record.reason ?? (record.quality === 'uncertain' && this.staleCount > 0 && this.isStale(script) ? 'stale-input' : undefined);
+      if (reason !== undefined) output.reason = reason;
       const known = this.catalog.size;
       this.catalog.apply(output, 'script');
       if (this.catalog.size !== known) this.seen(tag);
@@ -682,10 +834,53 @@ export class Engine {
     if (!forceQuarantine && script.stats.consecutiveFailures < this.options.quarantineAfter) return;
     if (script.quarantined) return;
     script.quarantined = true;
+    const retryMs = this.options.quarantineRetryMs ?? 0;
+    if (retryMs > 0) {
+      script.retryDelay = script.probation ? Math.min(Math.max(script.retryDelay, retryMs) * 2, MAX_QUARANTINE_RETRY_MS) : Math.min(retryMs, MAX_QUARANTINE_RETRY_MS);
+      script.retryAt = this.clock() + script.retryDelay;
+    } else {
+      script.retryAt = null;
+    }
+    script.probation = false;
     if (script.slot >= 0 && !script.group.sandbox.broken) script.group.sandbox.unload(script.slot);
     script.slot = -1;
     this.reindex();
+    this.stopOutputs(script, 'quarantined');
     result?.quarantined.push({ id: script.spec.id, error });
+  }
+
+  /**
+   * A stopped script's outputs: null, bad, with the reason, stamped with the time of the event (never
+   * before the value they replace); published with the next pass or tick.
+   */
+  private stopOutputs(script: LoadedScript, reason: 'quarantined' | StopReason): void {
+    const now = this.clock();
+    this.pending = this.pending.filter((entry) => now - entry.at <= PENDING_TTL_MS);
+    const outputs: OutputValue[] = [];
+    this.publishStop(script, reason, now, outputs);
+    for (const output of outputs) this.pending.push({ output, at: now });
+    // Sandboxes learn the new values of these tags (scripts reading them) before their next run.
+    if (outputs.length > 0) this.resync = true;
+  }
+
+  /** Applies null/bad/reason to the catalog for each output of `script` not already saying so. */
+  private publishStop(script: LoadedScript, reason: ValueReason, ts: number, into: OutputValue[]): void {
+    for (const tag of script.outputTags) {
+      const held = this.catalog.get(tag);
+      if (held && held.value === null && held.quality === 'bad' && held.reason === reason) continue;
+      const output: OutputValue = { tag, value: null, ts: Math.max(ts, held?.ts ?? ts), quality: 'bad', reason, script: script.lineage };
+      const known = this.catalog.size;
+      this.catalog.apply(output, 'script');
+      if (this.catalog.size !== known) this.seen(tag);
+      into.push(output);
+    }
+  }
+
+  private drainPending(result: PassResult): void {
+    if (this.pending.length === 0) return;
+    const now = this.clock();
+    for (const entry of this.pending) if (now - entry.at <= PENDING_TTL_MS) result.outputs.push(entry.output);
+    this.pending = [];
   }
 
   private describe(script: LoadedScript): ScriptRuntimeStatus {
@@ -701,6 +896,7 @@ export class Engine {
       lastRunAt: script.stats.lastRunAt,
       lastError: script.stats.lastError,
       missingInputs: missing,
+      retryAt: script.quarantined ? script.retryAt : null,
     };
   }
 }
@@ -727,7 +923,7 @@ function graphOf(script: LoadedScript): GraphScript {
 }
 
 function emptyResult(): PassResult {
-  return { outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [] };
+  return { outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [], recovered: [] };
 }
 
 function isSortedByTs(values: readonly TagValue[]): boolean {

@@ -225,7 +225,12 @@ async function expectStoppedAndQuarantined(code: OffenderCode, expected: Expecta
     const label = round <= QUARANTINE_AFTER ? `failure ${round}` : `after quarantine (${round - QUARANTINE_AFTER})`;
     expect(elapsedMs, `${label}: the pass took ${Math.round(elapsedMs)} ms`).toBeLessThan(CALC_BOUND_MS);
     expectNeighbours(result, a, expected.breaksSandbox ? null : { before: round + 1, after: round }, label);
-    expect(result.outputs.filter((output) => output.script.id === offender.id), `${label}: the offender publishes nothing`).toEqual([]);
+    // Its output says it failed (once) and then that it is quarantined (scripts.md), nothing else.
+    const says = round === 1 ? ['error'] : round === QUARANTINE_AFTER ? ['quarantined'] : [];
+    expect(
+      result.outputs.filter((output) => output.script.id === offender.id).map((output) => [output.tag, output.value, output.quality, output.reason]),
+      `${label}: the offender publishes only that it failed or stopped`,
+    ).toEqual(says.map((reason) => [OFFENDER_OUTPUT, null, 'bad', reason]));
 
     const status = engine.status(offender.id)!;
     if (round <= QUARANTINE_AFTER) {

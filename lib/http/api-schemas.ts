@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RunnableDraftSchema, ScriptDraftSchema, TagNameSchema } from '../model/script-schema';
+import { VALUE_REASONS } from '../model/tag-value';
 
 /**
  * The shapes of api.md. Requests are validated with these schemas and the OpenAPI document is
@@ -43,6 +44,7 @@ export const ScriptStatusSchema = z
     errors: z.number(),
     avgMicros: z.number(),
     missingInputs: z.array(z.string()).optional(),
+    retryAt: IsoTime.nullable().optional().meta({ description: 'When a quarantined script is evaluated again (QUARANTINE_RETRY_MS); null when none is planned' }),
   })
   .meta({ id: 'ScriptStatus' });
 
@@ -227,7 +229,14 @@ export const ValidateResponseSchema = z.object({
 });
 
 export const TagSchema = z
-  .object({ tag: z.string(), value: TagScalarSchema, ts: IsoTime, quality: QualitySchema, source: z.enum(['raw', 'script']) })
+  .object({
+    tag: z.string(),
+    value: TagScalarSchema,
+    ts: IsoTime,
+    quality: QualitySchema,
+    source: z.enum(['raw', 'script']),
+    reason: z.enum(VALUE_REASONS).optional().meta({ description: 'Why the value reports a failure or a stop (messages.md); absent otherwise' }),
+  })
   .meta({ id: 'Tag' });
 
 export const TagListQuerySchema = z.object({

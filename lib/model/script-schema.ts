@@ -10,6 +10,7 @@ export const MAX_INPUTS = 100;
 export const MAX_OUTPUTS = 50;
 export const MIN_PERIOD_MS = 100;
 export const MAX_PERIOD_MS = 24 * 60 * 60 * 1000;
+export const MIN_STALE_AFTER_MS = 1000;
 
 export const TagNameSchema = z.string().superRefine((value, ctx) => {
   const parsed = parseTagName(value);
@@ -24,6 +25,13 @@ const IdentifierSchema = z.string().superRefine((value, ctx) => {
 export const ScriptInputSchema = z.object({
   tag: TagNameSchema,
   alias: IdentifierSchema.meta({ description: 'The JavaScript name the input is bound to in calcCode' }),
+  staleAfterMs: z
+    .number({ message: 'staleAfterMs must be a number of milliseconds (at least 1000)' })
+    .int({ message: 'staleAfterMs must be a whole number of milliseconds' })
+    .min(MIN_STALE_AFTER_MS, { message: `staleAfterMs must be at least ${MIN_STALE_AFTER_MS} ms (staleness is checked every second); remove it to never mark this input stale` })
+    .max(MAX_PERIOD_MS, { message: `staleAfterMs must be at most ${MAX_PERIOD_MS} ms (one day)` })
+    .optional()
+    .meta({ description: 'No value for this long (wall clock since the last one arrived): the input counts as uncertain and isGood() is false' }),
 });
 
 export const ScriptOutputSchema = z.object({

@@ -14,6 +14,8 @@ export interface ScriptStatus {
   avgMicros: number;
   /** Inputs never seen yet (the script waits for them); not in api.md's minimum, added for the IDE. */
   missingInputs?: string[];
+  /** When a quarantined script is evaluated again (QUARANTINE_RETRY_MS); null when none is planned. */
+  retryAt?: string | null;
 }
 
 export interface Script extends ScriptDraft {

@@ -12,12 +12,25 @@ export function worstQuality(a: Quality, b: Quality): Quality {
 
 export type TagScalar = number | boolean | string | null;
 
+/**
+ * Why a value reports a failure or a stop (messages.md): a failed evaluation, a quarantined,
+ * unregistered or deleted script (value null, quality bad), or a stale input (quality uncertain).
+ */
+export const VALUE_REASONS = ['error', 'quarantined', 'unregistered', 'deleted', 'stale-input'] as const;
+export type ValueReason = (typeof VALUE_REASONS)[number];
+
+export function isValueReason(value: unknown): value is ValueReason {
+  return typeof value === 'string' && (VALUE_REASONS as readonly string[]).includes(value);
+}
+
 /** A value of a tag at an instant. `ts` is epoch milliseconds (event time). */
 export interface TagValue {
   tag: string;
   value: TagScalar;
   ts: number;
   quality: Quality;
+  /** Present only on a value that reports a failure or a stop. */
+  reason?: ValueReason;
 }
 
 export type TagSource = 'raw' | 'script';

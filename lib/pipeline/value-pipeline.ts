@@ -24,6 +24,8 @@ export interface PipelineDeps {
   metrics: AppMetrics;
   log: Logger;
   onQuarantined(entries: Array<{ id: string; error: Diagnostic }>): void;
+  /** Quarantined scripts whose retry succeeded. */
+  onRecovered?(ids: string[]): void;
 }
 
 /** An input batch waiting for the engine, with what its handler awaits. */
@@ -125,7 +127,8 @@ export class ValuePipeline {
     this.ticking = true;
     try {
       const result = await this.deps.engine.tick(Date.now());
-      if (result.evaluations > 0) await this.inOrder.run(() => this.publish(result, []));
+      // A tick also carries retries, stale inputs and the outputs of stopped scripts.
+      if (result.evaluations > 0 || result.outputs.length > 0) await this.inOrder.run(() => this.publish(result, []));
     } catch (error) {
       this.deps.log.warn({ err: error }, 'periodic evaluation failed');
     } finally {
@@ -142,9 +145,10 @@ export class ValuePipeline {
       metrics.valuesOut.inc(result.outputs.length);
       const outputs: TagValue[] = result.outputs;
       for (const output of outputs) if (catalog.apply(output, 'script') === 'applied') applied.push(catalog.get(output.tag)!);
-      history.add(result.outputs.map(({ tag, value, ts, quality }) => ({ tag, value, ts, quality, source: 'script' as const })));
+      history.add(result.outputs.map(({ tag, value, ts, quality, reason }) => (reason === undefined ? { tag, value, ts, quality, source: 'script' as const } : { tag, value, ts, quality, reason, source: 'script' as const })));
     }
     snapshot.mark(applied);
     if (result.quarantined.length > 0) this.deps.onQuarantined(result.quarantined);
+    if (result.recovered && result.recovered.length > 0) this.deps.onRecovered?.(result.recovered);
   }
 }

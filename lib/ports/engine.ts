@@ -3,6 +3,9 @@ import type { Diagnostic } from '../model/diagnostic';
 import type { ScriptDraft } from '../model/script-schema';
 import type { OutputValue, TagState, TagValue } from '../model/tag-value';
 
+/** Why a script stopped, as its outputs say (messages.md `reason`). */
+export type StopReason = 'unregistered' | 'deleted';
+
 /**
  * The engine as the rest of a process sees it. The engine itself runs in a worker thread
  * (lib/engine, served by workers/engine-thread.ts); its host proxy on the main thread
@@ -10,7 +13,11 @@ import type { OutputValue, TagState, TagValue } from '../model/tag-value';
  */
 export interface EngineHost {
   register(spec: EngineScriptSpec): Promise<RegisterOutcome>;
-  unregister(id: string): Promise<boolean>;
+  /**
+   * Stops a script; its outputs are published null/bad with `reason` (default 'unregistered') in the
+   * result of the engine's next pass or tick.
+   */
+  unregister(id: string, reason?: StopReason): Promise<boolean>;
   ingest(values: TagValue[]): Promise<PassResult>;
   tick(now: number): Promise<PassResult>;
   statuses(): Promise<ScriptRuntimeStatus[]>;
@@ -47,6 +54,8 @@ export interface ScriptRuntimeStatus {
   lastRunAt: number | null;
   lastError: Diagnostic | null;
   missingInputs: string[];
+  /** When a quarantined script is evaluated again (epoch ms); null when not quarantined or retries are off. */
+  retryAt: number | null;
 }
 
 export interface PassResult {
@@ -58,5 +67,7 @@ export interface PassResult {
   /** Redeliveries of the value already held: ignored. */
   duplicates: number;
   quarantined: Array<{ id: string; error: Diagnostic }>;
+  /** Quarantined scripts whose retry succeeded: their quarantine is over (absent: none). */
+  recovered?: string[];
 }
 

@@ -26,7 +26,7 @@
  * Indexes travel as integers: QuickJS indexes an array by a double several times slower.
  * Runs are numbered in stream order (their ordinal). Out (one Float64Array): [recordCount,
  * skippedCount, side entries (errors + strings), next op (when asked for a single run), then per
- * published output: ordinal, index, kind,
+ * published output: ordinal, index, kind (5: null reporting a failed run),
  * number, quality] (strings, errors and skipped runs in the side channel, read only when there are any).
  */
 export const PRELUDE_FILE = 'prelude.js';
@@ -179,6 +179,19 @@ function emit(index, value, quality, now, step) {
   else if (value === false) R[at + 2] = 2;
   else { R[at + 2] = 4; R[at + 3] = side.strings.length; side.strings.push(value); }
   rlen = at + 5;
+}
+// A failed run's outputs (scripts.md "When a script stops or fails"): null, bad, published once (an
+// output already null and bad is left as it is). Kind 5 tells the host the value reports an error.
+const FAIL = freeze({});
+function failOut(index, now, step) {
+  if (V[index] === null && Q[index] === 2) return;
+  V[index] = null; Q[index] = 2; S[index] = now; C[index] = step;
+  const at = rlen;
+  R[at] = curOrdinal; R[at + 1] = index; R[at + 2] = 5; R[at + 4] = 2;
+  rlen = at + 5;
+}
+function failOutputs(rec, now, step) {
+  for (let k = 0; k < rec.nOut; k++) failOut(rec.idx[rec.nIn + k], now, step);
 }
 let badOutput = null;
 function bad(k, value) {
@@ -411,7 +424,7 @@ const api = {
     current = rec;
     state.cur = -2;
     try {
-      const made = factory(rec.out, rec.cap, ctx, freeze({ V: V, Q: Q, C: C, emit: emit, bad: bad, ok: validOther, QS: rec.qSet, I: rec.idx }));
+      const made = factory(rec.out, rec.cap, ctx, freeze({ V: V, Q: Q, C: C, emit: emit, bad: bad, ok: validOther, failOut: failOut, FAIL: FAIL, QS: rec.qSet, I: rec.idx }));
       runners[slot] = made[0];
       rec.reader = made[1];
     } finally {
@@ -490,7 +503,7 @@ const api = {
         if (rec.cap.f !== null) {
           try { rec.cap.f(); } catch (ignored) {}
           reportPartial(rec);
-        }
+        } else failOutputs(rec, now, step);
         current = null;
         failed(rec, op, { kind: "runtime", name: info.name, message: info.message, stack: info.stack });
         continue;
@@ -508,6 +521,22 @@ const api = {
     R[3] = next;
     state.cur = -1;
     return rlen === R.length ? R.buffer : R.slice(0, rlen).buffer;
+  },
+  /**
+   * After a run the host stopped (timeout): its outputs become null/bad where they are not already;
+   * returns the table indexes changed (engine runs only: an editor run's outputs are left alone).
+   */
+  fail(slot, step, now) {
+    const rec = scripts[slot];
+    const changed = [];
+    if (rec === undefined || rec.cap.f !== null) return jsonStringify(changed);
+    for (let k = 0; k < rec.nOut; k++) {
+      const i = rec.idx[rec.nIn + k];
+      if (V[i] === null && Q[i] === 2) continue;
+      V[i] = null; Q[i] = 2; S[i] = now; C[i] = step;
+      changed.push(i);
+    }
+    return jsonStringify(changed);
   },
   /** After an interrupt: how many records R holds so far, and the runs skipped so far. */
   partial() {

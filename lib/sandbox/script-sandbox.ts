@@ -116,6 +116,8 @@ export interface PublishedRecord {
   index: number;
   value: TagScalar;
   quality: Quality;
+  /** 'error': the null/bad value a failed run publishes for an output it could not compute. */
+  reason?: 'error';
 }
 
 /** A run that failed in a batch. */
@@ -382,7 +384,7 @@ export class ScriptSandbox {
     private readonly context: QuickJSContext,
     private readonly api: QuickJSHandle,
     private readonly stateHandle: QuickJSHandle,
-    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial', QuickJSHandle>,
+    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial' | 'fail', QuickJSHandle>,
     readonly limits: SandboxLimits,
   ) {
     runtime.setInterruptHandler(() => this.shouldInterrupt());
@@ -400,7 +402,7 @@ export class ScriptSandbox {
       throw new Error(`sandbox prelude failed: ${detail}`);
     }
     const api = evaluated.value;
-    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial'] as const;
+    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial', 'fail'] as const;
     const fns = Object.fromEntries(names.map((name) => [name, context.getProp(api, name)])) as ScriptSandbox['fns'];
     const stateHandle = context.getProp(api, 'state');
     return new ScriptSandbox(wasmModule, runtime, context, api, stateHandle, fns, limits);
@@ -636,7 +638,14 @@ export class ScriptSandbox {
           const partialHandle = this.context.getProp(this.stateHandle, 'outBuffer');
           this.collect(this.readOutput(partialHandle), skipped, outcome);
           partialHandle.dispose();
-          outcome.failures.push({ ordinal: stream.ordinalAt(stoppedAt), slot, op: stoppedAt, error: this.timeoutDiagnostic(info, program, 'calc', cpuMs) });
+          const ordinal = stream.ordinalAt(stoppedAt);
+          outcome.failures.push({ ordinal, slot, op: stoppedAt, error: this.timeoutDiagnostic(info, program, 'calc', cpuMs) });
+          if (slot >= 0) {
+            // Its outputs report the failure (scripts.md); the guest's table learns it for the runs that follow.
+            const at = stream.resumePoint(stoppedAt);
+            const changed = JSON.parse(this.callForString(this.fns.fail, [slot, at.step, at.now]) ?? '[]') as number[];
+            for (const index of changed) outcome.records.push({ ordinal, index, value: null, quality: 'bad', reason: 'error' });
+          }
           start = stoppedAt + 1;
           if (start >= count) return outcome;
           continue;
@@ -788,6 +797,10 @@ export class ScriptSandbox {
         : { strings: [], errors: [] };
     for (let r = 0, p = 4; r < recordCount; r++, p += 5) {
       const kind = out[p + 2];
+      if (kind === 5) {
+        outcome.records.push({ ordinal: out[p], index: out[p + 1], value: null, quality: 'bad', reason: 'error' });
+        continue;
+      }
       const value: TagScalar = kind === 1 ? out[p + 3] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : side.strings[out[p + 3]];
       outcome.records.push({ ordinal: out[p], index: out[p + 1], value, quality: QUALITIES[out[p + 4]] });
     }
@@ -803,8 +816,8 @@ export class ScriptSandbox {
     if (skippedJson) for (const ordinal of JSON.parse(skippedJson) as number[]) outcome.skipped.push(ordinal);
   }
 
-  private callForString(fn: QuickJSHandle, argument?: number): string | null {
-    const args = argument === undefined ? [] : [this.context.newNumber(argument)];
+  private callForString(fn: QuickJSHandle, argument?: number | number[]): string | null {
+    const args = argument === undefined ? [] : (Array.isArray(argument) ? argument : [argument]).map((n) => this.context.newNumber(n));
     this.guard = { mode: 'deadline', deadline: performance.now() + this.limits.cpuMs };
     try {
       const result = this.context.callFunction(fn, this.api, ...args);

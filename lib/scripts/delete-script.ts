@@ -4,7 +4,7 @@ import { getStoredScriptOrThrow } from './get-script';
 /** Unregisters (stops computing) and deletes a script; its name and output tags become free. */
 export async function deleteScript(services: Pick<ScriptPorts, 'store' | 'engine' | 'log'>, id: string): Promise<void> {
   await getStoredScriptOrThrow(services, id);
-  await services.engine?.unregister(id);
+  await services.engine?.unregister(id, 'deleted');
   await services.store.delete(id);
   services.log.info({ scriptId: id }, 'script deleted');
 }

@@ -8,6 +8,9 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
   const runtime: ScriptRuntimeStatus | undefined = activity.runtime.get(stored.id);
   const stats: ScriptStats | undefined = activity.stats.get(stored.id);
   const quarantinedLive = runtime?.state === 'quarantined' && stored.state === 'registered';
+  // A retry succeeded in this process before the database heard of it: registered again.
+  const recoveredLive = stored.state === 'quarantined' && runtime !== undefined && runtime.state !== 'quarantined';
+  const state = quarantinedLive ? 'quarantined' : recoveredLive ? 'registered' : stored.state;
   const lastRunAt = runtime?.lastRunAt ?? stats?.lastRunAt?.getTime() ?? null;
   return {
     ...stored.definition,
@@ -16,13 +19,14 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
     createdAt: stored.createdAt.toISOString(),
     updatedAt: stored.updatedAt.toISOString(),
     status: {
-      state: quarantinedLive ? 'quarantined' : stored.state,
+      state,
       lastError: stored.state === 'unregistered' ? stored.lastError : (runtime?.lastError ?? stored.lastError),
       lastRunAt: lastRunAt === null ? null : new Date(lastRunAt).toISOString(),
       evaluations: runtime?.evaluations ?? stats?.evaluations ?? 0,
       errors: runtime?.errors ?? stats?.errors ?? 0,
       avgMicros: round(runtime?.avgMicros ?? stats?.avgMicros ?? 0),
       ...(runtime && runtime.missingInputs.length > 0 ? { missingInputs: runtime.missingInputs } : {}),
+      retryAt: state === 'quarantined' && runtime?.retryAt != null ? new Date(runtime.retryAt).toISOString() : null,
     },
   };
 }

@@ -7,7 +7,7 @@ import type { Script } from '../model/script';
 export async function unregisterScript(services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
   await getStoredScriptOrThrow(services, id);
   const saved = await services.store.setState(id, 'unregistered', null);
-  await services.engine?.unregister(id);
+  await services.engine?.unregister(id, 'unregistered');
   services.log.info({ scriptId: id }, 'script unregistered');
   return describeScript(saved!, await services.scriptActivity());
 }

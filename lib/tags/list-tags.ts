@@ -8,10 +8,14 @@ export interface TagView {
   ts: string;
   quality: TagState['quality'];
   source: TagState['source'];
+  /** Only on a value that reports a failure or a stop (messages.md). */
+  reason?: TagState['reason'];
 }
 
 export function toTagView(state: TagState): TagView {
-  return { tag: state.tag, value: state.value, ts: isoTime(state.ts), quality: state.quality, source: state.source };
+  const view: TagView = { tag: state.tag, value: state.value, ts: isoTime(state.ts), quality: state.quality, source: state.source };
+  if (state.reason !== undefined) view.reason = state.reason;
+  return view;
 }
 
 /** Case-insensitive substring search over the tag catalog. */

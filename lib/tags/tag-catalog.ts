@@ -34,7 +34,7 @@ export class TagCatalog {
     const held = this.tags.get(value.tag);
     if (held) {
       if (value.ts < held.ts) return 'older';
-      if (value.ts === held.ts && held.quality === value.quality && sameScalar(held.value, value.value)) return 'duplicate';
+      if (value.ts === held.ts && held.quality === value.quality && sameScalar(held.value, value.value) && held.reason === value.reason) return 'duplicate';
     }
     if (held) {
       // Updated in place: the hot path allocates nothing per value.
@@ -46,8 +46,12 @@ export class TagCatalog {
       held.ts = value.ts;
       held.quality = value.quality;
       held.source = source;
+      if (value.reason !== undefined) held.reason = value.reason;
+      else if (held.reason !== undefined) delete held.reason;
     } else {
-      this.tags.set(value.tag, { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source });
+      const state: TagState = { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source };
+      if (value.reason !== undefined) state.reason = value.reason;
+      this.tags.set(value.tag, state);
       if (value.quality !== 'good') this.notGood++;
     }
     return 'applied';

@@ -1,4 +1,4 @@
-import type { Quality, TagScalar } from '../model/tag-value';
+import type { Quality, TagScalar, ValueReason } from '../model/tag-value';
 import type { Diagnostic } from '../model/diagnostic';
 import type { ScriptDraft } from '../model/script-schema';
 import type { ErrorCode } from '../model/errors';
@@ -11,7 +11,7 @@ import type { DebugResult } from '../editor-runs/debug-script';
  * shapes of the answers (timestamps as ISO strings) here.
  */
 
-export type { Quality, TagScalar } from '../model/tag-value';
+export type { Quality, TagScalar, ValueReason } from '../model/tag-value';
 export type { Diagnostic, DiagnosticKind, DiagnosticSource } from '../model/diagnostic';
 export type { ScriptDraft, ScriptInput, ScriptOutput, Trigger } from '../model/script-schema';
 export type { Script, ScriptState, ScriptStatus } from '../model/script';
@@ -73,6 +73,8 @@ export interface TagValue {
   ts: string;
   quality: Quality;
   source: 'raw' | 'script';
+  /** Why the value reports a failure or a stop (messages.md); absent otherwise. */
+  reason?: ValueReason;
 }
 
 export interface HistoryPoint {

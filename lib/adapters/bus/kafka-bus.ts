@@ -21,7 +21,7 @@ import { singleActiveAssigner } from './single-active-assigner';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
 import { decodeRawValues } from '../../model/decode-raw-values';
 import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../model/parse-tag-fields';
-import { isoTime, type OutputValue, type TagValue } from '../../model/tag-value';
+import { isoTime, isValueReason, type OutputValue, type TagValue } from '../../model/tag-value';
 
 /**
  * The Kafka bus of messages.md on kafkajs. Nothing else in the code base imports kafkajs.
@@ -367,6 +367,8 @@ export class KafkaBus implements Bus {
         ts: isoTime(output.ts),
         quality: output.quality,
         script: { id: output.script.id, name: output.script.name, version: output.script.version },
+        // Only on a value that reports a failure or a stop (messages.md).
+        ...(output.reason === undefined ? {} : { reason: output.reason }),
       }),
     }));
     await this.sendReliably('outputs', this.config.outputTopic, messages);
@@ -697,6 +699,7 @@ export function decodeOutput(message: KafkaMessage): OutputValue | null {
     ts: ts.value,
     quality: quality.value,
     script: { id: script.id, name: script.name, version: script.version },
+    ...(isValueReason(body.reason) ? { reason: body.reason } : {}),
   };
 }
 

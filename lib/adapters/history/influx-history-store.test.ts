@@ -39,6 +39,12 @@ describe('line protocol', () => {
     expect(escapeTagValue('유량계 1')).toBe('유량계\\ 1');
   });
 
+  it('writes the reason of a value that reports a failure or a stop as a field', () => {
+    expect(toLine({ tag: 'CALC.Y', value: null, ts: T0, quality: 'bad', source: 'script', reason: 'error' })).toBe(
+      `tag_values,tag=CALC.Y kind="null",quality=2i,source="script",reason="error" ${T0}`,
+    );
+  });
+
   it('escapes double quotes and backslashes in string fields', () => {
     expect(escapeStringField('say "hi" \\ bye')).toBe('say \\"hi\\" \\\\ bye');
   });

@@ -24,6 +24,7 @@ import { QUALITIES, type Quality, type TagScalar } from '../../model/tag-value';
  *   text     the string (or "NaN"/"Infinity"/"-Infinity" for kind "nonfinite")
  *   quality  integer 0 good, 1 uncertain, 2 bad
  *   source   "raw" | "script"
+ *   reason   why a computed value reports a failure or a stop (messages.md), only on those points
  * The series key is the measurement and the tag name only, so writing the same (tag, ts) again
  * replaces the point (InfluxDB's rule for an identical series and timestamp). InfluxDB merges the
  * field sets of the two writes, so a field the new point lacks survives from the old one: readers
@@ -432,6 +433,7 @@ export function toLine(record: HistoryRecord): string | { skipped: string } {
   if (record.tag.endsWith('\\')) return { skipped: 'line protocol cannot carry a tag name that ends in a backslash' };
   if (/[\r\n]/.test(record.tag)) return { skipped: 'line protocol cannot carry a tag name with a line break' };
   const fields = [`kind="${kindOf(record.value)}"`, ...valueFields(record.value), `quality=${qualityCode(record.quality)}i`, `source="${record.source}"`];
+  if (record.reason !== undefined) fields.push(`reason="${record.reason}"`);
   return `${INFLUX_MEASUREMENT},tag=${escapeTagValue(record.tag)} ${fields.join(',')} ${integerMs(record.ts)}`;
 }
 

@@ -67,15 +67,16 @@ export class SqlHistoryStore implements HistoryStore {
           // four times faster than a multi-row VALUES list with seven parameters per row.
           const page = JSON.stringify(rows.slice(start, start + WRITE_CHUNK_ROWS));
           await tx.execute(sql`
-            insert into ${history} (tag, ts, value_type, value_num, value_text, quality, source)
-            select r->>0, (r->>1)::bigint, (r->>2)::smallint, (r->>3)::double precision, r->>4, (r->>5)::smallint, (r->>6)::smallint
+            insert into ${history} (tag, ts, value_type, value_num, value_text, quality, source, reason)
+            select r->>0, (r->>1)::bigint, (r->>2)::smallint, (r->>3)::double precision, r->>4, (r->>5)::smallint, (r->>6)::smallint, r->>7
             from json_array_elements(${page}::json) as r
             on conflict (tag, ts) do update set
               value_type = excluded.value_type,
               value_num = excluded.value_num,
               value_text = excluded.value_text,
               quality = excluded.quality,
-              source = excluded.source`);
+              source = excluded.source,
+              reason = excluded.reason`);
         }
       });
     });
@@ -193,8 +194,8 @@ function latestPerTagAndTs(records: readonly HistoryRecord[]): readonly HistoryR
   return byKey.size === records.length ? records : [...byKey.values()];
 }
 
-/** [tag, ts, value_type, value_num, value_text, quality, source], the JSON shape of one written row. */
-type EncodedRow = [string, number, number, number | string | null, string | null, number, number];
+/** [tag, ts, value_type, value_num, value_text, quality, source, reason], the JSON shape of one written row. */
+type EncodedRow = [string, number, number, number | string | null, string | null, number, number, string | null];
 
 // PostgreSQL text cannot hold NUL, and JSON carrying unpaired UTF-16 surrogates is refused: such
 // characters (possible in a script's string output) become U+FFFD rather than block the writer.
@@ -208,13 +209,14 @@ function encodeRow(record: HistoryRecord): EncodedRow {
   const ts = Math.round(record.ts);
   const quality = qualityCode(record.quality);
   const source = SOURCE_CODE[record.source];
-  if (value === null) return [tag, ts, VALUE_NULL, null, null, quality, source];
+  const reason = record.reason ?? null;
+  if (value === null) return [tag, ts, VALUE_NULL, null, null, quality, source, reason];
   if (typeof value === 'number') {
     // JSON has no NaN or Infinity; PostgreSQL reads them from their text form.
-    return [tag, ts, VALUE_NUMBER, Number.isFinite(value) ? value : String(value), null, quality, source];
+    return [tag, ts, VALUE_NUMBER, Number.isFinite(value) ? value : String(value), null, quality, source, reason];
   }
-  if (typeof value === 'boolean') return [tag, ts, VALUE_BOOLEAN, value ? 1 : 0, null, quality, source];
-  return [tag, ts, VALUE_STRING, null, value, quality, source];
+  if (typeof value === 'boolean') return [tag, ts, VALUE_BOOLEAN, value ? 1 : 0, null, quality, source, reason];
+  return [tag, ts, VALUE_STRING, null, value, quality, source, reason];
 }
 
 /** The row of a page query: its point count and its columns (base64 of `array_send`, strings as JSON). */

@@ -484,6 +484,15 @@ export function describeScriptStoreContract(name: string, open: () => Promise<Op
         expect((await latestOf(prefix)).get(tag)).toEqual({ tag, value: 'later', ts: 3000, quality: 'good', source: 'script' });
       });
 
+      it('keeps the reason of a value that reports a failure or a stop, and drops it with the next value', async () => {
+        const prefix = unique('reason');
+        const tag = `${prefix}.T`;
+        await store().saveLatest([{ tag, value: null, ts: 1000, quality: 'bad', source: 'script', reason: 'quarantined' }]);
+        expect((await latestOf(prefix)).get(tag)).toEqual({ tag, value: null, ts: 1000, quality: 'bad', source: 'script', reason: 'quarantined' });
+        await store().saveLatest([{ tag, value: 4, ts: 2000, quality: 'good', source: 'script' }]);
+        expect((await latestOf(prefix)).get(tag)).toEqual({ tag, value: 4, ts: 2000, quality: 'good', source: 'script' });
+      });
+
       it('takes the newest of several values of one tag in a single batch, in any order', async () => {
         const prefix = unique('batchdup');
         const tag = `${prefix}.T`;

@@ -6,7 +6,7 @@ import { isAppError, OperationalError, UserError } from '../../model/errors';
 import type { ScriptStats, ScriptStore, StoredScript } from '../../ports/script-store';
 import type { ScriptState } from '../../model/script';
 import type { ScriptDraft } from '../../model/script-schema';
-import { QUALITIES, QUALITY_RANK, type TagScalar, type TagState } from '../../model/tag-value';
+import { isValueReason, QUALITIES, QUALITY_RANK, type TagScalar, type TagState } from '../../model/tag-value';
 import { sqlStateOf, driverErrorOf, translateDatabaseError, type DatabaseHandle, type SqlDatabase } from './open-database';
 
 /**
@@ -213,19 +213,21 @@ export class SqlScriptStore implements ScriptStore {
       this.db.transaction(async (tx) => {
         for (const batch of chunks([...newestByTag.values()], ROWS_PER_STATEMENT)) {
           await tx.execute(sql`
-            insert into ${tagLatest} (tag, value, ts, quality, source)
+            insert into ${tagLatest} (tag, value, ts, quality, source, reason)
             select * from unnest(
               ${sql.param(batch.map((value) => value.tag))}::text[],
               ${sql.param(batch.map((value) => JSON.stringify(storableScalar(value.value))))}::jsonb[],
               ${sql.param(batch.map((value) => Math.round(value.ts)))}::int8[],
               ${sql.param(batch.map((value) => QUALITY_RANK[value.quality] ?? QUALITY_RANK.bad))}::int2[],
-              ${sql.param(batch.map((value) => value.source))}::text[]
+              ${sql.param(batch.map((value) => value.source))}::text[],
+              ${sql.param(batch.map((value) => value.reason ?? null))}::text[]
             )
             on conflict (tag) do update set
               value = excluded.value,
               ts = excluded.ts,
               quality = excluded.quality,
-              source = excluded.source
+              source = excluded.source,
+              reason = excluded.reason
             where ${tagLatest.ts} <= excluded.ts`);
         }
       }),
@@ -241,6 +243,7 @@ export class SqlScriptStore implements ScriptStore {
         ts: Number(row.ts),
         quality: QUALITIES[row.quality] ?? 'bad',
         source: row.source,
+        ...(isValueReason(row.reason) ? { reason: row.reason } : {}),
       }));
     });
   }

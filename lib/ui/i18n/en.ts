@@ -392,6 +392,25 @@ export const en = {
   'decl.previous': 'The last published value of an output (null before the first).',
   'decl.setQuality': 'Sets the quality of an output for this calculation.',
   'decl.console': 'Messages shown in the Debug tab (ignored when registered).',
+
+  // Script page: runtime state, failed and stopped outputs (scripts.md).
+  'runtime.title': 'Runtime',
+  'runtime.lastError': 'Last error',
+  'runtime.showLine': 'Show line {line}',
+  'runtime.retryIn': 'Next automatic retry at {time} (in {wait}).',
+  'runtime.retryDue': 'Retrying now…',
+  'runtime.retryOff': 'Automatic retries are off (QUARANTINE_RETRY_MS=0): fix the script and register it again.',
+  'runtime.retryHint': 'It is evaluated once on its latest input values; a success ends the quarantine. Fixing and registering it again ends it at once.',
+  'runtime.outputs': 'Output values',
+  'runtime.noValue': 'no value yet',
+  'runtime.wait.s': '{s} s',
+  'runtime.wait.ms': '{m} min {s} s',
+  'runtime.wait.hm': '{h} h {m} min',
+  'reason.error': 'the last calculation failed',
+  'reason.quarantined': 'the script is quarantined',
+  'reason.unregistered': 'the script is not registered',
+  'reason.deleted': 'the script was deleted',
+  'reason.stale-input': 'an input has no recent value',
 };
 
 export type MessageKey = keyof typeof en;

@@ -394,4 +394,23 @@ export const ko: Record<MessageKey, string> = {
   'decl.previous': '출력이 마지막으로 발행한 값 (처음에는 null).',
   'decl.setQuality': '이번 계산에서 출력의 품질을 정합니다.',
   'decl.console': '디버그 탭에 표시되는 메시지 (등록 후에는 무시).',
+
+  // Script page: runtime state, failed and stopped outputs (scripts.md).
+  'runtime.title': '실행 상태',
+  'runtime.lastError': '마지막 오류',
+  'runtime.showLine': '{line}행 보기',
+  'runtime.retryIn': '다음 자동 재시도: {time} ({wait} 후).',
+  'runtime.retryDue': '지금 재시도 중…',
+  'runtime.retryOff': '자동 재시도가 꺼져 있습니다 (QUARANTINE_RETRY_MS=0). 스크립트를 고친 뒤 다시 등록하세요.',
+  'runtime.retryHint': '최신 입력값으로 한 번 계산하며, 성공하면 격리가 끝납니다. 고쳐서 다시 등록하면 바로 끝납니다.',
+  'runtime.outputs': '출력값',
+  'runtime.noValue': '아직 값 없음',
+  'runtime.wait.s': '{s}초',
+  'runtime.wait.ms': '{m}분 {s}초',
+  'runtime.wait.hm': '{h}시간 {m}분',
+  'reason.error': '마지막 계산이 실패했습니다',
+  'reason.quarantined': '스크립트가 격리되었습니다',
+  'reason.unregistered': '스크립트가 등록되어 있지 않습니다',
+  'reason.deleted': '스크립트가 삭제되었습니다',
+  'reason.stale-input': '입력에 최근 값이 없습니다',
 };

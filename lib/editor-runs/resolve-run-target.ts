@@ -65,7 +65,7 @@ export function collectRunInputs(
     let sample = overridden ? overrideSample(input.alias, overrides[input.alias], now) : heldSample(services, input.tag);
     // An input that declares staleAfterMs (scripts.md) is uncertain once no value has come for that long:
     // an override's time says when its value came.
-    const staleAfterMs = (input as typeof input & { staleAfterMs?: number }).staleAfterMs;
+    const staleAfterMs = input.staleAfterMs;
     if (sample && overridden && staleAfterMs !== undefined && now - sample.ts >= staleAfterMs) {
       sample = { ...sample, quality: worstQuality(sample.quality, 'uncertain') };
       stale.push(input.alias);

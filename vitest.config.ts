@@ -12,6 +12,9 @@ export default defineConfig({
           include: ['lib/**/*.test.ts', 'components/**/*.test.ts', 'workers/**/*.test.ts', 'app/**/*.test.ts', 'scripts/**/*.test.ts'],
           pool: 'threads',
           testTimeout: 20_000,
+          // Hooks open databases (PGlite runs every migration in WebAssembly): seconds on a quiet
+          // machine, more than 10 s on a loaded 2-core one. A hook is never a speed assertion.
+          hookTimeout: 60_000,
         },
       },
       {

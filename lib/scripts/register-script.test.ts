@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../adapters/store/open-database';
 import { SqlScriptStore } from '../adapters/store/sql-script-store';
 import type { ScriptDraft } from '../model/script-schema';
@@ -44,8 +44,13 @@ const draft = (calcCode: string): ScriptDraft => ({
 });
 
 describe('registering a script', () => {
+  // Opening PGlite runs every migration: in a hook, whose time limit is not the test's.
+  let store: SqlScriptStore;
+  beforeEach(async () => {
+    store = await newStore();
+  });
+
   it('hands the engine the program it checked, so the script is compiled once', async () => {
-    const store = await newStore();
     const engine = recordingEngine();
     const services = { store, engine, log: silentLogger, scriptActivity: async () => ({ runtime: new Map(), stats: new Map() }) };
     const created = await store.create(draft('const y = flow * 2;'));

@@ -7,6 +7,7 @@ import type { EditorMarker } from '@/lib/ui/diagnostic-markers';
 import { EditorEchoes, minimalEdit } from '@/lib/ui/editor-sync';
 import type { Locale } from '@/lib/ui/format';
 import { shortcutFor, type ShortcutAction } from '@/lib/ui/shortcuts';
+import { registerAliasRename } from './alias-rename-provider';
 import { configureMonacoLoader, loadMonacoMessages, prepareJavaScript, setScriptDeclarations } from './monaco-setup';
 
 export interface CodeEditorProps {
@@ -72,6 +73,7 @@ export default function CodeEditor(props: CodeEditorProps) {
     editorRef.current = editor;
     monacoRef.current = monaco;
     decorations.current = editor.createDecorationsCollection([]);
+    registerAliasRename(monaco);
     // Uncontrolled: the model is the source of truth and its changes are sent up; the text is never
     // written back from the props while the user types (a late re-render would drop or reorder keys).
     editor.onDidChangeModelContent(() => {

@@ -1,5 +1,6 @@
 'use client';
 
+import { useRef } from 'react';
 import type { TagValue } from '@/lib/ui/api-types';
 import { formatRelative, formatTime, formatValue } from '@/lib/ui/format';
 import type { FormProblem, InputRow } from '@/lib/ui/script-form';
@@ -7,6 +8,7 @@ import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge } from '../ui/badges';
 import { formProblemText, rowProblem } from './form-problems';
 import { TagPicker } from './tag-picker';
+import { UnknownTagHint } from './unknown-tag-hint';
 
 interface InputsTableProps {
   inputs: readonly InputRow[];
@@ -17,10 +19,15 @@ interface InputsTableProps {
   onAdd: (tag: string) => void;
   onAlias: (key: string, alias: string) => void;
   onRemove: (key: string) => void;
+  /** The user finished editing an alias (left the field): offer to rename it in the code. */
+  onAliasCommit?: (key: string, from: string, to: string) => void;
+  /** Replace the tag of an input (the "did you mean" suggestion). */
+  onTag?: (key: string, tag: string) => void;
 }
 
-export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, onAlias, onRemove }: InputsTableProps) {
+export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, onAlias, onRemove, onAliasCommit, onTag }: InputsTableProps) {
   const { t, locale } = useI18n();
+  const aliasAtFocus = useRef(new Map<string, string>());
   return (
     <section className="panel" aria-labelledby="inputs-heading">
       <h2 id="inputs-heading" className="panel-title">
@@ -53,6 +60,9 @@ export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, on
                   <td className="tag-cell">
                     <span className="tag-name">{input.tag}</span>
                     {tagProblem && <span className="field-error">{formProblemText(tagProblem, t)}</span>}
+                    {!tagProblem && value === null && onTag && (
+                      <UnknownTagHint tag={input.tag} unavailable={[...inputs.map((other) => other.tag), ...outputTags]} onUse={(tag) => onTag(input.key, tag)} />
+                    )}
                   </td>
                   <td>
                     <input
@@ -64,6 +74,15 @@ export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, on
                       spellCheck={false}
                       data-testid="alias-input"
                       onChange={(event) => onAlias(input.key, event.target.value)}
+                      onFocus={() => aliasAtFocus.current.set(input.key, input.alias)}
+                      onBlur={() => {
+                        const from = aliasAtFocus.current.get(input.key);
+                        aliasAtFocus.current.delete(input.key);
+                        if (from !== undefined && from !== input.alias && !aliasProblem) onAliasCommit?.(input.key, from, input.alias);
+                      }}
+                      onKeyDown={(event) => {
+                        if (event.key === 'Enter') event.currentTarget.blur();
+                      }}
                     />
                     {aliasProblem && <span className="field-error" role="alert">{formProblemText(aliasProblem, t)}</span>}
                   </td>

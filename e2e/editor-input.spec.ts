@@ -82,3 +82,161 @@ test('fast typing on a busy page reaches Monaco exactly as typed', async ({ page
   // The form state follows the model: the output picker sees the variables typed.
   await expect(page.getByTestId('output-variable-select')).toContainText('total');
 });
+
+/** Opens a saved script with the scripts table as the previous history entry. */
+async function openScript(page: Page, id: string): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('script-row').first()).toBeVisible();
+  await page.goto(`/scripts/${id}`);
+  await waitForCodeEditor(page, 'calc-editor');
+}
+
+const leaveDialog = (page: Page) => page.locator('dialog[open]');
+
+test('Back asks only when there are unsaved changes', async ({ page }) => {
+  test.setTimeout(120_000);
+  const browserDialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    browserDialogs.push(dialog.type());
+    void dialog.accept();
+  });
+  const id = await createScript(page, 'back_guard_e2e', ['FT-101.PV'], 'const result = in1 * 2;\n');
+
+  await test.step('no changes: Back leaves at once', async () => {
+    await openScript(page, id);
+    await page.goBack();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(leaveDialog(page)).toHaveCount(0);
+  });
+
+  await test.step('with changes: Back asks; Stay keeps the page and the changes', async () => {
+    await openScript(page, id);
+    await page.locator('#script-description').fill('changed');
+    await expect(page.getByTestId('unsaved')).toBeVisible();
+    await page.goBack();
+    await expect(leaveDialog(page)).toBeVisible();
+    await expect(leaveDialog(page)).toContainText('Leave without saving?');
+    await leaveDialog(page).getByRole('button', { name: 'Stay' }).click();
+    await expect(page).toHaveURL(new RegExp(`/scripts/${id}$`));
+    await expect(page.locator('#script-description')).toHaveValue('changed');
+  });
+
+  await test.step('an in-app link asks too; leaving goes back to the list', async () => {
+    await page.getByRole('link', { name: /Scripts/ }).first().click();
+    await expect(leaveDialog(page)).toBeVisible();
+    await leaveDialog(page).getByRole('button', { name: 'Stay' }).click();
+    await page.goBack();
+    await expect(leaveDialog(page)).toBeVisible();
+    await leaveDialog(page).getByRole('button', { name: 'Leave and discard' }).click();
+    await expect(page).toHaveURL(/\/$/);
+  });
+
+  await test.step('right after saving, Back leaves without asking', async () => {
+    await openScript(page, id);
+    await page.locator('#script-description').fill('saved change');
+    await page.getByTestId('save').click();
+    await expect(page.getByTestId('unsaved')).toHaveCount(0);
+    await page.goBack();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(leaveDialog(page)).toHaveCount(0);
+  });
+  // The browser's own "leave site?" prompt never came (nothing was reloaded or closed with changes).
+  expect(browserDialogs).toEqual([]);
+});
+
+test('a reload offers the unsaved changes back', async ({ page }) => {
+  test.setTimeout(120_000);
+  page.on('dialog', (dialog) => void dialog.accept());
+  const id = await createScript(page, 'draft_restore_e2e', ['FT-101.PV'], 'const result = in1 * 2;\n');
+  await openScript(page, id);
+  // Nothing changed: nothing offered.
+  await expect(page.getByTestId('draft-offer')).toHaveCount(0);
+
+  await page.getByTestId('calc-editor').locator('.view-lines').click();
+  await page.keyboard.press('ControlOrMeta+End');
+  await page.keyboard.type('const kept = 42;');
+  await expect.poll(() => modelText(page, 'calc.js')).toBe('const result = in1 * 2;\nconst kept = 42;');
+  await page.waitForTimeout(1000);
+  await page.reload();
+  await waitForCodeEditor(page, 'calc-editor');
+  const offer = page.getByTestId('draft-offer');
+  await expect(offer).toContainText('Restore unsaved changes from');
+  expect(await modelText(page, 'calc.js')).toBe('const result = in1 * 2;\n');
+  await offer.getByTestId('draft-restore').click();
+  await expect.poll(() => modelText(page, 'calc.js')).toBe('const result = in1 * 2;\nconst kept = 42;');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+
+  // Discarded: gone for good.
+  await page.waitForTimeout(1000);
+  await page.reload();
+  await waitForCodeEditor(page, 'calc-editor');
+  await page.getByTestId('draft-discard').click();
+  await expect(page.getByTestId('draft-offer')).toHaveCount(0);
+  await page.reload();
+  await waitForCodeEditor(page, 'calc-editor');
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('draft-offer')).toHaveCount(0);
+  expect(await modelText(page, 'calc.js')).toBe('const result = in1 * 2;\n');
+});
+
+test('an alias renamed in the table or with F2 is renamed in the code, and only where it is the alias', async ({ page }) => {
+  test.setTimeout(120_000);
+  const code = "const label = 'in1';\nconst result = in1 * 2 + { in1 }.in1;\n";
+  const id = await createScript(page, 'alias_rename_e2e', ['FT-101.PV'], code);
+  await openScript(page, id);
+  const alias = page.getByTestId('alias-input').first();
+
+  await test.step('the alias field offers to rename the variable in the code', async () => {
+    await alias.fill('steam');
+    await alias.press('Enter');
+    const dialog = leaveDialog(page);
+    await expect(dialog).toContainText('Rename “in1” to “steam” in the code too?');
+    await dialog.getByRole('button', { name: 'Rename in the code' }).click();
+    await expect.poll(() => modelText(page, 'calc.js')).toBe("const label = 'in1';\nconst result = steam * 2 + { in1: steam }.in1;\n");
+  });
+
+  await test.step('F2 on the alias in the code renames the input too', async () => {
+    await page.evaluate(() => {
+      type Editor = { getModel(): { uri: { path: string }; getValue(): string; getPositionAt(offset: number): unknown }; setPosition(p: unknown): void; focus(): void };
+      const monaco = (window as unknown as { monaco: { editor: { getEditors(): Editor[] } } }).monaco;
+      const editor = monaco.editor.getEditors().find((e) => e.getModel().uri.path.endsWith('/calc.js'))!;
+      const model = editor.getModel();
+      editor.setPosition(model.getPositionAt(model.getValue().indexOf('steam') + 1));
+      editor.focus();
+    });
+    await page.keyboard.press('F2');
+    await expect(page.locator('.rename-box input')).toBeVisible();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('vapour');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => modelText(page, 'calc.js')).toBe("const label = 'in1';\nconst result = vapour * 2 + { in1: vapour }.in1;\n");
+    await expect(alias).toHaveValue('vapour');
+    await expect(page.getByTestId('no-problems')).toBeVisible();
+  });
+});
+
+test('an input tag that does not exist says which one was meant and is not polled again and again', async ({ page }) => {
+  test.setTimeout(120_000);
+  const asked: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/api/tags/FT-1O1.PV')) asked.push(request.url());
+  });
+  await page.goto('/scripts/new');
+  await waitForCodeEditor(page, 'calc-editor');
+  const picker = page.getByTestId('tag-picker-input');
+  await picker.click();
+  await picker.fill('FT-1O1.PV');
+  await page.locator('[data-testid="tag-option"][data-tag="FT-1O1.PV"]').click();
+  await page.keyboard.press('Escape');
+  const hint = page.getByTestId('unknown-tag');
+  await expect(hint).toContainText('did you mean FT-101.PV?');
+  // Live values refresh every 2 s: ten seconds would be five requests or more for a polled tag.
+  await page.waitForTimeout(10_000);
+  expect(asked.length).toBe(1);
+
+  await hint.getByTestId('use-suggestion').click();
+  const row = page.getByTestId('input-row').first();
+  await expect(row).toHaveAttribute('data-tag', 'FT-101.PV');
+  await expect(row.locator('.live-value')).toHaveText(/\d/);
+  await expect(page.getByTestId('unknown-tag')).toHaveCount(0);
+});

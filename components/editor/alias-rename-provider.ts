@@ -40,9 +40,21 @@ function aliasAt(monaco: typeof Monaco, model: Monaco.editor.ITextModel, positio
   return { name: word.word, range: new monaco.Range(position.lineNumber, word.startColumn, position.lineNumber, word.endColumn) };
 }
 
+type TypeScriptMode = { getJavaScriptWorker?: () => Promise<unknown> };
+
+/**
+ * Registered after Monaco's own JavaScript support has loaded (it loads lazily): of two rename
+ * providers for a language, Monaco asks the newer first.
+ */
 export function registerAliasRename(monaco: typeof Monaco): void {
   if (registered) return;
   registered = true;
+  const ts = (monaco as unknown as { typescript?: TypeScriptMode }).typescript ?? (monaco.languages as unknown as { typescript?: TypeScriptMode }).typescript;
+  const loaded = ts?.getJavaScriptWorker ? ts.getJavaScriptWorker().catch(() => undefined) : Promise.resolve();
+  void loaded.then(() => provideAliasRename(monaco));
+}
+
+function provideAliasRename(monaco: typeof Monaco): void {
   monaco.languages.registerRenameProvider('javascript', {
     resolveRenameLocation(model, position) {
       const alias = aliasAt(monaco, model, position);

@@ -28,6 +28,13 @@ interface InputsTableProps {
 export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, onAlias, onRemove, onAliasCommit, onTag }: InputsTableProps) {
   const { t, locale } = useI18n();
   const aliasAtFocus = useRef(new Map<string, string>());
+  // Leaving the alias field (or Enter) ends an edit of it: a valid new alias is reported once.
+  const commitAlias = (key: string, alias: string, valid: boolean) => {
+    const from = aliasAtFocus.current.get(key);
+    if (from === undefined || from === alias || !valid) return;
+    aliasAtFocus.current.set(key, alias);
+    onAliasCommit?.(key, from, alias);
+  };
   return (
     <section className="panel" aria-labelledby="inputs-heading">
       <h2 id="inputs-heading" className="panel-title">
@@ -76,12 +83,14 @@ export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, on
                       onChange={(event) => onAlias(input.key, event.target.value)}
                       onFocus={() => aliasAtFocus.current.set(input.key, input.alias)}
                       onBlur={() => {
-                        const from = aliasAtFocus.current.get(input.key);
+                        commitAlias(input.key, input.alias, !aliasProblem);
                         aliasAtFocus.current.delete(input.key);
-                        if (from !== undefined && from !== input.alias && !aliasProblem) onAliasCommit?.(input.key, from, input.alias);
                       }}
                       onKeyDown={(event) => {
-                        if (event.key === 'Enter') event.currentTarget.blur();
+                        if (event.key !== 'Enter') return;
+                        // The key must not go on to the dialog that opens now (it would answer it).
+                        event.preventDefault();
+                        commitAlias(input.key, input.alias, !aliasProblem);
                       }}
                     />
                     {aliasProblem && <span className="field-error" role="alert">{formProblemText(aliasProblem, t)}</span>}

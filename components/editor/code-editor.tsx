@@ -4,8 +4,10 @@ import Editor, { loader, type OnMount } from '@monaco-editor/react';
 import type * as Monaco from 'monaco-editor';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { EditorMarker } from '@/lib/ui/diagnostic-markers';
+import { EditorEchoes, minimalEdit } from '@/lib/ui/editor-sync';
 import type { Locale } from '@/lib/ui/format';
 import { shortcutFor, type ShortcutAction } from '@/lib/ui/shortcuts';
+import { registerAliasRename } from './alias-rename-provider';
 import { configureMonacoLoader, loadMonacoMessages, prepareJavaScript, setScriptDeclarations } from './monaco-setup';
 
 export interface CodeEditorProps {
@@ -39,10 +41,13 @@ export default function CodeEditor(props: CodeEditorProps) {
   const editorRef = useRef<Monaco.editor.IStandaloneCodeEditor | null>(null);
   const decorations = useRef<Monaco.editor.IEditorDecorationsCollection | null>(null);
   const shortcutRef = useRef(onShortcut);
+  const changeRef = useRef(onChange);
+  const echoes = useRef(new EditorEchoes());
 
   useEffect(() => {
     shortcutRef.current = onShortcut;
-  }, [onShortcut]);
+    changeRef.current = onChange;
+  }, [onShortcut, onChange]);
 
   const [messagesReady, setMessagesReady] = useState(false);
 
@@ -68,6 +73,14 @@ export default function CodeEditor(props: CodeEditorProps) {
     editorRef.current = editor;
     monacoRef.current = monaco;
     decorations.current = editor.createDecorationsCollection([]);
+    registerAliasRename(monaco);
+    // Uncontrolled: the model is the source of truth and its changes are sent up; the text is never
+    // written back from the props while the user types (a late re-render would drop or reorder keys).
+    editor.onDidChangeModelContent(() => {
+      const text = editor.getValue();
+      echoes.current.sentUp(text);
+      changeRef.current(text);
+    });
     const run = (action: ShortcutAction) => () => shortcutRef.current(action);
     editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, run('save'));
     editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, run('calculate'));
@@ -75,6 +88,23 @@ export default function CodeEditor(props: CodeEditorProps) {
     editor.addCommand(monaco.KeyMod.Shift | monaco.KeyCode.F10, run('debugPrevious'));
     setReady(true);
   };
+
+  // A text changed outside the editor (script loaded, draft restored, alias renamed) goes into the
+  // model as one undoable edit; the form's echoes of what was typed are ignored.
+  useEffect(() => {
+    const monaco = monacoRef.current;
+    const model = editorRef.current?.getModel();
+    if (!ready || !monaco || !model) return;
+    const current = model.getValue();
+    if (!echoes.current.mustApply(value, current)) return;
+    const edit = minimalEdit(current, value);
+    if (!edit) return;
+    const start = model.getPositionAt(edit.start);
+    const end = model.getPositionAt(edit.end);
+    model.pushStackElement();
+    model.pushEditOperations([], [{ range: new monaco.Range(start.lineNumber, start.column, end.lineNumber, end.column), text: edit.text, forceMoveMarkers: true }], () => null);
+    model.pushStackElement();
+  }, [ready, value]);
 
   // Declarations for IntelliSense: the aliases, ctx and the helpers of this script.
   useEffect(() => {
@@ -183,8 +213,7 @@ export default function CodeEditor(props: CodeEditorProps) {
         <Editor
           path={`file:///script-server/${file}`}
           defaultLanguage="javascript"
-          value={value}
-          onChange={(next) => onChange(next ?? '')}
+          defaultValue={value}
           onMount={onMount}
           beforeMount={prepareJavaScript}
           loading={<span className="muted">{loadingText}</span>}

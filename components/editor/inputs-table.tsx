@@ -1,5 +1,6 @@
 'use client';
 
+import { useRef } from 'react';
 import type { TagValue } from '@/lib/ui/api-types';
 import { formatRelative, formatTime, formatValue } from '@/lib/ui/format';
 import type { FormProblem, InputRow } from '@/lib/ui/script-form';
@@ -7,6 +8,7 @@ import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge } from '../ui/badges';
 import { formProblemText, rowProblem } from './form-problems';
 import { TagPicker } from './tag-picker';
+import { UnknownTagHint } from './unknown-tag-hint';
 
 interface InputsTableProps {
   inputs: readonly InputRow[];
@@ -17,10 +19,22 @@ interface InputsTableProps {
   onAdd: (tag: string) => void;
   onAlias: (key: string, alias: string) => void;
   onRemove: (key: string) => void;
+  /** The user finished editing an alias (left the field): offer to rename it in the code. */
+  onAliasCommit?: (key: string, from: string, to: string) => void;
+  /** Replace the tag of an input (the "did you mean" suggestion). */
+  onTag?: (key: string, tag: string) => void;
 }
 
-export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, onAlias, onRemove }: InputsTableProps) {
+export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, onAlias, onRemove, onAliasCommit, onTag }: InputsTableProps) {
   const { t, locale } = useI18n();
+  const aliasAtFocus = useRef(new Map<string, string>());
+  // Leaving the alias field (or Enter) ends an edit of it: a valid new alias is reported once.
+  const commitAlias = (key: string, alias: string, valid: boolean) => {
+    const from = aliasAtFocus.current.get(key);
+    if (from === undefined || from === alias || !valid) return;
+    aliasAtFocus.current.set(key, alias);
+    onAliasCommit?.(key, from, alias);
+  };
   return (
     <section className="panel" aria-labelledby="inputs-heading">
       <h2 id="inputs-heading" className="panel-title">
@@ -53,6 +67,9 @@ export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, on
                   <td className="tag-cell">
                     <span className="tag-name">{input.tag}</span>
                     {tagProblem && <span className="field-error">{formProblemText(tagProblem, t)}</span>}
+                    {!tagProblem && value === null && onTag && (
+                      <UnknownTagHint tag={input.tag} unavailable={[...inputs.map((other) => other.tag), ...outputTags]} onUse={(tag) => onTag(input.key, tag)} />
+                    )}
                   </td>
                   <td>
                     <input
@@ -64,6 +81,17 @@ export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, on
                       spellCheck={false}
                       data-testid="alias-input"
                       onChange={(event) => onAlias(input.key, event.target.value)}
+                      onFocus={() => aliasAtFocus.current.set(input.key, input.alias)}
+                      onBlur={() => {
+                        commitAlias(input.key, input.alias, !aliasProblem);
+                        aliasAtFocus.current.delete(input.key);
+                      }}
+                      onKeyDown={(event) => {
+                        if (event.key !== 'Enter') return;
+                        // The key must not go on to the dialog that opens now (it would answer it).
+                        event.preventDefault();
+                        commitAlias(input.key, input.alias, !aliasProblem);
+                      }}
                     />
                     {aliasProblem && <span className="field-error" role="alert">{formProblemText(aliasProblem, t)}</span>}
                   </td>

@@ -2,17 +2,19 @@
 
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError } from '@/lib/ui/api-client';
 import type { BenchmarkResult, CalcResult, Diagnostic, Script, ScriptDraft } from '@/lib/ui/api-types';
 import { outputCandidates, type DefinedVariable } from '@/lib/ui/code-variables';
 import { diagnosticsToMarkers, sameDiagnostics } from '@/lib/ui/diagnostic-markers';
+import { clearDraft, draftToOffer, readDraft, type StoredDraft } from '@/lib/ui/draft-storage';
 import { translate } from '@/lib/ui/i18n/translate';
 import { fieldsOf, overridesFor, type OverrideFields } from '@/lib/ui/overrides';
+import { renameAliasInCode } from '@/lib/ui/rename-alias';
 import { scriptDeclarations, type DeclarationTexts } from '@/lib/ui/script-declarations';
 import {
   addInput,
+  draftFingerprint,
   duplicateDraft,
   emptyForm,
   formFromScript,
@@ -35,6 +37,8 @@ import { StateBadge } from '../ui/badges';
 import { ScriptStatusPanel } from '../scripts/script-status-panel';
 import { useFeedback } from '../ui/feedback-provider';
 import { EmptyState, ErrorBanner, errorMessage, Loading } from '../ui/states';
+import { setAliasRenameContext } from './alias-rename-provider';
+import { DraftOffer } from './draft-offer';
 import { InputsTable } from './inputs-table';
 import { OutputsTable } from './outputs-table';
 import { ProblemsList } from './problems-list';
@@ -42,6 +46,7 @@ import { RunPanel, type DebugView, type RunStatus, type RunTab } from './run-pan
 import { TriggerEditor } from './trigger-editor';
 import { useKeptState } from './use-kept-state';
 import { useRegisterDialog } from '../scripts/register-dialog';
+import { useUnsavedWork } from './use-unsaved-work';
 
 const CodeEditor = dynamic(() => import('./code-editor'), {
   ssr: false,
@@ -82,9 +87,10 @@ interface ScriptEditorProps {
 }
 
 export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
+  // Where unsaved changes are kept in the browser before the script has an id of its own.
+  const openedStorageId = scriptId ?? (copyOf ? `copy-${copyOf}` : null);
   const { t, locale } = useI18n();
   const { confirm, notify } = useFeedback();
-  const router = useRouter();
   const keyCounter = useRef(0);
   const nextKey = useCallback(() => `row${++keyCounter.current}`, []);
 
@@ -93,6 +99,9 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const [baseline, setBaseline] = useState<ScriptDraft | null>(null);
   const [form, setForm] = useState<ScriptForm | null>(null);
   const [copiedFrom, setCopiedFrom] = useState<string | null>(null);
+  // What the editor opened (or last saved): leaving asks, and a draft is kept, only when the form differs.
+  const [opened, setOpened] = useState<ScriptDraft | null>(null);
+  const [offer, setOffer] = useState<StoredDraft | null>(null);
 
   const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
   const [requestError, setRequestError] = useState<string | null>(null);
@@ -111,13 +120,23 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const debugSession = useKeptState();
   const [debug, setDebug] = useState<DebugView & { draftKey: string | null }>({ running: false, result: null, error: null, index: 0, stale: false, keepState: false, draftKey: null });
   const [bench, setBench] = useState<RunStatus<BenchmarkResult> & { durationMs: number }>({ running: false, result: null, error: null, durationMs: 1000 });
-  const leaving = useRef(false);
   const now = useNow(2000);
   const registerDialog = useRegisterDialog();
 
   // ---- load ----
   useEffect(() => {
     let cancelled = false;
+    const openWith = (start: ScriptForm) => {
+      const draft = formToDraft(start);
+      setOpened(draft);
+      setForm(start);
+      // Changes kept in the browser after a reload or a crash are offered back.
+      try {
+        setOffer(draftToOffer(readDraft(window.localStorage, openedStorageId), draft));
+      } catch {
+        // no storage: nothing was kept
+      }
+    };
     async function load() {
       try {
         if (scriptId) {
@@ -126,14 +145,14 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
           const draft = formToDraft(formFromScript(script, nextKey));
           setSaved(script);
           setBaseline(draft);
-          setForm(formFromScript(script, nextKey));
+          openWith(formFromScript(script, nextKey));
         } else if (copyOf) {
           const [original, all] = await Promise.all([api.getScript(copyOf), api.listScripts()]);
           if (cancelled) return;
           setCopiedFrom(original.name);
-          setForm(formFromScript(duplicateDraft(original, all.map((s) => s.name)), nextKey));
+          openWith(formFromScript(duplicateDraft(original, all.map((s) => s.name)), nextKey));
         } else {
-          setForm(emptyForm(exampleTexts(locale), nextKey));
+          openWith(emptyForm(exampleTexts(locale), nextKey));
         }
       } catch (error) {
         if (!cancelled) setLoadError(error);
@@ -166,6 +185,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const runKey = useMemo(() => (draft ? JSON.stringify(runnableDraft(draft)) : ''), [draft]);
   const problems = useMemo(() => (form ? formProblems(form) : []), [form]);
   const dirty = form !== null && (baseline === null || isDirty(form, baseline));
+  const changed = draft !== null && opened !== null && draftFingerprint(draft) !== draftFingerprint(opened);
+  useUnsavedWork({ changed, storageId: saved?.id ?? openedStorageId, draft, baseVersion: saved?.version ?? null, keepDrafts: offer === null });
   const live = useLiveTags(form?.inputs.map((input) => input.tag) ?? []);
 
   // ---- live validation ----
@@ -241,6 +262,56 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   // ---- edits ----
   const update = (change: (form: ScriptForm) => ScriptForm) => setForm((current) => (current ? change(current) : current));
   const current = exampleTexts(locale);
+
+  // ---- alias renames (the inputs table and the code follow each other) ----
+  const renameAliasTo = (from: string, to: string) =>
+    update((f) => {
+      const row = f.inputs.find((input) => input.alias === from);
+      return row ? renameAlias(f, row.key, to, ALL_EXAMPLES, exampleTexts(locale)) : f;
+    });
+  const renameHandler = useRef(renameAliasTo);
+  renameHandler.current = renameAliasTo;
+  const aliasList = (form?.inputs ?? []).map((input) => input.alias).join('\u0000');
+  useEffect(() => {
+    setAliasRenameContext({
+      aliases: aliasList ? aliasList.split('\u0000') : [],
+      onRenamed: (from, to) => renameHandler.current(from, to),
+      messages: {
+        invalid: (name) => t('alias.renameInvalid', { name }),
+        conflict: (from, to) => t('alias.renameConflict', { from, to }),
+        syntax: (from, line) => t('alias.renameSyntax', { from, line }),
+      },
+    });
+    return () => setAliasRenameContext(null);
+  }, [aliasList, t]);
+
+  /** The alias field was changed: offer to rename the variable in the code as well. */
+  const offerAliasRenameInCode = async (from: string, to: string) => {
+    if (!form) return;
+    const parts = [renameAliasInCode(form.initCode, from, to), renameAliasInCode(form.calcCode, from, to)];
+    const failed = parts.find((part) => !part.ok);
+    if (failed && !failed.ok) {
+      // Said only when the old name is in the code at all.
+      if (`${form.initCode}\n${form.calcCode}`.includes(from)) {
+        notify('error', failed.reason === 'conflict' ? t('alias.renameConflict', { from, to }) : t('alias.renameSyntax', { from, line: failed.line ?? 1 }));
+      }
+      return;
+    }
+    const count = parts.reduce((sum, part) => sum + (part.ok ? part.count : 0), 0);
+    if (count === 0) return;
+    const ok = await confirm({
+      title: t('alias.renameTitle', { from, to }),
+      body: <p>{t('alias.renameBody', { from, count })}</p>,
+      confirmLabel: t('alias.renameConfirm'),
+      cancelLabel: t('alias.renameKeep'),
+    });
+    if (!ok) return;
+    update((f) => {
+      const init = renameAliasInCode(f.initCode, from, to);
+      const calc = renameAliasInCode(f.calcCode, from, to);
+      return { ...f, initCode: init.ok ? init.code : f.initCode, calcCode: calc.ok ? calc.code : f.calcCode };
+    });
+  };
 
   // ---- runs ----
   const runTarget = () => ({ script: JSON.parse(runKey) as Omit<ScriptDraft, 'name'> });
@@ -350,6 +421,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
       const result = saved ? await api.updateScript(saved.id, draft) : await api.createScript(draft);
       setSaved(result);
       setBaseline(draft);
+      setOpened(draft);
+      if (!saved) clearDraft(window.localStorage, openedStorageId);
       if (!options.quiet) notify('success', t('editor.saved', { name: result.name, version: result.version }));
       if (!saved) window.history.replaceState(null, '', `/scripts/${encodeURIComponent(result.id)}`);
       return result;
@@ -425,43 +498,6 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [onShortcut]);
-
-  // ---- unsaved changes ----
-  useEffect(() => {
-    if (!dirty) return;
-    const onBeforeUnload = (event: BeforeUnloadEvent) => {
-      if (leaving.current) return;
-      event.preventDefault();
-      event.returnValue = '';
-    };
-    const onClick = (event: MouseEvent) => {
-      if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-      const anchor = (event.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
-      if (!anchor || anchor.target === '_blank' || anchor.hasAttribute('download')) return;
-      const url = new URL(anchor.href, window.location.href);
-      if (url.origin !== window.location.origin) return;
-      if (url.pathname === window.location.pathname && url.search === window.location.search) return;
-      event.preventDefault();
-      event.stopPropagation();
-      void confirm({
-        title: t('editor.leaveTitle'),
-        body: <p>{t('editor.leaveBody')}</p>,
-        confirmLabel: t('editor.leaveConfirm'),
-        cancelLabel: t('editor.leaveCancel'),
-        danger: true,
-      }).then((ok) => {
-        if (!ok) return;
-        leaving.current = true;
-        router.push(url.pathname + url.search + url.hash);
-      });
-    };
-    window.addEventListener('beforeunload', onBeforeUnload);
-    document.addEventListener('click', onClick, true);
-    return () => {
-      window.removeEventListener('beforeunload', onBeforeUnload);
-      document.removeEventListener('click', onClick, true);
-    };
-  }, [dirty, confirm, router, t]);
 
   // ---- render ----
   if (loadError !== null) {
@@ -571,6 +607,20 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
       {copiedFrom && !saved && <p className="info-banner">{t('editor.copyOf', { name: copiedFrom })}</p>}
       {/* The runtime state: a quarantine's error once, with its line and the next retry. */}
       {saved && <ScriptStatusPanel script={saved} onReveal={onReveal} />}
+      {offer && (
+        <DraftOffer
+          offer={offer}
+          savedVersion={saved?.version ?? null}
+          onRestore={() => {
+            setForm(formFromScript(offer.draft, nextKey));
+            setOffer(null);
+          }}
+          onDiscard={() => {
+            clearDraft(window.localStorage, saved?.id ?? openedStorageId);
+            setOffer(null);
+          }}
+        />
+      )}
       {registered && saved?.status.missingInputs && saved.status.missingInputs.length > 0 && (
         <p className="info-banner">{t('editor.waiting', { inputs: saved.status.missingInputs.join(', ') })}</p>
       )}
@@ -618,6 +668,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
             onAdd={(tag) => update((f) => addInput(f, tag, nextKey, ALL_EXAMPLES, current))}
             onAlias={(key, alias) => update((f) => renameAlias(f, key, alias, ALL_EXAMPLES, current))}
             onRemove={(key) => update((f) => removeInput(f, key, ALL_EXAMPLES, current))}
+            onAliasCommit={(_key, from, to) => void offerAliasRenameInCode(from, to)}
+            onTag={(key, tag) => update((f) => ({ ...f, inputs: f.inputs.map((input) => (input.key === key ? { ...input, tag } : input)) }))}
           />
           <OutputsTable
             outputs={form.outputs}

@@ -5,7 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '@/lib/ui/api-client';
 import type { HistoryResponse, TagValue } from '@/lib/ui/api-types';
-import { formatDateTime, formatInteger, formatRelative, formatValue } from '@/lib/ui/format';
+import { formatDateTime, formatInteger, formatRelative } from '@/lib/ui/format';
 import { describeSeries, mergeSeries } from '@/lib/ui/plot-data';
 import { presetRange, type RangeChoice, type TimeRange } from '@/lib/ui/time-range';
 import { RangePicker } from '../charts/range-picker';
@@ -13,6 +13,9 @@ import type { ChartSeries } from '../charts/time-series-chart';
 import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge, SourceBadge } from '../ui/badges';
 import { EmptyState, ErrorBanner, Loading } from '../ui/states';
+import { TagValueText } from '../ui/tag-value-text';
+import { formatRange } from '@/lib/ui/tag-meta-form';
+import { TagDetails } from './tag-details';
 
 const TimeSeriesChart = dynamic(() => import('../charts/time-series-chart'), {
   ssr: false,
@@ -30,6 +33,7 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
   const [listError, setListError] = useState<unknown>(null);
   const [now, setNow] = useState(() => Date.now());
   const [selected, setSelected] = useState<string | null>(initialTag);
+  const [refreshes, setRefreshes] = useState(0);
 
   useEffect(() => {
     let stopped = false;
@@ -55,7 +59,7 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
       window.clearTimeout(first);
       window.clearInterval(timer);
     };
-  }, [query]);
+  }, [query, refreshes]);
 
   const select = (tag: string) => {
     setSelected(tag);
@@ -104,7 +108,10 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
                 <thead>
                   <tr>
                     <th scope="col">{t('tags.tag')}</th>
+                    <th scope="col">{t('tags.description')}</th>
                     <th scope="col" className="num">{t('tags.value')}</th>
+                    <th scope="col">{t('tags.unit')}</th>
+                    <th scope="col">{t('tags.range')}</th>
                     <th scope="col">{t('tags.quality')}</th>
                     <th scope="col">{t('tags.time')}</th>
                     <th scope="col">{t('tags.source')}</th>
@@ -118,11 +125,16 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
                           {tag.tag}
                         </button>
                       </td>
-                      <td className="num">
-                        <span key={tag.ts} className="fresh" data-testid="tag-value" data-ts={tag.ts}>
-                          {formatValue(locale, tag.value)}
-                        </span>
+                      <td className="small tag-description" title={tag.description ?? undefined} data-testid="tag-description">
+                        {tag.description ?? ''}
                       </td>
+                      <td className="num">
+                        <TagValueText key={tag.ts} className="fresh" testId="tag-value" ts={tag.ts} value={tag.value} quality={tag.quality} reason={tag.reason} showReason />
+                      </td>
+                      <td className="small" data-testid="tag-unit">
+                        {tag.unit ?? ''}
+                      </td>
+                      <td className="small num">{formatRange(locale, tag.lo, tag.hi, t)}</td>
                       <td>
                         <QualityBadge quality={tag.quality} />
                       </td>
@@ -143,7 +155,22 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
           <h2 id="history-title" className="panel-title">
             {selected ? t('tags.historyOf', { tag: selected }) : t('tags.history')}
           </h2>
-          {selected ? <TagHistory tag={selected} current={selectedValue} /> : <p className="muted">{t('tags.pickTag')}</p>}
+          {selected ? (
+            <>
+              <TagDetails
+                key={selected}
+                tag={selected}
+                onChanged={() => setRefreshes((n) => n + 1)}
+                onRemoved={() => {
+                  setSelected(null);
+                  setRefreshes((n) => n + 1);
+                }}
+              />
+              <TagHistory tag={selected} current={selectedValue} />
+            </>
+          ) : (
+            <p className="muted">{t('tags.pickTag')}</p>
+          )}
         </section>
       </div>
     </main>
@@ -188,7 +215,7 @@ function TagHistory({ tag, current }: { tag: string; current: TagValue | null })
     <div className="history-body">
       {current && (
         <p className="current-value">
-          <span className="big-value">{formatValue(locale, current.value)}</span>
+          <TagValueText className="big-value" value={current.value} quality={current.quality} reason={current.reason} unit={current.unit} showReason />
           <QualityBadge quality={current.quality} />
           <span className="muted small">{formatDateTime(locale, current.ts)}</span>
         </p>

@@ -6,7 +6,8 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '@/lib/ui/api-client';
 import type { HistoryResponse, TagValue } from '@/lib/ui/api-types';
 import { formatDateTime, formatInteger, formatRelative } from '@/lib/ui/format';
-import { describeSeries, mergeSeries } from '@/lib/ui/plot-data';
+import { describeSeries } from '@/lib/ui/plot-data';
+import { qualityRows, seriesTimes, valuesAt } from '@/lib/ui/trend-series';
 import { presetRange, type RangeChoice, type TimeRange } from '@/lib/ui/time-range';
 import { RangePicker } from '../charts/range-picker';
 import type { ChartSeries } from '../charts/time-series-chart';
@@ -207,9 +208,11 @@ function TagHistory({ tag, current }: { tag: string; current: TagValue | null })
   }, [load, reloads]);
 
   const series = useMemo(() => (history ? [{ tag, role: 'input' as const, points: history.points }] : []), [history, tag]);
-  const rows = useMemo(() => mergeSeries(series), [series]);
   const info = useMemo(() => describeSeries(series)[0], [series]);
-  const chartSeries: ChartSeries[] = info ? [{ key: info.key, label: tag, colour: '#1f6fb2', axis: 'left', step: info.boolean }] : [];
+  const rows = useMemo(() => qualityRows(series, new Set(info?.boolean ? [info.key] : [])), [series, info]);
+  const times = useMemo(() => seriesTimes(series), [series]);
+  const unit = current?.unit ?? null;
+  const chartSeries: ChartSeries[] = info ? [{ key: info.key, label: tag, colour: '#1f6fb2', axis: 'left', step: info.boolean, unit }] : [];
 
   return (
     <div className="history-body">
@@ -246,7 +249,16 @@ function TagHistory({ tag, current }: { tag: string; current: TagValue | null })
           {info.min === null ? (
             <p className="muted">{t('tags.notNumeric')}</p>
           ) : (
-            <TimeSeriesChart rows={rows} series={chartSeries} locale={locale} height={320} brushLabel={t('tags.chartLabel', { tag })} />
+            <TimeSeriesChart
+              rows={rows}
+              series={chartSeries}
+              locale={locale}
+              height={320}
+              brushLabel={t('tags.chartLabel', { tag })}
+              leftLabel={unit ?? undefined}
+              valuesAt={(ts) => valuesAt(series, times, ts)}
+              qualityMarks
+            />
           )}
           <p className="muted small">{t('tags.points', { count: formatInteger(locale, history.points.length) })}</p>
         </>

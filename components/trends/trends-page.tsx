@@ -37,7 +37,7 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [mode, setMode] = useState<TrendMode | null>(null);
-  const units = useTagUnits(plot);
+  const tagUnits = useTagUnits(plot);
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [reloads, setReloads] = useState(0);
 
@@ -49,6 +49,12 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
   }, []);
 
   const script = scripts?.find((s) => s.id === scriptId) ?? null;
+  // An output's unit is declared by the script (its tag may have no value yet to ask about).
+  const units = useMemo(() => {
+    const merged = { ...tagUnits };
+    for (const output of script?.outputs ?? []) if (output.unit) merged[output.tag] = output.unit;
+    return merged;
+  }, [tagUnits, script]);
 
   // The range is fixed when loaded (and on refresh), so the chart does not drift while it is read.
   const load = useCallback(async () => {

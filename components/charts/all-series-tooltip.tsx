@@ -4,13 +4,21 @@ import { formatDateTime, type Locale } from '@/lib/ui/format';
 import type { ValueAtCursor } from '@/lib/ui/trend-series';
 import { QualityBadge } from '../ui/badges';
 import { TagValueText } from '../ui/tag-value-text';
-import type { ChartSeries } from './time-series-chart';
+
+/** What the tooltip needs of a plotted series. */
+interface TooltipSeries {
+  key: string;
+  label: string;
+  colour: string;
+  hidden?: boolean;
+  unit?: string | null;
+}
 
 /**
  * The tooltip of a trend: every plotted series at the cursor (its latest value at or before it), with
  * its unit and quality — not only the series under the pointer.
  */
-export function AllSeriesTooltip({ ts, series, values, locale }: { ts: number; series: ChartSeries[]; values: Record<string, ValueAtCursor | null>; locale: Locale }) {
+export function AllSeriesTooltip({ ts, series, values, locale }: { ts: number; series: TooltipSeries[]; values: Record<string, ValueAtCursor | null>; locale: Locale }) {
   const shown = series.filter((one) => !one.hidden);
   return (
     <div className="chart-tooltip" data-testid="chart-tooltip">

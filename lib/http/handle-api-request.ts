@@ -57,8 +57,14 @@ export function createApiHandler(services: ApiServices): ApiHandler {
       } catch {
         return errorResponse(new UserError('VALIDATION_FAILED', 'the tag name in the path is not valid URL encoding'), randomUUID(), services);
       }
-      const operationId = tagOperation(request.method, history ? 'history' : meta ? 'meta' : 'tag');
-      if (!operationId) return envelope(404, 'NOT_FOUND', `no API endpoint ${request.method} ${url.pathname} — see /api/openapi.json`, {});
+      const target = history ? 'history' : meta ? 'meta' : 'tag';
+      const operationId = tagOperation(request.method, target);
+      if (!operationId) {
+        const allowed = TAG_PATH_METHODS[target];
+        const answer = envelope(404, 'NOT_FOUND', `no API endpoint ${request.method} ${url.pathname.slice(0, 300)}; this path takes ${allowed} — see /api/openapi.json`, {});
+        answer.headers.set('allow', `${allowed}, HEAD, OPTIONS`);
+        return answer;
+      }
       return handle(operationId, request, { tag });
     },
     notFound(request) {
@@ -72,7 +78,9 @@ export function createApiHandler(services: ApiServices): ApiHandler {
   };
 }
 
-/** The operation of a method on /api/tags/{tag}[/history|/meta], or null (then a 404 names the path). */
+const TAG_PATH_METHODS = { tag: 'DELETE, GET', history: 'GET', meta: 'PUT' } as const;
+
+/** The operation of a method on /api/tags/{tag}[/history|/meta], or null (then a 404 names the methods it takes). */
 function tagOperation(method: string, target: 'tag' | 'history' | 'meta'): string | null {
   if (target === 'history') return method === 'GET' ? 'getTagHistory' : null;
   if (target === 'meta') return method === 'PUT' ? 'setTagMeta' : null;

@@ -270,3 +270,16 @@ describe('DELETE /api/tags/{tag}', () => {
     }
   });
 });
+
+describe('methods on the tag paths', () => {
+  it.each([
+    ['DELETE', '/api/tags/X/history', 'GET'],
+    ['GET', '/api/tags/X/meta', 'PUT'],
+    ['POST', '/api/tags/X', 'DELETE, GET'],
+  ])('%s %s → 404 in the envelope naming what the path takes (%s)', async (method, url, allowed) => {
+    const response = await api.handleTagPath(new Request(`http://localhost${url}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' }));
+    expect(response.status).toBe(404);
+    expect(response.headers.get('allow')).toBe(`${allowed}, HEAD, OPTIONS`);
+    expect((await response.json()).error.message).toContain(`this path takes ${allowed}`);
+  });
+});

@@ -102,3 +102,16 @@ export const history = pgTable(
   },
   (table) => [primaryKey({ columns: [table.tag, table.ts] }), index('history_ts').on(table.ts)],
 );
+
+/**
+ * Tag metadata (product.md item 7) of raw tags: set through PUT /api/tags/{tag}/meta or provided by
+ * the simulator. An output tag's description and unit come from its script, not from here.
+ */
+export const tagMeta = pgTable('tag_meta', {
+  tag: text('tag').primaryKey(),
+  description: text('description'),
+  unit: text('unit'),
+  lo: doublePrecision('lo'),
+  hi: doublePrecision('hi'),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});

@@ -3,14 +3,26 @@
 import { Brush, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChartRow } from '@/lib/ui/plot-data';
 import { formatAxisTime, formatDateTime, formatNumber, type Locale } from '@/lib/ui/format';
+import { qualityKey, type ValueAtCursor } from '@/lib/ui/trend-series';
+import { AllSeriesTooltip } from './all-series-tooltip';
 
 export interface ChartSeries {
   key: string;
   label: string;
   colour: string;
-  axis: 'left' | 'right';
+  /** 'left', 'right', or the id of one of `axes`. */
+  axis: string;
   step?: boolean;
   hidden?: boolean;
+  /** Engineering unit, shown after values in the tooltip. */
+  unit?: string | null;
+}
+
+/** A Y axis of its own (one per unit): the series whose `axis` is its id are drawn against it. */
+export interface ChartAxis {
+  id: string;
+  orientation: 'left' | 'right';
+  label?: string;
 }
 
 export interface TimeSeriesChartProps {
@@ -24,6 +36,12 @@ export interface TimeSeriesChartProps {
   leftLabel?: string;
   rightLabel?: string;
   brushLabel: string;
+  /** Y axes to draw instead of left/right (one axis per unit). */
+  axes?: ChartAxis[];
+  /** Every series' value at the cursor (the tooltip lists them all, with unit and quality). */
+  valuesAt?: (ts: number) => Record<string, ValueAtCursor | null>;
+  /** Rows carry quality marks (trend-series qualityRows): bad values are gaps, uncertain ones dots. */
+  qualityMarks?: boolean;
 }
 
 interface TooltipEntry {
@@ -79,9 +97,9 @@ function TooltipBox({
 }
 
 /** Lines over time with separate left/right axes, a tooltip and a brush to zoom (recharts, loaded lazily). */
-export default function TimeSeriesChart({ rows, series, rawRows, normalised, locale, height, leftLabel, rightLabel, brushLabel }: TimeSeriesChartProps) {
+export default function TimeSeriesChart({ rows, series, rawRows, normalised, locale, height, leftLabel, rightLabel, brushLabel, axes, valuesAt, qualityMarks }: TimeSeriesChartProps) {
   const span = rows.length > 1 ? rows[rows.length - 1].ts - rows[0].ts : 3600_000;
-  const usesRight = series.some((s) => s.axis === 'right' && !s.hidden);
+  const usesRight = axes ? axes.some((axis) => axis.orientation === 'right') : series.some((s) => s.axis === 'right' && !s.hidden);
   return (
     <div className="chart" style={{ height }} data-testid="chart" aria-label={brushLabel}>
       <ResponsiveContainer width="100%" height="100%">
@@ -96,15 +114,27 @@ export default function TimeSeriesChart({ rows, series, rawRows, normalised, loc
             minTickGap={40}
             fontSize={12}
           />
-          <YAxis
+          {axes?.map((axis) => (
+            <YAxis
+              key={axis.id}
+              yAxisId={axis.id}
+              orientation={axis.orientation}
+              fontSize={12}
+              width={64}
+              domain={['auto', 'auto']}
+              tickFormatter={(value: number) => formatNumber(locale, value, 2)}
+              label={axis.label ? { value: axis.label, angle: axis.orientation === 'left' ? -90 : 90, position: axis.orientation === 'left' ? 'insideLeft' : 'insideRight', fontSize: 12, fill: '#5b6572' } : undefined}
+            />
+          ))}
+          {!axes && <YAxis
             yAxisId="left"
             fontSize={12}
             width={64}
             domain={normalised ? [0, 100] : ['auto', 'auto']}
             tickFormatter={(value: number) => formatNumber(locale, value, 2)}
             label={leftLabel ? { value: leftLabel, angle: -90, position: 'insideLeft', fontSize: 12, fill: '#5b6572' } : undefined}
-          />
-          {usesRight && (
+          />}
+          {!axes && usesRight && (
             <YAxis
               yAxisId="right"
               orientation="right"
@@ -118,6 +148,7 @@ export default function TimeSeriesChart({ rows, series, rawRows, normalised, loc
           <Tooltip
             content={(props: unknown) => {
               const p = props as { active?: boolean; label?: number; payload?: TooltipEntry[] };
+              if (valuesAt) return p.active && p.label !== undefined ? <AllSeriesTooltip ts={p.label} series={series} values={valuesAt(p.label)} locale={locale} /> : null;
               return <TooltipBox {...p} series={series} rawRows={rawRows} locale={locale} normalised={normalised} />;
             }}
           />
@@ -126,13 +157,13 @@ export default function TimeSeriesChart({ rows, series, rawRows, normalised, loc
               key={s.key}
               dataKey={s.key}
               name={s.label}
-              yAxisId={s.axis === 'right' && usesRight ? 'right' : 'left'}
+              yAxisId={axes ? s.axis : s.axis === 'right' && usesRight ? 'right' : 'left'}
               type={s.step ? 'stepAfter' : 'linear'}
               stroke={s.colour}
               strokeWidth={1.6}
-              dot={false}
+              dot={qualityMarks ? (props: unknown) => <QualityDot {...(props as DotProps)} markKey={qualityKey(s.key)} /> : false}
               isAnimationActive={false}
-              connectNulls
+              connectNulls={!qualityMarks}
               hide={s.hidden}
             />
           ))}
@@ -143,4 +174,17 @@ export default function TimeSeriesChart({ rows, series, rawRows, normalised, loc
       </ResponsiveContainer>
     </div>
   );
+}
+
+interface DotProps {
+  cx?: number;
+  cy?: number;
+  index?: number;
+  payload?: Record<string, number | null | undefined>;
+}
+
+/** An amber dot on an uncertain value; nothing elsewhere (a bad value is a gap in the line). */
+function QualityDot({ cx, cy, index, payload, markKey }: DotProps & { markKey: string }) {
+  if (payload?.[markKey] !== 1 || cx === undefined || cy === undefined || cy === null) return <g key={`q${index}`} />;
+  return <circle key={`q${index}`} cx={cx} cy={cy} r={3.5} fill="#e0a100" stroke="#9a6700" strokeWidth={1} data-quality="uncertain" />;
 }

@@ -3,10 +3,11 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { api } from '@/lib/ui/api-client';
 import type { TagValue } from '@/lib/ui/api-types';
-import { formatRelative, formatTime, formatValue } from '@/lib/ui/format';
+import { formatRelative, formatTime } from '@/lib/ui/format';
 import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge, SourceBadge } from '../ui/badges';
 import { errorMessage } from '../ui/states';
+import { TagValueText } from '../ui/tag-value-text';
 
 interface TagPickerProps {
   /** Tags already used by the script (shown, but not offered again). */
@@ -19,7 +20,7 @@ interface TagPickerProps {
 const SEARCH_DELAY_MS = 150;
 const LIMIT = 30;
 
-/** Search-as-you-type over the live tag catalog; each option shows the tag's value, time and quality. */
+/** Search-as-you-type over the live tag catalog (names and descriptions); each option shows the tag's description, value with unit, time and quality. */
 export function TagPicker({ taken, onPick, excluded = [] }: TagPickerProps) {
   const { t, locale } = useI18n();
   const listId = useId();
@@ -149,7 +150,12 @@ export function TagPicker({ taken, onPick, excluded = [] }: TagPickerProps) {
                   {option.kind === 'tag' ? (
                     <>
                       <span className="option-tag">{option.tag.tag}</span>
-                      <span className="option-value num">{formatValue(locale, option.tag.value)}</span>
+                      {option.tag.description && (
+                        <span className="option-description" title={option.tag.description} data-testid="tag-option-description">
+                          {option.tag.description}
+                        </span>
+                      )}
+                      <TagValueText className="option-value num" value={option.tag.value} quality={option.tag.quality} reason={option.tag.reason} unit={option.tag.unit} />
                       <QualityBadge quality={option.tag.quality} />
                       <span className="option-time muted" title={formatTime(locale, option.tag.ts)}>
                         {formatRelative(locale, option.tag.ts, now)}

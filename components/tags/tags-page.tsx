@@ -5,14 +5,18 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '@/lib/ui/api-client';
 import type { HistoryResponse, TagValue } from '@/lib/ui/api-types';
-import { formatDateTime, formatInteger, formatRelative, formatValue } from '@/lib/ui/format';
-import { describeSeries, mergeSeries } from '@/lib/ui/plot-data';
+import { formatDateTime, formatInteger, formatRelative } from '@/lib/ui/format';
+import { describeSeries } from '@/lib/ui/plot-data';
+import { qualityRows, seriesTimes, valuesAt } from '@/lib/ui/trend-series';
 import { presetRange, type RangeChoice, type TimeRange } from '@/lib/ui/time-range';
 import { RangePicker } from '../charts/range-picker';
 import type { ChartSeries } from '../charts/time-series-chart';
 import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge, SourceBadge } from '../ui/badges';
 import { EmptyState, ErrorBanner, Loading } from '../ui/states';
+import { TagValueText } from '../ui/tag-value-text';
+import { formatRange } from '@/lib/ui/tag-meta-form';
+import { TagDetails } from './tag-details';
 
 const TimeSeriesChart = dynamic(() => import('../charts/time-series-chart'), {
   ssr: false,
@@ -30,6 +34,7 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
   const [listError, setListError] = useState<unknown>(null);
   const [now, setNow] = useState(() => Date.now());
   const [selected, setSelected] = useState<string | null>(initialTag);
+  const [refreshes, setRefreshes] = useState(0);
 
   useEffect(() => {
     let stopped = false;
@@ -55,7 +60,7 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
       window.clearTimeout(first);
       window.clearInterval(timer);
     };
-  }, [query]);
+  }, [query, refreshes]);
 
   const select = (tag: string) => {
     setSelected(tag);
@@ -104,7 +109,10 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
                 <thead>
                   <tr>
                     <th scope="col">{t('tags.tag')}</th>
+                    <th scope="col">{t('tags.description')}</th>
                     <th scope="col" className="num">{t('tags.value')}</th>
+                    <th scope="col">{t('tags.unit')}</th>
+                    <th scope="col">{t('tags.range')}</th>
                     <th scope="col">{t('tags.quality')}</th>
                     <th scope="col">{t('tags.time')}</th>
                     <th scope="col">{t('tags.source')}</th>
@@ -118,11 +126,16 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
                           {tag.tag}
                         </button>
                       </td>
-                      <td className="num">
-                        <span key={tag.ts} className="fresh" data-testid="tag-value" data-ts={tag.ts}>
-                          {formatValue(locale, tag.value)}
-                        </span>
+                      <td className="small tag-description" title={tag.description ?? undefined} data-testid="tag-description">
+                        {tag.description ?? ''}
                       </td>
+                      <td className="num">
+                        <TagValueText key={tag.ts} className="fresh" testId="tag-value" ts={tag.ts} value={tag.value} quality={tag.quality} reason={tag.reason} showReason />
+                      </td>
+                      <td className="small" data-testid="tag-unit">
+                        {tag.unit ?? ''}
+                      </td>
+                      <td className="small num">{formatRange(locale, tag.lo, tag.hi, t)}</td>
                       <td>
                         <QualityBadge quality={tag.quality} />
                       </td>
@@ -143,7 +156,22 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
           <h2 id="history-title" className="panel-title">
             {selected ? t('tags.historyOf', { tag: selected }) : t('tags.history')}
           </h2>
-          {selected ? <TagHistory tag={selected} current={selectedValue} /> : <p className="muted">{t('tags.pickTag')}</p>}
+          {selected ? (
+            <>
+              <TagDetails
+                key={selected}
+                tag={selected}
+                onChanged={() => setRefreshes((n) => n + 1)}
+                onRemoved={() => {
+                  setSelected(null);
+                  setRefreshes((n) => n + 1);
+                }}
+              />
+              <TagHistory tag={selected} current={selectedValue} />
+            </>
+          ) : (
+            <p className="muted">{t('tags.pickTag')}</p>
+          )}
         </section>
       </div>
     </main>
@@ -180,15 +208,17 @@ function TagHistory({ tag, current }: { tag: string; current: TagValue | null })
   }, [load, reloads]);
 
   const series = useMemo(() => (history ? [{ tag, role: 'input' as const, points: history.points }] : []), [history, tag]);
-  const rows = useMemo(() => mergeSeries(series), [series]);
   const info = useMemo(() => describeSeries(series)[0], [series]);
-  const chartSeries: ChartSeries[] = info ? [{ key: info.key, label: tag, colour: '#1f6fb2', axis: 'left', step: info.boolean }] : [];
+  const rows = useMemo(() => qualityRows(series, new Set(info?.boolean ? [info.key] : [])), [series, info]);
+  const times = useMemo(() => seriesTimes(series), [series]);
+  const unit = current?.unit ?? null;
+  const chartSeries: ChartSeries[] = info ? [{ key: info.key, label: tag, colour: '#1f6fb2', axis: 'left', step: info.boolean, unit }] : [];
 
   return (
     <div className="history-body">
       {current && (
         <p className="current-value">
-          <span className="big-value">{formatValue(locale, current.value)}</span>
+          <TagValueText className="big-value" value={current.value} quality={current.quality} reason={current.reason} unit={current.unit} showReason />
           <QualityBadge quality={current.quality} />
           <span className="muted small">{formatDateTime(locale, current.ts)}</span>
         </p>
@@ -219,7 +249,16 @@ function TagHistory({ tag, current }: { tag: string; current: TagValue | null })
           {info.min === null ? (
             <p className="muted">{t('tags.notNumeric')}</p>
           ) : (
-            <TimeSeriesChart rows={rows} series={chartSeries} locale={locale} height={320} brushLabel={t('tags.chartLabel', { tag })} />
+            <TimeSeriesChart
+              rows={rows}
+              series={chartSeries}
+              locale={locale}
+              height={320}
+              brushLabel={t('tags.chartLabel', { tag })}
+              leftLabel={unit ?? undefined}
+              valuesAt={(ts) => valuesAt(series, times, ts)}
+              qualityMarks
+            />
           )}
           <p className="muted small">{t('tags.points', { count: formatInteger(locale, history.points.length) })}</p>
         </>

@@ -7,7 +7,9 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '@/lib/ui/api-client';
 import type { PlotResponse, Script } from '@/lib/ui/api-types';
 import { formatInteger } from '@/lib/ui/format';
-import { describeSeries, mergeSeries, normaliseRows, seriesColours, suggestAxisMode, type AxisMode } from '@/lib/ui/plot-data';
+import { describeSeries, normaliseRows, seriesColours, suggestAxisMode, type AxisMode } from '@/lib/ui/plot-data';
+import { qualityRows, seriesTimes, sharedUnitLabel, unitAxes, valuesAt } from '@/lib/ui/trend-series';
+import { useTagUnits } from './use-tag-units';
 import { presetRange, type RangeChoice, type TimeRange } from '@/lib/ui/time-range';
 import { ChartLegend } from '../charts/chart-legend';
 import { RangePicker } from '../charts/range-picker';
@@ -22,6 +24,9 @@ const TimeSeriesChart = dynamic(() => import('../charts/time-series-chart'), {
 
 const MAX_POINTS = 800;
 
+/** The axis layouts a user can pick: the automatic ones, or one axis per engineering unit. */
+type TrendMode = AxisMode | 'units';
+
 export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null; initialRange: RangeChoice }) {
   const { t, locale } = useI18n();
   const router = useRouter();
@@ -31,7 +36,8 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
   const [plot, setPlot] = useState<PlotResponse | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [mode, setMode] = useState<AxisMode | null>(null);
+  const [mode, setMode] = useState<TrendMode | null>(null);
+  const tagUnits = useTagUnits(plot);
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [reloads, setReloads] = useState(0);
 
@@ -43,6 +49,12 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
   }, []);
 
   const script = scripts?.find((s) => s.id === scriptId) ?? null;
+  // An output's unit is declared by the script (its tag may have no value yet to ask about).
+  const units = useMemo(() => {
+    const merged = { ...tagUnits };
+    for (const output of script?.outputs ?? []) if (output.unit) merged[output.tag] = output.unit;
+    return merged;
+  }, [tagUnits, script]);
 
   // The range is fixed when loaded (and on refresh), so the chart does not drift while it is read.
   const load = useCallback(async () => {
@@ -67,18 +79,27 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
   }, [load, reloads]);
 
   const infos = useMemo(() => (plot ? describeSeries(plot.series) : []), [plot]);
-  const rows = useMemo(() => (plot ? mergeSeries(plot.series) : []), [plot]);
-  const effectiveMode: AxisMode = mode ?? suggestAxisMode(infos);
+  const rows = useMemo(() => (plot ? qualityRows(plot.series, new Set(infos.filter((info) => info.boolean).map((info) => info.key))) : []), [plot, infos]);
+  const times = useMemo(() => (plot ? seriesTimes(plot.series) : []), [plot]);
+  const effectiveMode: TrendMode = mode ?? suggestAxisMode(infos);
   const drawn = useMemo(() => (effectiveMode === 'normalised' ? normaliseRows(rows, infos) : rows), [effectiveMode, rows, infos]);
   const colours = useMemo(() => seriesColours(infos), [infos]);
+  const perUnit = useMemo(() => unitAxes(infos.map((info) => ({ key: info.key, unit: units[info.tag] }))), [infos, units]);
   const series: ChartSeries[] = infos.map((info) => ({
     key: info.key,
     label: `${info.tag}${info.alias ? ` (${info.alias})` : ''}`,
     colour: colours[info.key],
-    axis: effectiveMode === 'split' && info.role === 'output' ? 'right' : 'left',
+    axis: effectiveMode === 'units' ? perUnit.axisOf[info.key] : effectiveMode === 'split' && info.role === 'output' ? 'right' : 'left',
     step: info.boolean,
     hidden: hidden.has(info.key),
+    unit: units[info.tag] ?? null,
   }));
+  const unitsOf = (role?: 'input' | 'output') => sharedUnitLabel(infos.filter((info) => !role || info.role === role).map((info) => units[info.tag]));
+  const withUnits = (label: string, unit: string | undefined) => (unit ? `${label} (${unit})` : label);
+  const chartAxes =
+    effectiveMode === 'units'
+      ? perUnit.axes.map((axis) => ({ id: axis.id, orientation: axis.orientation, label: axis.unit ?? t('trends.noUnit') }))
+      : undefined;
   const totalPoints = infos.reduce((sum, info) => sum + info.points, 0);
 
   const selectScript = (id: string) => {
@@ -141,8 +162,8 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
         <section className="panel chart-panel" aria-busy={loading}>
           <div className="chart-head">
             <div className="segmented" role="group" aria-label={t('trends.axes')}>
-              {(['shared', 'split', 'normalised'] as const).map((m) => (
-                <button key={m} type="button" className={effectiveMode === m ? 'active' : undefined} aria-pressed={effectiveMode === m} onClick={() => setMode(m)}>
+              {(['shared', 'split', 'normalised', 'units'] as const).map((m) => (
+                <button key={m} type="button" className={effectiveMode === m ? 'active' : undefined} aria-pressed={effectiveMode === m} onClick={() => setMode(m)} data-testid={`axis-mode-${m}`}>
                   {t(`trends.mode.${m}`)}
                 </button>
               ))}
@@ -183,10 +204,14 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
                 series={series}
                 locale={locale}
                 height={420}
-                leftLabel={effectiveMode === 'normalised' ? '%' : effectiveMode === 'split' ? t('trends.inputsAxis') : undefined}
-                rightLabel={effectiveMode === 'split' ? t('trends.outputsAxis') : undefined}
+                leftLabel={effectiveMode === 'normalised' ? '%' : effectiveMode === 'split' ? withUnits(t('trends.inputsAxis'), unitsOf('input')) : unitsOf()}
+                rightLabel={effectiveMode === 'split' ? withUnits(t('trends.outputsAxis'), unitsOf('output')) : undefined}
                 brushLabel={t('trends.chartLabel')}
+                axes={chartAxes}
+                valuesAt={plot ? (ts) => valuesAt(plot.series, times, ts) : undefined}
+                qualityMarks={effectiveMode !== 'normalised'}
               />
+              <p className="muted small">{t('trends.gapHint')}</p>
               <p className="muted small">{t('trends.brushHint')}</p>
             </>
           )}

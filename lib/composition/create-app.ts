@@ -12,6 +12,9 @@ import type { ThreadEntry } from '../threads/thread-rpc';
 import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
 import type { ScriptStore } from '../ports/script-store';
+import type { TagMetaStore } from '../ports/tag-meta-store';
+import { TagDirectory } from '../tags/tag-directory';
+import { seedSimulatorMeta } from './start-simulator';
 import type { SandboxLimits } from '../sandbox/script-sandbox';
 import { toEngineSpec } from '../engine-host/to-engine-spec';
 import { openAdapters } from './open-adapters';
@@ -42,6 +45,7 @@ export interface App {
 
 export interface AppOverrides {
   store?: ScriptStore;
+  tagMeta?: TagMetaStore;
   history?: HistoryStore;
   bus?: Bus;
   engine?: EngineHost;
@@ -77,7 +81,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       migrationsFolder: overrides.migrationsFolder ?? path.resolve(process.cwd(), 'db/migrations'),
     });
     stops.push(() => adapters.close());
-    const { store, history, bus } = adapters;
+    const { store, tagMeta, history, bus } = adapters;
 
     const metrics = new AppMetrics();
     const catalog = new TagCatalog();
@@ -112,6 +116,8 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       config,
       log,
       store,
+      tagMeta,
+      tagDirectory: new TagDirectory({ tagMeta, store }),
       history,
       bus,
       engine,
@@ -212,6 +218,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
     }
 
     if (config.mode.simulator && role !== 'web') {
+      await seedSimulatorMeta(services);
       const simulator = await startSimulator(services, { backfill: config.mode.history === 'embedded' });
       stops.unshift(() => simulator.stop());
     }

@@ -4,16 +4,19 @@ import { InfluxHistoryStore } from '../adapters/history/influx-history-store';
 import { SqlHistoryStore, type HistoryDatabase as SqlHistoryStoreDb } from '../adapters/history/sql-history-store';
 import { openDatabase } from '../adapters/store/open-database';
 import { SqlScriptStore } from '../adapters/store/sql-script-store';
+import { SqlTagMetaStore } from '../adapters/store/sql-tag-meta-store';
 import type { Config } from '../config/config';
 import { messageOf } from '../model/errors';
 import type { Logger } from '../support/logger';
 import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
 import type { ScriptStore } from '../ports/script-store';
+import type { TagMetaStore } from '../ports/tag-meta-store';
 
 /** The adapter behind each port, chosen by the configuration (product.md: embedded or production). */
 export interface Adapters {
   store: ScriptStore;
+  tagMeta: TagMetaStore;
   history: HistoryStore;
   bus: Bus;
   close(): Promise<void>;
@@ -22,10 +25,10 @@ export interface Adapters {
 export async function openAdapters(
   config: Config,
   log: Logger,
-  overrides: { store?: ScriptStore; history?: HistoryStore; bus?: Bus; migrationsFolder?: string },
+  overrides: { store?: ScriptStore; tagMeta?: TagMetaStore; history?: HistoryStore; bus?: Bus; migrationsFolder?: string },
 ): Promise<Adapters> {
   const closers: Array<() => Promise<void>> = [];
-  const needsDatabase = !overrides.store || (!overrides.history && config.mode.history === 'embedded');
+  const needsDatabase = !overrides.store || !overrides.tagMeta || (!overrides.history && config.mode.history === 'embedded');
   const database = needsDatabase
     ? await openDatabase(
         config.DATABASE_URL
@@ -35,6 +38,7 @@ export async function openAdapters(
     : null;
 
   const store = overrides.store ?? new SqlScriptStore(database!);
+  const tagMeta = overrides.tagMeta ?? new SqlTagMetaStore(database!);
 
   const history: HistoryStore = overrides.history ?? (await openHistory(config, log, database));
   closers.push(() => history.close());
@@ -56,6 +60,7 @@ export async function openAdapters(
   if (database) closers.push(() => database.close());
   return {
     store,
+    tagMeta,
     history,
     bus,
     close: async () => {

@@ -6,6 +6,8 @@ import type { Logger } from '../support/logger';
 import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
 import type { ScriptStore } from '../ports/script-store';
+import type { TagMetaStore } from '../ports/tag-meta-store';
+import type { TagDirectory } from '../tags/tag-directory';
 import type { ScriptActivity } from '../scripts/script-ports';
 import type { AppMetrics } from '../support/metrics';
 
@@ -18,6 +20,10 @@ export interface AppServices {
   config: Config;
   log: Logger;
   store: ScriptStore;
+  /** Metadata of raw tags (description, unit, normal range). */
+  tagMeta: TagMetaStore;
+  /** Every tag's metadata in memory (raw entries and the scripts' outputs), for the tag list. */
+  tagDirectory: TagDirectory;
   history: HistoryStore;
   bus: Bus;
   /** The engine, when it runs in this process (embedded mode, worker); null in a web-only process. */

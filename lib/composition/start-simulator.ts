@@ -1,6 +1,7 @@
 import { PlantSimulator, SIMULATOR_TAGS } from '../adapters/simulator/plant-simulator';
 import { messageOf } from '../model/errors';
 import type { HistoryRecord } from '../ports/history-store';
+import type { TagMeta } from '../model/tag-meta';
 import type { AppServices } from './services';
 
 const BACKFILL_MS = 60 * 60 * 1000;
@@ -48,5 +49,29 @@ async function hasRecentHistory(services: Pick<AppServices, 'history'>, now: num
     return latest !== null && latest.ts > now - BACKFILL_MS;
   } catch {
     return true; // history unavailable: do not try to fill it
+  }
+}
+
+/**
+ * The simulator's tags carry their metadata: description and unit as the simulator defines them, and
+ * as normal range the transmitter's range (min–max; a measured value never leaves it). Discrete tags
+ * (run states, the mode) have no unit and no range. Stored once; an entry a user has edited is kept.
+ */
+export function simulatorTagMeta(): TagMeta[] {
+  return SIMULATOR_TAGS.map((tag) => ({
+    tag: tag.tag,
+    description: tag.description,
+    unit: tag.unit === '' ? null : tag.unit,
+    lo: tag.min ?? null,
+    hi: tag.max ?? null,
+  }));
+}
+
+export async function seedSimulatorMeta(services: Pick<AppServices, 'tagMeta' | 'log'>): Promise<void> {
+  try {
+    const added = await services.tagMeta.seedMeta(simulatorTagMeta());
+    if (added > 0) services.log.info(`stored the metadata of ${added} simulator tags`);
+  } catch (error) {
+    services.log.warn(`could not store the simulator's tag metadata: ${messageOf(error)}`);
   }
 }

@@ -11,7 +11,9 @@ import { formatIssues, formatPath, RunnableDraftSchema } from '../model/script-s
 import { unregisterScript } from '../scripts/unregister-script';
 import { updateScript } from '../scripts/update-script';
 import { getTagHistory } from '../history/get-tag-history';
-import { getTag, listTags } from '../tags/list-tags';
+import { getDescribedTag, listDescribedTags } from '../tags/describe-tags';
+import { removeTag } from '../tags/remove-tag';
+import { setTagMeta } from '../tags/set-tag-meta';
 import { publishValues } from '../tags/publish-values';
 import {
   AcceptedSchema,
@@ -27,9 +29,11 @@ import {
   ScriptListSchema,
   ScriptSchema,
   TagListQuerySchema,
+  TagDetailSchema,
   TagListSchema,
+  TagMetaBodySchema,
+  TagMetaSchema,
   TagParams,
-  TagSchema,
   ValidateResponseSchema,
   ValuesRequestSchema,
 } from './api-schemas';
@@ -202,23 +206,49 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     id: 'listTags',
     method: 'GET',
     path: '/api/tags',
-    summary: 'Search the tag catalog (case-insensitive substring)',
+    summary: 'Search the tag catalog (case-insensitive substring of the name or the description)',
     tag: 'tags',
     query: TagListQuerySchema,
-    responses: { 200: { description: 'Matching tags', schema: TagListSchema } },
-    errors: [400],
-    run: async ({ services, query }) => ok({ tags: listTags(services, query.query, query.limit) }),
+    responses: { 200: { description: 'Matching tags with their metadata', schema: TagListSchema } },
+    errors: [400, 503],
+    run: async ({ services, query }) => ok({ tags: await listDescribedTags(services, query.query, query.limit) }),
   }),
   operation({
     id: 'getTag',
     method: 'GET',
     path: '/api/tags/{tag}',
-    summary: 'Latest value of one tag (the name URL-encoded)',
+    summary: 'Latest value of one tag (the name URL-encoded), its metadata and whether it may be removed',
     tag: 'tags',
     params: TagParams,
-    responses: { 200: { description: 'The tag', schema: TagSchema } },
-    errors: [400, 404],
-    run: async ({ services, params }) => ok(getTag(services, params.tag)),
+    responses: { 200: { description: 'The tag', schema: TagDetailSchema } },
+    errors: [400, 404, 503],
+    run: async ({ services, params }) => ok(await getDescribedTag(services, params.tag)),
+  }),
+  operation({
+    id: 'setTagMeta',
+    method: 'PUT',
+    path: '/api/tags/{tag}/meta',
+    summary: 'Replace the description, unit and normal range of a raw tag (an absent field becomes null)',
+    tag: 'tags',
+    params: TagParams,
+    body: TagMetaBodySchema,
+    responses: { 200: { description: 'What is stored', schema: TagMetaSchema } },
+    errors: [400, 404, 409, 413, 503],
+    run: async ({ services, params, body }) => ok(await setTagMeta(services, params.tag, body)),
+  }),
+  operation({
+    id: 'removeTag',
+    method: 'DELETE',
+    path: '/api/tags/{tag}',
+    summary: 'Remove a tag no script produces or reads and that has had no value for HISTORY_RETENTION_DAYS',
+    tag: 'tags',
+    params: TagParams,
+    responses: { 204: { description: 'Removed (its catalog entry, snapshot row and metadata); a later value brings it back' } },
+    errors: [400, 404, 409, 503],
+    async run({ services, params }) {
+      await removeTag(services, params.tag);
+      return { status: 204 };
+    },
   }),
   operation({
     id: 'getTagHistory',

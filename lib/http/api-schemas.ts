@@ -60,7 +60,7 @@ export const ScriptSchema = z
     inputs: z.array(z.object({ tag: z.string(), alias: z.string() })),
     initCode: z.string().optional(),
     calcCode: z.string(),
-    outputs: z.array(z.object({ tag: z.string(), variable: z.string(), deadband: z.number().optional() })),
+    outputs: z.array(z.object({ tag: z.string(), variable: z.string(), deadband: z.number().optional(), description: z.string().optional(), unit: z.string().optional() })),
     trigger: z.unknown().optional(),
   })
   .meta({ id: 'Script' });
@@ -236,8 +236,44 @@ export const TagSchema = z
     quality: QualitySchema,
     source: z.enum(['raw', 'script']),
     reason: z.enum(VALUE_REASONS).optional().meta({ description: 'Why the value reports a failure or a stop (messages.md); absent otherwise' }),
+    ...tagMetaFields(),
   })
   .meta({ id: 'Tag' });
+
+/** Tag metadata fields (product.md item 7): null when not known. */
+function tagMetaFields() {
+  return {
+    description: z.string().nullable().optional().meta({ description: 'What the tag measures; an output tag’s comes from its script' }),
+    unit: z.string().nullable().optional().meta({ description: 'Engineering unit' }),
+    lo: z.number().nullable().optional().meta({ description: 'Low end of the normal range' }),
+    hi: z.number().nullable().optional().meta({ description: 'High end of the normal range' }),
+  };
+}
+
+const ScriptRefSchema = z.object({ id: z.string(), name: z.string() });
+
+export const TagRemovalSchema = z
+  .discriminatedUnion('allowed', [
+    z.object({ allowed: z.literal(true) }),
+    z.object({
+      allowed: z.literal(false),
+      code: z.enum(['produced', 'read', 'recent']).meta({ description: 'produced: a script produces it; read: scripts read it; recent: it had a value within HISTORY_RETENTION_DAYS' }),
+      message: z.string(),
+      script: ScriptRefSchema.optional(),
+      scripts: z.array(ScriptRefSchema).optional(),
+      source: z.enum(['raw', 'script']).optional(),
+      lastValueAt: IsoTime.optional(),
+      removableAt: IsoTime.optional(),
+      retentionDays: z.number().optional(),
+    }),
+  ])
+  .meta({ id: 'TagRemoval', description: 'Whether DELETE /api/tags/{tag} would remove the tag now, and why not' });
+
+export const TagDetailSchema = TagSchema.extend({ removal: TagRemovalSchema }).meta({ id: 'TagDetail' });
+
+export const TagMetaSchema = z
+  .object({ tag: z.string(), description: z.string().nullable(), unit: z.string().nullable(), lo: z.number().nullable(), hi: z.number().nullable() })
+  .meta({ id: 'TagMeta' });
 
 export const TagListQuerySchema = z.object({
   query: z.string().max(256).optional(),
@@ -295,3 +331,4 @@ export const ScriptIdParams = z.object({ id: lookupKey('id', 200) });
 export const TagParams = z.object({ tag: lookupKey('tag', 1000) });
 
 export { ScriptDraftSchema, RunnableDraftSchema };
+export { TagMetaBodySchema } from '../model/tag-meta';

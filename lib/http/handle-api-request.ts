@@ -45,18 +45,27 @@ export function createApiHandler(services: ApiServices): ApiHandler {
   return {
     handle,
     handleTagPath(request) {
-      // Read the path as sent: a tag named "A/B" arrives as A%2FB, unlike the /history suffix.
+      // Read the path as sent: a tag named "A/B" arrives as A%2FB, unlike the /history and /meta suffixes.
       const url = new URL(request.url);
       const raw = url.pathname.replace(/^\/api\/tags\//, '');
       const history = raw.endsWith('/history');
-      const encoded = history ? raw.slice(0, -'/history'.length) : raw;
+      const meta = raw.endsWith('/meta');
+      const encoded = history ? raw.slice(0, -'/history'.length) : meta ? raw.slice(0, -'/meta'.length) : raw;
       let tag: string;
       try {
         tag = decodeURIComponent(encoded);
       } catch {
         return errorResponse(new UserError('VALIDATION_FAILED', 'the tag name in the path is not valid URL encoding'), randomUUID(), services);
       }
-      return handle(history ? 'getTagHistory' : 'getTag', request, { tag });
+      const target = history ? 'history' : meta ? 'meta' : 'tag';
+      const operationId = tagOperation(request.method, target);
+      if (!operationId) {
+        const allowed = TAG_PATH_METHODS[target];
+        const answer = envelope(404, 'NOT_FOUND', `no API endpoint ${request.method} ${url.pathname.slice(0, 300)}; this path takes ${allowed} — see /api/openapi.json`, {});
+        answer.headers.set('allow', `${allowed}, HEAD, OPTIONS`);
+        return answer;
+      }
+      return handle(operationId, request, { tag });
     },
     notFound(request) {
       const path = new URL(request.url).pathname;
@@ -67,6 +76,15 @@ export function createApiHandler(services: ApiServices): ApiHandler {
       return new Response(openApiText, { status: 200, headers: { 'content-type': 'application/json' } });
     },
   };
+}
+
+const TAG_PATH_METHODS = { tag: 'DELETE, GET', history: 'GET', meta: 'PUT' } as const;
+
+/** The operation of a method on /api/tags/{tag}[/history|/meta], or null (then a 404 names the methods it takes). */
+function tagOperation(method: string, target: 'tag' | 'history' | 'meta'): string | null {
+  if (target === 'history') return method === 'GET' ? 'getTagHistory' : null;
+  if (target === 'meta') return method === 'PUT' ? 'setTagMeta' : null;
+  return method === 'GET' ? 'getTag' : method === 'DELETE' ? 'removeTag' : null;
 }
 
 function flattenParams(params: Record<string, string | string[] | undefined>): Record<string, string> {

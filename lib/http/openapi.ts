@@ -12,7 +12,7 @@ type JsonSchema = Record<string, unknown>;
 const STATUS_TEXT: Record<number, string> = {
   400: 'Malformed JSON, wrong types, missing fields or values out of range',
   404: 'Unknown script, tag or debug session',
-  409: 'Duplicate name, output tag owned by another script, or dependency cycle',
+  409: 'Duplicate name, output tag owned by another script, dependency cycle, or a tag that may not be changed or removed (the message says why)',
   413: 'Body over the configured limit',
   422: 'The script does not compile; details.diagnostics lists why',
   503: 'A backing service is down; the message names it',

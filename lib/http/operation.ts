@@ -5,6 +5,7 @@ import type { ScriptPorts } from '../scripts/script-ports';
 import type { Logger } from '../support/logger';
 import type { AppMetrics } from '../support/metrics';
 import type { TagPorts } from '../tags/tag-ports';
+import type { TagMetaPorts } from '../tags/tag-meta-ports';
 import type { HealthPorts } from './check-health';
 
 /**
@@ -17,6 +18,7 @@ import type { HealthPorts } from './check-health';
 export type ApiServices = ScriptPorts &
   EditorRunPorts &
   TagPorts &
+  TagMetaPorts &
   TagHistoryPorts &
   HealthPorts & {
     log: Logger;

@@ -10,6 +10,8 @@ describe('screenApiRequest', () => {
     ['POST', '/api/scripts/abc/register'],
     ['GET', '/api/tags/A%2FB/history?from=1'],
     ['GET', '/api/tags/x/history/extra'],
+    ['PUT', '/api/tags/x/meta'],
+    ['DELETE', '/api/tags/A%2FB'],
     ['DELETE', '/api/debug-sessions/abc'],
     ['GET', '/api/openapi.json'],
     ['HEAD', '/api/values'],
@@ -31,7 +33,7 @@ describe('screenApiRequest', () => {
     ['GET', '/api/scripts/validate', 'POST'],
     ['PATCH', '/api/scripts', 'GET, POST'],
     ['POST', '/api/scripts/abc', 'DELETE, GET, PUT'],
-    ['POST', '/api/tags/A', 'GET'],
+    ['POST', '/api/tags/A', 'DELETE, GET, PUT'],
     ['GET', '/api/values', 'POST'],
   ])('answers %s %s with a 404 envelope that names the methods (%s)', (method, url, allowed) => {
     const answer = screenApiRequest(method, url);

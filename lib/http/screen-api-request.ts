@@ -29,9 +29,11 @@ function apiRoutes(): Route[] {
   if (routes) return routes;
   const byPath = new Map<string, Set<string>>([['/api/openapi.json', new Set(['GET'])]]);
   for (const operation of OPERATIONS) {
-    const methods = byPath.get(operation.path) ?? new Set<string>();
+    // Every /api/tags/{tag}… path is one route (the handler tells /history and /meta apart).
+    const path = operation.path.startsWith('/api/tags/{tag}') ? '/api/tags/{tag}' : operation.path;
+    const methods = byPath.get(path) ?? new Set<string>();
     methods.add(operation.method);
-    byPath.set(operation.path, methods);
+    byPath.set(path, methods);
   }
   routes = [...byPath].map(([path, methods]) => {
     // A tag name may hold encoded slashes and is routed from the raw path: /api/tags/ and anything below.

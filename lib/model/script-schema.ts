@@ -38,6 +38,8 @@ export const ScriptOutputSchema = z.object({
   tag: TagNameSchema,
   variable: z.string().min(1).meta({ description: 'A top-level binding of calcCode or initCode' }),
   deadband: z.number().min(0).finite().optional().meta({ description: 'Absolute; publish only changes larger than this' }),
+  description: z.string().max(2000).optional().meta({ description: 'What the output tag means (shown in the tag list, picker and trends)' }),
+  unit: z.string().max(50).optional().meta({ description: 'Engineering unit of the output tag, e.g. t/t, %, °C' }),
 });
 
 export const TriggerSchema = z

@@ -68,6 +68,15 @@ export class TagCatalog {
     }
   }
 
+  /** Drops a tag (removed from the catalog by an editor); a later value brings it back. */
+  remove(tag: string): boolean {
+    const held = this.tags.get(tag);
+    if (!held) return false;
+    if (held.quality !== 'good') this.notGood--;
+    this.tags.delete(tag);
+    return true;
+  }
+
   search(query: string, limit: number): TagState[] {
     const needle = query.toLowerCase();
     const found: TagState[] = [];

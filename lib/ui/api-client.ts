@@ -11,6 +11,9 @@ import type {
   RunTarget,
   Script,
   ScriptDraft,
+  TagDetail,
+  TagMeta,
+  TagScalar,
   TagValue,
   ValidateResponse,
 } from './api-types';
@@ -122,7 +125,9 @@ export function createApiClient(fetchImpl: FetchLike = (input, init) => fetch(in
 
     listTags: (query: string, limit = 50, options?: RequestOptions) =>
       call<{ tags: TagValue[] }>('GET', `/api/tags?${new URLSearchParams({ query, limit: String(limit) })}`, undefined, options).then((r) => r.tags),
-    getTag: (tag: string, options?: RequestOptions) => call<TagValue>('GET', `/api/tags/${encodeURIComponent(tag)}`, undefined, options),
+    getTag: (tag: string, options?: RequestOptions) => call<TagDetail>('GET', `/api/tags/${encodeURIComponent(tag)}`, undefined, options),
+    setTagMeta: (tag: string, meta: Omit<TagMeta, 'tag'>) => call<TagMeta>('PUT', `/api/tags/${encodeURIComponent(tag)}/meta`, meta),
+    removeTag: (tag: string) => call<void>('DELETE', `/api/tags/${encodeURIComponent(tag)}`),
     tagHistory: (tag: string, range: { from: string; to: string; maxPoints?: number }, options?: RequestOptions) => {
       const query = new URLSearchParams({ from: range.from, to: range.to });
       if (range.maxPoints) query.set('maxPoints', String(range.maxPoints));

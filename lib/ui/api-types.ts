@@ -50,6 +50,9 @@ export interface BenchmarkResult {
 export interface PlotPoint {
   ts: string;
   value: TagScalar;
+  /** When the server reports it: bad points are drawn as gaps, uncertain ones as amber marks. */
+  quality?: Quality;
+  reason?: string;
 }
 
 export interface PlotSeries {
@@ -75,12 +78,50 @@ export interface TagValue {
   source: 'raw' | 'script';
   /** Why the value reports a failure or a stop (messages.md); absent otherwise. */
   reason?: ValueReason;
+  /** Tag metadata (product.md item 7); null or absent when not known. */
+  description?: string | null;
+  unit?: string | null;
+  lo?: number | null;
+  hi?: number | null;
+}
+
+export interface ScriptRef {
+  id: string;
+  name: string;
+}
+
+/** Whether DELETE /api/tags/{tag} would remove the tag now, and why not. */
+export type TagRemoval =
+  | { allowed: true }
+  | {
+      allowed: false;
+      code: 'produced' | 'read' | 'recent';
+      message: string;
+      script?: ScriptRef;
+      scripts?: ScriptRef[];
+      source?: 'raw' | 'script';
+      lastValueAt?: string;
+      removableAt?: string;
+      retentionDays?: number;
+    };
+
+export interface TagDetail extends TagValue {
+  removal?: TagRemoval;
+}
+
+export interface TagMeta {
+  tag: string;
+  description: string | null;
+  unit: string | null;
+  lo: number | null;
+  hi: number | null;
 }
 
 export interface HistoryPoint {
   ts: string;
   value: TagScalar;
   quality: Quality;
+  reason?: string;
 }
 
 export interface HistoryResponse {

@@ -100,6 +100,15 @@ describe('form ↔ draft', () => {
     expect(isDirty({ ...form, calcCode: `${form.calcCode} ` }, boiler)).toBe(true);
     expect(isDirty(form, null)).toBe(true);
   });
+  it('keeps an output’s description and unit, trimmed, and leaves empty ones out', () => {
+    const described = { ...boiler, outputs: [{ ...boiler.outputs[0], description: 'Steam per fuel', unit: 't/t' }] };
+    const form = formFromScript(described, keys());
+    expect(form.outputs[0]).toMatchObject({ description: 'Steam per fuel', unit: 't/t' });
+    expect(isDirty(form, described)).toBe(false);
+    expect(isDirty(form, boiler)).toBe(true);
+    const edited = { ...form, outputs: [{ ...form.outputs[0], description: '  ', unit: ' % ' }] };
+    expect(formToDraft(edited).outputs[0]).toEqual({ tag: boiler.outputs[0].tag, variable: boiler.outputs[0].variable, deadband: 0.0001, unit: '%' });
+  });
   it('converts the trigger', () => {
     const form = formFromScript(boiler, keys());
     expect(formToDraft({ ...form, trigger: { mode: 'periodic', selected: [], intervalSeconds: '2,5' } }).trigger).toEqual({ type: 'periodic', intervalMs: 2500 });

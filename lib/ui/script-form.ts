@@ -19,6 +19,9 @@ export interface OutputRow {
   variable: string;
   /** As typed; empty = no deadband. */
   deadband: string;
+  /** The output tag's description and engineering unit, as typed (empty = none). */
+  description?: string;
+  unit?: string;
 }
 
 export interface TriggerForm {
@@ -119,6 +122,8 @@ export function formFromScript(script: ScriptDraft | Script, nextKey: KeyMaker):
       tag: output.tag,
       variable: output.variable,
       deadband: output.deadband === undefined ? '' : String(output.deadband),
+      ...(output.description ? { description: output.description } : {}),
+      ...(output.unit ? { unit: output.unit } : {}),
     })),
     trigger: triggerForm(script.trigger as Trigger | undefined),
   };
@@ -154,12 +159,20 @@ export function formToDraft(form: ScriptForm): ScriptDraft {
     calcCode: form.calcCode,
     outputs: form.outputs.map((output) => {
       const deadband = parseDecimal(output.deadband);
-      return deadband === null ? { tag: output.tag.trim(), variable: output.variable.trim() } : { tag: output.tag.trim(), variable: output.variable.trim(), deadband };
+      const described = outputMeta(output);
+      return deadband === null ? { tag: output.tag.trim(), variable: output.variable.trim(), ...described } : { tag: output.tag.trim(), variable: output.variable.trim(), deadband, ...described };
     }),
     trigger: draftTrigger(form),
   };
   if (form.description.trim()) draft.description = form.description.trim();
   return draft;
+}
+
+/** An output row's description and unit, trimmed; left out when empty. */
+function outputMeta(output: OutputRow): { description?: string; unit?: string } {
+  const description = output.description?.trim() ?? '';
+  const unit = output.unit?.trim() ?? '';
+  return { ...(description ? { description } : {}), ...(unit ? { unit } : {}) };
 }
 
 /** Canonical text of a draft: two drafts with the same text save the same script. */
@@ -170,7 +183,7 @@ export function draftFingerprint(draft: ScriptDraft): string {
     inputs: draft.inputs,
     initCode: draft.initCode ?? '',
     calcCode: draft.calcCode,
-    outputs: draft.outputs.map((o) => ({ tag: o.tag, variable: o.variable, deadband: o.deadband ?? null })),
+    outputs: draft.outputs.map((o) => ({ tag: o.tag, variable: o.variable, deadband: o.deadband ?? null, description: o.description ?? '', unit: o.unit ?? '' })),
     trigger: draft.trigger ?? { type: 'onChange' },
   });
 }

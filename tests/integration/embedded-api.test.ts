@@ -82,7 +82,19 @@ describe('embedded mode API', () => {
       const tag = await call('GET', `/api/tags/${encodeURIComponent('TEST.EFF')}`);
       return tag.status === 200 ? tag.json : undefined;
     });
-    expect(output).toEqual({ tag: 'TEST.EFF', value: 3.125, ts, quality: 'good', source: 'script' });
+    expect(output).toEqual({
+      tag: 'TEST.EFF',
+      value: 3.125,
+      ts,
+      quality: 'good',
+      source: 'script',
+      // No description or unit declared by the script's output; it produces the tag, so no removal.
+      description: null,
+      unit: null,
+      lo: null,
+      hi: null,
+      removal: expect.objectContaining({ allowed: false, code: 'produced' }),
+    });
 
     const script = await waitFor(async () => {
       const got = await call('GET', `/api/scripts/${id}`);

@@ -8,6 +8,8 @@ import type { ScriptDraft } from '../../model/script-schema';
 import { openDatabase, translateDatabaseError, type DatabaseHandle } from './open-database';
 import { describeScriptStoreContract } from './script-store.contract';
 import { SqlScriptStore } from './sql-script-store';
+import { SqlTagMetaStore } from './sql-tag-meta-store';
+import { describeTagMetaStoreContract } from './tag-meta-store.contract';
 
 const migrationsFolder = path.resolve(__dirname, '../../../db/migrations');
 const SLOW_MS = 180_000;
@@ -206,4 +208,9 @@ describe('translateDatabaseError', () => {
     const error = translateDatabaseError(new Error('x'));
     expect(translateDatabaseError(error)).toBe(error);
   });
+});
+
+describeTagMetaStoreContract('PGlite in memory', async () => {
+  const database = await openDatabase({ kind: 'embedded', migrationsFolder });
+  return { tagMeta: new SqlTagMetaStore(database), scripts: new SqlScriptStore(database), cleanup: () => database.close() };
 });

@@ -1,4 +1,5 @@
 import { forwardTagPath } from '@/app/api/_lib/forward';
 
 export const dynamic = 'force-dynamic';
-export const GET = forwardTagPath();
+const answer = forwardTagPath();
+export { answer as GET, answer as PUT, answer as DELETE };

@@ -13,7 +13,6 @@ import type {
   ScriptDraft,
   TagDetail,
   TagMeta,
-  TagScalar,
   TagValue,
   ValidateResponse,
 } from './api-types';

@@ -37,7 +37,10 @@ export interface PasswordHasher {
   needsRehash(encoded: string): boolean;
 }
 
-export function createPasswordHasher(params: ScryptParams = DEFAULT_SCRYPT_PARAMS): PasswordHasher {
+export type DeriveKey = (password: string, salt: Buffer, params: ScryptParams, length: number) => Promise<Buffer>;
+
+/** `derive` is scrypt; tests pass a wrapper to observe the work done. */
+export function createPasswordHasher(params: ScryptParams = DEFAULT_SCRYPT_PARAMS, derive: DeriveKey = scrypt): PasswordHasher {
   assertParams(params);
   let dummy: Promise<string> | undefined;
   const hasher: PasswordHasher = {
@@ -65,7 +68,7 @@ export function createPasswordHasher(params: ScryptParams = DEFAULT_SCRYPT_PARAM
   return hasher;
 }
 
-function derive(password: string, salt: Buffer, params: ScryptParams, length: number): Promise<Buffer> {
+function scrypt(password: string, salt: Buffer, params: ScryptParams, length: number): Promise<Buffer> {
   const N = 2 ** params.ln;
   const options: ScryptOptions = { N, r: params.r, p: params.p, maxmem: 256 * N * params.r + 1024 * 1024 };
   return new Promise((resolve, reject) => {

@@ -42,6 +42,7 @@ export type DeriveKey = (password: string, salt: Buffer, params: ScryptParams, l
 /** `derive` is scrypt; tests pass a wrapper to observe the work done. */
 export function createPasswordHasher(params: ScryptParams = DEFAULT_SCRYPT_PARAMS, derive: DeriveKey = scrypt): PasswordHasher {
   assertParams(params);
+  // Made at once, so that even the first unknown username costs one verification, like a known one.
   let dummy: Promise<string> | undefined;
   const hasher: PasswordHasher = {
     async hash(password) {
@@ -65,6 +66,7 @@ export function createPasswordHasher(params: ScryptParams = DEFAULT_SCRYPT_PARAM
       return !parsed || parsed.params.ln !== params.ln || parsed.params.r !== params.r || parsed.params.p !== params.p;
     },
   };
+  dummy = hasher.hash(randomBytes(24).toString('base64url'));
   return hasher;
 }
 

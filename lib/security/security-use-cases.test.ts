@@ -261,3 +261,151 @@ describe('signing in', () => {
     expect(wrong.message).toBe(WRONG_CREDENTIALS);
   });
 });
+
+describe('API tokens', () => {
+  it('shows the secret once, keeps only its SHA-256, authenticates with it and records its last use', async () => {
+    const me = await signedIn('editor');
+    const created = await createToken(ports, me, { name: 'historian', expiresAt: new Date(now + 60 * MINUTE).toISOString() }, context);
+    expect(created).toMatchObject({ name: 'historian', role: 'editor', owner: { id: me.user.id, username: me.user.username }, revoked: false, lastUsedAt: null });
+    expect(created.token).toMatch(/^ss_[A-Za-z0-9_-]{43}$/);
+    const stored = await ports.identities.findTokenBySecretHash(hashSecret(created.token));
+    expect(stored?.id).toBe(created.id);
+    expect(JSON.stringify(await listTokens(ports, me))).not.toContain(created.token);
+
+    const identity = await resolveIdentity(ports, { bearerToken: created.token, sessionId: me.sessionId });
+    expect(identity).toMatchObject({ via: 'token', role: 'editor', token: { id: created.id, name: 'historian' }, user: { id: me.user.id } });
+    expect(getMe(identity).via).toBe('token');
+    expect((await ports.identities.getToken(created.id))?.lastUsedAt?.getTime()).toBe(now);
+    expect(await auditOf(created.id)).toMatchObject([{ action: 'token.create', actor: { type: 'user', id: me.user.id } }]);
+
+    now += 61 * MINUTE;
+    const expired = await rejectionOf(resolveIdentity(ports, { bearerToken: created.token }));
+    expect(expired.code).toBe('UNAUTHORIZED');
+    expect(expired.message).toMatch(/'historian' expired/);
+  });
+
+  it('refuses unknown and revoked tokens; a token acting is audited as the token beside its owner', async () => {
+    const me = await signedIn('editor');
+    const unknown = await rejectionOf(resolveIdentity(ports, { bearerToken: `ss_${'A'.repeat(43)}` }));
+    expect(unknown.message).toMatch(/unknown/);
+    const created = await createToken(ports, me, { name: 'ci', role: 'viewer' }, context);
+    const asToken = await resolveIdentity(ports, { bearerToken: created.token });
+    const second = await createToken(ports, asToken, { name: 'from-ci' }, context);
+    expect(second.role).toBe('viewer');
+    expect(await auditOf(second.id)).toMatchObject([{ actor: { type: 'token', id: me.user.id, name: me.user.username, token: { id: created.id, name: 'ci' } } }]);
+
+    await revokeToken(ports, me, created.id, context);
+    await revokeToken(ports, me, created.id, context);
+    const revoked = await rejectionOf(resolveIdentity(ports, { bearerToken: created.token }));
+    expect(revoked.message).toMatch(/'ci' was revoked/);
+    expect((await auditOf(created.id)).map((entry) => entry.action)).toEqual(['token.revoke', 'token.create']);
+    expect((await listTokens(ports, me)).tokens.find((token) => token.id === created.id)?.revoked).toBe(true);
+  });
+
+  it('refuses a role above the creator\'s with FORBIDDEN, and an expiry in the past', async () => {
+    const me = await signedIn('editor');
+    const above = await rejectionOf(createToken(ports, me, { name: 'too much', role: 'admin' }, context));
+    expect(above.code).toBe('FORBIDDEN');
+    expect(above.message).toMatch(/you are editor, the token asks for admin/);
+    const past = await rejectionOf(createToken(ports, me, { name: 'old', expiresAt: new Date(now - 1000).toISOString() }, context));
+    expect(past.code).toBe('VALIDATION_FAILED');
+    expect((await listTokens(ports, me)).tokens).toEqual([]);
+  });
+
+  it('acts with the lower of its role and its owner\'s current role', async () => {
+    const admin = await signedIn('admin');
+    const me = await signedIn('editor');
+    const { token } = await createToken(ports, me, { name: 'ci' }, context);
+    await updateUser(ports, admin, me.user.id, { role: 'viewer' }, context);
+    expect((await resolveIdentity(ports, { bearerToken: token })).role).toBe('viewer');
+  });
+
+  it('lists own tokens for an editor and every token for an admin; only the owner or an admin revokes', async () => {
+    const admin = await signedIn('admin');
+    const alice = await signedIn('editor');
+    const bob = await signedIn('editor');
+    const alices = await createToken(ports, alice, { name: 'alice-ci' }, context);
+    const bobs = await createToken(ports, bob, { name: 'bob-ci' }, context);
+    expect((await listTokens(ports, alice)).tokens.map((token) => token.id)).toEqual([alices.id]);
+    expect((await listTokens(ports, admin)).tokens.map((token) => token.id)).toEqual(expect.arrayContaining([alices.id, bobs.id]));
+
+    const notYours = await rejectionOf(revokeToken(ports, alice, bobs.id, context));
+    expect(notYours.code).toBe('FORBIDDEN');
+    expect(notYours.message).toMatch(/belongs to/);
+    await revokeToken(ports, admin, bobs.id, context);
+    expect((await ports.identities.getToken(bobs.id))?.revokedAt).not.toBeNull();
+    expect((await rejectionOf(revokeToken(ports, admin, 'no-such-token', context))).code).toBe('NOT_FOUND');
+  });
+});
+
+describe('users', () => {
+  beforeEach(resetUsers);
+
+  it('creates users (a taken username in any case is a CONFLICT, leaving no audit entry) and lists them', async () => {
+    const admin = await signedIn('admin', 'root');
+    const before = (await ports.identities.listAudit({ action: 'user.create', limit: 500 })).entries.length;
+    const error = await rejectionOf(createUser(ports, admin, { username: 'ROOT', role: 'viewer', password: PASSWORD }, context));
+    expect(error.code).toBe('CONFLICT');
+    expect((await ports.identities.listAudit({ action: 'user.create', limit: 500 })).entries).toHaveLength(before);
+    const jane = await createUser(ports, admin, { username: 'jane', displayName: 'Jane Kim', role: 'editor', password: PASSWORD }, context);
+    expect(jane).toMatchObject({ username: 'jane', displayName: 'Jane Kim', role: 'editor', source: 'local' });
+    const { users: all } = await import('./list-users').then(({ listUsers }) => listUsers(ports));
+    expect(all.map((user) => user.username)).toEqual(['jane', 'root']);
+    expect(JSON.stringify(all)).not.toContain('scrypt');
+  });
+
+  it('lets a user change their own display name and password (with the current one), nothing else', async () => {
+    const admin = await signedIn('admin');
+    const me = await signedIn('editor');
+    const other = await signedIn('viewer');
+    expect(await updateUser(ports, me, me.user.id, { displayName: 'Me Myself' }, context)).toMatchObject({ displayName: 'Me Myself' });
+    expect((await rejectionOf(updateUser(ports, me, me.user.id, { role: 'admin' }, context))).code).toBe('FORBIDDEN');
+    expect((await rejectionOf(updateUser(ports, me, other.user.id, { displayName: 'x' }, context))).message).toMatch(/needs the admin role/);
+    expect((await rejectionOf(updateUser(ports, me, me.user.id, { password: 'a brand new password' }, context))).message).toMatch(/currentPassword is needed/);
+    const wrong = await rejectionOf(updateUser(ports, me, me.user.id, { password: 'a brand new password', currentPassword: 'not it at all' }, context));
+    expect(wrong.code).toBe('FORBIDDEN');
+    await updateUser(ports, me, me.user.id, { password: 'a brand new password', currentPassword: PASSWORD }, context);
+    await expect(login(ports, { username: me.user.username, password: 'a brand new password' }, context)).resolves.toBeTruthy();
+
+    // An admin sets another user's password without theirs.
+    await updateUser(ports, admin, other.user.id, { password: 'set by the admin' }, context);
+    await expect(login(ports, { username: other.user.username, password: 'set by the admin' }, context)).resolves.toBeTruthy();
+    const changes = (await auditOf(me.user.id)).filter((entry) => entry.action === 'user.update').map((entry) => entry.details);
+    expect(changes).toEqual([{ changes: { password: 'changed' } }, { changes: { displayName: { from: me.user.username, to: 'Me Myself' } } }]);
+  });
+
+  it('never demotes, disables or deletes the last enabled admin (409), but does once another admin exists', async () => {
+    const admin = await signedIn('admin');
+    for (const [body, what] of [[{ role: 'editor' as const }, 'demoted'], [{ disabled: true }, 'disabled']] as const) {
+      const error = await rejectionOf(updateUser(ports, admin, admin.user.id, body, context));
+      expect(error.code).toBe('CONFLICT');
+      expect(error.message).toContain(`last enabled administrator and cannot be ${what}`);
+    }
+    const deleted = await rejectionOf(deleteUser(ports, admin, admin.user.id, context));
+    expect(deleted.code).toBe('CONFLICT');
+    expect(await auditOf(admin.user.id)).not.toContainEqual(expect.objectContaining({ action: 'user.update' }));
+
+    const second = await signedIn('admin');
+    await updateUser(ports, second, admin.user.id, { role: 'editor' }, context);
+    const last = await rejectionOf(deleteUser(ports, second, second.user.id, context));
+    expect(last.code).toBe('CONFLICT');
+    await deleteUser(ports, second, admin.user.id, context);
+    expect(await ports.identities.getUser(admin.user.id)).toBeNull();
+    expect((await auditOf(admin.user.id)).map((entry) => entry.action).slice(0, 2)).toEqual(['user.delete', 'user.update']);
+    expect((await rejectionOf(deleteUser(ports, second, admin.user.id, context))).code).toBe('NOT_FOUND');
+  });
+});
+
+describe('the audit trail', () => {
+  it('shows the whole trail to an admin and only the scripts\' history below admin', async () => {
+    const viewer = await signedIn('viewer');
+    const admin = await signedIn('admin');
+    const refused = await rejectionOf(listAudit(ports, viewer, { limit: 100 }));
+    expect(refused.code).toBe('FORBIDDEN');
+    expect(refused.message).toMatch(/targetType=script/);
+    await expect(listAudit(ports, viewer, { targetType: 'script', limit: 100 })).resolves.toMatchObject({ entries: expect.any(Array) });
+    const page = await listAudit(ports, admin, { limit: 2 });
+    expect(page.entries).toHaveLength(2);
+    expect(page.nextCursor).not.toBeNull();
+  });
+});

@@ -3,6 +3,7 @@ import {
   bigint,
   customType,
   doublePrecision,
+  boolean,
   index,
   integer,
   pgSequence,
@@ -115,3 +116,91 @@ export const tagMeta = pgTable('tag_meta', {
   hi: doublePrecision('hi'),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Identities and the audit trail (security.md).
+
+/** Users: a local password (scrypt hash, lib/security/password-hash.ts) or an external (OIDC) identity. */
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull(),
+    displayName: text('display_name').notNull(),
+    role: text('role', { enum: ['viewer', 'editor', 'admin'] }).notNull(),
+    source: text('source', { enum: ['local', 'oidc'] }).notNull(),
+    passwordHash: text('password_hash'),
+    /** `issuer subject` of an OIDC user; null for a local one. */
+    externalId: text('external_id'),
+    disabled: boolean('disabled').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    lastLoginAt: timestamp('last_login_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [
+    // Usernames are unique without regard to case: "Admin" and "admin" are one person.
+    uniqueIndex('users_username_lower').on(sql`lower(${table.username})`),
+    uniqueIndex('users_external_id').on(table.externalId),
+  ],
+);
+
+/** API tokens: only the SHA-256 of the secret is kept. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['viewer', 'editor', 'admin'] }).notNull(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    secretHash: text('secret_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [uniqueIndex('api_tokens_secret_hash').on(table.secretHash), index('api_tokens_owner').on(table.ownerId)],
+);
+
+/** Sign-in sessions: the cookie holds a random id, the table its SHA-256. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (table) => [index('sessions_user').on(table.userId), index('sessions_last_seen').on(table.lastSeenAt)],
+);
+
+/**
+ * The audit trail: insert only (no code path updates or deletes a row). `seq` orders the entries and
+ * is the cursor of `GET /api/audit`. Names are copied, not referenced: an entry outlives its user.
+ */
+export const auditEntries = pgTable(
+  'audit_entries',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    actorType: text('actor_type', { enum: ['user', 'token', 'system'] }).notNull(),
+    actorId: text('actor_id'),
+    actorName: text('actor_name').notNull(),
+    actorToken: jsonb('actor_token'),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id'),
+    targetName: text('target_name'),
+    version: integer('version'),
+    details: jsonb('details').notNull(),
+    ip: text('ip'),
+    requestId: text('request_id').notNull(),
+  },
+  (table) => [
+    index('audit_at').on(table.at),
+    index('audit_target').on(table.targetType, table.targetId),
+    index('audit_actor').on(table.actorId),
+  ],
+);

@@ -56,3 +56,13 @@ describe('loadConfig', () => {
     expect(text).toContain('DATABASE_URL=postgres://user:****@db:5432/x');
   });
 });
+
+describe('sign-in settings', () => {
+  it('defaults to AUTH=on, admin, 480 idle minutes, groups → viewer, and masks ADMIN_PASSWORD', () => {
+    const config = loadConfig({ ADMIN_PASSWORD: 'a long enough password', AUTH: 'off' });
+    expect(config).toMatchObject({ AUTH: false, ADMIN_USERNAME: 'admin', SESSION_IDLE_MINUTES: 480, OIDC_ROLE_CLAIM: 'groups', OIDC_DEFAULT_ROLE: 'viewer' });
+    expect(loadConfig({}).AUTH).toBe(true);
+    expect(describeConfig(config).join('\n')).not.toContain('a long enough password');
+    expect(() => loadConfig({ OIDC_DEFAULT_ROLE: 'owner' })).toThrow(/OIDC_DEFAULT_ROLE/);
+  });
+});

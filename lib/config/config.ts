@@ -66,6 +66,18 @@ export const CONFIG_VARIABLES = {
   LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']).default('info'), doc: 'log level' },
   LOG_FORMAT: { schema: z.enum(['pretty', 'json']).optional(), doc: 'log format; default pretty in development, json in production' },
   NODE_ENV: { schema: z.string().default('production'), doc: 'development or production' },
+  AUTH: { schema: boolFlag.default(true), doc: 'sign-in on every /api route; off is accepted only when HOST is loopback (everyone is the built-in admin)' },
+  ADMIN_USERNAME: { schema: z.string().min(1).default('admin'), doc: 'the administrator created at the first start with ADMIN_PASSWORD' },
+  ADMIN_PASSWORD: { schema: optionalString, doc: 'creates ADMIN_USERNAME at the first start (no user yet); at least 12 characters', secret: true },
+  SESSION_IDLE_MINUTES: { schema: positiveInt(1, 525_600).default(480), doc: 'a sign-in session ends after this long without use' },
+  METRICS_TOKEN: { schema: optionalString, doc: 'when set, GET /api/metrics needs Authorization: Bearer <it>', secret: true },
+  OIDC_ISSUER: { schema: optionalString, doc: 'OpenID provider (issuer URL) for single sign-on; with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET' },
+  OIDC_CLIENT_ID: { schema: optionalString, doc: 'the client id registered at the OpenID provider' },
+  OIDC_CLIENT_SECRET: { schema: optionalString, doc: 'the client secret registered at the OpenID provider', secret: true },
+  OIDC_NAME: { schema: z.string().min(1).default('single sign-on'), doc: 'the button says "Sign in with <OIDC_NAME>"' },
+  OIDC_ROLE_CLAIM: { schema: z.string().min(1).default('groups'), doc: 'the claim holding the groups or roles (a dotted path reaches nested claims)' },
+  OIDC_ROLE_MAP: { schema: optionalString, doc: 'claim values to roles, e.g. plant-admins=admin,process-eng=editor' },
+  OIDC_DEFAULT_ROLE: { schema: z.enum(['viewer', 'editor', 'admin']).default('viewer'), doc: 'the role of an OIDC user no OIDC_ROLE_MAP entry matches' },
 } as const;
 
 type Variables = typeof CONFIG_VARIABLES;

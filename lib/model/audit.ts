@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/** The audit trail of security.md: who changed what, written with the change, never edited. */
+
+export const AUDIT_ACTIONS = [
+  'script.create',
+  'script.update',
+  'script.delete',
+  'script.register',
+  'script.unregister',
+  'script.rollback',
+  'script.quarantine',
+  'backfill.start',
+  'backfill.cancel',
+  'values.post',
+  'user.create',
+  'user.update',
+  'user.delete',
+  'token.create',
+  'token.revoke',
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditActor {
+  type: 'user' | 'token' | 'system';
+  /** The user's id (for a token: its owner's); null for a failed sign-in with an unknown username, and for the system. */
+  id: string | null;
+  /** The username (for a token: its owner's username; for the system: "system"). */
+  name: string;
+  /** For a token: which one. */
+  token?: { id: string; name: string };
+}
+
+export interface AuditTarget {
+  type: string;
+  id: string | null;
+  name: string | null;
+}
+
+/** What a change writes; the store adds `id` and `at`. */
+export interface NewAuditEntry {
+  actor: AuditActor;
+  action: AuditAction;
+  target: AuditTarget;
+  version?: number;
+  details: Record<string, unknown>;
+  ip?: string;
+  requestId: string;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  id: string;
+  at: string;
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, name: 'system' };
+
+export const MAX_AUDIT_LIMIT = 500;
+export const DEFAULT_AUDIT_LIMIT = 100;
+
+const isoTime = (name: string) =>
+  z.iso.datetime({ offset: true, message: `${name} must be an ISO 8601 time with a zone, e.g. 2030-01-31T00:00:00Z` });
+
+/**
+ * The query of `GET /api/audit`. `actor` matches a user's id or username; `action` is exact
+ * (`script.update`) or a family (`user.*`); `from` is inclusive, `to` exclusive.
+ */
+export const AuditQuerySchema = z
+  .strictObject({
+    actor: z.string().min(1).max(200).optional(),
+    action: z
+      .string()
+      .regex(/^[a-z_]+(\.[a-z_]+|\.\*)?$/, { message: 'action must be an action such as script.update, or a family such as user.*' })
+      .optional(),
+    targetType: z.string().min(1).max(50).optional(),
+    targetId: z.string().min(1).max(200).optional(),
+    from: isoTime('from').optional(),
+    to: isoTime('to').optional(),
+    limit: z.coerce
+      .number({ message: 'limit must be a number' })
+      .int({ message: 'limit must be a whole number' })
+      .min(1, { message: 'limit must be at least 1' })
+      .max(MAX_AUDIT_LIMIT, { message: `limit must be at most ${MAX_AUDIT_LIMIT}` })
+      .default(DEFAULT_AUDIT_LIMIT),
+    cursor: z.string().regex(/^[0-9]{1,19}$/, { message: 'cursor must be the nextCursor of an earlier answer' }).optional(),
+  })
+  .refine((query) => query.from === undefined || query.to === undefined || Date.parse(query.from) < Date.parse(query.to), {
+    message: 'from must be before to',
+    path: ['from'],
+  });
+export type AuditQuery = z.output<typeof AuditQuerySchema>;
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Pass as `cursor` for the next (older) page; null when this is the last one. */
+  nextCursor: string | null;
+}

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../model/diagnostic';
+import { diagnostic } from '../model/diagnostic-messages';
 import type { EditorRunPorts } from './editor-run-ports';
 import { runOnce, type CalcResult, type RunRequest } from './calculate-script';
 
@@ -15,12 +16,7 @@ export async function validateScript(services: Pick<EditorRunPorts, 'store' | 'c
   const compiled = !diagnostics.some((diagnostic) => diagnostic.severity === 'error');
   for (const alias of inputs.missing) {
     const tag = target.draft.inputs.find((input) => input.alias === alias)?.tag;
-    diagnostics.push({
-      severity: 'warning',
-      source: 'definition',
-      kind: 'definition',
-      message: `input '${alias}' (${tag}) has no value yet, so it is null in this run`,
-    });
+    diagnostics.push(diagnostic('input-no-value', { alias, tag: tag ?? '' }, { severity: 'warning', source: 'definition', kind: 'definition' }));
   }
   if (compiled && run.error) diagnostics.push(run.error);
   return {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../model/errors';
+import { diagnostic, fieldName } from '../model/diagnostic-messages';
 import { calculateScript } from '../editor-runs/calculate-script';
 import { validateScript } from '../editor-runs/validate-script';
 import { createScript } from '../scripts/create-script';
@@ -7,7 +8,7 @@ import { deleteScript } from '../scripts/delete-script';
 import { getScript } from '../scripts/get-script';
 import { listScripts } from '../scripts/list-scripts';
 import { registerScript } from '../scripts/register-script';
-import { formatIssues, formatPath, RunnableDraftSchema } from '../model/script-schema';
+import { formatIssues, RunnableDraftSchema } from '../model/script-schema';
 import { unregisterScript } from '../scripts/unregister-script';
 import { updateScript } from '../scripts/update-script';
 import { getTagHistory } from '../history/get-tag-history';
@@ -175,12 +176,9 @@ export const OPERATIONS: Operation<any, any, any>[] = [
         if (structural) throw new UserError('VALIDATION_FAILED', `script: ${formatIssues(parsed.error)}`);
         return ok({
           ok: false,
-          diagnostics: parsed.error.issues.map((issue) => ({
-            severity: 'error',
-            source: 'definition',
-            kind: 'definition',
-            message: `${issue.path.length ? `${formatPath(issue.path)}: ` : ''}${issue.message}`,
-          })),
+          diagnostics: parsed.error.issues.map((issue) =>
+            diagnostic('invalid-definition', { field: issue.path.length ? fieldName(issue.path) : 'script', problem: issue.message }, { source: 'definition', kind: 'definition' }),
+          ),
           result: null,
         });
       }

@@ -58,8 +58,8 @@ const draftShape = {
   }),
   description: z.string().max(2000).optional(),
   inputs: z.array(ScriptInputSchema).max(MAX_INPUTS),
-  initCode: codeSchema('initCode').optional(),
-  calcCode: codeSchema('calcCode'),
+  initCode: codeSchema('the initialization code').optional(),
+  calcCode: codeSchema('the calculation code'),
   outputs: z.array(ScriptOutputSchema).min(1, { message: 'a script needs at least one output' }).max(MAX_OUTPUTS),
   trigger: TriggerSchema.optional(),
 };
@@ -98,7 +98,7 @@ function checkDefinition(draft: DraftShape, ctx: z.RefinementCtx): void {
   });
   const totalBytes = Buffer.byteLength(draft.initCode ?? '', 'utf8') + Buffer.byteLength(draft.calcCode, 'utf8');
   if (totalBytes > MAX_CODE_BYTES) {
-    ctx.addIssue({ code: 'custom', path: ['calcCode'], message: `initCode and calcCode together are larger than ${MAX_CODE_BYTES / 1024} KB` });
+    ctx.addIssue({ code: 'custom', path: ['calcCode'], message: `the initialization and the calculation together are larger than ${MAX_CODE_BYTES / 1024} KB` });
   }
   if (draft.trigger?.type === 'onChange' && draft.trigger.inputs) {
     draft.trigger.inputs.forEach((alias, index) => {

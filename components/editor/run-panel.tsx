@@ -2,6 +2,7 @@
 
 import type { BenchmarkResult, CalcResult, DebugResult, Diagnostic, TagValue } from '@/lib/ui/api-types';
 import { formatDateTime, formatInteger, formatMicros, formatMillis, formatTime, formatValue } from '@/lib/ui/format';
+import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import type { InputRow } from '@/lib/ui/script-form';
 import { displayValue, variablesAt, type StepAction } from '@/lib/ui/trace-stepper';
 import { useI18n } from '../i18n/locale-provider';
@@ -47,11 +48,11 @@ interface RunPanelProps {
 const BENCH_DURATIONS = [500, 1000, 2000, 5000];
 
 function DiagnosticLine({ diagnostic, onReveal }: { diagnostic: Diagnostic; onReveal: (d: Diagnostic) => void }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   return (
-    <div className="error-banner" role="alert" data-testid="run-error">
+    <div className="error-banner" role="alert" data-testid="run-error" data-code={diagnostic.code}>
       <span>
-        <strong>{t('run.failed')}</strong> {diagnostic.message}
+        <strong>{t('run.failed')}</strong> {diagnosticText(locale, diagnostic)}
       </span>
       {diagnostic.line !== undefined && diagnostic.source !== 'definition' && (
         <button type="button" className="button small" onClick={() => onReveal(diagnostic)}>

@@ -8,6 +8,7 @@ import { api, ApiError } from '@/lib/ui/api-client';
 import type { BenchmarkResult, CalcResult, Diagnostic, Script, ScriptDraft } from '@/lib/ui/api-types';
 import { outputCandidates, type DefinedVariable } from '@/lib/ui/code-variables';
 import { diagnosticsToMarkers, sameDiagnostics } from '@/lib/ui/diagnostic-markers';
+import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import { translate } from '@/lib/ui/i18n/translate';
 import { overridesFor } from '@/lib/ui/overrides';
 import { scriptDeclarations, type DeclarationTexts } from '@/lib/ui/script-declarations';
@@ -193,8 +194,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey]);
 
-  const initMarkers = useMemo(() => diagnosticsToMarkers(diagnostics, 'init', form?.initCode ?? ''), [diagnostics, form?.initCode]);
-  const calcMarkers = useMemo(() => diagnosticsToMarkers(diagnostics, 'calc', form?.calcCode ?? ''), [diagnostics, form?.calcCode]);
+  const initMarkers = useMemo(() => diagnosticsToMarkers(diagnostics, 'init', form?.initCode ?? '', (d) => diagnosticText(locale, d)), [diagnostics, form?.initCode, locale]);
+  const calcMarkers = useMemo(() => diagnosticsToMarkers(diagnostics, 'calc', form?.calcCode ?? '', (d) => diagnosticText(locale, d)), [diagnostics, form?.calcCode, locale]);
 
   // Variables offered to outputs; the last list found while the code is mid-edit stays.
   const variables: DefinedVariable[] = useMemo(() => (form ? outputCandidates(form.initCode, form.calcCode) : []), [form]);
@@ -583,7 +584,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
       {quarantined && saved?.status.lastError && (
         <div className="error-banner" role="alert">
           <span>
-            <strong>{t('editor.quarantined')}</strong> {saved.status.lastError.message}
+            <strong>{t('editor.quarantined')}</strong> {diagnosticText(locale, saved.status.lastError)}
           </span>
         </div>
       )}

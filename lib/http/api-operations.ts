@@ -8,7 +8,7 @@ import { deleteScript } from '../scripts/delete-script';
 import { getScript } from '../scripts/get-script';
 import { listScripts } from '../scripts/list-scripts';
 import { registerScript } from '../scripts/register-script';
-import { formatIssues, RunnableDraftSchema } from '../model/script-schema';
+import { formatIssues, formatPath, RunnableDraftSchema } from '../model/script-schema';
 import { unregisterScript } from '../scripts/unregister-script';
 import { updateScript } from '../scripts/update-script';
 import { getTagHistory } from '../history/get-tag-history';
@@ -177,7 +177,12 @@ export const OPERATIONS: Operation<any, any, any>[] = [
         return ok({
           ok: false,
           diagnostics: parsed.error.issues.map((issue) =>
-            diagnostic('invalid-definition', { field: issue.path.length ? fieldName(issue.path) : 'script', problem: issue.message }, { source: 'definition', kind: 'definition' }),
+            // `path` (not shown) tells the IDE which field to mark.
+            diagnostic(
+              'invalid-definition',
+              { field: issue.path.length ? fieldName(issue.path) : 'script', problem: issue.message, path: formatPath(issue.path) },
+              { source: 'definition', kind: 'definition' },
+            ),
           ),
           result: null,
         });

@@ -207,6 +207,7 @@ export const en = {
   'problems.request': 'Check failed',
   'problems.definition': 'Definition',
   'problems.at': '{part}, line {line}:{column}',
+  'problems.atLine': '{part}, line {line}',
   'problems.goTo': 'Show in the code',
   'problems.warning': 'warning',
 

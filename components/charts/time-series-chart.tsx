@@ -3,6 +3,7 @@
 import { Brush, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChartRow } from '@/lib/ui/plot-data';
 import { formatAxisTime, formatDateTime, formatNumber, type Locale } from '@/lib/ui/format';
+import { ValueText } from '../ui/value-text';
 
 export interface ChartSeries {
   key: string;
@@ -66,7 +67,7 @@ function TooltipBox({
                   {info.label}
                 </td>
                 <td className="num">
-                  {value === null || value === undefined ? '—' : formatNumber(locale, value)}
+                  <ValueText value={value} locale={locale} />
                   {normalised && entry.value !== null && entry.value !== undefined && <span className="muted"> ({formatNumber(locale, entry.value, 0)} %)</span>}
                 </td>
               </tr>

@@ -3,7 +3,8 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { api } from '@/lib/ui/api-client';
 import type { TagValue } from '@/lib/ui/api-types';
-import { formatRelative, formatTime, formatValue } from '@/lib/ui/format';
+import { formatRelative, formatTime } from '@/lib/ui/format';
+import { ValueText } from '../ui/value-text';
 import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge, SourceBadge } from '../ui/badges';
 import { errorMessage } from '../ui/states';
@@ -149,7 +150,7 @@ export function TagPicker({ taken, onPick, excluded = [] }: TagPickerProps) {
                   {option.kind === 'tag' ? (
                     <>
                       <span className="option-tag">{option.tag.tag}</span>
-                      <span className="option-value num">{formatValue(locale, option.tag.value)}</span>
+                      <ValueText className="option-value num" value={option.tag.value} locale={locale} />
                       <QualityBadge quality={option.tag.quality} />
                       <span className="option-time muted" title={formatTime(locale, option.tag.ts)}>
                         {formatRelative(locale, option.tag.ts, now)}

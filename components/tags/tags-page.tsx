@@ -5,7 +5,8 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '@/lib/ui/api-client';
 import type { HistoryResponse, TagValue } from '@/lib/ui/api-types';
-import { formatDateTime, formatInteger, formatRelative, formatValue } from '@/lib/ui/format';
+import { formatDateTime, formatInteger, formatRelative } from '@/lib/ui/format';
+import { ValueText } from '../ui/value-text';
 import { describeSeries, mergeSeries } from '@/lib/ui/plot-data';
 import { presetRange, type RangeChoice, type TimeRange } from '@/lib/ui/time-range';
 import { RangePicker } from '../charts/range-picker';
@@ -120,7 +121,7 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
                       </td>
                       <td className="num">
                         <span key={tag.ts} className="fresh" data-testid="tag-value" data-ts={tag.ts}>
-                          {formatValue(locale, tag.value)}
+                          <ValueText value={tag.value} locale={locale} />
                         </span>
                       </td>
                       <td>
@@ -188,7 +189,7 @@ function TagHistory({ tag, current }: { tag: string; current: TagValue | null })
     <div className="history-body">
       {current && (
         <p className="current-value">
-          <span className="big-value">{formatValue(locale, current.value)}</span>
+          <ValueText className="big-value" value={current.value} locale={locale} />
           <QualityBadge quality={current.quality} />
           <span className="muted small">{formatDateTime(locale, current.ts)}</span>
         </p>

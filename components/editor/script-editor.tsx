@@ -319,21 +319,19 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const showActionError = (error: unknown, what: string) => {
     const message = errorMessage(error, t);
     if (error instanceof ApiError && error.diagnostics.length) setDiagnostics(error.diagnostics);
+    // Shown once, in the banner above the editor (which stays until dismissed), not also as a pop-up.
     setActionError(`${what} ${message}`);
-    notify('error', `${what} ${message}`);
   };
 
   const save = async (options: { quiet?: boolean } = {}): Promise<Script | null> => {
     if (!form || !draft || busy) return null;
     if (problems.some((problem) => problem.code === 'nameEmpty')) {
       setActionError(t('editor.nameFirst'));
-      notify('error', t('editor.nameFirst'));
       document.getElementById('script-name')?.focus();
       return null;
     }
     if (problems.length > 0) {
       setActionError(t('editor.fixBeforeSave', { count: problems.length }));
-      notify('error', t('editor.fixBeforeSave', { count: problems.length }));
       return null;
     }
     if (saved && !dirty) {

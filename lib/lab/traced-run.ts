@@ -85,5 +85,5 @@ export function evaluateTraced(
 function explainTimeout(error: Diagnostic, limitMs: number): Diagnostic {
   if (error.kind !== 'timeout' || error.source === 'definition') return error;
   const params = { part: error.source, total: limitMs + TRACE_CPU_ALLOWANCE_MS, ms: limitMs, allowance: TRACE_CPU_ALLOWANCE_MS };
-  return diagnostic('trace-timeout', params, { source: error.source, kind: 'timeout', line: error.line, column: error.column });
+  return diagnostic(error.code === 'timeout' ? 'trace-timeout-other' : 'trace-timeout', params, { source: error.source, kind: 'timeout', line: error.line, column: error.column });
 }

@@ -50,6 +50,8 @@ export const DIAGNOSTIC_TEMPLATES_EN = {
   'timeout-loops': '{part} stopped after {ms} ms — look for a loop that never ends {at} (other loops at lines {lines})',
   timeout: '{part} stopped after {ms} ms — look for a function that calls itself without end or a slow regular expression',
   'trace-timeout': '{part} stopped after {total} ms (the {ms} ms limit plus {allowance} ms allowed for recording the trace) — look for a loop that never ends {at}',
+  'trace-timeout-other':
+    '{part} stopped after {total} ms (the {ms} ms limit plus {allowance} ms allowed for recording the trace) — look for a function that calls itself without end or a slow regular expression',
   hang: '{part} did not return within {seconds} s (a call the {ms} ms deadline cannot stop, such as a sort or search over a huge array or string) — it was stopped; look for a loop over such calls',
   'hang-quarantined':
     '{part} did not return for {seconds} s (a call the {ms} ms deadline cannot stop, such as a sort or search over a huge array or string) — the script was stopped and quarantined; look for a loop over such calls',

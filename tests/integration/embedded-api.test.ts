@@ -133,7 +133,12 @@ describe('embedded mode API', () => {
     expect(syntax.json.diagnostics[0]).toMatchObject({ kind: 'syntax', source: 'calc', line: 2 });
     const reserved = await call('POST', '/api/scripts/validate', { script: { ...boiler(), inputs: [{ tag: 'A', alias: 'class' }] } });
     expect(reserved.status).toBe(200);
-    expect(reserved.json.diagnostics[0]).toMatchObject({ kind: 'definition', message: "inputs[0].alias: 'class' is a reserved word" });
+    expect(reserved.json.diagnostics[0]).toMatchObject({
+      kind: 'definition',
+      code: 'invalid-definition',
+      message: "input 1, alias: 'class' is a reserved word",
+      params: { field: 'input 1, alias', problem: "'class' is a reserved word", path: 'inputs[0].alias' },
+    });
   });
 
   it('answers malformed JSON, wrong types and missing fields with 400', async () => {

@@ -51,6 +51,7 @@ export const DIAGNOSTIC_TEMPLATES_KO: Record<DiagnosticCode, string> = {
   'timeout-loops': '{part}이(가) {ms} ms 후 중단되었습니다 — {at} 끝나지 않는 반복문이 있는지 확인하세요 (다른 반복문: {lines}행)',
   timeout: '{part}이(가) {ms} ms 후 중단되었습니다 — 끝없이 자기 자신을 호출하는 함수나 느린 정규식이 있는지 확인하세요',
   'trace-timeout': '{part}이(가) {total} ms 후 중단되었습니다 (제한 {ms} ms에 추적 기록용 {allowance} ms를 더한 시간) — {at} 끝나지 않는 반복문이 있는지 확인하세요',
+  'trace-timeout-other': '{part}이(가) {total} ms 후 중단되었습니다 (제한 {ms} ms에 추적 기록용 {allowance} ms를 더한 시간) — 끝없이 자기 자신을 호출하는 함수나 느린 정규식이 있는지 확인하세요',
   hang: '{part}이(가) {seconds}초 안에 끝나지 않아 중단되었습니다 ({ms} ms 제한으로 멈출 수 없는 호출, 예: 아주 큰 배열이나 문자열의 정렬·검색) — 그런 호출을 반복하는 곳을 확인하세요',
   'hang-quarantined':
     '{part}이(가) {seconds}초 동안 끝나지 않았습니다 ({ms} ms 제한으로 멈출 수 없는 호출, 예: 아주 큰 배열이나 문자열의 정렬·검색) — 스크립트를 멈추고 격리했습니다. 그런 호출을 반복하는 곳을 확인하세요',

@@ -67,7 +67,7 @@ export function ScriptsPage() {
       notify('success', t(registering ? 'scripts.registered' : 'scripts.unregistered', { name: script.name }));
     } catch (error) {
       const first = error instanceof ApiError ? error.diagnostics[0] : undefined;
-      notify('error', `${t(registering ? 'scripts.registerFailed' : 'scripts.unregisterFailed', { name: script.name })} ${errorMessage(error, t)}${first && first.message !== errorMessage(error, t) ? ` — ${first.message}` : ''}`);
+      notify('error', `${t(registering ? 'scripts.registerFailed' : 'scripts.unregisterFailed', { name: script.name })} ${errorMessage(error, t)}${first && first.message !== errorMessage(error, t) ? ` — ${diagnosticText(locale, first)}` : ''}`);
     } finally {
       setBusy((b) => ({ ...b, [script.id]: false }));
     }

@@ -152,14 +152,14 @@ describe('script definition rules', () => {
     expect(messageOf({ inputs: [{ tag: 'A', alias: 'class' }] })).toBe("inputs[0].alias: 'class' is a reserved word");
     expect(messageOf({ inputs: [{ tag: 'A', alias: 'clamp' }] })).toBe("inputs[0].alias: 'clamp' is the name of a helper");
     expect(messageOf({ inputs: [{ tag: 'A', alias: 'Math' }] })).toContain('would hide the built-in Math');
-    expect(messageOf({ inputs: [{ tag: 'A', alias: 'x' }, { tag: 'B', alias: 'x' }] })).toBe("inputs[1].alias: alias 'x' is already used by inputs[0]");
+    expect(messageOf({ inputs: [{ tag: 'A', alias: 'x' }, { tag: 'B', alias: 'x' }] })).toBe("inputs[1].alias: alias 'x' is already used by input 1");
   });
 
   it('rejects bad names, tags, duplicate output tags, outputs that are inputs and bad triggers', () => {
     expect(messageOf({ name: 'has space' })).toContain('name must be 1–100 characters');
     expect(messageOf({ inputs: [{ tag: '', alias: 'a' }] })).toContain('tag must not be empty');
     expect(messageOf({ inputs: [{ tag: 'A\nB', alias: 'a' }] })).toContain('control characters');
-    expect(messageOf({ outputs: [{ tag: 'X', variable: 'eff' }, { tag: 'X', variable: 'runs' }] })).toContain("outputs[1].tag: output tag 'X' is already produced by outputs[0]");
+    expect(messageOf({ outputs: [{ tag: 'X', variable: 'eff' }, { tag: 'X', variable: 'runs' }] })).toContain("outputs[1].tag: output tag 'X' is already produced by output 1");
     expect(messageOf({ outputs: [{ tag: 'FT-101.PV', variable: 'eff' }] })).toContain('is also an input of this script');
     expect(messageOf({ outputs: [] })).toContain('at least one output');
     expect(messageOf({ trigger: { type: 'periodic', intervalMs: 50 } })).toContain('trigger.intervalMs');

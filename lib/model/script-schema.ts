@@ -78,7 +78,7 @@ function checkDefinition(draft: DraftShape, ctx: z.RefinementCtx): void {
   draft.inputs.forEach((input, index) => {
     const first = aliases.get(input.alias);
     if (first !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['inputs', index, 'alias'], message: `alias '${input.alias}' is already used by inputs[${first}]` });
+      ctx.addIssue({ code: 'custom', path: ['inputs', index, 'alias'], message: `alias '${input.alias}' is already used by input ${first + 1}` });
     } else {
       aliases.set(input.alias, index);
     }
@@ -88,7 +88,7 @@ function checkDefinition(draft: DraftShape, ctx: z.RefinementCtx): void {
   draft.outputs.forEach((output, index) => {
     const first = outputTags.get(output.tag);
     if (first !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['outputs', index, 'tag'], message: `output tag '${output.tag}' is already produced by outputs[${first}]` });
+      ctx.addIssue({ code: 'custom', path: ['outputs', index, 'tag'], message: `output tag '${output.tag}' is already produced by output ${first + 1}` });
     } else {
       outputTags.set(output.tag, index);
     }

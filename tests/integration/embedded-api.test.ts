@@ -248,5 +248,9 @@ describe('embedded mode API', () => {
     const openapi = await call('GET', '/api/openapi.json');
     expect(openapi.json.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.json.paths)).toEqual(expect.arrayContaining(['/api/scripts', '/api/scripts/{id}/register', '/api/values']));
+    // Diagnostics carry a code and the params of their message (for the IDE's translations).
+    const diagnostic = openapi.json.components.schemas.Diagnostic;
+    expect(Object.keys(diagnostic.properties)).toEqual(expect.arrayContaining(['message', 'code', 'params']));
+    expect(diagnostic.properties.code.description).toContain('output-not-finite');
   });
 });

@@ -79,4 +79,23 @@ test('Korean UI: translated diagnostic in the served font, invalid output with i
     await expect(value).toHaveAttribute('title', '79.77000000000001');
     await screenshot(page, 'messages-rounded-value');
   });
+
+  await test.step('completion lists the alias and the helpers before JavaScript built-ins', async () => {
+    const editor = page.getByTestId('calc-editor');
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('ControlOrMeta+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('s');
+    await page.keyboard.press('Control+Space');
+    const rows = page.locator('.suggest-widget .monaco-list-row');
+    await expect(rows.first()).toBeVisible();
+    await expect.poll(async () => (await rows.allInnerTexts()).length).toBeGreaterThan(3);
+    const labels = (await rows.allInnerTexts()).map((text) => text.split('\n')[0].trim());
+    expect(labels[0]).toBe('steam');
+    expect(labels.indexOf('sum')).toBeGreaterThan(0);
+    const firstBuiltIn = labels.findIndex((label) => ['String', 'switch', 'Set', 'Symbol', 'static', 'super'].includes(label));
+    if (firstBuiltIn !== -1) expect(labels.indexOf('sum')).toBeLessThan(firstBuiltIn);
+    await screenshot(page, 'messages-completion');
+    await page.keyboard.press('Escape');
+  });
 });

@@ -4,6 +4,10 @@ import { AppHeader } from '@/components/app-header';
 import { LocaleProvider } from '@/components/i18n/locale-provider';
 import { FeedbackProvider } from '@/components/ui/feedback-provider';
 import { LOCALE_COOKIE, pickLocale } from '@/lib/ui/i18n/translate';
+// Korean text needs a font a bare plant kiosk may not have: served by the app from the npm package
+// (only the unicode ranges a page uses are downloaded), never from a CDN.
+import '@fontsource/noto-sans-kr/400.css';
+import '@fontsource/noto-sans-kr/700.css';
 import './globals.css';
 
 export const metadata = { title: 'Script Server', description: 'Calculated tags for plant data' };

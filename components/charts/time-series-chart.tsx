@@ -5,6 +5,7 @@ import type { ChartRow } from '@/lib/ui/plot-data';
 import { formatAxisTime, formatDateTime, formatNumber, type Locale } from '@/lib/ui/format';
 import { qualityKey, type ValueAtCursor } from '@/lib/ui/trend-series';
 import { AllSeriesTooltip } from './all-series-tooltip';
+import { ValueText } from '../ui/value-text';
 
 export interface ChartSeries {
   key: string;
@@ -84,7 +85,7 @@ function TooltipBox({
                   {info.label}
                 </td>
                 <td className="num">
-                  {value === null || value === undefined ? '—' : formatNumber(locale, value)}
+                  <ValueText value={value} locale={locale} />
                   {normalised && entry.value !== null && entry.value !== undefined && <span className="muted"> ({formatNumber(locale, entry.value, 0)} %)</span>}
                 </td>
               </tr>

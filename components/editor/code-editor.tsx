@@ -160,6 +160,8 @@ export default function CodeEditor(props: CodeEditorProps) {
       ariaLabel: label,
       minimap: { enabled: false },
       fontSize: 13,
+      // Korean in comments and strings falls back to the served Noto Sans KR (app/layout.tsx).
+      fontFamily: "ui-monospace, 'SF Mono', Menlo, Consolas, 'Liberation Mono', 'D2Coding', monospace, 'Noto Sans KR'",
       lineNumbersMinChars: 3,
       scrollBeyondLastLine: false,
       tabSize: 2,

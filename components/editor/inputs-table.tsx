@@ -2,7 +2,8 @@
 
 import { useRef } from 'react';
 import type { TagValue } from '@/lib/ui/api-types';
-import { formatRelative, formatTime, formatValue } from '@/lib/ui/format';
+import { formatRelative, formatTime } from '@/lib/ui/format';
+import { ValueText } from '../ui/value-text';
 import type { FormProblem, InputRow } from '@/lib/ui/script-form';
 import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge } from '../ui/badges';
@@ -98,7 +99,7 @@ export function InputsTable({ inputs, live, problems, outputTags, now, onAdd, on
                   <td className="num live-cell">
                     {value ? (
                       <>
-                        <span className="live-value">{formatValue(locale, value.value)}</span>
+                        <ValueText className="live-value" value={value.value} locale={locale} />
                         <span className="live-meta">
                           <QualityBadge quality={value.quality} />
                           <span className="muted small" title={formatTime(locale, value.ts)}>

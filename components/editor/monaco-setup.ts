@@ -3,6 +3,7 @@
 import { loader } from '@monaco-editor/react';
 import type * as Monaco from 'monaco-editor';
 import type { Locale } from '@/lib/ui/format';
+import { registerScriptCompletion, setCompletionDeclarations, type CompletionTypeScriptApi } from './script-completion';
 
 /**
  * Monaco comes from the app itself, never from a CDN (plant networks are often air-gapped): the
@@ -84,6 +85,7 @@ export function prepareJavaScript(monaco: typeof Monaco): void {
   });
   ts.javascriptDefaults.setDiagnosticsOptions({ noSemanticValidation: true, noSyntaxValidation: true, noSuggestionDiagnostics: true });
   ts.javascriptDefaults.setEagerModelSync(true);
+  registerScriptCompletion(monaco, ts as unknown as CompletionTypeScriptApi);
 }
 
 let extraLib: { dispose(): void } | null = null;
@@ -96,4 +98,5 @@ export function setScriptDeclarations(monaco: typeof Monaco, text: string): void
   extraLib?.dispose();
   extraLib = ts.javascriptDefaults.addExtraLib(text, EXTRA_LIB_URI);
   extraLibText = text;
+  setCompletionDeclarations(text);
 }

@@ -3,6 +3,7 @@
 import type { CalcResult, Diagnostic } from '@/lib/ui/api-types';
 import { diagnosticField, sortDiagnostics } from '@/lib/ui/diagnostic-markers';
 import { formatValue } from '@/lib/ui/format';
+import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import type { FormProblem } from '@/lib/ui/script-form';
 import { useI18n } from '../i18n/locale-provider';
 import { formProblemPlace, formProblemText } from './form-problems';
@@ -73,14 +74,16 @@ export function ProblemsList({ formProblems, diagnostics, requestError, checking
             </li>
           ))}
           {sorted.map((diagnostic, index) => {
+            const part = t(diagnostic.source === 'init' ? 'editor.initCode' : 'editor.calcCode');
+            // Never "line ?:?": a place without a line or column names only what it has.
             const place =
               diagnostic.source === 'definition'
                 ? t('problems.definition')
-                : t('problems.at', {
-                    part: t(diagnostic.source === 'init' ? 'editor.initCode' : 'editor.calcCode'),
-                    line: diagnostic.line ?? '?',
-                    column: diagnostic.column ?? '?',
-                  });
+                : diagnostic.line === undefined
+                  ? part
+                  : diagnostic.column === undefined
+                    ? t('problems.atLine', { part, line: diagnostic.line })
+                    : t('problems.at', { part, line: diagnostic.line, column: diagnostic.column });
             const clickable = diagnostic.source !== 'definition' && diagnostic.line !== undefined;
             return (
               <li key={`d-${index}`} className={`problem ${diagnostic.severity}`} data-testid="problem">
@@ -91,7 +94,9 @@ export function ProblemsList({ formProblems, diagnostics, requestError, checking
                 ) : (
                   <span className="problem-place">{place}</span>
                 )}
-                <span className="problem-message">{diagnostic.message}</span>
+                <span className="problem-message" data-code={diagnostic.code}>
+                  {diagnosticText(locale, diagnostic)}
+                </span>
                 {diagnostic.severity === 'warning' && <span className="badge warning">{t('problems.warning')}</span>}
               </li>
             );

@@ -1,9 +1,11 @@
 'use client';
 
 import type { BenchmarkResult, CalcResult, DebugResult, Diagnostic, TagValue } from '@/lib/ui/api-types';
-import { formatDateTime, formatInteger, formatMicros, formatMillis, formatTime, formatValue } from '@/lib/ui/format';
+import { formatDateTime, formatInteger, formatMicros, formatMillis, formatTime } from '@/lib/ui/format';
+import { TraceValueText, ValueText } from '../ui/value-text';
+import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import type { InputRow } from '@/lib/ui/script-form';
-import { displayValue, variablesAt, type StepAction } from '@/lib/ui/trace-stepper';
+import { variablesAt, type StepAction } from '@/lib/ui/trace-stepper';
 import { useI18n } from '../i18n/locale-provider';
 import { QualityBadge } from '../ui/badges';
 import { CalcStateControls, RunWarnings } from './calc-extras';
@@ -53,11 +55,11 @@ interface RunPanelProps {
 const BENCH_DURATIONS = [500, 1000, 2000, 5000];
 
 function DiagnosticLine({ diagnostic, onReveal }: { diagnostic: Diagnostic; onReveal: (d: Diagnostic) => void }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   return (
-    <div className="error-banner" role="alert" data-testid="run-error">
+    <div className="error-banner" role="alert" data-testid="run-error" data-code={diagnostic.code}>
       <span>
-        <strong>{t('run.failed')}</strong> {diagnostic.message}
+        <strong>{t('run.failed')}</strong> {diagnosticText(locale, diagnostic)}
       </span>
       {diagnostic.line !== undefined && diagnostic.source !== 'definition' && (
         <button type="button" className="button small" onClick={() => onReveal(diagnostic)}>
@@ -90,7 +92,9 @@ function ResultTables({ result }: { result: CalcResult }) {
                 <td title={tag}>
                   <code>{input.alias}</code> <span className="muted small">{tag}</span>
                 </td>
-                <td className="num">{formatValue(locale, input.value)}</td>
+                <td className="num">
+                  <ValueText value={input.value} locale={locale} />
+                </td>
                 <td>
                   <QualityBadge quality={input.quality} />
                 </td>
@@ -121,7 +125,9 @@ function ResultTables({ result }: { result: CalcResult }) {
             {Object.entries(result.outputs).map(([tag, output]) => (
               <tr key={tag}>
                 <td>{tag}</td>
-                <td className="num output-value">{formatValue(locale, output.value)}</td>
+                <td className="num output-value">
+                  <ValueText value={output.value} locale={locale} testId="output-value" />
+                </td>
                 <td>
                   <QualityBadge quality={output.quality} />
                 </td>
@@ -147,7 +153,9 @@ function ResultTables({ result }: { result: CalcResult }) {
                   <td>
                     <code>{name}</code>
                   </td>
-                  <td className="num">{displayValue(value)}</td>
+                  <td className="num">
+                    <TraceValueText value={value} locale={locale} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -330,8 +338,10 @@ export function RunPanel(props: RunPanelProps) {
                                     </span>
                                   )}
                                 </td>
-                                <td className="mono">{displayValue(row.value)}</td>
-                                <td className="mono muted">{row.changed && !row.added && debug.index > 0 ? displayValue(row.previous) : ''}</td>
+                                <td className="mono">
+                                  <TraceValueText value={row.value} locale={locale} />
+                                </td>
+                                <td className="mono muted">{row.changed && !row.added && debug.index > 0 ? <TraceValueText value={row.previous} locale={locale} /> : ''}</td>
                               </tr>
                             ))}
                           </tbody>
@@ -363,7 +373,9 @@ export function RunPanel(props: RunPanelProps) {
                           {Object.entries(debug.result.outputs).map(([tag, output]) => (
                             <tr key={tag}>
                               <td>{tag}</td>
-                              <td className="num">{formatValue(locale, output.value)}</td>
+                              <td className="num">
+                                <ValueText value={output.value} locale={locale} />
+                              </td>
                               <td>
                                 <QualityBadge quality={output.quality} />
                               </td>

@@ -8,6 +8,7 @@ import type { BenchmarkResult, CalcResult, Diagnostic, Script, ScriptDraft } fro
 import { outputCandidates, type DefinedVariable } from '@/lib/ui/code-variables';
 import { diagnosticsToMarkers, sameDiagnostics } from '@/lib/ui/diagnostic-markers';
 import { clearDraft, draftToOffer, readDraft, type StoredDraft } from '@/lib/ui/draft-storage';
+import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import { translate } from '@/lib/ui/i18n/translate';
 import { fieldsOf, overridesFor, type OverrideFields } from '@/lib/ui/overrides';
 import { renameAliasInCode } from '@/lib/ui/rename-alias';
@@ -220,8 +221,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey]);
 
-  const initMarkers = useMemo(() => diagnosticsToMarkers(diagnostics, 'init', form?.initCode ?? ''), [diagnostics, form?.initCode]);
-  const calcMarkers = useMemo(() => diagnosticsToMarkers(diagnostics, 'calc', form?.calcCode ?? ''), [diagnostics, form?.calcCode]);
+  const initMarkers = useMemo(() => diagnosticsToMarkers(diagnostics, 'init', form?.initCode ?? '', (d) => diagnosticText(locale, d)), [diagnostics, form?.initCode, locale]);
+  const calcMarkers = useMemo(() => diagnosticsToMarkers(diagnostics, 'calc', form?.calcCode ?? '', (d) => diagnosticText(locale, d)), [diagnostics, form?.calcCode, locale]);
 
   // Variables offered to outputs; the last list found while the code is mid-edit stays.
   const variables: DefinedVariable[] = useMemo(() => (form ? outputCandidates(form.initCode, form.calcCode) : []), [form]);
@@ -386,21 +387,19 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const showActionError = (error: unknown, what: string) => {
     const message = errorMessage(error, t);
     if (error instanceof ApiError && error.diagnostics.length) setDiagnostics(error.diagnostics);
+    // Shown once, in the banner above the editor (which stays until dismissed), not also as a pop-up.
     setActionError(`${what} ${message}`);
-    notify('error', `${what} ${message}`);
   };
 
   const save = async (options: { quiet?: boolean } = {}): Promise<Script | null> => {
     if (!form || !draft || busy) return null;
     if (problems.some((problem) => problem.code === 'nameEmpty')) {
       setActionError(t('editor.nameFirst'));
-      notify('error', t('editor.nameFirst'));
       document.getElementById('script-name')?.focus();
       return null;
     }
     if (problems.length > 0) {
       setActionError(t('editor.fixBeforeSave', { count: problems.length }));
-      notify('error', t('editor.fixBeforeSave', { count: problems.length }));
       return null;
     }
     if (saved && !dirty) {

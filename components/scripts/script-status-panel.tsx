@@ -2,6 +2,7 @@
 
 import type { Diagnostic, Script } from '@/lib/ui/api-types';
 import { formatTime, formatValue } from '@/lib/ui/format';
+import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import { runtimeView, valueTone, waitParts } from '@/lib/ui/script-runtime';
 import { useLiveTags, useNow } from '../hooks/use-live-tags';
 import { useI18n } from '../i18n/locale-provider';
@@ -35,7 +36,7 @@ export function ScriptStatusPanel({ script, onReveal }: { script: Script; onReve
       {view.error && (
         <p className={view.state === 'quarantined' ? 'runtime-error' : 'runtime-note'} data-testid="runtime-error" role={view.state === 'quarantined' ? 'alert' : undefined}>
           {view.state === 'quarantined' ? <strong>{t('editor.quarantined')} </strong> : <span className="muted small">{t('runtime.lastError')}: </span>}
-          <span>{view.error.message}</span>
+          <span>{script.status.lastError ? diagnosticText(locale, script.status.lastError) : view.error.message}</span>
           {view.error.line !== null && view.error.source !== 'definition' && (
             <>
               {' '}

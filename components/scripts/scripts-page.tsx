@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
+import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError } from '@/lib/ui/api-client';
 import type { Script } from '@/lib/ui/api-types';
@@ -78,7 +79,7 @@ export function ScriptsPage() {
       notify('success', t(registering ? 'scripts.registered' : 'scripts.unregistered', { name: script.name }));
     } catch (error) {
       const first = error instanceof ApiError ? error.diagnostics[0] : undefined;
-      notify('error', `${t(registering ? 'scripts.registerFailed' : 'scripts.unregisterFailed', { name: script.name })} ${errorMessage(error, t)}${first && first.message !== errorMessage(error, t) ? ` — ${first.message}` : ''}`);
+      notify('error', `${t(registering ? 'scripts.registerFailed' : 'scripts.unregisterFailed', { name: script.name })} ${errorMessage(error, t)}${first && first.message !== errorMessage(error, t) ? ` — ${diagnosticText(locale, first)}` : ''}`);
     } finally {
       setBusy((b) => ({ ...b, [script.id]: false }));
     }
@@ -216,8 +217,8 @@ export function ScriptsPage() {
                     <td className="state-cell">
                       <StateBadge state={script.status.state} />
                       {script.status.lastError && (
-                        <span className="last-error" title={script.status.lastError.message}>
-                          {script.status.lastError.message}
+                        <span className="last-error" title={diagnosticText(locale, script.status.lastError)}>
+                          {diagnosticText(locale, script.status.lastError)}
                         </span>
                       )}
                       {registered && script.status.missingInputs && script.status.missingInputs.length > 0 && (

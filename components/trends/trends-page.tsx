@@ -3,6 +3,7 @@
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
+import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '@/lib/ui/api-client';
 import type { PlotResponse, Script } from '@/lib/ui/api-types';
@@ -175,7 +176,7 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
           </div>
           {plot.error && (
             <p className="warning-text" role="alert" data-testid="trend-error">
-              {t('trends.evaluationError', { message: plot.error.message })}
+              {t('trends.evaluationError', { message: diagnosticText(locale, plot.error) })}
             </p>
           )}
           {totalPoints === 0 ? (

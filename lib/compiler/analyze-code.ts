@@ -2,7 +2,7 @@ import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
 import { analyze, type Reference, type Scope } from 'eslint-scope';
 import type { Diagnostic, DiagnosticSource } from '../model/diagnostic';
-import { where } from '../model/diagnostic';
+import { diagnostic, type DiagnosticCode, type DiagnosticParams } from '../model/diagnostic-messages';
 
 /**
  * Parses one part of a script (initCode or calcCode) the way the sandbox will run it — strict mode,
@@ -35,6 +35,11 @@ export interface CodeAnalysis {
   /** Names declared anywhere below the top level, with where (for "declared inside a block" hints). */
   nested: Map<string, Position>;
   free: FreeReference[];
+  /**
+   * Where each variable of the top level (or a free name, in calc: a variable of initCode) is last
+   * assigned in this part's text, else where it is declared: the line an invalid output points at.
+   */
+  lastWrites: Map<string, Position>;
   /** Where the loops are: QuickJS cannot say where an interrupted script was, so a timeout names them. */
   loops: Position[];
   ast: acorn.Program | null;
@@ -43,6 +48,7 @@ export interface CodeAnalysis {
 const EMPTY_ANALYSIS = (): Omit<CodeAnalysis, 'ok' | 'diagnostics'> => ({
   topLevel: new Map(),
   nested: new Map(),
+  lastWrites: new Map(),
   free: [],
   loops: [],
   ast: null,
@@ -69,10 +75,8 @@ export function analyzeCode(code: string, source: Exclude<DiagnosticSource, 'def
   const diagnostics: Diagnostic[] = [...htmlLikeComments(code, source)];
   const loops: Position[] = [];
   const at = (node: acorn.Node) => position(node);
-  /** "<subject> at calc line 2, column 3: <hint>" */
-  const forbid = (node: acorn.Node, subject: string, hint: string, kind: Diagnostic['kind'] = 'syntax') => {
-    const { line, column } = at(node);
-    diagnostics.push({ severity: 'error', source, kind, line, column, message: `${subject} ${where(source, line, column)}: ${hint}` });
+  const forbid = (node: acorn.Node, code: DiagnosticCode, params: DiagnosticParams = {}, kind: Diagnostic['kind'] = 'syntax') => {
+    diagnostics.push(diagnostic(code, params, { source, kind, ...at(node) }));
   };
 
   walk.full(ast, (node) => {
@@ -88,32 +92,32 @@ export function analyzeCode(code: string, source: Exclude<DiagnosticSource, 'def
       case 'ExportNamedDeclaration':
       case 'ExportDefaultDeclaration':
       case 'ExportAllDeclaration':
-        forbid(node, 'import/export', 'scripts cannot import or export; inputs arrive through their aliases');
+        forbid(node, 'import-export');
         break;
       case 'ImportExpression':
-        forbid(node, 'import()', 'scripts cannot load modules');
+        forbid(node, 'dynamic-import');
         break;
       case 'MetaProperty':
-        if ((node as acorn.MetaProperty).meta.name === 'import') forbid(node, 'import.meta', 'scripts are not modules');
+        if ((node as acorn.MetaProperty).meta.name === 'import') forbid(node, 'import-meta');
         break;
       case 'AwaitExpression':
-        forbid(node, 'await', 'scripts run synchronously; remove it');
+        forbid(node, 'await');
         break;
       case 'FunctionDeclaration':
       case 'FunctionExpression':
       case 'ArrowFunctionExpression':
-        if ((node as acorn.Function).async) forbid(node, 'async function', 'scripts run synchronously; use a plain function');
+        if ((node as acorn.Function).async) forbid(node, 'async-function');
         break;
       case 'Identifier': {
         const name = (node as acorn.Identifier).name;
-        if (name.startsWith('__ss')) forbid(node, `'${name}'`, 'names starting with __ss are reserved for Script Server; rename it', 'reference');
+        if (name.startsWith('__ss')) forbid(node, 'reserved-name', { name }, 'reference');
         break;
       }
       case 'CallExpression':
       case 'NewExpression': {
         const callee = (node as acorn.CallExpression).callee;
         if (callee.type === 'Identifier' && (callee.name === 'eval' || callee.name === 'Function')) {
-          forbid(node, `${callee.name}()`, 'scripts cannot build code at run time; write the code directly', 'reference');
+          forbid(node, 'code-generation', { name: callee.name }, 'reference');
         }
         break;
       }
@@ -131,6 +135,18 @@ export function analyzeCode(code: string, source: Exclude<DiagnosticSource, 'def
     if (!definition) continue;
     topLevel.set(variable.name, { name: variable.name, kind: bindingKind(definition), ...at(definition.name) });
   }
+
+  const lastWrites = new Map<string, Position & { offset: number }>();
+  const noteWrite = (name: string, identifier: acorn.Node) => {
+    const known = lastWrites.get(name);
+    if (!known || identifier.start >= known.offset) lastWrites.set(name, { ...at(identifier), offset: identifier.start });
+  };
+  for (const variable of moduleScope.variables) {
+    for (const reference of variable.references) if (reference.isWrite()) noteWrite(variable.name, reference.identifier as acorn.Node);
+    const definition = variable.defs[0];
+    if (definition && !lastWrites.has(variable.name)) noteWrite(variable.name, definition.name as acorn.Node);
+  }
+  for (const reference of scopes.globalScope.through) if (reference.isWrite()) noteWrite(reference.identifier.name, reference.identifier as acorn.Node);
 
   const nested = new Map<string, Position>();
   const visit = (scope: Scope) => {
@@ -163,6 +179,7 @@ export function analyzeCode(code: string, source: Exclude<DiagnosticSource, 'def
     diagnostics,
     topLevel,
     nested,
+    lastWrites: new Map([...lastWrites].map(([name, { line, column }]) => [name, { line, column }])),
     free,
     loops: loops.sort((a, b) => a.line - b.line || a.column - b.column),
     ast,
@@ -191,15 +208,15 @@ function syntaxDiagnostic(error: unknown, code: string, source: Exclude<Diagnost
   const syntaxError = error as AcornSyntaxError;
   const line = syntaxError.loc?.line ?? 1;
   const column = (syntaxError.loc?.column ?? 0) + 1;
+  const place = { source, kind: 'syntax' as const, line, column };
   // Acorn ends its messages with " (line:column)"; we say where in our own words.
-  let message = String(syntaxError.message ?? error).replace(/\s*\(\d+:\d+\)\s*$/, '');
+  const message = String(syntaxError.message ?? error).replace(/\s*\(\d+:\d+\)\s*$/, '');
   if (message === 'Unexpected token' && syntaxError.pos !== undefined) {
     const token = tokenAt(code, syntaxError.pos);
-    message = token ? `Unexpected token '${token}'` : 'Unexpected end of code';
-  } else if (message === "'return' outside of function") {
-    message = "'return' is not allowed at the top level of a script; assign the result to an output variable instead";
+    return token ? diagnostic('unexpected-token', { token }, place) : diagnostic('unexpected-end', {}, place);
   }
-  return { severity: 'error', source, kind: 'syntax', line, column, message: `${message} ${where(source, line, column)}` };
+  if (message === "'return' outside of function") return diagnostic('return-outside', {}, place);
+  return diagnostic('syntax', { error: message }, place);
 }
 
 function tokenAt(code: string, pos: number): string | null {
@@ -225,14 +242,7 @@ function htmlLikeComments(code: string, source: Exclude<DiagnosticSource, 'defin
   const report = (token: acorn.Token, what: string) => {
     const line = token.loc?.start.line ?? 1;
     const column = (token.loc?.start.column ?? 0) + 1;
-    found.push({
-      severity: 'error',
-      source,
-      kind: 'syntax',
-      line,
-      column,
-      message: `${what} ${where(source, line, column)}: an HTML-style comment is not allowed in scripts; use // or /* */`,
-    });
+    found.push(diagnostic('html-comment', { token: what }, { source, kind: 'syntax', line, column }));
   };
   const text = (token: acorn.Token | undefined) => (token as { value?: unknown } | undefined)?.value;
   let lastLine = 0;
@@ -243,9 +253,9 @@ function htmlLikeComments(code: string, source: Exclude<DiagnosticSource, 'defin
     const firstOnLine = (token.loc?.start.line ?? 0) !== lastLine;
     lastLine = token.loc?.end.line ?? lastLine;
     if (text(token) === '<' && text(next) === '!' && next!.start === token.end && text(after) === '--' && after!.start === next!.end) {
-      report(token, "'<!--'");
+      report(token, '<!--');
     } else if (firstOnLine && text(token) === '--' && text(next) === '>' && next!.start === token.end) {
-      report(token, "'-->'");
+      report(token, '-->');
     }
   }
   return found;

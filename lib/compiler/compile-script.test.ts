@@ -27,7 +27,7 @@ describe('compileScript', () => {
     expect(result.program?.aliases).toEqual(['steam', 'fuel']);
   });
 
-  it('reports a syntax error with the token, line and column of calcCode', () => {
+  it('reports a syntax error with the token, line and column of the calculation', () => {
     expect(errors({ calcCode: 'runs++;\nconst x = 1;\nconst eff = (steam + fuel));' })).toEqual([
       {
         severity: 'error',
@@ -35,7 +35,9 @@ describe('compileScript', () => {
         kind: 'syntax',
         line: 3,
         column: 27,
-        message: "Unexpected token ')' at calc line 3, column 27",
+        message: "Unexpected token ')' at line 3, column 27 of the calculation",
+        code: 'unexpected-token',
+        params: { token: ')' },
       },
     ]);
   });
@@ -53,6 +55,8 @@ describe('compileScript', () => {
         line: 2,
         column: 13,
         message: "'stem' is not defined — did you mean 'steam'?",
+        code: 'unknown-identifier-suggest',
+        params: { name: 'stem', suggestion: 'steam' },
       },
     ]);
   });
@@ -69,6 +73,7 @@ describe('compileScript', () => {
       line: 2,
       column: 1,
       message: "'total' is assigned but never declared — declare it with let",
+      code: 'undeclared-assignment',
     });
   });
 
@@ -82,7 +87,9 @@ describe('compileScript', () => {
         severity: 'error',
         source: 'definition',
         kind: 'output',
-        message: "output CALC.BOILER_EFF reads variable 'efficiency', which calcCode never defines",
+        message: "output CALC.BOILER_EFF reads variable 'efficiency', which the calculation never defines",
+        code: 'output-missing',
+        params: { output: 'CALC.BOILER_EFF', variable: 'efficiency' },
       },
     ]);
     expect(errors({ outputs: [{ tag: 'CALC.X', variable: 'ef' }] })[0].message).toContain("did you mean 'eff'?");
@@ -90,21 +97,21 @@ describe('compileScript', () => {
 
   it('says when an output variable is declared inside a block', () => {
     const message = errors({ calcCode: 'runs++;\nif (fuel > 0) {\n  const eff = steam / fuel;\n}' })[0].message;
-    expect(message).toContain('declared inside a block or function at calc line 3');
+    expect(message).toContain('declared inside a block or function at line 3 of the calculation');
   });
 
   it('says when an output variable is an input alias', () => {
-    expect(errors({ outputs: [{ tag: 'CALC.X', variable: 'steam' }] })[0].message).toContain("'steam' is an input alias");
+    expect(errors({ outputs: [{ tag: 'CALC.X', variable: 'steam' }] })[0].message).toContain("variable 'steam', which is an input alias");
   });
 
   it('warns when calcCode declares an initCode variable again', () => {
     const result = compile({ calcCode: 'let runs = 1;\nconst eff = 1;' });
-    expect(result.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', line: 1, message: expect.stringContaining('hiding the initCode variable') })]);
+    expect(result.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', line: 1, message: expect.stringContaining('hiding the variable of the initialization') })]);
     expect(result.program).not.toBeNull();
   });
 
   it('refuses assigning an initCode const from calcCode', () => {
-    expect(errors({ initCode: 'const runs = 0;' })[0]).toMatchObject({ line: 1, column: 1, message: expect.stringContaining("'runs' is a const of initCode") });
+    expect(errors({ initCode: 'const runs = 0;' })[0]).toMatchObject({ line: 1, column: 1, message: expect.stringContaining("'runs' is a const of the initialization") });
   });
 
   it('refuses code generation, imports, async code and reserved internal names', () => {
@@ -145,14 +152,14 @@ describe('script definition rules', () => {
     expect(messageOf({ inputs: [{ tag: 'A', alias: 'class' }] })).toBe("inputs[0].alias: 'class' is a reserved word");
     expect(messageOf({ inputs: [{ tag: 'A', alias: 'clamp' }] })).toBe("inputs[0].alias: 'clamp' is the name of a helper");
     expect(messageOf({ inputs: [{ tag: 'A', alias: 'Math' }] })).toContain('would hide the built-in Math');
-    expect(messageOf({ inputs: [{ tag: 'A', alias: 'x' }, { tag: 'B', alias: 'x' }] })).toBe("inputs[1].alias: alias 'x' is already used by inputs[0]");
+    expect(messageOf({ inputs: [{ tag: 'A', alias: 'x' }, { tag: 'B', alias: 'x' }] })).toBe("inputs[1].alias: alias 'x' is already used by input 1");
   });
 
   it('rejects bad names, tags, duplicate output tags, outputs that are inputs and bad triggers', () => {
     expect(messageOf({ name: 'has space' })).toContain('name must be 1–100 characters');
     expect(messageOf({ inputs: [{ tag: '', alias: 'a' }] })).toContain('tag must not be empty');
     expect(messageOf({ inputs: [{ tag: 'A\nB', alias: 'a' }] })).toContain('control characters');
-    expect(messageOf({ outputs: [{ tag: 'X', variable: 'eff' }, { tag: 'X', variable: 'runs' }] })).toContain("outputs[1].tag: output tag 'X' is already produced by outputs[0]");
+    expect(messageOf({ outputs: [{ tag: 'X', variable: 'eff' }, { tag: 'X', variable: 'runs' }] })).toContain("outputs[1].tag: output tag 'X' is already produced by output 1");
     expect(messageOf({ outputs: [{ tag: 'FT-101.PV', variable: 'eff' }] })).toContain('is also an input of this script');
     expect(messageOf({ outputs: [] })).toContain('at least one output');
     expect(messageOf({ trigger: { type: 'periodic', intervalMs: 50 } })).toContain('trigger.intervalMs');

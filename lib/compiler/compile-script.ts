@@ -1,7 +1,8 @@
 import type { RunnableDraft, ScriptOutput } from '../model/script-schema';
 import { BUILTIN_GLOBALS, HELPER_NAMES } from '../model/names';
 import { analyzeCode, type CodeAnalysis } from './analyze-code';
-import { hasErrors, where, type Diagnostic } from '../model/diagnostic';
+import { hasErrors, type Diagnostic } from '../model/diagnostic';
+import { diagnostic } from '../model/diagnostic-messages';
 import { didYouMean } from './did-you-mean';
 import { generateEpilogue, generatePrologue, RUNNER_PARAMETERS, triggerInputIndexes } from './generate-runner';
 
@@ -35,6 +36,8 @@ export interface CompiledScript {
   /** The input tags, in alias order (the sandbox gives each a place in its tag table). */
   inputTags: string[];
   outputs: ScriptOutput[];
+  /** Per output, where its variable is last assigned (else declared): an invalid value is reported there. */
+  outputPlaces: Array<OutputPlace | null>;
   /** The script refers to ctx (so ctx.setQuality may override output qualities). */
   usesCtx: boolean;
   /** The script reads its inputs' qualities or timestamps (ctx, isGood), not only their values. */
@@ -45,6 +48,12 @@ export interface CompiledScript {
   staticVariables: string[];
   /** Whether the program records what was computed when a calculation throws (editor runs only). */
   capture: boolean;
+}
+
+export interface OutputPlace {
+  source: 'init' | 'calc';
+  line: number;
+  column: number;
 }
 
 export interface CompileResult {
@@ -81,10 +90,7 @@ function checkInitReferences(init: CodeAnalysis, aliases: Set<string>, diagnosti
     if (ALWAYS_AVAILABLE.has(reference.name)) continue;
     const { line, column } = reference;
     if (aliases.has(reference.name)) {
-      diagnostics.push({
-        severity: 'error', source: 'init', kind: 'reference', line, column,
-        message: `'${reference.name}' is an input, which initCode cannot read ${where('init', line, column)}: inputs are bound only in calcCode`,
-      });
+      diagnostics.push(diagnostic('input-in-init', { name: reference.name }, { source: 'init', kind: 'reference', line, column }));
       continue;
     }
     diagnostics.push(unknownName(reference, 'init', [...init.topLevel.keys(), ...ALWAYS_AVAILABLE]));
@@ -98,10 +104,7 @@ function checkCalcReferences(calc: CodeAnalysis, init: CodeAnalysis, aliases: Se
     if (initBinding) {
       if (reference.isWrite && (initBinding.kind === 'const' || initBinding.kind === 'function' || initBinding.kind === 'class')) {
         const { line, column } = reference;
-        diagnostics.push({
-          severity: 'error', source: 'calc', kind: 'reference', line, column,
-          message: `'${reference.name}' is a ${initBinding.kind} of initCode and cannot be assigned ${where('calc', line, column)}: declare it with let in initCode`,
-        });
+        diagnostics.push(diagnostic('assign-to-constant', { name: reference.name, declaration: initBinding.kind }, { source: 'calc', kind: 'reference', line, column }));
       }
       continue;
     }
@@ -115,39 +118,26 @@ function unknownName(
   candidates: string[],
 ): Diagnostic {
   const suggestion = didYouMean(reference.name, candidates);
-  const base = reference.isWrite
-    ? `'${reference.name}' is assigned but never declared — declare it with let`
-    : `'${reference.name}' is not defined`;
-  return {
-    severity: reference.inTypeof ? 'warning' : 'error',
-    source,
-    kind: 'reference',
-    line: reference.line,
-    column: reference.column,
-    message: suggestion ? `${base} — did you mean '${suggestion}'?` : base,
-  };
+  const code = reference.isWrite ? 'undeclared-assignment' : 'unknown-identifier';
+  const place = { severity: reference.inTypeof ? ('warning' as const) : ('error' as const), source, kind: 'reference' as const, line: reference.line, column: reference.column };
+  return suggestion
+    ? diagnostic(`${code}-suggest`, { name: reference.name, suggestion }, place)
+    : diagnostic(code, { name: reference.name }, place);
 }
 
 function checkNameClashes(init: CodeAnalysis, calc: CodeAnalysis, aliases: Set<string>, diagnostics: Diagnostic[]): void {
   for (const binding of init.topLevel.values()) {
     if (aliases.has(binding.name)) {
-      diagnostics.push({
-        severity: 'error', source: 'init', kind: 'reference', line: binding.line, column: binding.column,
-        message: `initCode declares '${binding.name}', which is also an input alias ${where('init', binding.line, binding.column)}: rename one of them`,
-      });
+      diagnostics.push(diagnostic('init-declares-alias', { name: binding.name }, { source: 'init', kind: 'reference', line: binding.line, column: binding.column }));
     }
   }
   for (const binding of calc.topLevel.values()) {
     if (aliases.has(binding.name)) {
-      diagnostics.push({
-        severity: 'error', source: 'calc', kind: 'reference', line: binding.line, column: binding.column,
-        message: `calcCode declares '${binding.name}', which is also an input alias ${where('calc', binding.line, binding.column)}: rename the variable`,
-      });
+      diagnostics.push(diagnostic('calc-declares-alias', { name: binding.name }, { source: 'calc', kind: 'reference', line: binding.line, column: binding.column }));
     } else if (init.topLevel.has(binding.name)) {
-      diagnostics.push({
-        severity: 'warning', source: 'calc', kind: 'reference', line: binding.line, column: binding.column,
-        message: `calcCode declares '${binding.name}' again, hiding the initCode variable, so its value is not kept between runs — write '${binding.name} = …' without ${binding.kind} to update the state`,
-      });
+      diagnostics.push(
+        diagnostic('shadows-state', { name: binding.name, declaration: binding.kind }, { severity: 'warning', source: 'calc', kind: 'reference', line: binding.line, column: binding.column }),
+      );
     }
   }
 }
@@ -162,21 +152,14 @@ function checkOutputs(
   for (const output of outputs) {
     const name = output.variable;
     if (calc.topLevel.has(name) || init.topLevel.has(name)) continue;
-    let hint = '';
+    const params = { output: output.tag, variable: name };
+    const place = { source: 'definition' as const, kind: 'output' as const };
     const nested = calc.nested.get(name) ?? init.nested.get(name);
-    if (aliases.has(name)) {
-      hint = `; '${name}' is an input alias — assign it to a variable in calcCode (e.g. const out = ${name};)`;
-    } else if (nested) {
-      const part = calc.nested.has(name) ? 'calc' : 'init';
-      hint = `; it is declared inside a block or function ${where(part, nested.line, nested.column)} — declare it at the top level`;
-    } else {
-      const suggestion = didYouMean(name, [...calc.topLevel.keys(), ...init.topLevel.keys()]);
-      if (suggestion) hint = ` — did you mean '${suggestion}'?`;
-    }
-    diagnostics.push({
-      severity: 'error', source: 'definition', kind: 'output',
-      message: `output ${output.tag} reads variable '${name}', which calcCode never defines${hint}`,
-    });
+    const suggestion = aliases.has(name) || nested ? null : didYouMean(name, [...calc.topLevel.keys(), ...init.topLevel.keys()]);
+    if (aliases.has(name)) diagnostics.push(diagnostic('output-is-alias', params, place));
+    else if (nested) diagnostics.push(diagnostic('output-nested', { ...params, part: calc.nested.has(name) ? 'calc' : 'init', line: nested.line }, place));
+    else if (suggestion) diagnostics.push(diagnostic('output-missing-suggest', { ...params, suggestion }, place));
+    else diagnostics.push(diagnostic('output-missing', params, place));
   }
 }
 
@@ -222,9 +205,18 @@ function generate(
     usesCtx,
     readsInputMeta: usesCtx || [...init.free, ...calc.free].some((reference) => reference.name === 'isGood'),
     outputs: draft.outputs,
+    outputPlaces: draft.outputs.map((output) => outputPlace(output.variable, init, calc)),
     staticVariables,
     capture,
   };
+}
+
+/** Where an output's variable is last assigned: in calc if calc assigns it, else in init. */
+export function outputPlace(variable: string, init: CodeAnalysis, calc: CodeAnalysis): OutputPlace | null {
+  const inCalc = calc.lastWrites.get(variable);
+  if (inCalc) return { source: 'calc', ...inCalc };
+  const inInit = init.lastWrites.get(variable);
+  return inInit ? { source: 'init', ...inInit } : null;
 }
 
 function lineCount(code: string): number {

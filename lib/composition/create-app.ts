@@ -4,6 +4,7 @@ import type { EngineHost } from '../ports/engine';
 import { threadedEngine } from '../engine-host/threaded-engine';
 import { TagCatalog } from '../tags/tag-catalog';
 import { messageOf } from '../model/errors';
+import { cycleDiagnostic } from '../model/diagnostic-messages';
 import { threadedLab, unavailableLab, type LabHost } from '../lab-host/lab-host';
 import type { EngineMethods } from '../engine/engine-methods';
 import type { LabMethods } from '../lab/lab-methods';
@@ -242,7 +243,7 @@ async function loadRegisteredScripts(services: AppServices, engine: EngineHost):
     if (!outcome.ok) {
       const error =
         outcome.reason === 'cycle'
-          ? { severity: 'error' as const, source: 'definition' as const, kind: 'definition' as const, message: `dependency cycle: ${outcome.cycle.join(' → ')}` }
+          ? cycleDiagnostic(outcome.cycle)
           : outcome.diagnostics[0];
       services.log.warn({ scriptId: script.id, error: error.message }, 'registered script could not start; quarantined');
       await services.store.setState(script.id, 'quarantined', error);

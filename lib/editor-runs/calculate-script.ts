@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../model/diagnostic';
+import { diagnostic } from '../model/diagnostic-messages';
 import type { EditorRunPorts } from './editor-run-ports';
 import type { RunnableDraft } from '../model/script-schema';
 import { isoTime, type Quality, type TagScalar } from '../model/tag-value';
@@ -75,38 +76,20 @@ export function toCalcResult(target: RunTarget, inputs: RunInputs, run: LabRunRe
   };
 }
 
-const warning = (kind: Diagnostic['kind'], message: string): Diagnostic => ({ severity: 'warning', source: 'definition', kind, message });
+/** A warning of a run, coded so the IDE says it in the user's language (lib/model/diagnostic-messages.ts). */
+const warning = (code: 'input-no-value' | 'input-null' | 'input-stale' | 'output-null', params: Record<string, string>): Diagnostic =>
+  diagnostic(code, params, { severity: 'warning', source: 'definition', kind: code === 'output-null' ? 'output' : 'definition' });
 
 /** What a plant user should know before trusting a run: how the engine would differ, and null values. */
 export function runWarnings(target: RunTarget, inputs: RunInputs, outputs: CalcResult['outputs'], error: Diagnostic | null): Diagnostic[] {
   const warnings: Diagnostic[] = [];
   const tagOf = (alias: string) => target.draft.inputs.find((input) => input.alias === alias)?.tag ?? alias;
-  for (const alias of inputs.missing) {
-    warnings.push(
-      warning(
-        'definition',
-        `input '${alias}' (${tagOf(alias)}) has never had a value: the engine will wait until ${tagOf(alias)} has a value and would not run the script now; this run used null for it`,
-      ),
-    );
-  }
-  for (const alias of inputs.nulls) {
-    warnings.push(
-      warning(
-        'definition',
-        `input '${alias}' (${tagOf(alias)}) is null in this run; arithmetic treats null as 0 (null + 1 is 1), so test it with ${alias} === null where it matters`,
-      ),
-    );
-  }
-  for (const alias of inputs.stale) {
-    warnings.push(
-      warning('definition', `input '${alias}' (${tagOf(alias)}) is stale in this run: its time is older than its staleAfterMs, so isGood('${alias}') is false and its quality counts as uncertain`),
-    );
-  }
+  for (const alias of inputs.missing) warnings.push(warning('input-no-value', { alias, tag: tagOf(alias) }));
+  for (const alias of inputs.nulls) warnings.push(warning('input-null', { alias, tag: tagOf(alias) }));
+  for (const alias of inputs.stale) warnings.push(warning('input-stale', { alias, tag: tagOf(alias) }));
   if (error === null) {
     for (const output of target.draft.outputs) {
-      if (outputs[output.tag]?.value === null) {
-        warnings.push(warning('output', `output ${output.tag} would be published as null: variable '${output.variable}' is null after the calculation`));
-      }
+      if (outputs[output.tag]?.value === null) warnings.push(warning('output-null', { tag: output.tag, variable: output.variable }));
     }
   }
   return warnings;

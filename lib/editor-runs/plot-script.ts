@@ -1,5 +1,6 @@
 import { mergeColumns } from '../history/merge-series';
 import type { Diagnostic } from '../model/diagnostic';
+import { diagnostic } from '../model/diagnostic-messages';
 import { UserError } from '../model/errors';
 import { MinMaxDownsampler } from '../history/downsample';
 import { KIND_ABSENT, qualityOf, readHistoryColumns, valueAt } from '../history/history-columns';
@@ -116,7 +117,9 @@ export async function plotScript(services: Pick<EditorRunPorts, 'store' | 'histo
   let error = outcome.firstError;
   if (state.capped) {
     const note = `the plot stopped after ${MAX_PLOT_EVALUATIONS} evaluations; shorten the range to see the rest`;
-    error = error ? { ...error, message: `${error.message} (${note})` } : { severity: 'warning', source: 'definition', kind: 'definition', message: note };
+    error = error
+      ? { ...error, message: `${error.message} (${note})` }
+      : diagnostic('plot-capped', { count: MAX_PLOT_EVALUATIONS }, { severity: 'warning', source: 'definition', kind: 'definition' });
   }
   return { series, evaluations: outcome.evaluations, errors: outcome.errors, error };
 }

@@ -1,4 +1,5 @@
 import { messageOf } from '../model/errors';
+import { cycleDiagnostic } from '../model/diagnostic-messages';
 import type { EngineHost } from '../ports/engine';
 import type { Logger } from '../support/logger';
 import { ThrottledWarning } from '../support/throttled-warning';
@@ -38,7 +39,7 @@ export function followScriptChanges(deps: { store: ScriptStore; engine: EngineHo
     }
     const error =
       outcome.reason === 'cycle'
-        ? { severity: 'error' as const, source: 'definition' as const, kind: 'definition' as const, message: `dependency cycle: ${outcome.cycle.join(' → ')}` }
+        ? cycleDiagnostic(outcome.cycle)
         : outcome.diagnostics[0];
     deps.log.warn({ scriptId: script.id, error: error.message }, 'script could not start; quarantined');
     await deps.store.setState(script.id, 'quarantined', error);

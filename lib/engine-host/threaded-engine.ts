@@ -2,7 +2,7 @@ import type { Diagnostic } from '../model/diagnostic';
 import type { Logger } from '../support/logger';
 import { PromiseQueue } from '../support/promise-queue';
 import { HUNG, watchHang, type Hung } from '../support/hang-watchdog';
-import { hangMessage } from '../support/hang-message';
+import { hangDiagnostic } from '../support/hang-message';
 import type { TagState, TagValue } from '../model/tag-value';
 import { UnexpectedError } from '../model/errors';
 import { ThreadClient, type ThreadEntry } from '../threads/thread-rpc';
@@ -151,17 +151,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     const culprit = culpritId ? registered.get(culpritId) : undefined;
     if (culprit) {
       registered.delete(culprit.id);
-      const error: Diagnostic = {
-        severity: 'error',
-        source: 'calc',
-        kind: 'timeout',
-        message: hangMessage({
-          call: 'calculation',
-          waited: `for ${Math.round((Date.now() - view[1]) / 100) / 10} s`,
-          deadlineMs: engineOptions.limits.cpuMs,
-          outcome: 'the script was stopped and quarantined',
-        }),
-      };
+      const error: Diagnostic = hangDiagnostic('hang-quarantined', Math.round((Date.now() - view[1]) / 100) / 10, engineOptions.limits.cpuMs);
       hung.set(culprit.id, { spec: culprit, error });
       logger.error({ scriptId: culprit.id }, 'a script hung the engine thread; quarantined');
     }
@@ -199,19 +189,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
           return {
             ok: false as const,
             reason: 'invalid' as const,
-            diagnostics: [
-              {
-                severity: 'error' as const,
-                source: 'init' as const,
-                kind: 'timeout' as const,
-                message: hangMessage({
-                  call: 'initialization',
-                  waited: `within ${hangMs / 1000} s`,
-                  deadlineMs: engineOptions.limits.initCpuMs,
-                  where: 'in initCode',
-                }),
-              },
-            ],
+            diagnostics: [hangDiagnostic('hang-init', hangMs / 1000, engineOptions.limits.initCpuMs)],
           };
         }
         if (outcome.ok) {

@@ -314,7 +314,7 @@ async function probe(code: OffenderCode): Promise<unknown> {
  * busy machine.
  */
 const WATCHDOG_BOUND_MS = 10_000;
-const TIMEOUT: Expectation = { kind: 'timeout', message: /^calculation stopped after 50 ms — look for /u };
+const TIMEOUT: Expectation = { kind: 'timeout', message: /^the calculation stopped after 50 ms — look for /u };
 const STACK: Expectation = { kind: 'runtime', message: /stack overflow|nested calls too deeply|stack limit/ };
 const FROZEN: Expectation = { kind: 'runtime', message: /TypeError: .*(read-only|not extensible|not configurable|no setter|cannot|could not)/i };
 const NO_CODE_GENERATION: Expectation = { kind: 'runtime', message: /EvalError: code generation is not available in scripts/ };
@@ -324,14 +324,14 @@ describe('R1 hostile scripts in the engine: endless loops and the CPU deadline',
   it('an endless loop in calcCode is stopped at its deadline, naming the loop', async () => {
     await expectStoppedAndQuarantined(
       { calcCode: 'let x = 0;\nwhile (true) { x++; }' },
-      { kind: 'timeout', message: /^calculation stopped after 50 ms — look for a loop that never ends at calc line 2/ },
+      { kind: 'timeout', message: /^the calculation stopped after 50 ms — look for a loop that never ends at line 2, column \d+ of the calculation/ },
     );
   });
 
   it('a loop that swallows its own errors (try/catch/finally) is still stopped: the interrupt is uncatchable', async () => {
     await expectStoppedAndQuarantined(
       { calcCode: 'let x = 0;\nfor (;;) {\n  try { while (true) x++; } catch (e) { x = -1; } finally { x = 0; }\n}' },
-      { kind: 'timeout', message: /^calculation stopped after 50 ms — look for a loop that never ends at calc line/ },
+      { kind: 'timeout', message: /^the calculation stopped after 50 ms — look for a loop that never ends at line/ },
     );
   });
 
@@ -342,21 +342,21 @@ describe('R1 hostile scripts in the engine: endless loops and the CPU deadline',
   it('a catastrophic-backtracking regular expression (ReDoS) is stopped at its deadline', async () => {
     await expectStoppedAndQuarantined(
       { calcCode: 'const x = /(a+)+$/.test("a".repeat(40) + "b");' },
-      { kind: 'timeout', message: /^calculation stopped after 50 ms — look for a function that calls itself without end or a slow regular expression/ },
+      { kind: 'timeout', message: /^the calculation stopped after 50 ms — look for a function that calls itself without end or a slow regular expression/ },
     );
   });
 
   it('an endless loop in initCode is stopped at the init deadline and the script is refused', async () => {
     await expectRefused({ initCode: 'let spins = 0;\nwhile (true) spins++;', calcCode: 'const x = 1;' }, {
       kind: 'timeout',
-      message: /^initialization stopped after 200 ms — look for a loop that never ends at init line 2/,
+      message: /^the initialization stopped after 200 ms — look for a loop that never ends at line 2, column \d+ of the initialization/,
     });
   });
 
   it('an endless loop in initCode that swallows its errors is stopped too', async () => {
     await expectRefused(
       { initCode: 'for (;;) {\n  try { for (;;) {} } catch (e) {} finally { continue; }\n}', calcCode: 'const x = 1;' },
-      { kind: 'timeout', message: /^initialization stopped after 200 ms/ },
+      { kind: 'timeout', message: /^the initialization stopped after 200 ms/ },
     );
   });
 
@@ -365,7 +365,7 @@ describe('R1 hostile scripts in the engine: endless loops and the CPU deadline',
   // QuickJS does not poll its interrupt handler inside a native call, so these loops are stopped by
   // the engine's watchdog instead: it stops the thread, names the script (one run per VM call),
   // quarantines it at once and restarts the others — whose initCode state therefore restarts.
-  const HUNG: Expectation = { kind: 'timeout', message: /^calculation did not return for [\d.]+ s .*quarantined/, breaksSandbox: true };
+  const HUNG: Expectation = { kind: 'timeout', message: /^the calculation did not return for [\d.]+ s .*quarantined/, breaksSandbox: true };
   it.each([
     ['String.prototype.indexOf on a 4 MB string', 'const s = "a".repeat(4e6);\nfor (;;) s.indexOf("b");\nconst x = 1;'],
     ['a default (string) sort of 100 000 numbers', 'const arr = Array.from({ length: 1e5 }, (_, i) => (i * 7919) % 1e5);\nfor (;;) arr.slice().sort();\nconst x = 1;'],
@@ -378,7 +378,7 @@ describe('R1 hostile scripts in the engine: endless loops and the CPU deadline',
   it('a recursion that catches its own stack overflow and recurses again is stopped (deadline or watchdog)', async () => {
     await expectStoppedInEngineThread(
       { calcCode: 'function f(d) { try { return f(d + 1); } catch (e) { return f(d + 1); } }\nconst x = f(0);' },
-      { kind: 'timeout', message: /^calculation stopped after 50 ms|^calculation did not return for/, breaksSandbox: true },
+      { kind: 'timeout', message: /^the calculation stopped after 50 ms|^the calculation did not return for/, breaksSandbox: true },
       WATCHDOG_BOUND_MS,
     );
   });
@@ -388,7 +388,7 @@ describe('R1 hostile scripts in the engine: the stack', () => {
   it('deep recursion is a catchable stack overflow, reported as a runtime error at its line', async () => {
     await expectStoppedAndQuarantined({ calcCode: 'function down(n) { return down(n + 1) + 1; }\nconst x = down(0);' }, {
       kind: 'runtime',
-      message: /stack overflow.*look for a function that calls itself without end at calc line 1/,
+      message: /stack overflow.*look for a function that calls itself without end at line 1, column \d+ of the calculation/,
     });
   });
 
@@ -408,7 +408,7 @@ describe('R1 hostile scripts in the engine: the stack', () => {
     // stack bound stops it, and the interrupt handler is not polled meanwhile.
     await expectStoppedInEngineThread(
       { initCode: 'let o = {};\nfor (let i = 0; i < 20000; i++) o = { o };', calcCode: 'const x = JSON.stringify(o).length;' },
-      { kind: ['runtime', 'timeout'], message: new RegExp(`${STACK.message.source}|^calculation did not return for`), breaksSandbox: true },
+      { kind: ['runtime', 'timeout'], message: new RegExp(`${STACK.message.source}|^the calculation did not return for`), breaksSandbox: true },
       WATCHDOG_BOUND_MS,
     );
   });
@@ -437,7 +437,7 @@ describe('R1 hostile scripts in the engine: memory bombs (the sandbox is rebuilt
   it('objects with many keys are stopped by whichever limit comes first (adding keys is slow: the deadline)', async () => {
     await expectStoppedAndQuarantined(
       { calcCode: 'const all = [];\nfor (let i = 0; ; i++) {\n  const o = {};\n  for (let k = 0; k < 1000; k++) o["key" + k + "_" + i] = k;\n  all.push(o);\n}\nconst x = 1;' },
-      { kind: ['memory', 'timeout'], message: /ran out of memory \(limit 32 MB\)|^calculation stopped after 50 ms/, breaksSandbox: true },
+      { kind: ['memory', 'timeout'], message: /ran out of memory \(limit 32 MB\)|^the calculation stopped after 50 ms/, breaksSandbox: true },
     );
   });
 
@@ -476,7 +476,7 @@ describe('R1 hostile scripts in the engine: memory bombs (the sandbox is rebuilt
     // the new sandbox: 1, (1 again: unchanged, not published), 2, then 1 after the second rebuild.
     expect(counts[BEFORE]).toEqual([1, 2, 1, 2]);
     expect(counts[AFTER]).toEqual([1, 2, 1]);
-    expect(engine.status(bomb.id)).toMatchObject({ errors: 2, lastError: { kind: 'memory', message: expect.stringMatching(/ran out of memory \(limit 32 MB\) at calc line 2/) } });
+    expect(engine.status(bomb.id)).toMatchObject({ errors: 2, lastError: { kind: 'memory', message: expect.stringMatching(/ran out of memory \(limit 32 MB\) at line 2, column \d+ of the calculation/) } });
     for (const id of [BEFORE, AFTER]) expect(engine.status(id)).toMatchObject({ state: 'running', errors: 0 });
     expect(engine.sandboxCount).toBe(1);
   });
@@ -521,10 +521,10 @@ describe('R1 hostile scripts in the engine: Function and constructor escapes', (
     ['require', 'const fs = require("fs");\nconst x = 1;', 'reference', /'require' is not defined/],
     ['process', 'const x = process.pid;', 'reference', /'process' is not defined/],
     ['fetch', 'const x = fetch("http://127.0.0.1/");', 'reference', /'fetch' is not defined/],
-    ['import()', 'const x = import("node:fs");', 'syntax', /import\(\) at calc line 1, column 11: scripts cannot load modules/],
-    ['an async function (the way to reach the async function constructor)', 'const x = Object.getPrototypeOf(async function () {}).constructor;', 'syntax', /async function at calc line 1/],
-    ['eval', 'const x = eval("1 + 1");', 'reference', /eval\(\) at calc line 1.*scripts cannot build code at run time/],
-    ['Function(...)', 'const x = Function("return this")();', 'reference', /Function\(\) at calc line 1.*scripts cannot build code at run time/],
+    ['import()', 'const x = import("node:fs");', 'syntax', /import\(\) at line 1, column 11 of the calculation: scripts cannot load modules/],
+    ['an async function (the way to reach the async function constructor)', 'const x = Object.getPrototypeOf(async function () {}).constructor;', 'syntax', /async function at line 1, column \d+ of the calculation/],
+    ['eval', 'const x = eval("1 + 1");', 'reference', /eval\(\) at line 1, column \d+ of the calculation.*scripts cannot build code at run time/],
+    ['Function(...)', 'const x = Function("return this")();', 'reference', /Function\(\) at line 1, column \d+ of the calculation.*scripts cannot build code at run time/],
   ] as const)('%s in the code is refused when registering, with its place', async (_name, calcCode, kind, message) => {
     await expectRefused({ calcCode }, { kind, message }, 1000);
   });
@@ -684,18 +684,21 @@ describe('R1 hostile scripts in the engine: thrown values that fight back', () =
 
 describe('R1 hostile scripts in the engine: outputs', () => {
   it.each([
-    ['NaN', 'const x = NaN;', /NaN is not a finite number/],
-    ['Infinity', 'const x = Infinity;', /Infinity is not a finite number/],
-    ['-Infinity', 'const x = -Infinity;', /-Infinity is not a finite number/],
+    ['NaN', 'const x = NaN;', /is NaN, not a finite number/],
+    ['Infinity', 'const x = Infinity;', /is Infinity, not a finite number/],
+    ['-Infinity', 'const x = -Infinity;', /is -Infinity, not a finite number/],
     ['undefined', 'let x;', /undefined/],
-    ['a BigInt', 'const x = 10n ** 30n;', /BigInt/],
+    ['a BigInt', 'const x = 10n ** 30n;', /of type bigint/],
     ['a Symbol', 'const x = Symbol("s");', /symbol/],
     ['a function', 'const x = function () { for (;;) {} };', /function/],
-    ['a string over 4 KB', 'const x = "s".repeat(4097);', /string of 4097 characters is longer than 4 KB/],
-    ['an object whose getters, toJSON and Symbol.toPrimitive loop', 'const x = { get v() { for (;;) {} }, toJSON() { for (;;) {} }, [Symbol.toPrimitive]() { for (;;) {} }, valueOf() { for (;;) {} } };', /it is an object/],
-    ['a Proxy whose traps loop', 'const loop = () => { for (;;) {} };\nconst x = new Proxy({}, { get: loop, has: loop, ownKeys: loop, getOwnPropertyDescriptor: loop, getPrototypeOf: loop });', /it is an object/],
+    ['a string over 4 KB', 'const x = "s".repeat(4097);', /string of 4097 characters .*longer than the 4 KB allowed/],
+    ['an object whose getters, toJSON and Symbol.toPrimitive loop', 'const x = { get v() { for (;;) {} }, toJSON() { for (;;) {} }, [Symbol.toPrimitive]() { for (;;) {} }, valueOf() { for (;;) {} } };', /of type object/],
+    ['a Proxy whose traps loop', 'const loop = () => { for (;;) {} };\nconst x = new Proxy({}, { get: loop, has: loop, ownKeys: loop, getOwnPropertyDescriptor: loop, getPrototypeOf: loop });', /of type object/],
   ])('an output that is %s is an output error naming the output, and no trap runs', async (_name, calcCode, problem) => {
-    await expectStoppedAndQuarantined({ calcCode }, { kind: 'output', message: new RegExp(`output ${OFFENDER_OUTPUT} \\(variable 'x'\\) is not a valid value: .*${problem.source}`) });
+    // Named, and placed where x was last assigned (the last line of each code here), never "line ?:?".
+    const line = calcCode.split('\n').length;
+    const placed = `(?=.*at line ${line}, column \\d+ of the calculation)`;
+    await expectStoppedAndQuarantined({ calcCode }, { kind: 'output', message: new RegExp(`^${placed}output ${OFFENDER_OUTPUT}: variable 'x' .*${problem.source}`) });
   });
 
   it('an output that is a revoked Proxy fails the offender alone, without breaking the sandbox', async () => {

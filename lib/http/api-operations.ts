@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../model/errors';
+import { diagnostic, fieldName } from '../model/diagnostic-messages';
 import { calculateScript } from '../editor-runs/calculate-script';
 import { validateScript } from '../editor-runs/validate-script';
 import { createScript } from '../scripts/create-script';
@@ -179,12 +180,14 @@ export const OPERATIONS: Operation<any, any, any>[] = [
         if (structural) throw new UserError('VALIDATION_FAILED', `script: ${formatIssues(parsed.error)}`);
         return ok({
           ok: false,
-          diagnostics: parsed.error.issues.map((issue) => ({
-            severity: 'error',
-            source: 'definition',
-            kind: 'definition',
-            message: `${issue.path.length ? `${formatPath(issue.path)}: ` : ''}${issue.message}`,
-          })),
+          diagnostics: parsed.error.issues.map((issue) =>
+            // `path` (not shown) tells the IDE which field to mark.
+            diagnostic(
+              'invalid-definition',
+              { field: issue.path.length ? fieldName(issue.path) : 'script', problem: issue.message, path: formatPath(issue.path) },
+              { source: 'definition', kind: 'definition' },
+            ),
+          ),
           result: null,
         });
       }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DIAGNOSTIC_CODES } from '../model/diagnostic-messages';
 import { RunnableDraftSchema, ScriptDraftSchema, TagNameSchema } from '../model/script-schema';
 import { VALUE_REASONS } from '../model/tag-value';
 
@@ -32,6 +33,14 @@ export const DiagnosticSchema = z
     line: z.number().int().optional(),
     column: z.number().int().optional(),
     kind: z.enum(['syntax', 'reference', 'runtime', 'timeout', 'memory', 'output', 'definition']),
+    code: z
+      .string()
+      .optional()
+      .meta({ description: `Stable name of the message, for translating it: ${DIAGNOSTIC_CODES.join(', ')}`, example: 'unknown-identifier-suggest' }),
+    params: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .optional()
+      .meta({ description: 'The values in the message (names, lines, a suggestion), keyed as in its template', example: { name: 'stem', suggestion: 'steam' } }),
   })
   .meta({ id: 'Diagnostic' });
 

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../model/diagnostic';
 import { UserError } from '../model/errors';
 import type { Logger } from '../support/logger';
 import { HUNG, raceHang } from '../support/hang-watchdog';
-import { hangMessage } from '../support/hang-message';
+import { hangDiagnostic } from '../support/hang-message';
 import type { SandboxLimits } from '../sandbox/script-sandbox';
 import { ThreadClient, type ThreadEntry } from '../threads/thread-rpc';
 import { DebugSessions, type SessionBackend } from './debug-sessions';
@@ -104,7 +104,7 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
     pending.catch(() => undefined);
     logger.warn({ thread: which === client ? 'lab' : 'lab-bench', ms }, 'an editor run did not return; restarting its thread');
     await which.restart();
-    return onHang(hangDiagnostic(ms, limits.cpuMs));
+    return onHang(hangDiagnostic('hang', ms / 1000, limits.cpuMs));
   };
   const hungRun = (request: LabRunRequest, error: Diagnostic): LabRunResult => ({
     diagnostics: [],
@@ -172,11 +172,3 @@ export function unavailableLab(): LabHost {
   return { run: fail, debug: fail, benchmark: fail, replay: fail, sessions, close: async () => undefined };
 }
 
-function hangDiagnostic(ms: number, cpuMs: number): Diagnostic {
-  return {
-    severity: 'error',
-    source: 'calc',
-    kind: 'timeout',
-    message: hangMessage({ call: 'calculation', waited: `within ${ms / 1000} s`, deadlineMs: cpuMs, outcome: 'it was stopped' }),
-  };
-}

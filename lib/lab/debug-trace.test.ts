@@ -81,7 +81,7 @@ describe('debug trace', () => {
   it('ends the trace at the last statement before an exception, and reports the error in the user’s columns', async () => {
     const result = await debug(draft({ calcCode: 'const before = a + 1;\nconst obj = null;\nconst out = obj.value;\nconst after = 1;' }));
     expect(result.error).toMatchObject({ kind: 'runtime', source: 'calc', line: 3, column: 16 });
-    expect(result.error?.message).toContain('at calc line 3, column 16');
+    expect(result.error?.message).toContain('at line 3, column 16 of the calculation');
     const last = result.trace[result.trace.length - 1];
     expect(last).toMatchObject({ source: 'calc', line: 2, vars: { a: 2, before: 3, obj: null } });
   });

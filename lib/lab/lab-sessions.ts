@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../model/diagnostic';
 import { UserError } from '../model/errors';
+import { diagnostic } from '../model/diagnostic-messages';
 import { ScriptSandbox, type ConsoleLog, type InputSample, type PreviousOutput, type SandboxLimits } from '../sandbox/script-sandbox';
 import type { RunnableDraft } from '../model/script-schema';
 import { concatTraces, EMPTY_TRACE, type Trace } from './trace-steps';
@@ -78,12 +79,7 @@ export class LabSessions {
     session.pendingTrace = EMPTY_TRACE;
     session.pendingLogs = [];
     if (!session.loaded || session.sandbox.broken) {
-      const error = session.initError ?? {
-        severity: 'error' as const,
-        source: 'calc' as const,
-        kind: 'memory' as const,
-        message: `the session's sandbox failed (${session.sandbox.broken}) — open a new debug session`,
-      };
+      const error = session.initError ?? diagnostic('session-broken', { error: String(session.sandbox.broken) }, { source: 'calc', kind: 'memory' });
       return {
         diagnostics: session.diagnostics,
         outputs: session.draft.outputs.map(() => null),

@@ -1,5 +1,6 @@
 import { compileScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../model/diagnostic';
+import { diagnostic } from '../model/diagnostic-messages';
 import { MinMaxDownsampler } from '../history/downsample';
 import type { HistoryPoint } from '../ports/history-store';
 import { ScriptSandbox, type EvaluationJob, type InputSample, type SandboxLimits } from '../sandbox/script-sandbox';
@@ -141,7 +142,7 @@ export class PlotReplay {
     this.stopped = true;
     this.firstError = cause
       ? { ...cause, message: `${cause.message} — ${reason}` }
-      : { severity: 'error', source: 'calc', kind: 'runtime', message: reason };
+      : diagnostic('replay-stopped', { error: reason }, { source: 'calc', kind: 'runtime' });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { compileTracedScript, toUserColumns, type TracedProgram } from '../compiler/compile-traced-script';
 import type { Diagnostic } from '../model/diagnostic';
+import { diagnostic } from '../model/diagnostic-messages';
 import type { ConsoleLog, InputSample, PreviousOutput, ScriptSandbox } from '../sandbox/script-sandbox';
 import type { RunnableDraft } from '../model/script-schema';
 import type { LabRunResult } from './lab-run';
@@ -82,8 +83,7 @@ export function evaluateTraced(
 }
 
 function explainTimeout(error: Diagnostic, limitMs: number): Diagnostic {
-  if (error.kind !== 'timeout') return error;
-  const stated = `stopped after ${limitMs + TRACE_CPU_ALLOWANCE_MS} ms`;
-  const explained = `stopped after ${limitMs + TRACE_CPU_ALLOWANCE_MS} ms (the ${limitMs} ms limit plus ${TRACE_CPU_ALLOWANCE_MS} ms allowed for recording the trace)`;
-  return { ...error, message: error.message.replace(stated, explained) };
+  if (error.kind !== 'timeout' || error.source === 'definition') return error;
+  const params = { part: error.source, total: limitMs + TRACE_CPU_ALLOWANCE_MS, ms: limitMs, allowance: TRACE_CPU_ALLOWANCE_MS };
+  return diagnostic(error.code === 'timeout' ? 'trace-timeout-other' : 'trace-timeout', params, { source: error.source, kind: 'timeout', line: error.line, column: error.column });
 }

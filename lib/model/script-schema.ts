@@ -68,8 +68,8 @@ const draftShape = {
   }),
   description: z.string().max(2000).optional(),
   inputs: z.array(ScriptInputSchema).max(MAX_INPUTS),
-  initCode: codeSchema('initCode').optional(),
-  calcCode: codeSchema('calcCode'),
+  initCode: codeSchema('the initialization code').optional(),
+  calcCode: codeSchema('the calculation code'),
   outputs: z.array(ScriptOutputSchema).min(1, { message: 'a script needs at least one output' }).max(MAX_OUTPUTS),
   trigger: TriggerSchema.optional(),
 };
@@ -88,7 +88,7 @@ function checkDefinition(draft: DraftShape, ctx: z.RefinementCtx): void {
   draft.inputs.forEach((input, index) => {
     const first = aliases.get(input.alias);
     if (first !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['inputs', index, 'alias'], message: `alias '${input.alias}' is already used by inputs[${first}]` });
+      ctx.addIssue({ code: 'custom', path: ['inputs', index, 'alias'], message: `alias '${input.alias}' is already used by input ${first + 1}` });
     } else {
       aliases.set(input.alias, index);
     }
@@ -98,7 +98,7 @@ function checkDefinition(draft: DraftShape, ctx: z.RefinementCtx): void {
   draft.outputs.forEach((output, index) => {
     const first = outputTags.get(output.tag);
     if (first !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['outputs', index, 'tag'], message: `output tag '${output.tag}' is already produced by outputs[${first}]` });
+      ctx.addIssue({ code: 'custom', path: ['outputs', index, 'tag'], message: `output tag '${output.tag}' is already produced by output ${first + 1}` });
     } else {
       outputTags.set(output.tag, index);
     }
@@ -108,7 +108,7 @@ function checkDefinition(draft: DraftShape, ctx: z.RefinementCtx): void {
   });
   const totalBytes = Buffer.byteLength(draft.initCode ?? '', 'utf8') + Buffer.byteLength(draft.calcCode, 'utf8');
   if (totalBytes > MAX_CODE_BYTES) {
-    ctx.addIssue({ code: 'custom', path: ['calcCode'], message: `initCode and calcCode together are larger than ${MAX_CODE_BYTES / 1024} KB` });
+    ctx.addIssue({ code: 'custom', path: ['calcCode'], message: `the initialization and the calculation together are larger than ${MAX_CODE_BYTES / 1024} KB` });
   }
   if (draft.trigger?.type === 'onChange' && draft.trigger.inputs) {
     draft.trigger.inputs.forEach((alias, index) => {

@@ -195,7 +195,7 @@ function failOutputs(rec, now, step) {
 }
 let badOutput = null;
 function bad(k, value) {
-  badOutput = { k: k, problem: checkOutput(value) || "it is not a valid output value" };
+  badOutput = { k: k, problem: checkOutput(value) || "type unknown" };
   return 2;
 }
 function validOther(value) {
@@ -233,16 +233,14 @@ function isFatal(info) {
 }
 
 // ---- output checks, quality and change detection ----
+// What is wrong, as a code the host turns into a diagnostic (script-sandbox.ts, outputProblem).
 function checkOutput(v) {
   const t = typeof v;
   if (v === null || t === "boolean") return null;
-  if (t === "number") return numIsFinite(v) ? null : String(v) + " is not a finite number";
-  if (t === "string") return v.length > MAX_STRING ? "a string of " + v.length + " characters is longer than 4 KB" : null;
-  if (t === "undefined") return "it is undefined (the variable was never assigned)";
-  if (t === "function") return "it is a function";
-  if (t === "bigint") return "it is a BigInt; use a Number";
-  if (t === "symbol") return "it is a symbol";
-  return "it is " + (isArray(v) ? "an array" : "an object") + "; outputs must be numbers, booleans, strings or null";
+  if (t === "number") return numIsFinite(v) ? null : "nonfinite " + String(v);
+  if (t === "string") return v.length > MAX_STRING ? "long " + v.length : null;
+  if (t === "undefined") return "undefined";
+  return "type " + (isArray(v) ? "array" : t);
 }
 
 // ---- step trace of debug runs (the instrumented code calls it; see compiler/instrument-trace.ts) ----

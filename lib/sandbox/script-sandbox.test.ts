@@ -66,7 +66,7 @@ describe('ScriptSandbox', () => {
     expect(performance.now() - started).toBeLessThan(5000);
     expect(results[0]).toMatchObject({ status: 'ok', outputs: [{ value: 2 }] });
     expect(results[1]).toMatchObject({ status: 'failed', error: { kind: 'timeout', source: 'calc', line: 2 } });
-    expect((results[1] as { error: { message: string } }).error.message).toMatch(/calculation stopped after 50 ms — look for a loop that never ends at calc line 2/);
+    expect((results[1] as { error: { message: string } }).error.message).toMatch(/the calculation stopped after 50 ms — look for a loop that never ends at line 2, column 1 of the calculation/);
     expect(results[2]).toMatchObject({ status: 'ok', outputs: [{ value: 6 }] });
   });
 

@@ -1,7 +1,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
 import type { CompiledScript } from '../compiler/compile-script';
 import type { Diagnostic, DiagnosticSource } from '../model/diagnostic';
-import { where } from '../model/diagnostic';
+import { diagnostic } from '../model/diagnostic-messages';
 import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
 import { PRELUDE, PRELUDE_FILE } from './prelude';
 import { newCappedModule } from './quickjs-module';
@@ -810,7 +810,7 @@ export class ScriptSandbox {
         ordinal: error.ordinal,
         slot: error.slot,
         op: error.op,
-        error: program ? this.guestDiagnostic(error, program) : { severity: 'error', source: 'calc', kind: 'runtime', message: error.message ?? 'the calculation failed' },
+        error: program ? this.guestDiagnostic(error, program) : diagnostic('runtime-error', { error: error.message ?? 'the calculation failed' }, { source: 'calc', kind: 'runtime' }),
       });
     }
     if (skippedJson) for (const ordinal of JSON.parse(skippedJson) as number[]) outcome.skipped.push(ordinal);
@@ -860,15 +860,7 @@ export class ScriptSandbox {
   }
 
   private guestDiagnostic(error: GuestError, program: CompiledScript): Diagnostic {
-    if (error.kind === 'output') {
-      const output = program.outputs[error.output ?? 0];
-      return {
-        severity: 'error',
-        source: 'calc',
-        kind: 'output',
-        message: `output ${output.tag} (variable '${output.variable}') is not a valid value: ${error.message ?? 'invalid'}`,
-      };
-    }
+    if (error.kind === 'output') return outputDiagnostic(program, error.output ?? 0, error.message ?? '');
     return runtimeDiagnostic({ name: error.name ?? '', message: error.message ?? '', stack: error.stack ?? '' }, program, 'calc', 'runtime');
   }
 
@@ -878,57 +870,33 @@ export class ScriptSandbox {
     phase: 'init' | 'calc',
     limitMs: number,
   ): Diagnostic {
-    const what = phase === 'init' ? 'initialization' : 'calculation';
     // QuickJS reports an interrupt at the start of the running function, not at the loop, so the
     // loops found by the compiler are the better pointer.
     const located = program ? locate(info.stack, program) : null;
     const source = located?.source ?? phase;
     const loops = program ? program.loops[source] : [];
     const culprit = loops.find((loop) => located && loop.line >= located.line) ?? loops[0];
-    let hint: string;
-    if (culprit) {
-      const others = loops.filter((loop) => loop !== culprit).slice(0, 3).map((loop) => loop.line);
-      hint = ` — look for a loop that never ends ${where(source, culprit.line)}${others.length ? ` (other loops at lines ${others.join(', ')})` : ''}`;
-    } else {
-      hint = ' — look for a function that calls itself without end or a slow regular expression';
-    }
-    return {
-      severity: 'error',
-      source,
-      kind: 'timeout',
-      line: culprit?.line ?? located?.line,
-      column: culprit?.column ?? located?.column,
-      message: `${what} stopped after ${limitMs} ms${hint}`,
-    };
+    const params = { part: phase, ms: limitMs };
+    if (!culprit) return diagnostic('timeout', params, { source, kind: 'timeout', line: located?.line, column: located?.column });
+    const others = loops.filter((loop) => loop !== culprit).slice(0, 3).map((loop) => loop.line);
+    const place = { source, kind: 'timeout' as const, line: culprit.line, column: culprit.column };
+    return others.length ? diagnostic('timeout-loops', { ...params, lines: others.join(', ') }, place) : diagnostic('timeout-loop', params, place);
   }
 
   private memoryOrFatal(info: { name: string; message: string; stack: string }, program: CompiledScript | undefined, phase: 'init' | 'calc'): Diagnostic {
     const place = program ? locate(info.stack, program) : null;
-    const isMemory = info.message === 'out of memory';
-    return {
-      severity: 'error',
-      source: place?.source ?? phase,
-      kind: isMemory ? 'memory' : 'runtime',
-      line: place?.line,
-      column: place?.column,
-      message: isMemory
-        ? `the script ran out of memory (limit ${this.limits.memoryMb} MB)${place ? ` ${where(place.source, place.line, place.column)}` : ''} — look for arrays, strings or objects that grow without end`
-        : `the sandbox failed: ${info.name}: ${info.message}`,
-    };
+    const at = { source: place?.source ?? phase, line: place?.line, column: place?.column };
+    return info.message === 'out of memory'
+      ? diagnostic('out-of-memory', { mb: this.limits.memoryMb }, { ...at, kind: 'memory' })
+      : diagnostic('sandbox-failed', { error: `${info.name}: ${info.message}` }, { ...at, kind: 'runtime' });
   }
 
   private fatal(error: unknown, phase: 'init' | 'calc'): Diagnostic {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     this.brokenReason = text;
-    const stackOverflow = /call stack/i.test(text);
-    return {
-      severity: 'error',
-      source: phase,
-      kind: stackOverflow ? 'runtime' : 'memory',
-      message: stackOverflow
-        ? 'the script nested calls too deeply (stack limit) — look for a function that calls itself without end'
-        : `the sandbox failed (${text}) — the script was stopped`,
-    };
+    return /call stack/i.test(text)
+      ? diagnostic('stack-overflow', {}, { source: phase, kind: 'runtime' })
+      : diagnostic('sandbox-failed', { error: text }, { source: phase, kind: 'memory' });
   }
 
   private assertUsable(): void {
@@ -967,17 +935,24 @@ function runtimeDiagnostic(
   kind: 'runtime' | 'syntax',
 ): Diagnostic {
   const place = locate(info.stack, program);
-  const source = place?.source ?? phase;
-  let message = info.name ? `${info.name}: ${info.message}` : info.message;
-  if (info.name === 'InternalError' && info.message === 'stack overflow') {
-    message = 'calls nested too deeply (stack overflow) — look for a function that calls itself without end';
-  }
-  return {
-    severity: 'error',
-    source,
-    kind,
-    line: place?.line,
-    column: place?.column,
-    message: place ? `${message} ${where(source, place.line, place.column)}` : message,
-  };
+  const at = { source: place?.source ?? phase, kind, line: place?.line, column: place?.column };
+  if (info.name === 'InternalError' && info.message === 'stack overflow') return diagnostic('stack-overflow', {}, at);
+  return diagnostic(kind === 'syntax' ? 'syntax' : 'runtime-error', { error: info.name ? `${info.name}: ${info.message}` : info.message }, at);
+}
+
+/**
+ * An output whose value cannot be published, reported where its variable was last assigned (the
+ * compiler's scope analysis). `problem` is the prelude's code: "undefined", "nonfinite NaN",
+ * "long 5000", "type array".
+ */
+export function outputDiagnostic(program: CompiledScript, index: number, problem: string): Diagnostic {
+  const output = program.outputs[index];
+  const place = program.outputPlaces?.[index];
+  const at = { source: place?.source ?? ('calc' as const), kind: 'output' as const, line: place?.line, column: place?.column };
+  const params = { output: output.tag, variable: output.variable };
+  const [what, detail = ''] = problem.split(' ');
+  if (what === 'undefined') return diagnostic('output-undefined', params, at);
+  if (what === 'nonfinite') return diagnostic('output-not-finite', { ...params, value: detail }, at);
+  if (what === 'long') return diagnostic('output-too-long', { ...params, length: Number(detail) }, at);
+  return diagnostic('output-wrong-type', { ...params, type: detail || 'unknown' }, at);
 }

@@ -37,7 +37,13 @@ export function markerColumns(lineText: string, column: number): { start: number
 }
 
 /** The markers for one of the two code editors. Diagnostics without a line stay in the problems list. */
-export function diagnosticsToMarkers(diagnostics: readonly Diagnostic[], source: CodeSource, code: string): EditorMarker[] {
+/** `text` says a diagnostic in the user's language (its English message when absent). */
+export function diagnosticsToMarkers(
+  diagnostics: readonly Diagnostic[],
+  source: CodeSource,
+  code: string,
+  text: (diagnostic: Diagnostic) => string = (diagnostic) => diagnostic.message,
+): EditorMarker[] {
   const lines = code.split(/\r\n|\r|\n/);
   const markers: EditorMarker[] = [];
   for (const diagnostic of diagnostics) {
@@ -52,7 +58,7 @@ export function diagnosticsToMarkers(diagnostics: readonly Diagnostic[], source:
       startColumn: start,
       endLineNumber: line,
       endColumn: end,
-      message: diagnostic.message,
+      message: text(diagnostic),
       severity: diagnostic.severity,
       kind: diagnostic.kind,
     });
@@ -69,8 +75,9 @@ export interface DiagnosticField {
 
 const FIELD_PATH = /^(name|description|inputs|outputs|trigger|initCode|calcCode)(?:\[(\d+)\])?(?:\.([A-Za-z]+))?(?:\[\d+\])?:\s/;
 
-export function diagnosticField(diagnostic: Pick<Diagnostic, 'message'>): DiagnosticField | null {
-  const match = FIELD_PATH.exec(diagnostic.message);
+export function diagnosticField(diagnostic: Pick<Diagnostic, 'message' | 'params'>): DiagnosticField | null {
+  const path = diagnostic.params?.path;
+  const match = FIELD_PATH.exec(typeof path === 'string' && path ? `${path}: ` : diagnostic.message);
   if (!match) return null;
   return {
     section: match[1] as DiagnosticField['section'],

@@ -40,10 +40,45 @@ export function formatInteger(locale: Locale, value: number): string {
   return numberFormat(locale, { maximumFractionDigits: 0 }).format(value);
 }
 
+const MEASURE_SIGNIFICANT = 6;
+
+/**
+ * A value as the IDE shows it everywhere (run results, debug trace, tag list, picker, trends): up to
+ * 6 significant digits with trailing zeros trimmed (79.77000000000001 → "79.77"), whole numbers from
+ * a million up with every integer digit, and very large or very small magnitudes in scientific
+ * notation ("1.23457E20", "1.5E-9"). The exact value goes in a title: `exactValue`.
+ */
+export function formatMeasure(locale: Locale, value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs === 0) return '0';
+  if (abs >= 1e15 || abs < 1e-6) return numberFormat(locale, { notation: 'scientific', maximumSignificantDigits: MEASURE_SIGNIFICANT }).format(value);
+  if (abs >= 1e6) return numberFormat(locale, { maximumFractionDigits: 0 }).format(value);
+  return numberFormat(locale, { maximumSignificantDigits: MEASURE_SIGNIFICANT }).format(value);
+}
+
+/** A number rounded as `formatMeasure` rounds it, still a number (for values inside arrays and objects). */
+export function roundMeasure(value: number): number {
+  if (!Number.isFinite(value) || value === 0) return value;
+  return Math.abs(value) >= 1e6 && Math.abs(value) < 1e15 ? Math.round(value) : Number(value.toPrecision(MEASURE_SIGNIFICANT));
+}
+
+/** The exact value for a hover title: numbers in full ("79.77000000000001"), others as shown. */
+export function exactValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** A tag value as shown in tables: numbers localised, booleans and strings as they are, null as "—". */
 export function formatValue(locale: Locale, value: TagScalar | undefined): string {
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'number') return formatNumber(locale, value);
+  if (typeof value === 'number') return formatMeasure(locale, value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return value;
 }

@@ -1,3 +1,4 @@
+import { formatMeasure, roundMeasure, type Locale } from './format';
 import type { DebugStep } from './api-types';
 
 /**
@@ -67,15 +68,18 @@ export function firstInterestingStep(trace: readonly DebugStep[]): number {
   return calc === -1 ? 0 : calc;
 }
 
-/** Display text of a variable's value in the tables: JSON, with undefined and long values made readable. */
-export function displayValue(value: unknown, maxLength = 120): string {
+/**
+ * Display text of a variable's value in the tables: JSON, with numbers rounded as everywhere in the
+ * IDE (format.ts; the exact value is the cell's title), undefined and long values made readable.
+ */
+export function displayValue(value: unknown, maxLength = 120, locale: Locale = 'en'): string {
   if (value === undefined) return 'undefined';
   let text: string;
   if (typeof value === 'string') text = JSON.stringify(value);
-  else if (typeof value === 'number') text = Number.isNaN(value) ? 'NaN' : String(value);
+  else if (typeof value === 'number') text = Number.isNaN(value) ? 'NaN' : formatMeasure(locale, value);
   else {
     try {
-      text = JSON.stringify(value) ?? String(value);
+      text = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' ? roundMeasure(item) : item)) ?? String(value);
     } catch {
       text = String(value);
     }

@@ -145,7 +145,12 @@ describe('embedded mode API', () => {
     expect(syntax.json.diagnostics[0]).toMatchObject({ kind: 'syntax', source: 'calc', line: 2 });
     const reserved = await call('POST', '/api/scripts/validate', { script: { ...boiler(), inputs: [{ tag: 'A', alias: 'class' }] } });
     expect(reserved.status).toBe(200);
-    expect(reserved.json.diagnostics[0]).toMatchObject({ kind: 'definition', message: "inputs[0].alias: 'class' is a reserved word" });
+    expect(reserved.json.diagnostics[0]).toMatchObject({
+      kind: 'definition',
+      code: 'invalid-definition',
+      message: "input 1, alias: 'class' is a reserved word",
+      params: { field: 'input 1, alias', problem: "'class' is a reserved word", path: 'inputs[0].alias' },
+    });
   });
 
   it('answers malformed JSON, wrong types and missing fields with 400', async () => {
@@ -255,5 +260,9 @@ describe('embedded mode API', () => {
     const openapi = await call('GET', '/api/openapi.json');
     expect(openapi.json.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.json.paths)).toEqual(expect.arrayContaining(['/api/scripts', '/api/scripts/{id}/register', '/api/values']));
+    // Diagnostics carry a code and the params of their message (for the IDE's translations).
+    const diagnostic = openapi.json.components.schemas.Diagnostic;
+    expect(Object.keys(diagnostic.properties)).toEqual(expect.arrayContaining(['message', 'code', 'params']));
+    expect(diagnostic.properties.code.description).toContain('output-not-finite');
   });
 });

@@ -137,18 +137,18 @@ const draftOf = (hostile: HostileDraft) => ({
 });
 
 const HOSTILE: HostileDraft[] = [
-  { name: 'an endless loop', calcCode: 'let x = 0;\nwhile (true) x++;', kind: 'timeout', message: /^calculation stopped after 50 ms — look for a loop that never ends at calc line 2/ },
+  { name: 'an endless loop', calcCode: 'let x = 0;\nwhile (true) x++;', kind: 'timeout', message: /^the calculation stopped after 50 ms — look for a loop that never ends at line 2, column 1 of the calculation/ },
   {
     name: 'an endless loop in initCode',
     initCode: 'let spins = 0;\nfor (;;) spins++;',
     calcCode: 'const x = 1;',
     kind: 'timeout',
-    message: /^initialization stopped after 200 ms — look for a loop that never ends at init line 2/,
+    message: /^the initialization stopped after 200 ms — look for a loop that never ends at line 2, column 1 of the initialization/,
     initFails: true,
   },
   { name: 'a memory bomb', calcCode: 'const parts = [];\nfor (;;) parts.push(new Array(1e5).fill(a));\nconst x = 1;', kind: 'memory', message: /ran out of memory \(limit 32 MB\)/ },
   { name: 'deep recursion', calcCode: 'function down(n) { return down(n + 1) + 1; }\nconst x = down(0);', kind: 'runtime', message: /stack overflow/ },
-  { name: 'a ReDoS pattern', calcCode: 'const x = /(a+)+$/.test("a".repeat(40) + "b");', kind: 'timeout', message: /^calculation stopped after 50 ms — look for .*slow regular expression/ },
+  { name: 'a ReDoS pattern', calcCode: 'const x = /(a+)+$/.test("a".repeat(40) + "b");', kind: 'timeout', message: /^the calculation stopped after 50 ms — look for .*slow regular expression/ },
   { name: 'a Function constructor escape', calcCode: 'const x = String((function () {}).constructor("return process")());', kind: 'runtime', message: /EvalError: code generation is not available in scripts/ },
   { name: 'reaching for globalThis.process', calcCode: 'const x = globalThis.process.mainModule.require("child_process");', kind: 'runtime', message: /TypeError/ },
   {
@@ -235,7 +235,7 @@ describe('R1 hostile scripts through the API (embedded mode)', () => {
   });
 
   it.each([
-    ['an endless loop', 'let x = 0;\nwhile (true) x++;', 'timeout', /^calculation stopped after 50 ms — look for a loop that never ends at calc line 2/],
+    ['an endless loop', 'let x = 0;\nwhile (true) x++;', 'timeout', /^the calculation stopped after 50 ms — look for a loop that never ends at line 2, column 1 of the calculation/],
     ['a memory bomb', 'const parts = [];\nfor (;;) parts.push(new Array(1e5).fill(a));\nconst x = 1;', 'memory', /ran out of memory \(limit 32 MB\)/],
     ['a thrown object whose toString loops', 'throw { toString() { for (;;) {} } };\nconst x = 1;', 'runtime', /threw a value that is not an Error/],
   ])('a registered script with %s is quarantined after QUARANTINE_AFTER failures, its last error in GET /api/scripts/{id}, while the good one keeps computing', async (name, calcCode, kind, message) => {

@@ -173,8 +173,8 @@ export const en = {
   'outputs.variable': 'Variable',
   'outputs.variableFor': 'Variable of output {n}',
   'outputs.pickVariable': '— pick a variable —',
-  'outputs.fromCalc': 'calc line {line}',
-  'outputs.fromInit': 'init line {line}',
+  'outputs.fromCalc': 'calculation, line {line}',
+  'outputs.fromInit': 'initialization, line {line}',
   'outputs.notDefined': '{name} (not defined)',
   'outputs.notDefinedHint': 'The code does not define {name} at its top level.',
   'outputs.deadband': 'Deadband',
@@ -222,6 +222,7 @@ export const en = {
   'problems.request': 'Check failed',
   'problems.definition': 'Definition',
   'problems.at': '{part}, line {line}:{column}',
+  'problems.atLine': '{part}, line {line}',
   'problems.goTo': 'Show in the code',
   'problems.warning': 'warning',
 

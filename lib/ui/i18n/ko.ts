@@ -224,6 +224,7 @@ export const ko: Record<MessageKey, string> = {
   'problems.request': '검사 실패',
   'problems.definition': '정의',
   'problems.at': '{part}, {line}행 {column}열',
+  'problems.atLine': '{part}, {line}행',
   'problems.goTo': '코드에서 보기',
   'problems.warning': '경고',
 

@@ -17,7 +17,7 @@ import type { TagMetaStore } from '../ports/tag-meta-store';
 import { TagDirectory } from '../tags/tag-directory';
 import { seedSimulatorMeta } from './start-simulator';
 import type { SandboxLimits } from '../sandbox/script-sandbox';
-import { toEngineSpec } from '../engine-host/to-engine-spec';
+import { resumesQuarantine, toLoadedEngineSpec } from '../engine-host/to-engine-spec';
 import { openAdapters } from './open-adapters';
 import { HistoryWriter } from '../history/history-writer';
 import { AppMetrics } from '../support/metrics';
@@ -238,8 +238,9 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
 async function loadRegisteredScripts(services: AppServices, engine: EngineHost): Promise<void> {
   const scripts = await services.store.list();
   for (const script of scripts) {
-    if (script.state !== 'registered') continue;
-    const outcome = await engine.register(toEngineSpec(script));
+    // Quarantined by failing runs before the restart: loaded quarantined, so its retries go on.
+    if (script.state !== 'registered' && !resumesQuarantine(script)) continue;
+    const outcome = await engine.register(toLoadedEngineSpec(script));
     if (!outcome.ok) {
       const error =
         outcome.reason === 'cycle'
@@ -249,7 +250,10 @@ async function loadRegisteredScripts(services: AppServices, engine: EngineHost):
       await services.store.setState(script.id, 'quarantined', error);
     }
   }
-  services.log.info({ scripts: scripts.filter((script) => script.state === 'registered').length }, 'registered scripts loaded');
+  services.log.info(
+    { scripts: scripts.filter((script) => script.state === 'registered').length, quarantined: scripts.filter(resumesQuarantine).length },
+    'registered scripts loaded',
+  );
 }
 
 /** A retry succeeded: the script is registered again, unless it was changed meanwhile. */

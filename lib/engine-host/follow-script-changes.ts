@@ -4,7 +4,7 @@ import type { EngineHost } from '../ports/engine';
 import type { Logger } from '../support/logger';
 import { ThrottledWarning } from '../support/throttled-warning';
 import type { ScriptStore, StoredScript } from '../ports/script-store';
-import { toEngineSpec } from './to-engine-spec';
+import { resumesQuarantine, toLoadedEngineSpec } from './to-engine-spec';
 
 /**
  * A worker process learns of scripts saved, registered, unregistered, updated or deleted through the
@@ -14,13 +14,18 @@ import { toEngineSpec } from './to-engine-spec';
 export function followScriptChanges(deps: { store: ScriptStore; engine: EngineHost; log: Logger; intervalMs?: number }) {
   let revision = 0;
   const loaded = new Map<string, number>(); // script id → version running in the engine
+  const resumed = new Map<string, number>(); // script id → version loaded quarantined once
   let timer: NodeJS.Timeout | null = null;
   let polling: Promise<void> | null = null;
   const warning = new ThrottledWarning(10_000);
 
   async function apply(script: StoredScript): Promise<void> {
     // A script quarantined by the engine stays loaded there: the engine retries it (QUARANTINE_RETRY_MS).
-    const shouldRun = !script.deleted && (script.state === 'registered' || (script.state === 'quarantined' && loaded.has(script.id)));
+    // One quarantined by failing runs before this process started is loaded quarantined (its retries
+    // go on) — once per version: if it cannot even start, it stays out.
+    const resume = !loaded.has(script.id) && resumesQuarantine(script) && resumed.get(script.id) !== script.version;
+    if (resume) resumed.set(script.id, script.version);
+    const shouldRun = !script.deleted && (script.state === 'registered' || (script.state === 'quarantined' && loaded.has(script.id)) || resume);
     if (!shouldRun) {
       if (loaded.delete(script.id)) {
         // The engine publishes its outputs null/bad with the reason (on the active worker: a
@@ -31,7 +36,7 @@ export function followScriptChanges(deps: { store: ScriptStore; engine: EngineHo
       return;
     }
     if (loaded.get(script.id) === script.version) return;
-    const outcome = await deps.engine.register(toEngineSpec(script));
+    const outcome = await deps.engine.register(toLoadedEngineSpec(script));
     if (outcome.ok) {
       loaded.set(script.id, script.version);
       deps.log.info({ scriptId: script.id, version: script.version }, 'script loaded');

@@ -82,6 +82,8 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       logger.warn({ scripts: registered.size }, 'engine thread restarted; reloading scripts');
       await call('restore', latestValues());
       for (const spec of registered.values()) await call('register', spec, numberOf(spec.id));
+      // Quarantined ones go on being quarantined (and retried) in the new thread.
+      for (const spec of parked.values()) await call('register', spec, numberOf(spec.id));
     },
   });
 
@@ -100,19 +102,22 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   }
 
   /**
-   * Scripts the engine quarantined are not given to a restarted thread; one whose retry succeeded
-   * (QUARANTINE_RETRY_MS) is again.
+   * Scripts the engine quarantined are given to a restarted thread quarantined (`resumeQuarantine`:
+   * their retries go on there); one whose retry succeeded (QUARANTINE_RETRY_MS) is registered again.
    */
   const parked = new Map<string, EngineScriptSpec>();
   function settle(result: PassResult): PassResult {
     for (const entry of result.quarantined) {
-      const spec = registered.get(entry.id);
-      if (spec) parked.set(entry.id, spec);
+      const spec = registered.get(entry.id) ?? parked.get(entry.id);
+      if (spec) parked.set(entry.id, { ...spec, resumeQuarantine: { lastError: entry.error } });
       registered.delete(entry.id);
     }
     for (const id of result.recovered ?? []) {
       const spec = parked.get(id);
-      if (spec) registered.set(id, spec);
+      if (spec) {
+        const { resumeQuarantine: _, ...running } = spec;
+        registered.set(id, running);
+      }
       parked.delete(id);
     }
     return result;
@@ -195,9 +200,16 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
         if (outcome.ok) {
           // Kept to reload a restarted thread, without the compiled program: the main thread holds no
           // copy of every script's program, and a restart (rare) compiles them again.
-          registered.set(spec.id, spec.program ? { ...spec, program: undefined } : spec);
+          const kept = spec.program ? { ...spec, program: undefined } : spec;
           hung.delete(spec.id);
-          parked.delete(spec.id);
+          // Loaded quarantined (a restart): kept with the quarantined ones until a retry succeeds.
+          if (spec.resumeQuarantine) {
+            parked.set(spec.id, kept);
+            registered.delete(spec.id);
+          } else {
+            registered.set(spec.id, kept);
+            parked.delete(spec.id);
+          }
         }
         return outcome;
       }),

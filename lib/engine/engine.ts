@@ -299,6 +299,7 @@ export class Engine {
     this.link(script);
     // A script joining two groups brings them together (their scripts restart in the merged sandbox).
     for (const other of connectedGroups.slice(1)) await this.moveScripts(other, group);
+    if (spec.resumeQuarantine) this.resumeQuarantine(script, spec.resumeQuarantine.lastError);
     this.reindex();
     return { ok: true };
   }
@@ -825,6 +826,20 @@ export class Engine {
     }
     rest.batch = { stream, scripts, nows };
     return stream;
+  }
+
+  /**
+   * A script an earlier engine quarantined (before a restart): quarantined here too, with its last
+   * error, and retried QUARANTINE_RETRY_MS from now (never, with 0). Its outputs already say so.
+   */
+  private resumeQuarantine(script: LoadedScript, lastError: Diagnostic): void {
+    const retryMs = this.options.quarantineRetryMs ?? 0;
+    script.quarantined = true;
+    script.stats.lastError = lastError;
+    script.retryDelay = Math.min(retryMs, MAX_QUARANTINE_RETRY_MS);
+    script.retryAt = retryMs > 0 ? this.clock() + script.retryDelay : null;
+    if (script.slot >= 0 && !script.group.sandbox.broken) script.group.sandbox.unload(script.slot);
+    script.slot = -1;
   }
 
   private markFailure(script: LoadedScript, error: Diagnostic, result: PassResult | null, forceQuarantine: boolean): void {

@@ -275,6 +275,35 @@ describe('the quarantine retry', () => {
     expect(pick((await engine.ingest([v('A', 2, 200)])).outputs)).toEqual([{ tag: 'X', value: 200, ts: 200, quality: 'good' }]);
   });
 
+  it('goes on after a restart: a script loaded with resumeQuarantine waits QUARANTINE_RETRY_MS, then a success ends it', async () => {
+    const engine = newEngine({ quarantineAfter: 1, quarantineRetryMs: 1000 });
+    const lastError = { severity: 'error' as const, source: 'calc' as const, kind: 'runtime' as const, message: 'negative pressure', line: 1, column: 12 };
+    const script = { ...spec(FAILS_WHEN_POSITIVE), resumeQuarantine: { lastError } };
+    expect(await engine.register(script)).toEqual({ ok: true });
+    const start = clock.now;
+    expect(engine.status(script.id)).toMatchObject({ state: 'quarantined', retryAt: start + 1000, lastError: { message: 'negative pressure' } });
+    // Quarantined: new inputs do not evaluate it, and nothing is published (its outputs already say so).
+    const meanwhile = await engine.ingest([v('A', -3, 100)]);
+    expect(meanwhile.evaluations).toBe(0);
+    expect(meanwhile.outputs).toEqual([]);
+    clock.now = start + 1000;
+    const retry = await engine.tick(clock.now);
+    expect(retry.recovered).toEqual([script.id]);
+    expect(pick(retry.outputs)).toEqual([{ tag: 'X', value: 3, ts: clock.now, quality: 'good' }]);
+    expect(engine.status(script.id)).toMatchObject({ state: 'running', retryAt: null });
+  });
+
+  it('goes on after a restart with retries off: loaded quarantined, never evaluated', async () => {
+    const engine = newEngine({ quarantineAfter: 1, quarantineRetryMs: 0 });
+    const lastError = { severity: 'error' as const, source: 'calc' as const, kind: 'timeout' as const, message: 'the calculation stopped after 50 ms' };
+    const script = { ...spec(FAILS_WHEN_POSITIVE), resumeQuarantine: { lastError } };
+    expect(await engine.register(script)).toEqual({ ok: true });
+    expect(engine.status(script.id)).toMatchObject({ state: 'quarantined', retryAt: null });
+    expect((await engine.ingest([v('A', -3, 100)])).evaluations).toBe(0);
+    clock.now += 10 * MAX_QUARANTINE_RETRY_MS;
+    expect((await engine.tick(clock.now)).evaluations).toBe(0);
+  });
+
   it('is off with 0: no retryAt, never evaluated again', async () => {
     const engine = newEngine({ quarantineAfter: 1, quarantineRetryMs: 0 });
     const script = await quarantined(engine);

@@ -36,6 +36,11 @@ export interface EngineScriptSpec {
    * loading scripts from the database), the engine compiles the definition itself.
    */
   program?: CompiledScript;
+  /**
+   * The script was quarantined by an engine before this one started (the process restarted): it is
+   * loaded quarantined, its retry `QUARANTINE_RETRY_MS` from now, instead of being forgotten.
+   */
+  resumeQuarantine?: { lastError: Diagnostic };
 }
 
 export type RegisterOutcome =

@@ -71,6 +71,8 @@ export const scriptStats = pgTable('script_stats', {
   errors: bigint('errors', { mode: 'number' }).notNull().default(0),
   avgMicros: doublePrecision('avg_micros').notNull().default(0),
   lastRunAt: timestamp('last_run_at', { withTimezone: true, mode: 'date' }),
+  /** When the engine retries a quarantined script (QUARANTINE_RETRY_MS): web processes show it. */
+  retryAt: timestamp('retry_at', { withTimezone: true, mode: 'date' }),
 });
 
 /** The restart snapshot: the latest value of every tag. ts is epoch milliseconds. */

@@ -288,6 +288,7 @@ async function persistStats(store: ScriptStore, engine: EngineHost, metrics: App
         errors: status.errors,
         avgMicros: status.avgMicros,
         lastRunAt: status.lastRunAt === null ? null : new Date(status.lastRunAt),
+        retryAt: status.retryAt === null ? null : new Date(status.retryAt),
       })),
     );
   } catch {

@@ -30,6 +30,8 @@ export interface ScriptStats {
   errors: number;
   avgMicros: number;
   lastRunAt: Date | null;
+  /** The next retry of a quarantined script (the engine's), null when none is planned. */
+  retryAt?: Date | null;
 }
 
 export interface ScriptStore {

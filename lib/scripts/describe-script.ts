@@ -26,9 +26,15 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
       errors: runtime?.errors ?? stats?.errors ?? 0,
       avgMicros: round(runtime?.avgMicros ?? stats?.avgMicros ?? 0),
       ...(runtime && runtime.missingInputs.length > 0 ? { missingInputs: runtime.missingInputs } : {}),
-      retryAt: state === 'quarantined' && runtime?.retryAt != null ? new Date(runtime.retryAt).toISOString() : null,
+      retryAt: state === 'quarantined' ? retryAtOf(runtime, stats) : null,
     },
   };
+}
+
+/** The engine's next retry: from this process's engine, else as the engine's process last stored it (web + worker). */
+function retryAtOf(runtime: ScriptRuntimeStatus | undefined, stats: ScriptStats | undefined): string | null {
+  if (runtime) return runtime.retryAt === null ? null : new Date(runtime.retryAt).toISOString();
+  return stats?.retryAt ? stats.retryAt.toISOString() : null;
 }
 
 function round(value: number): number {

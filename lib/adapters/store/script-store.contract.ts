@@ -392,8 +392,18 @@ export function describeScriptStoreContract(name: string, open: () => Promise<Op
         await store().saveStats([{ scriptId: first.id, evaluations: 9_007_199_254_740, errors: 3, avgMicros: 0.25, lastRunAt }]);
 
         const byId = new Map((await store().loadStats()).map((stats) => [stats.scriptId, stats]));
-        expect(byId.get(first.id)).toEqual({ scriptId: first.id, evaluations: 9_007_199_254_740, errors: 3, avgMicros: 0.25, lastRunAt });
-        expect(byId.get(second.id)).toEqual({ scriptId: second.id, evaluations: 0, errors: 0, avgMicros: 0, lastRunAt: null });
+        expect(byId.get(first.id)).toEqual({ scriptId: first.id, evaluations: 9_007_199_254_740, errors: 3, avgMicros: 0.25, lastRunAt, retryAt: null });
+        expect(byId.get(second.id)).toEqual({ scriptId: second.id, evaluations: 0, errors: 0, avgMicros: 0, lastRunAt: null, retryAt: null });
+      });
+
+      it('keeps the next retry of a quarantined script, for processes without the engine, and clears it', async () => {
+        const name = unique('stats_retry');
+        const script = await store().create(draftOf(name, [`${name}.OUT`]));
+        const retryAt = new Date('2026-11-27T10:01:00.000Z');
+        await store().saveStats([{ scriptId: script.id, evaluations: 5, errors: 5, avgMicros: 1, lastRunAt: null, retryAt }]);
+        expect((await store().loadStats()).find((stats) => stats.scriptId === script.id)?.retryAt).toEqual(retryAt);
+        await store().saveStats([{ scriptId: script.id, evaluations: 6, errors: 5, avgMicros: 1, lastRunAt: null, retryAt: null }]);
+        expect((await store().loadStats()).find((stats) => stats.scriptId === script.id)?.retryAt).toBeNull();
       });
 
       it('drops statistics of unknown scripts instead of failing the batch, and accepts an empty batch', async () => {
@@ -433,7 +443,7 @@ export function describeScriptStoreContract(name: string, open: () => Promise<Op
 
         const byId = new Map((await store().loadStats()).map((stats) => [stats.scriptId, stats]));
         for (const [index, scriptId] of ids.entries()) {
-          expect(byId.get(scriptId)).toEqual({ scriptId, evaluations: 9000 + index, errors: 9, avgMicros: index / 7, lastRunAt: new Date(1_800_000_000_000 + index) });
+          expect(byId.get(scriptId)).toEqual({ scriptId, evaluations: 9000 + index, errors: 9, avgMicros: index / 7, lastRunAt: new Date(1_800_000_000_000 + index), retryAt: null });
         }
       }, 120_000);
     });

@@ -1,0 +1,1 @@
+ALTER TABLE "script_stats" ADD COLUMN "retry_at" timestamp with time zone;

@@ -202,12 +202,14 @@ describe.skipIf(!available)('production mode (Kafka, PostgreSQL, InfluxDB)', () 
       // Calculate in the web process uses the latest values it mirrors.
       const calculated = await call(web.url, 'POST', '/api/scripts/calculate', { scriptId: created.json.id });
       expect(calculated.json.outputs['K.TWICE'].value).toBe(42);
-      // Unregister through the web: the worker stops computing it.
+      // Unregister through the web: the worker publishes the output null/bad/unregistered (scripts.md)
+      // and stops computing it.
       await call(web.url, 'POST', `/api/scripts/${created.json.id}/unregister`);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const stopped = await waitFor(() => outputsOf('K.TWICE')[1], 30_000, 'the unregistered output saying so');
+      expect(stopped.value).toMatchObject({ value: null, quality: 'bad', reason: 'unregistered', script: { name: `double_${run}` } });
       await produce([{ tag: 'K.STEAM', value: 30, ts: '2026-11-27T10:00:06.000Z' }]);
       await waitFor(() => outputsOf('K.EFF').find((message) => message.value.ts === '2026-11-27T10:00:06.000Z'), 30_000, 'the other script still computing');
-      expect(outputsOf('K.TWICE')).toHaveLength(1);
+      expect(outputsOf('K.TWICE')).toHaveLength(2);
     } finally {
       expect(await worker.stop('SIGTERM')).toBe(0);
       await web.stop();

@@ -50,9 +50,9 @@ test('a failing script is quarantined and its page shows the error, the next ret
     await page.goto(`/scripts/${script.id}`);
     const panel = page.getByTestId('script-status-panel');
     await expect(panel).toHaveAttribute('data-state', 'quarantined');
-    await expect(panel.getByTestId('state-badge')).toHaveText('Quarantined');
+    await expect(panel.getByTestId('runtime-state-badge')).toHaveText('Quarantined');
     await expect(panel.getByTestId('runtime-error')).toContainText('pressure sensor fault');
-    await expect(panel.getByTestId('runtime-error')).toContainText('calc line 2');
+    await expect(panel.getByTestId('runtime-error')).toContainText('at line 2, column 34 of the calculation');
     await expect(panel.getByTestId('runtime-retry')).toContainText('Next automatic retry at');
     const output = panel.locator(`[data-testid="runtime-output"][data-tag="${OUTPUT}"]`);
     await expect(output).toHaveAttribute('data-quality', 'bad');

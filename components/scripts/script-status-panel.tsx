@@ -31,7 +31,7 @@ export function ScriptStatusPanel({ script, onReveal }: { script: Script; onReve
     <section className={`runtime-panel runtime-${view.state}`} aria-label={t('runtime.title')} data-testid="script-status-panel" data-state={view.state}>
       <div className="runtime-head">
         <strong>{t('runtime.title')}</strong>
-        <StateBadge state={view.state} />
+        <StateBadge state={view.state} testId="runtime-state-badge" />
       </div>
       {view.error && (
         <p className={view.state === 'quarantined' ? 'runtime-error' : 'runtime-note'} data-testid="runtime-error" role={view.state === 'quarantined' ? 'alert' : undefined}>

@@ -3,10 +3,11 @@
 import type { Quality, ScriptState } from '@/lib/ui/api-types';
 import { useI18n } from '../i18n/locale-provider';
 
-export function StateBadge({ state }: { state: ScriptState }) {
+/** `testId`: the page's own badge is `state-badge`; a second one on the same page names itself. */
+export function StateBadge({ state, testId = 'state-badge' }: { state: ScriptState; testId?: string }) {
   const { t } = useI18n();
   return (
-    <span className={`badge state-${state}`} data-testid="state-badge" data-state={state}>
+    <span className={`badge state-${state}`} data-testid={testId} data-state={state}>
       {t(`state.${state}`)}
     </span>
   );

@@ -1,10 +1,11 @@
 'use client';
 
+import { Fragment } from 'react';
 import type { DefinedVariable } from '@/lib/ui/code-variables';
 import type { FormProblem, OutputRow } from '@/lib/ui/script-form';
 import { useI18n } from '../i18n/locale-provider';
 import { formProblemText, rowProblem } from './form-problems';
-import { OutputMetaCells } from './output-meta-cells';
+import { OutputMetaRow } from './output-meta-cells';
 
 interface OutputsTableProps {
   outputs: readonly OutputRow[];
@@ -33,8 +34,6 @@ export function OutputsTable({ outputs, variables, problems, onChange, onAdd, on
               <th scope="col">{t('outputs.tag')}</th>
               <th scope="col">{t('outputs.variable')}</th>
               <th scope="col">{t('outputs.deadband')}</th>
-              <th scope="col">{t('outputs.unit')}</th>
-              <th scope="col">{t('outputs.description')}</th>
               <th scope="col">
                 <span className="visually-hidden">{t('common.remove')}</span>
               </th>
@@ -47,7 +46,8 @@ export function OutputsTable({ outputs, variables, problems, onChange, onAdd, on
               const deadbandProblem = rowProblem(problems, 'outputs', index, 'deadband');
               const undefinedVariable = output.variable !== '' && !names.has(output.variable);
               return (
-                <tr key={output.key} data-testid="output-row">
+                <Fragment key={output.key}>
+                <tr data-testid="output-row">
                   <td>
                     <input
                       type="text"
@@ -102,13 +102,14 @@ export function OutputsTable({ outputs, variables, problems, onChange, onAdd, on
                     />
                     {deadbandProblem && <span className="field-error">{formProblemText(deadbandProblem, t)}</span>}
                   </td>
-                  <OutputMetaCells output={output} index={index} onChange={(change) => onChange(output.key, change)} />
                   <td>
                     <button type="button" className="icon-button" aria-label={t('outputs.remove', { n: index + 1 })} onClick={() => onRemove(output.key)}>
                       ×
                     </button>
                   </td>
                 </tr>
+                <OutputMetaRow output={output} index={index} onChange={(change) => onChange(output.key, change)} />
+                </Fragment>
               );
             })}
           </tbody>

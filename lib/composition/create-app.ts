@@ -28,6 +28,8 @@ import { ValuePipeline } from '../pipeline/value-pipeline';
 import { seedExamples } from './seed-examples';
 import { followScriptChanges } from '../engine-host/follow-script-changes';
 import { startSimulator } from './start-simulator';
+import type { IdentityStore } from '../ports/identity-store';
+import { openSecurity } from './open-security';
 
 /**
  * The composition root: builds every adapter from the validated configuration and wires the value
@@ -47,6 +49,7 @@ export interface App {
 export interface AppOverrides {
   store?: ScriptStore;
   tagMeta?: TagMetaStore;
+  identities?: IdentityStore;
   history?: HistoryStore;
   bus?: Bus;
   engine?: EngineHost;
@@ -82,7 +85,10 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       migrationsFolder: overrides.migrationsFolder ?? path.resolve(process.cwd(), 'db/migrations'),
     });
     stops.push(() => adapters.close());
-    const { store, tagMeta, history, bus } = adapters;
+    const { store, tagMeta, identities, history, bus } = adapters;
+    // Sign-in (security.md): the web side bootstraps the first administrator; a worker needs no user.
+    const security = await openSecurity(config, identities, log, { bootstrap: role !== 'worker' });
+    stops.push(() => security.stop());
 
     const metrics = new AppMetrics();
     const catalog = new TagCatalog();
@@ -114,6 +120,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
     if (lab) stops.push(() => lab.close());
 
     const services: AppServices = {
+      ...security.ports,
       config,
       log,
       store,

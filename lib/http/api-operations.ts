@@ -39,6 +39,7 @@ import {
   ValuesRequestSchema,
 } from './api-schemas';
 import { checkHealth } from './check-health';
+import { AUTH_OPERATIONS } from './auth-operations';
 import { DEBUG_OPERATIONS } from './debug-operations';
 import { ok, operation, type Operation } from './operation';
 
@@ -61,6 +62,7 @@ const ValidateRequestSchema = z
 export const OPERATIONS: Operation<any, any, any>[] = [
   operation({
     id: 'health',
+    role: 'public',
     method: 'GET',
     path: '/api/health',
     summary: 'Health of the process and of each backing service',
@@ -71,6 +73,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'metrics',
+    role: 'public',
     method: 'GET',
     path: '/api/metrics',
     summary: 'Prometheus metrics',
@@ -83,6 +86,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'listScripts',
+    role: 'viewer',
     method: 'GET',
     path: '/api/scripts',
     summary: 'All scripts with their status',
@@ -93,6 +97,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'createScript',
+    role: 'editor',
     method: 'POST',
     path: '/api/scripts',
     summary: 'Save a new script (unregistered)',
@@ -104,6 +109,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'getScript',
+    role: 'viewer',
     method: 'GET',
     path: '/api/scripts/{id}',
     summary: 'One script',
@@ -115,6 +121,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'updateScript',
+    role: 'editor',
     method: 'PUT',
     path: '/api/scripts/{id}',
     summary: 'Save a new version; a registered script is hot-swapped',
@@ -127,6 +134,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'deleteScript',
+    role: 'editor',
     method: 'DELETE',
     path: '/api/scripts/{id}',
     summary: 'Unregister and delete a script',
@@ -141,6 +149,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'registerScript',
+    role: 'editor',
     method: 'POST',
     path: '/api/scripts/{id}/register',
     summary: 'Start computing a script (runs its initCode)',
@@ -152,6 +161,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'unregisterScript',
+    role: 'editor',
     method: 'POST',
     path: '/api/scripts/{id}/unregister',
     summary: 'Stop computing a script without deleting it',
@@ -163,6 +173,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'validateScript',
+    role: 'viewer',
     method: 'POST',
     path: '/api/scripts/validate',
     summary: 'Compile, check names and run once on the latest data',
@@ -196,6 +207,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'calculateScript',
+    role: 'viewer',
     method: 'POST',
     path: '/api/scripts/calculate',
     summary: 'Run a draft or a saved script once on the latest data (optionally overriding inputs)',
@@ -207,6 +219,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'listTags',
+    role: 'viewer',
     method: 'GET',
     path: '/api/tags',
     summary: 'Search the tag catalog (case-insensitive substring of the name or the description)',
@@ -218,6 +231,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'getTag',
+    role: 'viewer',
     method: 'GET',
     path: '/api/tags/{tag}',
     summary: 'Latest value of one tag (the name URL-encoded), its metadata and whether it may be removed',
@@ -229,6 +243,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'setTagMeta',
+    role: 'editor',
     method: 'PUT',
     path: '/api/tags/{tag}/meta',
     summary: 'Replace the description, unit and normal range of a raw tag (an absent field becomes null)',
@@ -241,6 +256,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'removeTag',
+    role: 'editor',
     method: 'DELETE',
     path: '/api/tags/{tag}',
     summary: 'Remove a tag no script produces or reads and that has had no value for HISTORY_RETENTION_DAYS',
@@ -255,6 +271,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'getTagHistory',
+    role: 'viewer',
     method: 'GET',
     path: '/api/tags/{tag}/history',
     summary: 'History of one tag over a range, downsampled keeping each bucket’s extremes',
@@ -267,6 +284,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'publishValues',
+    role: 'editor',
     method: 'POST',
     path: '/api/values',
     summary: 'Publish raw values to the input bus, as the plant would',
@@ -277,6 +295,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     run: async ({ services, body }) => ok({ accepted: await publishValues(services, body) }, 202),
   }),
   ...DEBUG_OPERATIONS,
+  ...AUTH_OPERATIONS,
 ];
 
 export function findOperation(id: string): Operation<any, any, any> | undefined {

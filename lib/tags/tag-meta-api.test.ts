@@ -47,6 +47,7 @@ beforeAll(async () => {
     catalog,
     tagDirectory: new TagDirectory({ tagMeta, store }),
     engine: null,
+    authEnabled: false,
     log: silentLogger,
     config: { BODY_LIMIT_BYTES: 1024 * 1024, HISTORY_RETENTION_DAYS: RETENTION_DAYS },
   } as unknown as ApiServices;

@@ -30,6 +30,7 @@ import { followScriptChanges } from '../engine-host/follow-script-changes';
 import { startSimulator } from './start-simulator';
 import type { IdentityStore } from '../ports/identity-store';
 import { openSecurity } from './open-security';
+import { quarantineAudit } from '../model/audit';
 
 /**
  * The composition root: builds every adapter from the validated configuration and wires the value
@@ -160,7 +161,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         onQuarantined: (entries) => {
           for (const entry of entries) {
             log.warn({ scriptId: entry.id, error: entry.error.message }, 'script quarantined after repeated failures');
-            store.setState(entry.id, 'quarantined', entry.error).catch((error) => log.warn(`could not record quarantine: ${messageOf(error)}`));
+            store.setState(entry.id, 'quarantined', entry.error, quarantineAudit(entry.error, 'repeated failures')).catch((error) => log.warn(`could not record quarantine: ${messageOf(error)}`));
           }
         },
         onRecovered: (ids) => {
@@ -254,7 +255,7 @@ async function loadRegisteredScripts(services: AppServices, engine: EngineHost):
           ? cycleDiagnostic(outcome.cycle)
           : outcome.diagnostics[0];
       services.log.warn({ scriptId: script.id, error: error.message }, 'registered script could not start; quarantined');
-      await services.store.setState(script.id, 'quarantined', error);
+      await services.store.setState(script.id, 'quarantined', error, quarantineAudit(error, 'could not start'));
     }
   }
   services.log.info(

@@ -39,6 +39,8 @@ import {
   ValuesRequestSchema,
 } from './api-schemas';
 import { checkHealth } from './check-health';
+import { authorOf } from '../security/identity';
+import { recordValuesPosted } from '../security/record-values-posted';
 import { AUTH_OPERATIONS } from './auth-operations';
 import { DEBUG_OPERATIONS } from './debug-operations';
 import { ok, operation, type Operation } from './operation';
@@ -105,7 +107,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     body: ScriptDraftSchema,
     responses: { 201: { description: 'Saved', schema: ScriptSchema } },
     errors: [400, 409, 413, 503],
-    run: async ({ services, body }) => ok(await createScript(services, body), 201),
+    run: async ({ services, body, identity, requestId, ip }) => ok(await createScript(services, body, authorOf(identity, { requestId, ip })), 201),
   }),
   operation({
     id: 'getScript',
@@ -130,7 +132,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     body: ScriptDraftSchema,
     responses: { 200: { description: 'Saved', schema: ScriptSchema } },
     errors: [400, 404, 409, 413, 422, 503],
-    run: async ({ services, params, body }) => ok(await updateScript(services, params.id, body)),
+    run: async ({ services, params, body, identity, requestId, ip }) => ok(await updateScript(services, params.id, body, authorOf(identity, { requestId, ip }))),
   }),
   operation({
     id: 'deleteScript',
@@ -142,8 +144,8 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     params: ScriptIdParams,
     responses: { 204: { description: 'Deleted' } },
     errors: [400, 404, 503],
-    async run({ services, params }) {
-      await deleteScript(services, params.id);
+    async run({ services, params, identity, requestId, ip }) {
+      await deleteScript(services, params.id, authorOf(identity, { requestId, ip }));
       return { status: 204 };
     },
   }),
@@ -157,7 +159,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     params: ScriptIdParams,
     responses: { 200: { description: 'Registered', schema: ScriptSchema } },
     errors: [400, 404, 409, 422, 503],
-    run: async ({ services, params }) => ok(await registerScript(services, params.id)),
+    run: async ({ services, params, identity, requestId, ip }) => ok(await registerScript(services, params.id, authorOf(identity, { requestId, ip }))),
   }),
   operation({
     id: 'unregisterScript',
@@ -169,7 +171,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     params: ScriptIdParams,
     responses: { 200: { description: 'Unregistered', schema: ScriptSchema } },
     errors: [400, 404, 503],
-    run: async ({ services, params }) => ok(await unregisterScript(services, params.id)),
+    run: async ({ services, params, identity, requestId, ip }) => ok(await unregisterScript(services, params.id, authorOf(identity, { requestId, ip }))),
   }),
   operation({
     id: 'validateScript',
@@ -292,7 +294,11 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     body: ValuesRequestSchema,
     responses: { 202: { description: 'Accepted', schema: AcceptedSchema } },
     errors: [400, 413, 503],
-    run: async ({ services, body }) => ok({ accepted: await publishValues(services, body) }, 202),
+    async run({ services, body, identity, requestId, ip }) {
+      const accepted = await publishValues(services, body);
+      await recordValuesPosted(services, identity, accepted, { requestId, ip });
+      return ok({ accepted }, 202);
+    },
   }),
   ...DEBUG_OPERATIONS,
   ...AUTH_OPERATIONS,

@@ -114,6 +114,11 @@ describe('the operations table', () => {
     }
   });
 
+  it('has no operation that updates or deletes an audit entry', () => {
+    const audit = OPERATIONS.filter((operation) => operation.path.startsWith('/api/audit'));
+    expect(audit.map((operation) => `${operation.method} ${operation.path}`)).toEqual(['GET /api/audit']);
+  });
+
   it('lets the needed role through (the use case runs and answers)', async () => {
     const listUsers = OPERATIONS.find((operation) => operation.id === 'listUsers')!;
     const answer = await call(listUsers, { authorization: `Bearer ${tokens.admin}` });

@@ -23,6 +23,7 @@ import {
   IdParams,
   LoginAnswerSchema,
   MeSchema,
+  SetupStatusSchema,
   TokenListSchema,
   UserListSchema,
   UserSchema,
@@ -40,6 +41,18 @@ const signedIn = (identity: Identity | null): Identity => {
 };
 
 export const AUTH_OPERATIONS: Operation<any, any, any>[] = [
+  operation({
+    id: 'setupStatus',
+    method: 'GET',
+    path: '/api/auth/setup',
+    role: 'public',
+    summary: 'Whether the first administrator is still to be created, and whether a setup code is asked for',
+    tag: 'auth',
+    responses: { 200: { description: 'What the sign-in page shows', schema: SetupStatusSchema } },
+    errors: [503],
+    run: async ({ services }) =>
+      ok({ needed: (await services.identities.countUsers()) === 0, setupCodeRequired: services.setupCode.required, authEnabled: services.authEnabled }),
+  }),
   operation({
     id: 'setup',
     method: 'POST',

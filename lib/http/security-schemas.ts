@@ -62,3 +62,8 @@ export const UserListSchema = z.object({ users: z.array(UserSchema) });
 export const TokenListSchema = z.object({ tokens: z.array(TokenSchema) });
 export const AuditPageSchema = z.object({ entries: z.array(AuditEntrySchema), nextCursor: z.string().nullable() });
 export const IdParams = z.object({ id: lookupKey('id', 200) });
+export const SetupStatusSchema = z.object({
+  needed: z.boolean().meta({ description: 'No user exists yet: the IDE offers "create the administrator"' }),
+  setupCodeRequired: z.boolean().meta({ description: 'The setup page asks for the one-time code (HOST is not loopback)' }),
+  authEnabled: z.boolean(),
+});

@@ -146,7 +146,7 @@ export async function startApp(
   child.stderr!.on('data', (chunk) => (output += chunk));
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env, ...options.env };
-  if (env.AUTH !== 'off' && env.AUTH !== 'false' && (options.entry ?? 'dist/server.mjs') !== 'dist/worker.mjs') {
+  if (!['off', 'false', '0', 'no'].includes(env.AUTH ?? 'on') && (options.entry ?? 'dist/server.mjs') !== 'dist/worker.mjs') {
     credentialsByBase.set(url, { username: env.ADMIN_USERNAME ?? TEST_ADMIN.username, password: env.ADMIN_PASSWORD ?? TEST_ADMIN.password });
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

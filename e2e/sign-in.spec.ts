@@ -10,7 +10,7 @@ test('signs in through the form and lands in the IDE', async ({ page }) => {
   await page.getByLabel('Username').fill(E2E_ADMIN.username);
   await page.getByLabel('Password').fill('not the right password');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('alert')).toContainText('the username or password is wrong');
+  await expect(page.locator('form [role=alert]')).toContainText('the username or password is wrong');
 
   await page.getByLabel('Password').fill(E2E_ADMIN.password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -183,6 +183,12 @@ describe('sessions', () => {
     expect(wrongUser).toEqual(wrongPassword);
   });
 
+  it('answers a username the database cannot hold (NUL) with the same 401, audited', async () => {
+    const answer = await signIn('ad\u0000min', PASSWORD);
+    expect(answer.status).toBe(401);
+    expect((await envelopeOf(answer)).code).toBe('UNAUTHORIZED');
+  });
+
   it('answers 429 with Retry-After after 5 failures for one username, even to the right password', async () => {
     await createUser(
       { identities, passwords: createPasswordHasher({ ln: 10, r: 8, p: 1 }), now: () => now, log: silentLogger },

@@ -6,6 +6,9 @@ import path from 'node:path';
 // (`npx playwright install` cannot download browsers here).
 const port = Number(process.env.E2E_PORT ?? 3100);
 const dataDir = path.join(os.tmpdir(), `script-server-e2e-${process.pid}`);
+// The app starts with ADMIN_PASSWORD; global-setup.ts signs in once and every flow reuses the session.
+export const E2E_ADMIN = { username: 'admin', password: 'e2e-admin-password-0123' };
+export const E2E_AUTH_STATE = path.join(os.tmpdir(), `script-server-e2e-auth-${port}.json`);
 
 export default defineConfig({
   testDir: './e2e',
@@ -16,8 +19,10 @@ export default defineConfig({
   retries: 0,
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   outputDir: 'test-results',
+  globalSetup: './e2e/global-setup.ts',
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    storageState: E2E_AUTH_STATE,
     viewport: { width: 1280, height: 800 },
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
@@ -31,6 +36,6 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/health`,
     timeout: 60_000,
     reuseExistingServer: false,
-    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ADMIN_PASSWORD: E2E_ADMIN.password },
   },
 });

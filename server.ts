@@ -6,6 +6,7 @@ import { config as loadDotenv } from 'dotenv';
 import { ConfigError, describeConfig, loadConfig } from './lib/config/config';
 import { createApiHandler } from './lib/http/handle-api-request';
 import { screenApiRequest } from './lib/http/screen-api-request';
+import { CLIENT_IP_HEADER } from './lib/http/authenticate-request';
 import { createLogger } from './lib/support/logger';
 import { createApp, type ProcessRole } from './lib/composition/create-app';
 import { THREAD_ENTRIES } from './workers/thread-entries';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
       response.writeHead(refused.status, refused.headers).end(refused.body);
       return;
     }
+    // The client's address for the audit trail and the login throttle, from the socket only.
+    request.headers[CLIENT_IP_HEADER] = request.socket.remoteAddress ?? '';
     handle(request, response).catch((error: unknown) => {
       log.error({ err: error }, 'request failed');
       if (!response.headersSent) response.writeHead(500).end();

@@ -9,6 +9,7 @@ import { LOCALE_COOKIE, pickLocale } from '@/lib/ui/i18n/translate';
 import '@fontsource/noto-sans-kr/400.css';
 import '@fontsource/noto-sans-kr/700.css';
 import './globals.css';
+import { SignInGate } from './sign-in-gate';
 
 export const metadata = { title: 'Script Server', description: 'Calculated tags for plant data' };
 
@@ -22,7 +23,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         <LocaleProvider initialLocale={locale}>
           <FeedbackProvider>
             <AppHeader />
-            <div id="main-content">{children}</div>
+            <div id="main-content">
+              <SignInGate>{children}</SignInGate>
+            </div>
           </FeedbackProvider>
         </LocaleProvider>
       </body>

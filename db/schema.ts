@@ -48,6 +48,9 @@ export const scripts = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     revision: bigint('revision', { mode: 'number' }).notNull().default(sql`nextval('script_revision_seq')`),
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
+    /** Who created it and who changed it last: `{ id, name }` (security.md); null before sign-in existed. */
+    createdBy: jsonb('created_by').$type<{ id: string; name: string }>(),
+    updatedBy: jsonb('updated_by').$type<{ id: string; name: string }>(),
   },
   (table) => [
     uniqueIndex('scripts_name_live').on(table.name).where(sql`${table.deletedAt} is null`),

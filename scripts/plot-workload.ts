@@ -1,6 +1,7 @@
 // The workload of the 7-day plot figure (quality-bar.md P5), shared by scripts/measure-plot.ts and
 // scripts/bench/p5-plot.mts: three 1 s input series and the boiler_efficiency draft plotted over them.
 import type { HistoryRecord, HistoryStore } from '../lib/ports/history-store';
+import { authFetch } from '../tests/helpers/app-process';
 
 export const PLOT_TAGS = ['PLOT.STEAM', 'PLOT.FUEL', 'PLOT.TEMP'];
 
@@ -46,7 +47,7 @@ export interface PlotAnswer {
 
 /** POST /api/scripts/plot of the workload's draft over `range`, 1 000 points per series. */
 export async function requestPlot(baseUrl: string, range: { from: number; to: number }): Promise<{ status: number; body: PlotAnswer }> {
-  const response = await fetch(`${baseUrl}/api/scripts/plot`, {
+  const response = await authFetch(`${baseUrl}/api/scripts/plot`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 }),

@@ -28,6 +28,9 @@ import { ValuePipeline } from '../pipeline/value-pipeline';
 import { seedExamples } from './seed-examples';
 import { followScriptChanges } from '../engine-host/follow-script-changes';
 import { startSimulator } from './start-simulator';
+import type { IdentityStore } from '../ports/identity-store';
+import { openSecurity } from './open-security';
+import { quarantineAudit } from '../model/audit';
 
 /**
  * The composition root: builds every adapter from the validated configuration and wires the value
@@ -47,6 +50,7 @@ export interface App {
 export interface AppOverrides {
   store?: ScriptStore;
   tagMeta?: TagMetaStore;
+  identities?: IdentityStore;
   history?: HistoryStore;
   bus?: Bus;
   engine?: EngineHost;
@@ -82,7 +86,10 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       migrationsFolder: overrides.migrationsFolder ?? path.resolve(process.cwd(), 'db/migrations'),
     });
     stops.push(() => adapters.close());
-    const { store, tagMeta, history, bus } = adapters;
+    const { store, tagMeta, identities, history, bus } = adapters;
+    // Sign-in (security.md): the web side bootstraps the first administrator; a worker needs no user.
+    const security = await openSecurity(config, identities, log, { bootstrap: role !== 'worker' });
+    stops.push(() => security.stop());
 
     const metrics = new AppMetrics();
     const catalog = new TagCatalog();
@@ -114,6 +121,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
     if (lab) stops.push(() => lab.close());
 
     const services: AppServices = {
+      ...security.ports,
       config,
       log,
       store,
@@ -153,7 +161,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         onQuarantined: (entries) => {
           for (const entry of entries) {
             log.warn({ scriptId: entry.id, error: entry.error.message }, 'script quarantined after repeated failures');
-            store.setState(entry.id, 'quarantined', entry.error).catch((error) => log.warn(`could not record quarantine: ${messageOf(error)}`));
+            store.setState(entry.id, 'quarantined', entry.error, quarantineAudit(entry.error, 'repeated failures')).catch((error) => log.warn(`could not record quarantine: ${messageOf(error)}`));
           }
         },
         onRecovered: (ids) => {
@@ -247,7 +255,7 @@ async function loadRegisteredScripts(services: AppServices, engine: EngineHost):
           ? cycleDiagnostic(outcome.cycle)
           : outcome.diagnostics[0];
       services.log.warn({ scriptId: script.id, error: error.message }, 'registered script could not start; quarantined');
-      await services.store.setState(script.id, 'quarantined', error);
+      await services.store.setState(script.id, 'quarantined', error, quarantineAudit(error, 'could not start'));
     }
   }
   services.log.info(

@@ -5,6 +5,8 @@ import { SqlHistoryStore, type HistoryDatabase as SqlHistoryStoreDb } from '../a
 import { openDatabase } from '../adapters/store/open-database';
 import { SqlScriptStore } from '../adapters/store/sql-script-store';
 import { SqlTagMetaStore } from '../adapters/store/sql-tag-meta-store';
+import { SqlIdentityStore } from '../adapters/store/sql-identity-store';
+import type { IdentityStore } from '../ports/identity-store';
 import type { Config } from '../config/config';
 import { messageOf } from '../model/errors';
 import type { Logger } from '../support/logger';
@@ -17,6 +19,8 @@ import type { TagMetaStore } from '../ports/tag-meta-store';
 export interface Adapters {
   store: ScriptStore;
   tagMeta: TagMetaStore;
+  /** Users, tokens, sessions and the audit trail, on the scripts' database. */
+  identities: IdentityStore;
   history: HistoryStore;
   bus: Bus;
   close(): Promise<void>;
@@ -25,10 +29,10 @@ export interface Adapters {
 export async function openAdapters(
   config: Config,
   log: Logger,
-  overrides: { store?: ScriptStore; tagMeta?: TagMetaStore; history?: HistoryStore; bus?: Bus; migrationsFolder?: string },
+  overrides: { store?: ScriptStore; tagMeta?: TagMetaStore; identities?: IdentityStore; history?: HistoryStore; bus?: Bus; migrationsFolder?: string },
 ): Promise<Adapters> {
   const closers: Array<() => Promise<void>> = [];
-  const needsDatabase = !overrides.store || !overrides.tagMeta || (!overrides.history && config.mode.history === 'embedded');
+  const needsDatabase = !overrides.store || !overrides.tagMeta || !overrides.identities || (!overrides.history && config.mode.history === 'embedded');
   const database = needsDatabase
     ? await openDatabase(
         config.DATABASE_URL
@@ -39,6 +43,7 @@ export async function openAdapters(
 
   const store = overrides.store ?? new SqlScriptStore(database!);
   const tagMeta = overrides.tagMeta ?? new SqlTagMetaStore(database!);
+  const identities = overrides.identities ?? new SqlIdentityStore(database!);
 
   const history: HistoryStore = overrides.history ?? (await openHistory(config, log, database));
   closers.push(() => history.close());
@@ -61,6 +66,7 @@ export async function openAdapters(
   return {
     store,
     tagMeta,
+    identities,
     history,
     bus,
     close: async () => {

@@ -10,13 +10,14 @@ import type { TagMetaStore } from '../ports/tag-meta-store';
 import type { TagDirectory } from '../tags/tag-directory';
 import type { ScriptActivity } from '../scripts/script-ports';
 import type { AppMetrics } from '../support/metrics';
+import type { SecurityPorts, SetupPorts } from '../security/security-ports';
 
 /**
  * Everything one process is made of, built once by its composition root (create-app.ts). Use cases
  * never see this type: each declares the ports it needs (ScriptPorts, EditorRunPorts, TagPorts, …)
  * and this object satisfies them.
  */
-export interface AppServices {
+export interface AppServices extends SecurityPorts, SetupPorts {
   config: Config;
   log: Logger;
   store: ScriptStore;

@@ -1,3 +1,4 @@
+import { quarantineAudit } from '../model/audit';
 import { messageOf } from '../model/errors';
 import { cycleDiagnostic } from '../model/diagnostic-messages';
 import type { EngineHost } from '../ports/engine';
@@ -47,7 +48,7 @@ export function followScriptChanges(deps: { store: ScriptStore; engine: EngineHo
         ? cycleDiagnostic(outcome.cycle)
         : outcome.diagnostics[0];
     deps.log.warn({ scriptId: script.id, error: error.message }, 'script could not start; quarantined');
-    await deps.store.setState(script.id, 'quarantined', error);
+    await deps.store.setState(script.id, 'quarantined', error, quarantineAudit(error, 'could not start'));
   }
 
   async function poll(): Promise<void> {

@@ -39,6 +39,9 @@ import {
   ValuesRequestSchema,
 } from './api-schemas';
 import { checkHealth } from './check-health';
+import { authorOf } from '../security/identity';
+import { recordValuesPosted } from '../security/record-values-posted';
+import { AUTH_OPERATIONS } from './auth-operations';
 import { DEBUG_OPERATIONS } from './debug-operations';
 import { ok, operation, type Operation } from './operation';
 
@@ -61,6 +64,7 @@ const ValidateRequestSchema = z
 export const OPERATIONS: Operation<any, any, any>[] = [
   operation({
     id: 'health',
+    role: 'public',
     method: 'GET',
     path: '/api/health',
     summary: 'Health of the process and of each backing service',
@@ -71,6 +75,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'metrics',
+    role: 'public',
     method: 'GET',
     path: '/api/metrics',
     summary: 'Prometheus metrics',
@@ -83,6 +88,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'listScripts',
+    role: 'viewer',
     method: 'GET',
     path: '/api/scripts',
     summary: 'All scripts with their status',
@@ -93,6 +99,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'createScript',
+    role: 'editor',
     method: 'POST',
     path: '/api/scripts',
     summary: 'Save a new script (unregistered)',
@@ -100,10 +107,11 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     body: ScriptDraftSchema,
     responses: { 201: { description: 'Saved', schema: ScriptSchema } },
     errors: [400, 409, 413, 503],
-    run: async ({ services, body }) => ok(await createScript(services, body), 201),
+    run: async ({ services, body, identity, requestId, ip }) => ok(await createScript(services, body, authorOf(identity, { requestId, ip })), 201),
   }),
   operation({
     id: 'getScript',
+    role: 'viewer',
     method: 'GET',
     path: '/api/scripts/{id}',
     summary: 'One script',
@@ -115,6 +123,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'updateScript',
+    role: 'editor',
     method: 'PUT',
     path: '/api/scripts/{id}',
     summary: 'Save a new version; a registered script is hot-swapped',
@@ -123,10 +132,11 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     body: ScriptDraftSchema,
     responses: { 200: { description: 'Saved', schema: ScriptSchema } },
     errors: [400, 404, 409, 413, 422, 503],
-    run: async ({ services, params, body }) => ok(await updateScript(services, params.id, body)),
+    run: async ({ services, params, body, identity, requestId, ip }) => ok(await updateScript(services, params.id, body, authorOf(identity, { requestId, ip }))),
   }),
   operation({
     id: 'deleteScript',
+    role: 'editor',
     method: 'DELETE',
     path: '/api/scripts/{id}',
     summary: 'Unregister and delete a script',
@@ -134,13 +144,14 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     params: ScriptIdParams,
     responses: { 204: { description: 'Deleted' } },
     errors: [400, 404, 503],
-    async run({ services, params }) {
-      await deleteScript(services, params.id);
+    async run({ services, params, identity, requestId, ip }) {
+      await deleteScript(services, params.id, authorOf(identity, { requestId, ip }));
       return { status: 204 };
     },
   }),
   operation({
     id: 'registerScript',
+    role: 'editor',
     method: 'POST',
     path: '/api/scripts/{id}/register',
     summary: 'Start computing a script (runs its initCode)',
@@ -148,10 +159,11 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     params: ScriptIdParams,
     responses: { 200: { description: 'Registered', schema: ScriptSchema } },
     errors: [400, 404, 409, 422, 503],
-    run: async ({ services, params }) => ok(await registerScript(services, params.id)),
+    run: async ({ services, params, identity, requestId, ip }) => ok(await registerScript(services, params.id, authorOf(identity, { requestId, ip }))),
   }),
   operation({
     id: 'unregisterScript',
+    role: 'editor',
     method: 'POST',
     path: '/api/scripts/{id}/unregister',
     summary: 'Stop computing a script without deleting it',
@@ -159,10 +171,11 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     params: ScriptIdParams,
     responses: { 200: { description: 'Unregistered', schema: ScriptSchema } },
     errors: [400, 404, 503],
-    run: async ({ services, params }) => ok(await unregisterScript(services, params.id)),
+    run: async ({ services, params, identity, requestId, ip }) => ok(await unregisterScript(services, params.id, authorOf(identity, { requestId, ip }))),
   }),
   operation({
     id: 'validateScript',
+    role: 'viewer',
     method: 'POST',
     path: '/api/scripts/validate',
     summary: 'Compile, check names and run once on the latest data',
@@ -196,6 +209,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'calculateScript',
+    role: 'viewer',
     method: 'POST',
     path: '/api/scripts/calculate',
     summary: 'Run a draft or a saved script once on the latest data (optionally overriding inputs)',
@@ -207,6 +221,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'listTags',
+    role: 'viewer',
     method: 'GET',
     path: '/api/tags',
     summary: 'Search the tag catalog (case-insensitive substring of the name or the description)',
@@ -218,6 +233,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'getTag',
+    role: 'viewer',
     method: 'GET',
     path: '/api/tags/{tag}',
     summary: 'Latest value of one tag (the name URL-encoded), its metadata and whether it may be removed',
@@ -229,6 +245,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'setTagMeta',
+    role: 'editor',
     method: 'PUT',
     path: '/api/tags/{tag}/meta',
     summary: 'Replace the description, unit and normal range of a raw tag (an absent field becomes null)',
@@ -241,6 +258,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'removeTag',
+    role: 'editor',
     method: 'DELETE',
     path: '/api/tags/{tag}',
     summary: 'Remove a tag no script produces or reads and that has had no value for HISTORY_RETENTION_DAYS',
@@ -255,6 +273,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'getTagHistory',
+    role: 'viewer',
     method: 'GET',
     path: '/api/tags/{tag}/history',
     summary: 'History of one tag over a range, downsampled keeping each bucket’s extremes',
@@ -267,6 +286,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'publishValues',
+    role: 'editor',
     method: 'POST',
     path: '/api/values',
     summary: 'Publish raw values to the input bus, as the plant would',
@@ -274,9 +294,14 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     body: ValuesRequestSchema,
     responses: { 202: { description: 'Accepted', schema: AcceptedSchema } },
     errors: [400, 413, 503],
-    run: async ({ services, body }) => ok({ accepted: await publishValues(services, body) }, 202),
+    async run({ services, body, identity, requestId, ip }) {
+      const accepted = await publishValues(services, body);
+      await recordValuesPosted(services, identity, accepted, { requestId, ip });
+      return ok({ accepted }, 202);
+    },
   }),
   ...DEBUG_OPERATIONS,
+  ...AUTH_OPERATIONS,
 ];
 
 export function findOperation(id: string): Operation<any, any, any> | undefined {

@@ -57,12 +57,17 @@ export const ScriptStatusSchema = z
   })
   .meta({ id: 'ScriptStatus' });
 
+/** Who made a change: the user's id and username (for a token, its owner's). */
+const ChangedBySchema = z.object({ id: z.string(), name: z.string() });
+
 export const ScriptSchema = z
   .object({
     id: z.string(),
     version: z.number().int(),
     createdAt: IsoTime,
     updatedAt: IsoTime,
+    createdBy: ChangedBySchema.nullable().optional(),
+    updatedBy: ChangedBySchema.nullable().optional(),
     status: ScriptStatusSchema,
     name: z.string(),
     description: z.string().optional(),
@@ -327,7 +332,7 @@ export const HealthSchema = z
 export const ErrorEnvelopeSchema = z
   .object({
     error: z.object({
-      code: z.enum(['VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'SCRIPT_INVALID', 'UNAVAILABLE', 'INTERNAL']),
+      code: z.enum(['VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'SCRIPT_INVALID', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']),
       message: z.string(),
       details: z.record(z.string(), z.unknown()),
     }),

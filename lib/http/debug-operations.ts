@@ -26,6 +26,7 @@ import {
 export const DEBUG_OPERATIONS: Operation<any, any, any>[] = [
   operation({
     id: 'debugScript',
+    role: 'viewer',
     method: 'POST',
     path: '/api/scripts/debug',
     summary: 'Run a draft or a saved script once, traced: every statement with the variables after it, and the console output',
@@ -37,6 +38,7 @@ export const DEBUG_OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'benchmarkScript',
+    role: 'viewer',
     method: 'POST',
     path: '/api/scripts/benchmark',
     summary: 'Run a script repeatedly on the latest data, as the engine does, and time its evaluations',
@@ -48,6 +50,7 @@ export const DEBUG_OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'plotScript',
+    role: 'viewer',
     method: 'POST',
     path: '/api/scripts/plot',
     summary: 'Inputs from history and outputs computed over them in time order, downsampled keeping extremes',
@@ -59,6 +62,7 @@ export const DEBUG_OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'openDebugSession',
+    role: 'viewer',
     method: 'POST',
     path: '/api/debug-sessions',
     summary: 'Open a debug session: the draft’s initCode runs once, later runs continue from its state',
@@ -70,6 +74,7 @@ export const DEBUG_OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'runDebugSession',
+    role: 'viewer',
     method: 'POST',
     path: '/api/debug-sessions/{id}/run',
     summary: 'Run the session’s calcCode once more, traced, continuing from the previous run’s state',
@@ -82,6 +87,7 @@ export const DEBUG_OPERATIONS: Operation<any, any, any>[] = [
   }),
   operation({
     id: 'closeDebugSession',
+    role: 'viewer',
     method: 'DELETE',
     path: '/api/debug-sessions/{id}',
     summary: 'End a debug session and free its sandbox',

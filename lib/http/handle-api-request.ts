@@ -4,6 +4,7 @@ import { isAppError, messageOf, UserError } from '../model/errors';
 import { formatIssues } from '../model/script-schema';
 import { findOperation } from './api-operations';
 import type { ApiResult, ApiServices, Operation } from './operation';
+import { authenticateRequest, sessionCookie } from './authenticate-request';
 import { buildOpenApiDocument } from './openapi';
 
 /**
@@ -30,11 +31,16 @@ export function createApiHandler(services: ApiServices): ApiHandler {
     const started = performance.now();
     try {
       if (!operation) throw new UserError('NOT_FOUND', `no API operation ${operationId}`);
+      // Who is calling, and may they: refused here, before the body is read or any use case runs.
+      const { identity, sessionId, ip } = await authenticateRequest(services, operation, request);
       const params = parse(operation.params, flattenParams(rawParams), 'path');
       const query = parse(operation.query, Object.fromEntries(new URL(request.url).searchParams), 'query');
       const body = operation.body ? parse(operation.body, await readJsonBody(request, services.config.BODY_LIMIT_BYTES), 'body') : undefined;
-      const result = await operation.run({ services, body, query, params, requestId });
-      return toResponse(result, requestId);
+      const result = await operation.run({ services, body, query, params, requestId, identity, ip });
+      const response = toResponse(result, requestId);
+      if (result.session !== undefined) response.headers.append('set-cookie', sessionCookie(result.session?.id ?? null, request, services.sessionIdleMs));
+      else if (sessionId !== null) response.headers.append('set-cookie', sessionCookie(sessionId, request, services.sessionIdleMs));
+      return response;
     } catch (error) {
       return errorResponse(error, requestId, services, operation);
     } finally {
@@ -215,7 +221,13 @@ function envelope(status: number, code: string, message: string, details: Record
 
 function errorResponse(error: unknown, requestId: string, services: ApiServices, operation?: Operation<any, any, any>): Response {
   if (isAppError(error)) {
-    if (error.kind === 'user') return envelope(error.status, error.code, error.message, error.details, requestId);
+    if (error.kind === 'user') {
+      const answer = envelope(error.status, error.code, error.message, error.details, requestId);
+      const retryAfter = error.details.retryAfterSeconds;
+      if (error.code === 'RATE_LIMITED' && typeof retryAfter === 'number') answer.headers.set('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+      if (error.code === 'UNAUTHORIZED') answer.headers.set('www-authenticate', 'Bearer realm="Script Server"');
+      return answer;
+    }
     if (error.kind === 'operational') {
       services.log.warn({ requestId, operation: operation?.id, err: messageOf(error) }, 'backing service unavailable');
       return envelope(503, 'UNAVAILABLE', error.message, error.details, requestId);

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { OPERATIONS } from './api-operations';
 import { ErrorEnvelopeSchema } from './api-schemas';
+import { SESSION_COOKIE } from './authenticate-request';
+import type { Operation } from './operation';
 
 /**
  * The OpenAPI 3.1 document of /api/openapi.json, generated from the same zod schemas that validate
@@ -11,10 +13,13 @@ type JsonSchema = Record<string, unknown>;
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Malformed JSON, wrong types, missing fields or values out of range',
+  401: 'No valid identity: sign in (session cookie) or send Authorization: Bearer ss_… (an unknown, revoked or expired token, or a disabled user, is refused)',
+  403: 'The role is below the one this operation needs (the message names it), or a cross-site change was refused',
   404: 'Unknown script, tag or debug session',
   409: 'Duplicate name, output tag owned by another script, dependency cycle, or a tag that may not be changed or removed (the message says why)',
   413: 'Body over the configured limit',
   422: 'The script does not compile; details.diagnostics lists why',
+  429: 'Too many failed sign-ins; Retry-After says when to try again',
   503: 'A backing service is down; the message names it',
 };
 
@@ -46,7 +51,8 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           ? { description: response.description, content: { [response.contentType]: { schema: { type: 'string' } } } }
           : { description: response.description };
     }
-    for (const status of [...operation.errors, 500]) {
+    const refusals = operation.role === 'public' ? (operation.id === 'metrics' ? [401] : []) : [401, 403];
+    for (const status of [...new Set([...operation.errors, ...refusals])].sort((a, b) => a - b).concat(500)) {
       responses[String(status)] = {
         description: STATUS_TEXT[status] ?? 'Internal error (logged with a request id)',
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -58,6 +64,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       summary: operation.summary,
       tags: [operation.tag],
       ...(parameters.length ? { parameters } : {}),
+      ...securityOf(operation),
       ...(bodySchema ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(bodySchema, 'input') } } } } : {}),
       responses,
     };
@@ -68,6 +75,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       operationId: 'openApi',
       summary: 'This document',
       tags: ['operations'],
+      security: [],
       responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
     },
   };
@@ -80,9 +88,32 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       description: 'Calculated tags: scripts over live plant values, evaluated in QuickJS sandboxes. Every non-2xx answer uses the error envelope.',
     },
     servers: [{ url: '/' }],
+    security: SIGNED_IN,
     paths,
-    components: { schemas: components },
+    components: { schemas: components, securitySchemes: SECURITY_SCHEMES },
   };
+}
+
+const SECURITY_SCHEMES = {
+  sessionCookie: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+    description: 'The session of POST /api/auth/login (HttpOnly, SameSite=Strict). Changes must be JSON and come from the app’s own origin.',
+  },
+  bearerToken: { type: 'http', scheme: 'bearer', bearerFormat: 'ss_…', description: 'An API token (POST /api/tokens), shown once when created' },
+};
+
+const SIGNED_IN = [{ sessionCookie: [] }, { bearerToken: [] }];
+
+/** Who may call it: anyone (`[]`), metrics with METRICS_TOKEN when set, else a session or a token with the role. */
+function securityOf(operation: Operation<any, any, any>): Record<string, unknown> {
+  if (operation.role === 'public') {
+    return operation.id === 'metrics'
+      ? { security: [{}, { bearerToken: [] }], description: 'Open, unless the server sets METRICS_TOKEN: then Authorization: Bearer <METRICS_TOKEN>' }
+      : { security: [] };
+  }
+  return { security: SIGNED_IN, 'x-required-role': operation.role, description: `Needs the ${operation.role} role (security.md).` };
 }
 
 /** Moves `$defs` into components and points `$ref`s at them. */

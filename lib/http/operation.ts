@@ -7,6 +7,8 @@ import type { AppMetrics } from '../support/metrics';
 import type { TagPorts } from '../tags/tag-ports';
 import type { TagMetaPorts } from '../tags/tag-meta-ports';
 import type { HealthPorts } from './check-health';
+import type { Identity } from '../security/identity';
+import type { SecurityPorts, SetupPorts } from '../security/security-ports';
 
 /**
  * One operation of api.md: its method and path, the schemas of what it takes and answers, and the
@@ -20,19 +22,30 @@ export type ApiServices = ScriptPorts &
   TagPorts &
   TagMetaPorts &
   TagHistoryPorts &
-  HealthPorts & {
+  HealthPorts &
+  SecurityPorts &
+  SetupPorts & {
     log: Logger;
-    config: { BODY_LIMIT_BYTES: number };
+    config: { BODY_LIMIT_BYTES: number; METRICS_TOKEN?: string };
     metrics: Pick<AppMetrics, 'text' | 'contentType'>;
   };
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call an operation (security.md): a signed-in user or token with at least this role, or
+ * anyone ('public': health, the OpenAPI document, metrics unless METRICS_TOKEN is set, sign-in).
+ * The request handler enforces it, in one place, before the body is read or the use case runs.
+ */
+export type OperationRole = 'public' | 'viewer' | 'editor' | 'admin';
 
 export interface ApiResult {
   status: number;
   json?: unknown;
   text?: string;
   contentType?: string;
+  /** A new session for the cookie (sign-in), or `null` to clear the cookie (sign-out). */
+  session?: { id: string } | null;
 }
 
 export interface OperationContext<B, Q, P> {
@@ -41,6 +54,10 @@ export interface OperationContext<B, Q, P> {
   query: Q;
   params: P;
   requestId: string;
+  /** Who is calling; null only for a public operation called without credentials. */
+  identity: Identity | null;
+  /** The client's address, when the server knows it (audit trail, login throttle). */
+  ip?: string;
 }
 
 export interface Operation<B = unknown, Q = unknown, P = unknown> {
@@ -48,7 +65,8 @@ export interface Operation<B = unknown, Q = unknown, P = unknown> {
   method: HttpMethod;
   path: string;
   summary: string;
-  tag: 'scripts' | 'runs' | 'tags' | 'operations' | 'debug';
+  tag: 'scripts' | 'runs' | 'tags' | 'operations' | 'debug' | 'auth' | 'users' | 'audit';
+  role: OperationRole;
   body?: z.ZodType<B>;
   /** What the OpenAPI document shows for the body, when it differs from the parsing schema. */
   documentedBody?: z.ZodType;

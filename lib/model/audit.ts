@@ -58,6 +58,11 @@ export interface AuditEntry extends NewAuditEntry {
 
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, name: 'system' };
 
+/** The audit of a quarantine: the engine (actor system) stopped a script after failures. */
+export function quarantineAudit(error: { message: string }, cause: string): ChangeAuthor & { action: AuditAction; details: Record<string, unknown> } {
+  return { actor: SYSTEM_ACTOR, by: null, requestId: 'engine', action: 'script.quarantine', details: { cause, error: error.message } };
+}
+
 export const MAX_AUDIT_LIMIT = 500;
 export const DEFAULT_AUDIT_LIMIT = 100;
 
@@ -97,4 +102,15 @@ export interface AuditPage {
   entries: AuditEntry[];
   /** Pass as `cursor` for the next (older) page; null when this is the last one. */
   nextCursor: string | null;
+}
+
+/**
+ * Who makes a change to a script, for its audit entry and its `createdBy`/`updatedBy`: the store
+ * writes both in the transaction of the change. `by` is null for the system (a quarantine).
+ */
+export interface ChangeAuthor {
+  actor: AuditActor;
+  by: { id: string; name: string } | null;
+  requestId: string;
+  ip?: string;
 }

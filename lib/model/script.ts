@@ -24,4 +24,7 @@ export interface Script extends ScriptDraft {
   createdAt: string;
   updatedAt: string;
   status: ScriptStatus;
+  /** Who created the script and who changed it last (security.md); null when unknown. */
+  createdBy?: { id: string; name: string } | null;
+  updatedBy?: { id: string; name: string } | null;
 }

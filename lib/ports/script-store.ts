@@ -1,3 +1,4 @@
+import type { AuditAction, ChangeAuthor } from '../model/audit';
 import type { Diagnostic } from '../model/diagnostic';
 import type { ScriptState } from '../model/script';
 import type { ScriptDraft } from '../model/script-schema';
@@ -22,6 +23,9 @@ export interface StoredScript {
   /** Increases with every change of any script (create, update, state change, delete). */
   revision: number;
   deleted: boolean;
+  /** Who created it and changed it last (absent or null before sign-in existed, and in test doubles). */
+  createdBy?: { id: string; name: string } | null;
+  updatedBy?: { id: string; name: string } | null;
 }
 
 export interface ScriptStats {
@@ -40,13 +44,23 @@ export interface ScriptStore {
   /** Scripts not deleted, by name. */
   list(): Promise<StoredScript[]>;
   get(id: string): Promise<StoredScript | null>;
-  /** Throws CONFLICT for a duplicate name or an output tag another script produces. */
-  create(draft: ScriptDraft): Promise<StoredScript>;
+  /**
+   * Throws CONFLICT for a duplicate name or an output tag another script produces. With an `author`
+   * the change carries `createdBy`/`updatedBy` and its audit entry (script.create, script.update with
+   * the changed fields and a diff of the code, script.delete) is written in the same transaction.
+   */
+  create(draft: ScriptDraft, author?: ChangeAuthor): Promise<StoredScript>;
   /** Version + 1. Null when the script does not exist. Same conflicts as create. */
-  update(id: string, draft: ScriptDraft): Promise<StoredScript | null>;
+  update(id: string, draft: ScriptDraft, author?: ChangeAuthor): Promise<StoredScript | null>;
   /** Marks the script deleted (its name and output tags become free). False when unknown. */
-  delete(id: string): Promise<boolean>;
-  setState(id: string, state: ScriptState, lastError: Diagnostic | null): Promise<StoredScript | null>;
+  delete(id: string, author?: ChangeAuthor): Promise<boolean>;
+  /** With `audit`, its entry (script.register, script.unregister, script.quarantine) is written in the same transaction. */
+  setState(
+    id: string,
+    state: ScriptState,
+    lastError: Diagnostic | null,
+    audit?: ChangeAuthor & { action: AuditAction; details?: Record<string, unknown> },
+  ): Promise<StoredScript | null>;
 
   /** Every change (deletions included) with a revision above `revision`, in revision order. */
   changesSince(revision: number): Promise<StoredScript[]>;

@@ -18,6 +18,8 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
     version: stored.version,
     createdAt: stored.createdAt.toISOString(),
     updatedAt: stored.updatedAt.toISOString(),
+    createdBy: stored.createdBy ?? null,
+    updatedBy: stored.updatedBy ?? null,
     status: {
       state,
       lastError: stored.state === 'unregistered' ? stored.lastError : (runtime?.lastError ?? stored.lastError),

@@ -1,4 +1,5 @@
 import { UserError } from '../model/errors';
+import type { ChangeAuthor } from '../model/audit';
 import type { ScriptPorts } from './script-ports';
 import { checkRegistrable, cycleConflict } from './check-registrable';
 import { describeScript } from './describe-script';
@@ -11,11 +12,11 @@ import { toEngineSpec } from '../engine-host/to-engine-spec';
  * engine (its initCode runs). If the engine refuses it, the database is put back as it was.
  * A separate worker process picks the change up from the database (see follow-script-changes.ts).
  */
-export async function registerScript(services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string): Promise<Script> {
+export async function registerScript(services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>, id: string, author?: ChangeAuthor): Promise<Script> {
   const stored = await getStoredScriptOrThrow(services, id);
   const program = await checkRegistrable(services, stored);
   const previousState = stored.state;
-  const saved = await services.store.setState(id, 'registered', null);
+  const saved = await services.store.setState(id, 'registered', null, author && { ...author, action: 'script.register' });
   if (!saved) throw new UserError('NOT_FOUND', `script '${id}' was not found`, { id });
   if (services.engine) {
     const outcome = await services.engine.register(toEngineSpec(saved, program));

@@ -1,4 +1,5 @@
 import { UserError } from '../model/errors';
+import type { ChangeAuthor } from '../model/audit';
 import type { ScriptPorts } from './script-ports';
 import { checkRegistrable } from './check-registrable';
 import { describeScript } from './describe-script';
@@ -16,11 +17,12 @@ export async function updateScript(
   services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>,
   id: string,
   draft: ScriptDraft,
+  author?: ChangeAuthor,
 ): Promise<Script> {
   const current = await getStoredScriptOrThrow(services, id);
   const running = current.state !== 'unregistered';
   const program = running ? await checkRegistrable(services, { ...current, definition: draft }) : undefined;
-  const saved = await services.store.update(id, draft);
+  const saved = await services.store.update(id, draft, author);
   if (!saved) throw new UserError('NOT_FOUND', `script '${id}' was not found`, { id });
   if (running) {
     const state = await services.store.setState(id, 'registered', null);

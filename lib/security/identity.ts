@@ -1,4 +1,4 @@
-import type { AuditActor } from '../model/audit';
+import type { AuditActor, ChangeAuthor } from '../model/audit';
 import type { Role } from '../model/role';
 import type { Token } from '../model/token';
 import type { User } from '../model/user';
@@ -51,6 +51,12 @@ export function actorOf(identity: Identity): AuditActor {
 /** Who made a change, as scripts carry it in `createdBy`/`updatedBy`. */
 export function changedByOf(identity: Identity): { id: string; name: string } {
   return { id: identity.user.id, name: identity.user.username };
+}
+
+/** Who makes a change through a request: the script store records it with the change. */
+export function authorOf(identity: Identity | null, context: { requestId: string; ip?: string }): ChangeAuthor | undefined {
+  if (!identity) return undefined;
+  return { actor: actorOf(identity), by: changedByOf(identity), ...requestFields(context) };
 }
 
 /** The request's part of an audit entry: its id, and the client's address when known. */

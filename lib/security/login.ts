@@ -21,12 +21,14 @@ export async function login(
 ): Promise<{ user: User; sessionId: string }> {
   const { identities, passwords, throttle } = ports;
   const username = body.username;
+  // What the audit entry may show of a name that failed: no NUL or lone surrogate (the database refuses them).
+  const shown = username.slice(0, 64).replace(/[\u0000\ud800-\udfff]/g, '\ufffd');
   const failed = (reason: string, user: StoredUser | null, details: Record<string, unknown> = {}) =>
     identities.change((tx) =>
       tx.audit({
-        actor: { type: 'user', id: user?.id ?? null, name: username.slice(0, 64) },
+        actor: { type: 'user', id: user?.id ?? null, name: shown },
         action: 'auth.login_failed',
-        target: { type: 'user', id: user?.id ?? null, name: user?.username ?? username.slice(0, 64) },
+        target: { type: 'user', id: user?.id ?? null, name: user?.username ?? shown },
         details: { reason, ...details },
         ...requestFields(context),
       }),
@@ -35,7 +37,7 @@ export async function login(
   const verdict = throttle.check(username, context.ip);
   if (!verdict.allowed) {
     await failed('rate-limited', null, { limitedBy: verdict.limitedBy });
-    const who = verdict.limitedBy === 'username' ? `for '${username.slice(0, 64)}'` : 'from your address';
+    const who = verdict.limitedBy === 'username' ? `for '${shown}'` : 'from your address';
     throw new UserError('RATE_LIMITED', `too many failed sign-ins ${who}: try again in ${verdict.retryAfterSeconds} seconds`, {
       retryAfterSeconds: verdict.retryAfterSeconds,
     });

@@ -4,6 +4,7 @@ import { MemoryBus } from '../adapters/bus/memory-bus';
 import { openDatabase, type DatabaseHandle } from '../adapters/store/open-database';
 import { SqlScriptStore } from '../adapters/store/sql-script-store';
 import { SqlTagMetaStore } from '../adapters/store/sql-tag-meta-store';
+import { SqlIdentityStore } from '../adapters/store/sql-identity-store';
 import { seedSimulatorMeta, simulatorTagMeta } from '../composition/start-simulator';
 import { SIMULATOR_TAGS } from '../adapters/simulator/plant-simulator';
 import { createApiHandler } from '../http/handle-api-request';
@@ -47,6 +48,8 @@ beforeAll(async () => {
     catalog,
     tagDirectory: new TagDirectory({ tagMeta, store }),
     engine: null,
+    authEnabled: false,
+    identities: new SqlIdentityStore(database),
     log: silentLogger,
     config: { BODY_LIMIT_BYTES: 1024 * 1024, HISTORY_RETENTION_DAYS: RETENTION_DAYS },
   } as unknown as ApiServices;

@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
-import { startApp, type RunningApp } from '../../tests/helpers/app-process';
+import { authFetch, startApp, type RunningApp } from '../../tests/helpers/app-process';
 import { argValue, log, median, own, percentile, prng, round, runFigure, sleep, spread, thousands, type FigureResult } from './common.mts';
 import { definitionOf, standardMix } from './standard-mix.mts';
 
@@ -126,7 +126,7 @@ async function drain(admin: Admin, groupId: string, topic: string, target: numbe
 }
 
 async function api(app: RunningApp, method: string, route: string, body?: unknown) {
-  const response = await fetch(`${app.url}${route}`, {
+  const response = await authFetch(`${app.url}${route}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { expect } from 'vitest';
+import { authFetch, authorizationFor } from './app-process';
 
 /**
  * Small HTTP helpers for tests that drive a running app: a JSON call through fetch, a raw request
@@ -23,7 +24,7 @@ export async function callApi(
   headers: Record<string, string> = {},
   timeoutMs = 60_000,
 ): Promise<ApiAnswer> {
-  const response = await fetch(`${base}${path}`, {
+  const response = await authFetch(`${base}${path}`, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body),
@@ -53,6 +54,15 @@ export interface RawAnswer {
  * is sent in full and close the connection: the answer counts, a write error after it does not.
  */
 export function rawRequest(
+  base: string,
+  options: { method: string; path: string; headers?: Record<string, string>; chunks?: Array<string | Uint8Array>; timeoutMs?: number },
+): Promise<RawAnswer> {
+  return authorizationFor(`${base}${options.path}`).then((authorization) =>
+    sendRaw(base, { ...options, headers: { ...authorization, ...(options.headers ?? {}) } }),
+  );
+}
+
+function sendRaw(
   base: string,
   options: { method: string; path: string; headers?: Record<string, string>; chunks?: Array<string | Uint8Array>; timeoutMs?: number },
 ): Promise<RawAnswer> {
@@ -108,6 +118,7 @@ export const ERROR_CODES = [
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',
   'SCRIPT_INVALID',
+  'RATE_LIMITED',
   'UNAVAILABLE',
   'INTERNAL',
 ] as const;
@@ -120,6 +131,7 @@ export const STATUS_OF_CODE: Record<(typeof ERROR_CODES)[number], number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   SCRIPT_INVALID: 422,
+  RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -33,6 +33,73 @@ function installExitHook(): void {
   });
 }
 
+/** The administrator every test app is started with (ADMIN_PASSWORD), unless a test sets its own or AUTH=off. */
+export const TEST_ADMIN = { username: 'admin', password: 'test-admin-password-0123' };
+
+interface Credentials {
+  username: string;
+  password: string;
+  /** The API token, once signed in (pending while the first sign-in is under way). */
+  token?: Promise<string>;
+}
+
+/** Apps started by this process with sign-in on, by their base URL: authFetch signs in to each once. */
+const credentialsByBase = new Map<string, Credentials>();
+
+/**
+ * Signs in to the app at `base` as its administrator (POST /api/auth/login) and creates an admin API
+ * token with the session: the token every later request of the tests carries. Null when `base` is not
+ * an app started with sign-in; throws while the app is not answering yet (the next call tries again).
+ */
+export async function tokenFor(base: string): Promise<string | null> {
+  const entry = credentialsByBase.get(base);
+  if (!entry) return null;
+  entry.token ??= (async () => {
+    const login = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: entry.username, password: entry.password }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (login.status !== 200) throw new Error(`signing in to ${base} as ${entry.username} answered ${login.status}: ${await login.text()}`);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    const created = await fetch(`${base}/api/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ name: `tests ${process.pid}`, role: 'admin' }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (created.status !== 201) throw new Error(`creating a test token at ${base} answered ${created.status}: ${await created.text()}`);
+    return ((await created.json()) as { token: string }).token;
+  })().catch((error: unknown) => {
+    entry.token = undefined;
+    throw error;
+  });
+  return entry.token;
+}
+
+/** The Authorization header for a request to `url`, when it goes to an app started with sign-in. */
+export async function authorizationFor(url: string): Promise<Record<string, string>> {
+  const base = [...credentialsByBase.keys()].find((candidate) => url === candidate || url.startsWith(`${candidate}/`));
+  if (!base) return {};
+  try {
+    const token = await tokenFor(base);
+    return token ? { authorization: `Bearer ${token}` } : {};
+  } catch {
+    return {}; // not answering yet: the request goes without, and its answer says why
+  }
+}
+
+/**
+ * fetch, signed in: a request to an app started by startApp (sign-in on) carries that app's admin
+ * token, unless it sets its own Authorization header. Other URLs go as they are.
+ */
+export async function authFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('authorization')) for (const [name, value] of Object.entries(await authorizationFor(url))) headers.set(name, value);
+  return fetch(url, { ...init, headers });
+}
+
 export interface RunningApp {
   url: string;
   process: ChildProcess;
@@ -69,6 +136,7 @@ export async function startApp(
       LOG_FORMAT: 'json',
       SIMULATOR: 'off',
       NODE_ENV: 'production',
+      ADMIN_PASSWORD: TEST_ADMIN.password,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,6 +145,10 @@ export async function startApp(
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const url = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, ...options.env };
+  if (!['off', 'false', '0', 'no'].includes(env.AUTH ?? 'on') && (options.entry ?? 'dist/server.mjs') !== 'dist/worker.mjs') {
+    credentialsByBase.set(url, { username: env.ADMIN_USERNAME ?? TEST_ADMIN.username, password: env.ADMIN_PASSWORD ?? TEST_ADMIN.password });
+  }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const app: RunningApp = {
@@ -93,6 +165,7 @@ export async function startApp(
       const code = await exited;
       clearTimeout(timer);
       running.delete(app);
+      credentialsByBase.delete(url);
       if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { envelopeProblem } from './api-requests';
+import { authFetch } from './app-process';
 
 /**
  * A schema-driven fuzzer over an OpenAPI 3.1 document, on fast-check: for each operation it builds
@@ -446,7 +447,7 @@ export interface FuzzAnswer {
 }
 
 export async function sendRequest(base: string, request: FuzzRequest, timeoutMs = 30_000): Promise<FuzzAnswer> {
-  const response = await fetch(`${base}${request.url}`, {
+  const response = await authFetch(`${base}${request.url}`, {
     method: request.method,
     headers: request.headers,
     body: request.body,

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../helpers/app-process';
+import { authFetch, startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, testInfluxDatabase, type TestDatabase } from '../helpers/databases';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
 
@@ -123,13 +123,13 @@ describe.skipIf(!available)('faults (R4–R8)', () => {
         return app;
       },
       async register(url = app!.url) {
-        const created = await fetch(`${url}/api/scripts`, {
+        const created = await authFetch(`${url}/api/scripts`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ name: `echo_${id.replace(/-/g, '_')}`, inputs: [{ tag: `SEQ.${id}`, alias: 'n' }], calcCode: 'const echo = n;', outputs: [{ tag: `ECHO.${id}`, variable: 'echo' }] }),
         });
         const script = (await created.json()) as { id: string };
-        const registered = await fetch(`${url}/api/scripts/${script.id}/register`, { method: 'POST' });
+        const registered = await authFetch(`${url}/api/scripts/${script.id}/register`, { method: 'POST' });
         expect(registered.status).toBe(200);
       },
       /** Produces `count` sequence numbers at about `perSecond`, in sends of `batch`. */
@@ -261,7 +261,7 @@ describe.skipIf(!available)('faults (R4–R8)', () => {
       services('down', 'postgres');
       try {
         await run.produce(1500, 1000);
-        const write = await fetch(`${run.app.url}/api/scripts`, {
+        const write = await authFetch(`${run.app.url}/api/scripts`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ name: 'during_outage', inputs: [], calcCode: 'const x = 1;', outputs: [{ tag: 'X.OUTAGE', variable: 'x' }], trigger: { type: 'periodic', intervalMs: 1000 } }),
@@ -279,7 +279,7 @@ describe.skipIf(!available)('faults (R4–R8)', () => {
         services('up', 'postgres');
       }
       const recovered = await waitFor(async () => {
-        const response = await fetch(`${run.app.url}/api/scripts`);
+        const response = await authFetch(`${run.app.url}/api/scripts`);
         return response.status === 200 ? true : undefined;
       }, 30_000, 'the database back');
       expect(recovered).toBe(true);
@@ -302,11 +302,11 @@ describe.skipIf(!available)('faults (R4–R8)', () => {
       services('down', 'influx');
       try {
         await run.produce(1000, 1000);
-        const history = await fetch(`${run.app.url}/api/tags/SEQ.${run.topics.input.slice('fault-in-'.length)}/history`);
+        const history = await authFetch(`${run.app.url}/api/tags/SEQ.${run.topics.input.slice('fault-in-'.length)}/history`);
         expect(history.status).toBe(503);
         expect(((await history.json()) as { error: { message: string } }).error.message).toMatch(/InfluxDB/);
-        const scripts = (await (await fetch(`${run.app.url}/api/scripts`)).json()) as { scripts: Array<{ id: string }> };
-        const plot = await fetch(`${run.app.url}/api/scripts/plot`, {
+        const scripts = (await (await authFetch(`${run.app.url}/api/scripts`)).json()) as { scripts: Array<{ id: string }> };
+        const plot = await authFetch(`${run.app.url}/api/scripts/plot`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ scriptId: scripts.scripts[0].id, from: '2026-11-27T00:00:00Z', to: '2026-11-27T01:00:00Z' }),

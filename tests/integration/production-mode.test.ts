@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../helpers/app-process';
+import { authFetch, startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, testInfluxDatabase, type TestDatabase } from '../helpers/databases';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
 
@@ -33,7 +33,7 @@ describe.skipIf(!available)('production mode (Kafka, PostgreSQL, InfluxDB)', () 
   let env: Record<string, string>;
 
   async function call(base: string, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${base}${path}`, {
+    const response = await authFetch(`${base}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { scriptOutputs, scripts, scriptStats, tagLatest } from '../../../db/schema';
+import type { AuditAction, ChangeAuthor } from '../../model/audit';
 import type { Diagnostic } from '../../model/diagnostic';
+import { describeScriptChange } from '../../support/script-diff';
+import { insertAuditEntry } from './sql-identity-store';
 import { isAppError, OperationalError, UserError } from '../../model/errors';
 import type { ScriptStats, ScriptStore, StoredScript } from '../../ports/script-store';
 import type { ScriptState } from '../../model/script';
@@ -72,7 +75,7 @@ export class SqlScriptStore implements ScriptStore {
     });
   }
 
-  async create(draft: ScriptDraft): Promise<StoredScript> {
+  async create(draft: ScriptDraft, author?: ChangeAuthor): Promise<StoredScript> {
     assertStorable(draft);
     return guard(() =>
       this.withConflictsExplained(() =>
@@ -81,22 +84,23 @@ export class SqlScriptStore implements ScriptStore {
           await assertOutputsFree(tx, outputTagsOf(draft), null);
           const [row] = await tx
             .insert(scripts)
-            .values({ id: randomUUID(), name: draft.name, definition: draft })
+            .values({ id: randomUUID(), name: draft.name, definition: draft, createdBy: author?.by ?? null, updatedBy: author?.by ?? null })
             .returning();
           await insertOutputs(tx, row.id, outputTagsOf(draft));
+          if (author) await auditScript(tx, author, 'script.create', row, { fields: Object.keys(draft).sort() });
           return toStoredScript(row);
         }),
       ),
     );
   }
 
-  async update(id: string, draft: ScriptDraft): Promise<StoredScript | null> {
+  async update(id: string, draft: ScriptDraft, author?: ChangeAuthor): Promise<StoredScript | null> {
     assertStorable(draft);
     return guard(() =>
       this.withConflictsExplained(() =>
         this.writeScripts(async (tx) => {
           const [current] = await tx
-            .select({ id: scripts.id })
+            .select({ id: scripts.id, definition: scripts.definition })
             .from(scripts)
             .where(and(eq(scripts.id, id), isNull(scripts.deletedAt)));
           if (!current) return null;
@@ -110,26 +114,29 @@ export class SqlScriptStore implements ScriptStore {
               version: sql`${scripts.version} + 1`,
               updatedAt: sql`now()`,
               revision: nextRevision(),
+              ...(author ? { updatedBy: author.by } : {}),
             })
             .where(eq(scripts.id, id))
             .returning();
           await tx.delete(scriptOutputs).where(eq(scriptOutputs.scriptId, id));
           await insertOutputs(tx, id, outputTagsOf(draft));
+          if (author) await auditScript(tx, author, 'script.update', row, { ...describeScriptChange(current.definition as ScriptDraft, draft) });
           return toStoredScript(row);
         }),
       ),
     );
   }
 
-  delete(id: string): Promise<boolean> {
+  delete(id: string, author?: ChangeAuthor): Promise<boolean> {
     return guard(() =>
       this.writeScripts(async (tx) => {
         const deleted = await tx
           .update(scripts)
-          .set({ deletedAt: sql`now()`, updatedAt: sql`now()`, state: 'unregistered', revision: nextRevision() })
+          .set({ deletedAt: sql`now()`, updatedAt: sql`now()`, state: 'unregistered', revision: nextRevision(), ...(author ? { updatedBy: author.by } : {}) })
           .where(and(eq(scripts.id, id), isNull(scripts.deletedAt)))
-          .returning({ id: scripts.id });
+          .returning();
         if (deleted.length === 0) return false;
+        if (author) await auditScript(tx, author, 'script.delete', deleted[0], {});
         // The name is freed by the partial unique index; the output tags by removing their rows.
         await tx.delete(scriptOutputs).where(eq(scriptOutputs.scriptId, id));
         return true;
@@ -137,7 +144,12 @@ export class SqlScriptStore implements ScriptStore {
     );
   }
 
-  setState(id: string, state: ScriptState, lastError: Diagnostic | null): Promise<StoredScript | null> {
+  setState(
+    id: string,
+    state: ScriptState,
+    lastError: Diagnostic | null,
+    audit?: ChangeAuthor & { action: AuditAction; details?: Record<string, unknown> },
+  ): Promise<StoredScript | null> {
     return guard(() =>
       this.writeScripts(async (tx) => {
         const [row] = await tx
@@ -145,6 +157,7 @@ export class SqlScriptStore implements ScriptStore {
           .set({ state, lastError: lastError === null ? null : storableJson(lastError), revision: nextRevision() })
           .where(and(eq(scripts.id, id), isNull(scripts.deletedAt)))
           .returning();
+        if (row && audit) await auditScript(tx, audit, audit.action, row, { state, ...(audit.details ?? {}) });
         return row ? toStoredScript(row) : null;
       }),
     );
@@ -374,7 +387,26 @@ function toStoredScript(row: ScriptRow): StoredScript {
     updatedAt: row.updatedAt,
     revision: Number(row.revision),
     deleted: row.deletedAt !== null,
+    createdBy: row.createdBy ?? null,
+    updatedBy: row.updatedBy ?? null,
   };
+}
+
+/** The audit entry of a script change, in the change's transaction (security.md). */
+function auditScript(tx: SqlDatabase, author: ChangeAuthor, action: AuditAction, row: ScriptRow, details: Record<string, unknown>): Promise<void> {
+  return insertAuditEntry(
+    tx,
+    {
+      actor: author.actor,
+      action,
+      target: { type: 'script', id: row.id, name: row.name },
+      version: row.version,
+      details,
+      requestId: author.requestId,
+      ...(author.ip === undefined ? {} : { ip: author.ip }),
+    },
+    new Date(),
+  );
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

@@ -1,0 +1,5 @@
+import { forward } from '@/app/api/_lib/forward';
+
+export const dynamic = 'force-dynamic';
+export const GET = forward('listTokens');
+export const POST = forward('createToken');

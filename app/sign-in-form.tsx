@@ -1,0 +1,71 @@
+'use client';
+
+import { useState, type FormEvent } from 'react';
+import { useI18n } from '@/components/i18n/locale-provider';
+
+/** Sign in (POST /api/auth/login), or create the first administrator (POST /api/auth/setup) and then sign in. */
+export function SignInForm({ setup, setupCodeRequired, onSignedIn }: { setup: boolean; setupCodeRequired: boolean; onSignedIn: () => void }) {
+  const { t } = useI18n();
+  const [username, setUsername] = useState(setup ? 'admin' : '');
+  const [password, setPassword] = useState('');
+  const [setupCode, setSetupCode] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (response.ok) return;
+    const answer = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    throw new Error(answer?.error?.message ?? `HTTP ${response.status}`);
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      if (setup) await post('/api/auth/setup', { username, password, ...(setupCodeRequired ? { setupCode } : {}) });
+      await post('/api/auth/login', { username, password });
+      onSignedIn();
+    } catch (error) {
+      setProblem(t('signin.failed', { message: error instanceof Error ? error.message : String(error) }));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="sign-in">
+      <form onSubmit={(event) => void submit(event)} aria-labelledby="sign-in-title" style={{ maxWidth: 360, margin: '3rem auto', display: 'grid', gap: '0.75rem' }}>
+        <h1 id="sign-in-title">{setup ? t('signin.setupTitle') : t('signin.title')}</h1>
+        {setup && <p>{t('signin.setupIntro')}</p>}
+        <label>
+          {t('signin.username')}
+          <input name="username" autoComplete="username" required value={username} onChange={(event) => setUsername(event.target.value)} />
+        </label>
+        <label>
+          {t('signin.password')}
+          <input
+            name="password"
+            type="password"
+            autoComplete={setup ? 'new-password' : 'current-password'}
+            required
+            minLength={setup ? 12 : undefined}
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
+        </label>
+        {setup && setupCodeRequired && (
+          <label>
+            {t('signin.setupCode')}
+            <input name="setupCode" autoComplete="off" required value={setupCode} onChange={(event) => setSetupCode(event.target.value)} />
+          </label>
+        )}
+        {problem && <p role="alert">{problem}</p>}
+        <button type="submit" disabled={busy}>
+          {setup ? t('signin.setupSubmit') : t('signin.submit')}
+        </button>
+      </form>
+    </main>
+  );
+}

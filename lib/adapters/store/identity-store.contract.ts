@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { openedForSuite, rejectionOf, unique } from './contract-support';
 import type { NewAuditEntry } from '../../model/audit';
-import { isAppError, type AppError } from '../../model/errors';
 import type { IdentityStore, NewUser } from '../../ports/identity-store';
 
 /**
@@ -14,13 +14,7 @@ export interface OpenedIdentityStore {
   cleanup(): Promise<void>;
 }
 
-const OPEN_TIMEOUT_MS = 180_000;
 
-let sequence = 0;
-function unique(label: string): string {
-  sequence += 1;
-  return `${label}_${sequence}_${Math.random().toString(36).slice(2, 8)}`;
-}
 
 const newUser = (username: string, extra: Partial<NewUser> = {}): NewUser => ({
   username,
@@ -42,31 +36,10 @@ const entry = (targetId: string, extra: Partial<NewAuditEntry> = {}): NewAuditEn
   ...extra,
 });
 
-async function rejectionOf(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`, { cause: error });
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 export function describeIdentityStoreContract(name: string, open: () => Promise<OpenedIdentityStore>): void {
   describe(`IdentityStore contract: ${name}`, () => {
-    let opened: OpenedIdentityStore | undefined;
-    const store = (): IdentityStore => {
-      if (!opened) throw new Error('the store did not open');
-      return opened.store;
-    };
-
-    beforeAll(async () => {
-      opened = await open();
-    }, OPEN_TIMEOUT_MS);
-
-    afterAll(async () => {
-      await opened?.cleanup();
-    }, OPEN_TIMEOUT_MS);
+    const store = openedForSuite(open, (opened) => opened.store);
 
     describe('users', () => {
       it('creates a user and finds it by id and by username without regard to case', async () => {

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError, type AppError } from '../../model/errors';
+import { describe, expect, it } from 'vitest';
+import { openedForSuite, rejectionOf, unique } from './contract-support';
+import { isAppError } from '../../model/errors';
 import type { ScriptStats, ScriptStore, StoredScript } from '../../ports/script-store';
 import type { ScriptDraft } from '../../model/script-schema';
 import type { TagState } from '../../model/tag-value';
@@ -16,14 +17,7 @@ export interface OpenedScriptStore {
   cleanup(): Promise<void>;
 }
 
-const OPEN_TIMEOUT_MS = 180_000;
 
-let sequence = 0;
-/** A prefix no other test (nor an earlier run against the same database) uses. */
-function unique(label: string): string {
-  sequence += 1;
-  return `${label}_${sequence}_${Math.random().toString(36).slice(2, 8)}`;
-}
 
 function draftOf(name: string, outputTags: string[], extra: Partial<ScriptDraft> = {}): ScriptDraft {
   return {
@@ -38,33 +32,12 @@ function draftOf(name: string, outputTags: string[], extra: Partial<ScriptDraft>
   };
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`, { cause: error });
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function describeScriptStoreContract(name: string, open: () => Promise<OpenedScriptStore>): void {
   describe(`ScriptStore contract: ${name}`, () => {
-    let opened: OpenedScriptStore | undefined;
-    const store = (): ScriptStore => {
-      if (!opened) throw new Error('the store did not open');
-      return opened.store;
-    };
-
-    beforeAll(async () => {
-      opened = await open();
-    }, OPEN_TIMEOUT_MS);
-
-    afterAll(async () => {
-      await opened?.cleanup();
-    }, OPEN_TIMEOUT_MS);
+    const store = openedForSuite(open, (opened) => opened.store);
 
     describe('create, get, list', () => {
       it('creates a script with a UUID, version 1, unregistered, and reads it back', async () => {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { openedForSuite, unique } from './contract-support';
 import type { TagMeta } from '../../model/tag-meta';
 import type { ScriptStore } from '../../ports/script-store';
 import type { TagMetaStore } from '../../ports/tag-meta-store';
@@ -15,31 +16,14 @@ export interface OpenedTagMetaStore {
   cleanup(): Promise<void>;
 }
 
-const OPEN_TIMEOUT_MS = 180_000;
 
-let sequence = 0;
-function unique(label: string): string {
-  sequence += 1;
-  return `${label}_${sequence}_${Math.random().toString(36).slice(2, 8)}`;
-}
 
 const meta = (tag: string, fields: Partial<Omit<TagMeta, 'tag'>> = {}): TagMeta => ({ tag, description: null, unit: null, lo: null, hi: null, ...fields });
 
 export function describeTagMetaStoreContract(name: string, open: () => Promise<OpenedTagMetaStore>): void {
   describe(`TagMetaStore contract: ${name}`, () => {
-    let opened: OpenedTagMetaStore | undefined;
-    const store = (): TagMetaStore => {
-      if (!opened) throw new Error('the store did not open');
-      return opened.tagMeta;
-    };
-
-    beforeAll(async () => {
-      opened = await open();
-    }, OPEN_TIMEOUT_MS);
-
-    afterAll(async () => {
-      await opened?.cleanup();
-    }, OPEN_TIMEOUT_MS);
+    const opened = openedForSuite(open, (suite) => suite);
+    const store = () => opened().tagMeta;
 
     it('stores all four fields and reads them back exactly (text, unicode, negative and fractional limits)', async () => {
       const tag = unique('TT-1.PV');
@@ -82,7 +66,7 @@ export function describeTagMetaStoreContract(name: string, open: () => Promise<O
       const kept = unique('KEPT.TAG');
       await store().putMeta(meta(gone, { unit: 'm3/h' }));
       await store().putMeta(meta(kept, { unit: 'm3/h' }));
-      await opened!.scripts.saveLatest([
+      await opened().scripts.saveLatest([
         { tag: gone, value: 1.5, ts: 1_700_000_000_000, quality: 'good', source: 'script' },
         { tag: kept, value: 2.5, ts: 1_700_000_000_000, quality: 'good', source: 'raw' },
       ]);
@@ -91,7 +75,7 @@ export function describeTagMetaStoreContract(name: string, open: () => Promise<O
 
       expect(await store().getMeta(gone)).toBeNull();
       expect(await store().getMeta(kept)).not.toBeNull();
-      const latest = (await opened!.scripts.loadLatest()).map((state) => state.tag);
+      const latest = (await opened().scripts.loadLatest()).map((state) => state.tag);
       expect(latest).not.toContain(gone);
       expect(latest).toContain(kept);
       expect(await store().forgetTag(gone)).toBe(false);
@@ -99,9 +83,9 @@ export function describeTagMetaStoreContract(name: string, open: () => Promise<O
 
     it('forgets a tag that only has a snapshot row (a left-behind output)', async () => {
       const tag = unique('CALC.LEFT');
-      await opened!.scripts.saveLatest([{ tag, value: null, ts: 1_700_000_000_000, quality: 'bad', source: 'script' }]);
+      await opened().scripts.saveLatest([{ tag, value: null, ts: 1_700_000_000_000, quality: 'bad', source: 'script' }]);
       expect(await store().forgetTag(tag)).toBe(true);
-      expect((await opened!.scripts.loadLatest()).map((state) => state.tag)).not.toContain(tag);
+      expect((await opened().scripts.loadLatest()).map((state) => state.tag)).not.toContain(tag);
     });
   });
 }

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { users } from '../../db/schema';
 import { openDatabase, type DatabaseHandle } from '../adapters/store/open-database';
 import { SqlIdentityStore } from '../adapters/store/sql-identity-store';
-import { isAppError, type AppError } from '../model/errors';
 import type { Role } from '../model/role';
 import { silentLogger } from '../support/logger';
 import { bootstrapIdentities } from './bootstrap-identities';
@@ -28,6 +27,7 @@ import type { SecurityPorts } from './security-ports';
 import { setupAdministrator } from './setup-administrator';
 import { setupCodeFileIn } from './setup-code';
 import { updateUser } from './update-user';
+import { rejectionOf } from '../adapters/store/contract-support';
 
 /**
  * The sign-in, user, token and audit use cases over the real SQL adapter (PGlite in memory), with
@@ -72,15 +72,6 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-async function rejectionOf(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`, { cause: error });
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function resetUsers(): Promise<void> {
   await database.db.delete(users);

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, translateDatabaseError, type DatabaseHandle } from '../../lib/adapters/store/open-database';
 import { describeScriptStoreContract } from '../../lib/adapters/store/script-store.contract';
 import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
-import { isAppError, type AppError } from '../../lib/model/errors';
+import type { AppError } from '../../lib/model/errors';
 import type { ScriptDraft } from '../../lib/model/script-schema';
 import { createTestDatabase, withAdmin, type TestDatabase } from '../helpers/databases';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
+import { rejectionOf } from '../../lib/adapters/store/contract-support';
 
 /**
  * The SQL script store against a real PostgreSQL. Each run works in databases of its own
@@ -73,15 +74,6 @@ class TcpProxy {
   }
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`, { cause: error });
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const expectUnavailable = (error: AppError) => {
   expect(error.kind).toBe('operational');

@@ -1,4 +1,4 @@
-import type { PlotSeries, TagScalar } from './api-types';
+import type { PlotPoint, PlotSeries, TagScalar } from './api-types';
 
 /**
  * Turns the plot API's series (one list of points per tag) into the rows a chart draws, and decides
@@ -49,8 +49,16 @@ export function describeSeries(series: readonly PlotSeries[]): SeriesInfo[] {
   });
 }
 
-/** One row per distinct timestamp; a series without a point at that time has no entry there. */
-export function mergeSeries(series: readonly PlotSeries[]): ChartRow[] {
+/**
+ * One row per distinct timestamp, in time order; a series without a point at that time has no entry
+ * there. `write` puts a point into its row under the series' key (by default its plottable value).
+ */
+export function mergeSeries(
+  series: readonly PlotSeries[],
+  write: (row: ChartRow, key: string, point: PlotPoint) => void = (row, key, point) => {
+    row[key] = plottable(point.value);
+  },
+): ChartRow[] {
   const rows = new Map<number, ChartRow>();
   series.forEach((one, index) => {
     const key = seriesKey(index);
@@ -62,7 +70,7 @@ export function mergeSeries(series: readonly PlotSeries[]): ChartRow[] {
         row = { ts } as ChartRow;
         rows.set(ts, row);
       }
-      row[key] = plottable(point.value);
+      write(row, key, point);
     }
   });
   return [...rows.values()].sort((a, b) => a.ts - b.ts);

@@ -1,5 +1,5 @@
 import type { PlotSeries, Quality, TagScalar } from './api-types';
-import { plottable, seriesKey, type ChartRow } from './plot-data';
+import { mergeSeries, plottable, seriesKey, type ChartRow } from './plot-data';
 
 /**
  * What a trend draws beyond the plain lines: units on the Y axes (one axis per unit when the user
@@ -50,23 +50,11 @@ export function sharedUnitLabel(units: ReadonlyArray<string | null | undefined>)
  * series' timestamps (held for step series), so a gap only ever means a bad or missing value.
  */
 export function qualityRows(series: readonly PlotSeries[], steps: ReadonlySet<string> = new Set()): ChartRow[] {
-  const rows = new Map<number, ChartRow>();
-  series.forEach((one, index) => {
-    const key = seriesKey(index);
-    for (const point of one.points) {
-      const ts = Date.parse(point.ts);
-      if (Number.isNaN(ts)) continue;
-      let row = rows.get(ts);
-      if (!row) {
-        row = { ts } as ChartRow;
-        rows.set(ts, row);
-      }
-      const quality = point.quality ?? 'good';
-      row[key] = quality === 'bad' ? null : plottable(point.value);
-      if (quality !== 'good') row[qualityKey(key)] = quality === 'bad' ? 2 : 1;
-    }
+  const sorted = mergeSeries(series, (row, key, point) => {
+    const quality = point.quality ?? 'good';
+    row[key] = quality === 'bad' ? null : plottable(point.value);
+    if (quality !== 'good') row[qualityKey(key)] = quality === 'bad' ? 2 : 1;
   });
-  const sorted = [...rows.values()].sort((a, b) => a.ts - b.ts);
   series.forEach((_one, index) => fillBetween(sorted, seriesKey(index), steps.has(seriesKey(index))));
   return sorted;
 }

@@ -103,6 +103,8 @@ export interface IdentityTransaction extends IdentityReader {
   revokeToken(id: string, at: Date): Promise<StoredToken | null>;
   createSession(idHash: string, userId: string, at: Date): Promise<void>;
   deleteSession(idHash: string): Promise<boolean>;
+  /** Ends every session of `userId` except the one whose hash is `keep` (a password change); how many. */
+  deleteSessionsOf(userId: string, keep?: string): Promise<number>;
   /** Appends an entry to the audit trail, in this transaction. */
   audit(entry: NewAuditEntry): Promise<void>;
 }

@@ -355,14 +355,22 @@ describe('users', () => {
     expect((await rejectionOf(updateUser(ports, me, me.user.id, { password: 'a brand new password' }, context))).message).toMatch(/currentPassword is needed/);
     const wrong = await rejectionOf(updateUser(ports, me, me.user.id, { password: 'a brand new password', currentPassword: 'not it at all' }, context));
     expect(wrong.code).toBe('FORBIDDEN');
+    // A second device (or whoever learnt the old password) is signed out; the session that changed it stays.
+    const elsewhere = (await login(ports, { username: me.user.username, password: PASSWORD }, context)).sessionId;
     await updateUser(ports, me, me.user.id, { password: 'a brand new password', currentPassword: PASSWORD }, context);
+    await expect(resolveIdentity(ports, { sessionId: elsewhere })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(resolveIdentity(ports, { sessionId: me.sessionId })).resolves.toMatchObject({ user: { id: me.user.id } });
     await expect(login(ports, { username: me.user.username, password: 'a brand new password' }, context)).resolves.toBeTruthy();
 
-    // An admin sets another user's password without theirs.
+    // An admin sets another user's password without theirs: every session of that user ends.
     await updateUser(ports, admin, other.user.id, { password: 'set by the admin' }, context);
+    await expect(resolveIdentity(ports, { sessionId: other.sessionId })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(login(ports, { username: other.user.username, password: 'set by the admin' }, context)).resolves.toBeTruthy();
     const changes = (await auditOf(me.user.id)).filter((entry) => entry.action === 'user.update').map((entry) => entry.details);
-    expect(changes).toEqual([{ changes: { password: 'changed' } }, { changes: { displayName: { from: me.user.username, to: 'Me Myself' } } }]);
+    expect(changes).toEqual([
+      { changes: { password: 'changed', sessionsEnded: 1 } },
+      { changes: { displayName: { from: me.user.username, to: 'Me Myself' } } },
+    ]);
   });
 
   it('never demotes, disables or deletes the last enabled admin (409), but does once another admin exists', async () => {

@@ -9,8 +9,9 @@ import type { RequestContext, SecurityPorts } from './security-ports';
 /**
  * `PATCH /api/users/{id}`: an admin changes anything; a user changes their own display name and
  * password. Changing one's own password needs `currentPassword` (an admin's too: a session left open
- * must not be enough to take the account). An OIDC user has no local password. The last enabled
- * admin cannot be demoted or disabled (409).
+ * must not be enough to take the account). A new password ends the user's other sessions (all of
+ * them when an admin sets it for someone else): whoever knew the old one is signed out. An OIDC user
+ * has no local password. The last enabled admin cannot be demoted or disabled (409).
  */
 export async function updateUser(
   ports: Pick<SecurityPorts, 'identities' | 'passwords' | 'now' | 'log'>,
@@ -64,6 +65,7 @@ export async function updateUser(
     }
     const user = await tx.updateUser(id, changes);
     if (!user) throw notFound('user', id);
+    if (passwordHash !== undefined) changed.sessionsEnded = await tx.deleteSessionsOf(id, isSelf ? identity.sessionIdHash : undefined);
     if (Object.keys(changed).length > 0) {
       await tx.audit({
         actor: actorOf(identity),

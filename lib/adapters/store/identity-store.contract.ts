@@ -164,6 +164,23 @@ export function describeIdentityStoreContract(name: string, open: () => Promise<
         expect(await store().findSession(a)).toBeNull();
         expect(await store().change((tx) => tx.deleteSession(a))).toBe(false);
       });
+
+      it("ends a user's other sessions, keeping the one named, and nobody else's", async () => {
+        const [user, other] = await store().change(async (tx) => [await tx.createUser(newUser(unique('pw'))), await tx.createUser(newUser(unique('pw2')))]);
+        const [kept, ended, ended2, foreign] = [unique('k'), unique('e'), unique('e2'), unique('f')];
+        const at = new Date('2030-01-01T00:00:00.000Z');
+        await store().change(async (tx) => {
+          for (const hash of [kept, ended, ended2]) await tx.createSession(hash, user.id, at);
+          await tx.createSession(foreign, other.id, at);
+        });
+        expect(await store().change((tx) => tx.deleteSessionsOf(user.id, kept))).toBe(2);
+        expect(await store().findSession(kept)).not.toBeNull();
+        expect(await store().findSession(ended)).toBeNull();
+        expect(await store().findSession(ended2)).toBeNull();
+        expect(await store().findSession(foreign)).not.toBeNull();
+        expect(await store().change((tx) => tx.deleteSessionsOf(user.id))).toBe(1);
+        expect(await store().findSession(kept)).toBeNull();
+      });
     });
 
     describe('audit trail', () => {

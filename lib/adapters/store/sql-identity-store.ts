@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, gte, like, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, like, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { apiTokens, auditEntries, sessions, users } from '../../../db/schema';
 import type { AuditActor, AuditEntry, AuditPage, AuditQuery, NewAuditEntry } from '../../model/audit';
 import { isAppError, UserError } from '../../model/errors';
@@ -249,6 +249,12 @@ class SqlIdentityTransaction implements IdentityTransaction {
   async deleteSession(idHash: string): Promise<boolean> {
     const removed = await this.db.delete(sessions).where(eq(sessions.idHash, idHash)).returning({ idHash: sessions.idHash });
     return removed.length > 0;
+  }
+
+  async deleteSessionsOf(userId: string, keep?: string): Promise<number> {
+    const others = keep === undefined ? eq(sessions.userId, userId) : and(eq(sessions.userId, userId), ne(sessions.idHash, keep));
+    const removed = await this.db.delete(sessions).where(others).returning({ idHash: sessions.idHash });
+    return removed.length;
   }
 
   audit(entry: NewAuditEntry): Promise<void> {

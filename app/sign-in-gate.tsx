@@ -13,9 +13,11 @@ type Gate = { kind: 'checking' } | { kind: 'in' } | { kind: 'out'; setup: boolea
 
 async function readGate(): Promise<Gate> {
   try {
-    const me = await fetch('/api/auth/me', { cache: 'no-store' });
-    if (me.status !== 401) return { kind: 'in' }; // signed in, AUTH=off, or a server error the IDE reports itself
-    const status = (await (await fetch('/api/auth/setup', { cache: 'no-store' })).json()) as { needed: boolean; setupCodeRequired: boolean };
+    // The public status says whether this browser's session is valid: no refused /api/auth/me per page load.
+    const answer = await fetch('/api/auth/setup', { cache: 'no-store' });
+    if (!answer.ok) return { kind: 'in' }; // a server error the IDE reports itself
+    const status = (await answer.json()) as { needed: boolean; setupCodeRequired: boolean; signedIn: boolean };
+    if (status.signedIn) return { kind: 'in' }; // signed in, or AUTH=off
     return { kind: 'out', setup: status.needed, setupCodeRequired: status.setupCodeRequired };
   } catch {
     return { kind: 'in' }; // the server did not answer: the IDE shows that

@@ -50,8 +50,13 @@ export const AUTH_OPERATIONS: Operation<any, any, any>[] = [
     tag: 'auth',
     responses: { 200: { description: 'What the sign-in page shows', schema: SetupStatusSchema } },
     errors: [503],
-    run: async ({ services }) =>
-      ok({ needed: (await services.identities.countUsers()) === 0, setupCodeRequired: services.setupCode.required, authEnabled: services.authEnabled }),
+    run: async ({ services, identity }) =>
+      ok({
+        needed: (await services.identities.countUsers()) === 0,
+        setupCodeRequired: services.setupCode.required,
+        authEnabled: services.authEnabled,
+        signedIn: identity !== null,
+      }),
   }),
   operation({
     id: 'setup',

@@ -10,6 +10,7 @@ import { createUser } from '../security/create-user';
 import { toUser, type Identity } from '../security/identity';
 import { LoginThrottle } from '../security/login-throttle';
 import { createPasswordHasher } from '../security/password-hash';
+import { RefusalBudget } from '../security/record-refusal';
 import { setupCodeFileIn } from '../security/setup-code';
 import { silentLogger } from '../support/logger';
 import { OPERATIONS } from './api-operations';
@@ -283,5 +284,85 @@ describe('the OpenAPI document', () => {
       expect(documented.security, operation.id).toEqual([{ sessionCookie: [] }, { bearerToken: [] }]);
       expect(Object.keys(documented.responses), operation.id).toEqual(expect.arrayContaining(['401', '403']));
     }
+  });
+});
+
+describe('the record of refusals (R9)', () => {
+  const refusalsOf = async (requestId: string) =>
+    (await identities.listAudit({ action: 'auth.refused', limit: 500 })).entries.filter((entry) => entry.requestId === requestId);
+  const idOf = (response: Response) => response.headers.get('x-request-id')!;
+
+  it('records a call without credentials, with a revoked token, below its role and cross-site — each with who and why', async () => {
+    const anonymous = await call(byId('listUsers'), { [CLIENT_IP_HEADER]: '10.9.9.9' });
+    expect(anonymous.status).toBe(401);
+    const [entry] = await refusalsOf(idOf(anonymous));
+    expect(entry).toMatchObject({
+      actor: { type: 'user', id: null, name: 'anonymous' },
+      target: { type: 'operation', id: 'listUsers', name: 'GET /api/users' },
+      details: { status: 401, code: 'UNAUTHORIZED', method: 'GET', path: '/api/users' },
+      ip: '10.9.9.9',
+    });
+
+    const root: Identity = { user: toUser((await identities.getUser(adminId))!), role: 'admin', via: 'session' };
+    const revoked = await createToken({ identities, now: () => now, log: silentLogger }, root, { name: 'old ci' }, { requestId: 't' });
+    await identities.change((tx) => tx.revokeToken(revoked.id, new Date(now)));
+    const withRevoked = await call(byId('listScripts'), { authorization: `Bearer ${revoked.token}` });
+    expect(withRevoked.status).toBe(401);
+    expect((await refusalsOf(idOf(withRevoked)))[0]).toMatchObject({
+      actor: { type: 'token', id: adminId, name: 'root', token: { id: revoked.id, name: 'old ci' } },
+      details: { reason: expect.stringMatching(/revoked/) },
+    });
+
+    const below = await call(byId('createUser'), { authorization: `Bearer ${tokens.editor}` });
+    expect(below.status).toBe(403);
+    expect((await refusalsOf(idOf(below)))[0]).toMatchObject({
+      actor: { type: 'token', name: 'root', token: { name: 'editor token' } },
+      details: { status: 403, code: 'FORBIDDEN', reason: expect.stringMatching(/needs the admin role/) },
+    });
+
+    const session = cookieValue(await signIn('alice', PASSWORD));
+    const forged = await api.handle(
+      'createToken',
+      new Request(`${BASE}/api/tokens`, {
+        method: 'POST',
+        headers: { host: '127.0.0.1:3000', cookie: `${SESSION_COOKIE}=${session}`, 'content-type': 'application/json', origin: 'https://evil.example' },
+        body: '{"name":"x"}',
+      }),
+    );
+    expect(forged.status).toBe(403);
+    expect((await refusalsOf(idOf(forged)))[0]).toMatchObject({ actor: { type: 'user', name: 'alice' }, details: { reason: expect.stringMatching(/evil\.example/) } });
+  });
+
+  it('does not record a failed sign-in twice (it is auth.login_failed)', async () => {
+    const failed = await signIn('alice', 'certainly not the password');
+    expect(failed.status).toBe(401);
+    expect(await refusalsOf(idOf(failed))).toEqual([]);
+    const logged = (await identities.listAudit({ action: 'auth.login_failed', limit: 500 })).entries.filter((entry) => entry.requestId === idOf(failed));
+    expect(logged).toHaveLength(1);
+  });
+
+  it('tells the IDE whether the browser is signed in through the public status, refusing nothing', async () => {
+    const status = async (headers: Record<string, string>) => (await (await call(byId('setupStatus'), headers)).json()) as { signedIn: boolean };
+    expect((await status({})).signedIn).toBe(false);
+    expect((await status({ cookie: `${SESSION_COOKIE}=${'x'.repeat(43)}` })).signedIn).toBe(false);
+    expect((await status({ cookie: `${SESSION_COOKIE}=${cookieValue(await signIn('alice', PASSWORD))}` })).signedIn).toBe(true);
+  });
+});
+
+describe('the refusal budget', () => {
+  it('records the first refusals of an address each minute, says when it stops, and starts again the next minute', () => {
+    let clock = 0;
+    const budget = new RefusalBudget({ perMinute: 3, now: () => clock });
+    expect([budget.take('a'), budget.take('a'), budget.take('a'), budget.take('a'), budget.take('b')]).toEqual(['record', 'record', 'last', 'skip', 'record']);
+    clock = 60_000;
+    expect(budget.take('a')).toBe('record');
+  });
+
+  it('forgets the oldest address past its bound', () => {
+    const budget = new RefusalBudget({ perMinute: 2, maxAddresses: 2, now: () => 0 });
+    expect([budget.take('a'), budget.take('a')]).toEqual(['record', 'last']);
+    budget.take('b');
+    budget.take('c'); // 'a' is forgotten
+    expect(budget.take('a')).toBe('record');
   });
 });

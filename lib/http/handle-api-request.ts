@@ -4,7 +4,10 @@ import { isAppError, messageOf, UserError } from '../model/errors';
 import { formatIssues } from '../model/script-schema';
 import { findOperation } from './api-operations';
 import type { ApiResult, ApiServices, Operation } from './operation';
-import { authenticateRequest, sessionCookie } from './authenticate-request';
+import { authenticateRequest, CLIENT_IP_HEADER, cookieOf, SESSION_COOKIE, sessionCookie } from './authenticate-request';
+import type { Identity } from '../security/identity';
+import { RefusalBudget, recordRefusal } from '../security/record-refusal';
+import { bearerTokenOf } from '../security/secrets';
 import { buildOpenApiDocument } from './openapi';
 
 /**
@@ -24,15 +27,20 @@ export interface ApiHandler {
 
 export function createApiHandler(services: ApiServices): ApiHandler {
   let openApiText: string | null = null;
+  const refusals = new RefusalBudget({ now: services.now });
 
   async function handle(operationId: string, request: Request, rawParams: Record<string, string | string[] | undefined> = {}): Promise<Response> {
     const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
     const operation = findOperation(operationId);
     const started = performance.now();
+    let caller: Identity | null = null;
+    let stage: 'authenticate' | 'run' = 'authenticate';
     try {
       if (!operation) throw new UserError('NOT_FOUND', `no API operation ${operationId}`);
       // Who is calling, and may they: refused here, before the body is read or any use case runs.
       const { identity, sessionId, ip } = await authenticateRequest(services, operation, request);
+      caller = identity;
+      stage = 'run';
       const params = parse(operation.params, flattenParams(rawParams), 'path');
       const query = parse(operation.query, Object.fromEntries(new URL(request.url).searchParams), 'query');
       const body = operation.body ? parse(operation.body, await readJsonBody(request, services.config.BODY_LIMIT_BYTES), 'body') : undefined;
@@ -42,6 +50,26 @@ export function createApiHandler(services: ApiServices): ApiHandler {
       else if (sessionId !== null) response.headers.append('set-cookie', sessionCookie(sessionId, request, services.sessionIdleMs));
       return response;
     } catch (error) {
+      // Every refusal is recorded (R9) — but a failed sign-in already wrote its own entry.
+      if (operation && isRefusal(error) && !(stage === 'run' && operation.id === 'login')) {
+        const url = new URL(request.url);
+        await recordRefusal(
+          services,
+          refusals,
+          {
+            status: error.status,
+            code: error.code,
+            message: error.message,
+            method: request.method,
+            path: url.pathname,
+            operationId: operation.id,
+            identity: caller,
+            bearerToken: bearerTokenOf(request.headers.get('authorization')),
+            sessionId: cookieOf(request.headers.get('cookie'), SESSION_COOKIE),
+          },
+          { requestId, ip: request.headers.get(CLIENT_IP_HEADER) ?? undefined },
+        );
+      }
       return errorResponse(error, requestId, services, operation);
     } finally {
       services.log.debug({ requestId, operationId, ms: Math.round(performance.now() - started) }, 'api request');
@@ -91,6 +119,11 @@ function tagOperation(method: string, target: 'tag' | 'history' | 'meta'): strin
   if (target === 'history') return method === 'GET' ? 'getTagHistory' : null;
   if (target === 'meta') return method === 'PUT' ? 'setTagMeta' : null;
   return method === 'GET' ? 'getTag' : method === 'DELETE' ? 'removeTag' : null;
+}
+
+/** A 401 or a 403: the request was refused for who it is (or is not), not for what it asked. */
+function isRefusal(error: unknown): error is UserError {
+  return isAppError(error) && error.kind === 'user' && (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN');
 }
 
 function flattenParams(params: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -66,4 +66,7 @@ export const SetupStatusSchema = z.object({
   needed: z.boolean().meta({ description: 'No user exists yet: the IDE offers "create the administrator"' }),
   setupCodeRequired: z.boolean().meta({ description: 'The setup page asks for the one-time code (HOST is not loopback)' }),
   authEnabled: z.boolean(),
+  signedIn: z.boolean().meta({
+    description: 'The request carries a valid session or token (or AUTH=off): the IDE opens without a refused /api/auth/me in the audit trail',
+  }),
 });

@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   'auth.login',
   'auth.login_failed',
   'auth.logout',
+  // A request refused with 401 or 403 (quality bar R9); failed sign-ins are auth.login_failed.
+  'auth.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

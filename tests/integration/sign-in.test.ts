@@ -37,6 +37,20 @@ describe('sign-in in the running app', () => {
     expect(audit.json.entries[0]).toMatchObject({ actor: { type: 'token', name: TEST_ADMIN.username }, version: 2, ip: '127.0.0.1' });
     expect(audit.json.entries[0].details.diff.calcCode).toContain('+const y = x * 3;');
 
+    // Registering and unregistering are audited with the script; posted values by their count only.
+    expect((await callApi(app.url, 'POST', `/api/scripts/${created.json.id}/register`)).status).toBe(200);
+    expect((await callApi(app.url, 'POST', `/api/scripts/${created.json.id}/unregister`)).status).toBe(200);
+    const lifecycle = await callApi(app.url, 'GET', `/api/audit?targetType=script&targetId=${created.json.id}&limit=2`);
+    expect(lifecycle.json.entries.map((entry: { action: string }) => entry.action)).toEqual(['script.unregister', 'script.register']);
+    const posted = await callApi(app.url, 'POST', '/api/values', [
+      { tag: 'SIGNIN.X', value: 1.5 },
+      { tag: 'SIGNIN.X', value: 2.5 },
+    ]);
+    expect(posted.status, posted.text).toBe(202);
+    const valuesEntry = (await callApi(app.url, 'GET', '/api/audit?action=values.post&limit=1')).json.entries[0];
+    expect(valuesEntry).toMatchObject({ action: 'values.post', actor: { name: TEST_ADMIN.username }, details: { count: 2 }, requestId: posted.headers.get('x-request-id') });
+    expect(JSON.stringify(valuesEntry)).not.toContain('2.5');
+
     // The same token, revoked, stops at once.
     const token = (await tokenFor(app.url))!;
     const tokens = await callApi(app.url, 'GET', '/api/tokens');

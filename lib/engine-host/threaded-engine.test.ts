@@ -39,3 +39,34 @@ describe('threadedEngine', () => {
     expect(await engine.statuses()).toEqual([]);
   });
 });
+
+describe('threadedEngine shadow runs', () => {
+  it('stops a candidate that hangs the thread alone: the live outputs of the batch still come, and go on coming', async () => {
+    const engine = threadedEngine({
+      entry: ENGINE_THREAD,
+      limits: { cpuMs: 50, initCpuMs: 500, memoryMb: 64 },
+      quarantineAfter: 5,
+      logger: silentLogger,
+      latestValues: () => [],
+      hangMs: 350,
+    });
+    hosts.push(engine);
+    const definition = { name: 'double', inputs: [{ tag: 'X', alias: 'x' }], calcCode: 'const y = x * 2;', outputs: [{ tag: 'Y', variable: 'y' }] };
+    expect(await engine.register({ id: 'double', name: 'double', version: 1, definition })).toEqual({ ok: true });
+    // A native call the interpreter's deadline cannot interrupt: only the watchdog stops it.
+    const hanging = { ...definition, calcCode: 'const s = "a".repeat(4e6);\nfor (;;) s.indexOf("b");\nconst y = 1;' };
+    expect(await engine.startShadow({ shadowId: 'sh-hang', scriptId: 'double', name: 'double', version: 2, definition: hanging })).toEqual({ ok: true });
+
+    const result = await engine.ingest([{ tag: 'X', value: 21, ts: 1_764_237_600_000, quality: 'good' }]);
+    expect(result.outputs.map((output) => [output.tag, output.value])).toEqual([['Y', 42]]);
+    expect(result.quarantined).toEqual([]);
+    expect(result.shadow?.quarantined).toEqual([{ id: 'double', error: expect.objectContaining({ kind: 'timeout' }) }]);
+    expect(await engine.shadowStatuses()).toEqual([expect.objectContaining({ id: 'double', shadowId: 'sh-hang', state: 'quarantined' })]);
+
+    const next = await engine.ingest([{ tag: 'X', value: 5, ts: 1_764_237_601_000, quality: 'good' }]);
+    expect(next.outputs.map((output) => [output.tag, output.value])).toEqual([['Y', 10]]);
+    expect(next.shadow).toBeUndefined();
+    expect(await engine.stopShadow('double')).toBe(true);
+    expect(await engine.shadowStatuses()).toEqual([]);
+  }, 60_000);
+});

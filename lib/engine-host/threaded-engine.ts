@@ -9,7 +9,7 @@ import { ThreadClient, type ThreadEntry } from '../threads/thread-rpc';
 import type { EngineOptions } from '../engine/engine';
 import type { EngineMethods } from '../engine/engine-methods';
 import { PROGRESS_BYTES, progressView } from '../engine/engine-progress';
-import type { EngineHost, EngineScriptSpec, PassResult, ScriptRuntimeStatus } from '../ports/engine';
+import type { EngineHost, EngineScriptSpec, PassResult, ScriptRuntimeStatus, ShadowSpec, ShadowStatus } from '../ports/engine';
 
 /**
  * The engine in a worker thread, watched.
@@ -47,6 +47,9 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   const byNumber: string[] = [];
   /** Scripts that hung the thread: kept out of it, reported quarantined. */
   const hung = new Map<string, { spec: EngineScriptSpec; error: Diagnostic }>();
+  /** Shadow runs by script id, to start again in a restarted thread; and those that hung it. */
+  const shadows = new Map<string, ShadowSpec>();
+  const hungShadows = new Map<string, { spec: ShadowSpec; error: Diagnostic }>();
   const { logger, latestValues, entry, ...engineOptions } = options;
   const hangMs = options.hangMs ?? Math.max(2000, 40 * engineOptions.limits.cpuMs, 4 * engineOptions.limits.initCpuMs);
   const runHangMs = Math.max(500, 10 * engineOptions.limits.cpuMs);
@@ -84,6 +87,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       for (const spec of registered.values()) await call('register', spec, numberOf(spec.id));
       // Quarantined ones go on being quarantined (and retried) in the new thread.
       for (const spec of parked.values()) await call('register', spec, numberOf(spec.id));
+      for (const spec of shadows.values()) await call('startShadow', spec, numberOf(spec.shadowId));
     },
   });
 
@@ -154,6 +158,14 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     }
     const culpritId = view[0] > 0 ? byNumber[view[0] - 1] : undefined;
     const culprit = culpritId ? registered.get(culpritId) : undefined;
+    // A shadow run that hangs the thread is stopped alone: the live scripts' batch runs again without it.
+    const shadowCulprit = culpritId ? [...shadows.values()].find((spec) => spec.shadowId === culpritId) : undefined;
+    if (shadowCulprit) {
+      shadows.delete(shadowCulprit.scriptId);
+      const error: Diagnostic = hangDiagnostic('hang-quarantined', Math.round((Date.now() - view[1]) / 100) / 10, engineOptions.limits.cpuMs);
+      hungShadows.set(shadowCulprit.scriptId, { spec: shadowCulprit, error });
+      logger.error({ scriptId: shadowCulprit.scriptId, shadowId: shadowCulprit.shadowId }, 'a shadow run hung the engine thread; stopped');
+    }
     if (culprit) {
       registered.delete(culprit.id);
       const error: Diagnostic = hangDiagnostic('hang-quarantined', Math.round((Date.now() - view[1]) / 100) / 10, engineOptions.limits.cpuMs);
@@ -177,6 +189,11 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       const lineage = { id: culprit.id, name: culprit.name, version: culprit.version };
       const now = Date.now();
       for (const output of culprit.definition.outputs) result.outputs.push({ tag: output.tag, value: null, ts: now, quality: 'bad', reason: 'quarantined', script: lineage });
+    }
+    if (shadowCulprit) {
+      result.shadow ??= { outputs: [], evaluations: 0, failures: 0, quarantined: [], recovered: [] };
+      result.shadow.failures++;
+      result.shadow.quarantined.push({ id: shadowCulprit.scriptId, error: hungShadows.get(shadowCulprit.scriptId)!.error });
     }
     return result;
   }
@@ -240,6 +257,44 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       return [...live, ...quarantined];
     },
     restore: (states: TagState[]) => client.call('restore', states),
+    startShadow: (spec) =>
+      serial.run(async () => {
+        const pending = client.call('startShadow', spec, numberOf(spec.shadowId));
+        const outcome = await watch(pending, Math.max(hangMs, 4 * engineOptions.limits.initCpuMs + 1000));
+        if (outcome === HUNG) {
+          pending.catch(() => undefined);
+          await client.restart();
+          return { ok: false as const, reason: 'invalid' as const, diagnostics: [hangDiagnostic('hang-init', hangMs / 1000, engineOptions.limits.initCpuMs)] };
+        }
+        hungShadows.delete(spec.scriptId);
+        if (outcome.ok) shadows.set(spec.scriptId, spec.program ? { ...spec, program: undefined } : spec);
+        else shadows.delete(spec.scriptId);
+        return outcome;
+      }),
+    stopShadow: (scriptId) =>
+      serial.run(async () => {
+        const hadHung = hungShadows.delete(scriptId);
+        shadows.delete(scriptId);
+        return (await client.call('stopShadow', scriptId)) || hadHung;
+      }),
+    async shadowStatuses(): Promise<ShadowStatus[]> {
+      const running = await client.call('shadowStatuses');
+      const stopped: ShadowStatus[] = [...hungShadows.values()].map(({ spec, error }) => ({
+        id: spec.scriptId,
+        shadowId: spec.shadowId,
+        version: spec.version,
+        state: 'quarantined',
+        evaluations: 0,
+        errors: 1,
+        consecutiveFailures: 1,
+        avgMicros: 0,
+        lastRunAt: null,
+        lastError: error,
+        missingInputs: [],
+        retryAt: null,
+      }));
+      return [...running, ...stopped];
+    },
     close: () => client.close(),
   };
 }

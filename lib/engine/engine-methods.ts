@@ -1,10 +1,11 @@
 import type { TagState, TagValue } from '../model/tag-value';
-import type { EngineScriptSpec, StopReason } from '../ports/engine';
+import type { EngineScriptSpec, ShadowSpec, StopReason } from '../ports/engine';
 import type { Engine } from './engine';
 import { progressView } from './engine-progress';
+import type { ShadowRuns } from './shadow-runs';
 
 /** The engine's methods as a worker thread serves them (workers/engine-thread.ts); the host calls them through lib/engine-host/threaded-engine.ts. */
-export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
+export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shadows?: ShadowRuns) {
   const numbers = new Map<string, number>();
   const view = progress ? progressView(progress) : null;
   const beat = view
@@ -12,7 +13,17 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
         view[1] = Date.now();
       }
     : () => undefined;
-  if (view) engine.setHeartbeat(beat);
+  if (view) {
+    engine.setHeartbeat(beat);
+    shadows?.setHeartbeat(beat);
+  }
+  /** Careful mode names the shadow run (by its shadow id) whose run never returns, as it names scripts. */
+  const reporter = (scriptId: string | null) => {
+    if (!view) return;
+    const number = scriptId === null ? undefined : numbers.get(scriptId);
+    view[1] = Date.now();
+    view[0] = number === undefined ? 0 : number + 1;
+  };
   return {
     /** `number`: how the host names the script in the progress buffer. */
     register: (spec: EngineScriptSpec, number?: number) => {
@@ -21,26 +32,33 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer) {
       return engine.register(spec);
     },
     setCareful: async (on: boolean) => {
-      engine.setProgressReporter(
-        on && view
-          ? (scriptId) => {
-              const number = scriptId === null ? undefined : numbers.get(scriptId);
-              view[1] = Date.now();
-              view[0] = number === undefined ? 0 : number + 1;
-            }
-          : null,
-      );
+      engine.setProgressReporter(on && view ? reporter : null);
+      shadows?.setProgressReporter(on && view ? reporter : null);
     },
     unregister: (id: string, reason?: StopReason) => engine.unregister(id, reason),
-    ingest: (values: TagValue[], replay?: boolean) => {
+    ingest: async (values: TagValue[], replay?: boolean) => {
       beat();
-      return engine.ingest(values, { replay });
+      const result = await engine.ingest(values, { replay });
+      // After the live pass, never before: a shadow cannot delay or change what goes out.
+      if (shadows?.active) result.shadow = await shadows.follow(values, result, replay);
+      return result;
     },
-    tick: (now: number) => {
+    tick: async (now: number) => {
       beat();
-      return engine.tick(now);
+      const result = await engine.tick(now);
+      if (shadows?.active) result.shadow = await shadows.tick(now);
+      return result;
     },
     statuses: async () => engine.statuses(),
+    /** `number`: how the host names the shadow run (by its shadow id) in the progress buffer. */
+    startShadow: (spec: ShadowSpec, number?: number) => {
+      if (!shadows) throw new Error('this engine runs no shadows');
+      if (number !== undefined) numbers.set(spec.shadowId, number);
+      beat();
+      return shadows.start(spec);
+    },
+    stopShadow: async (scriptId: string) => shadows?.stop(scriptId) ?? false,
+    shadowStatuses: async () => shadows?.statuses() ?? [],
     restore: async (states: TagState[]) => engine.restore(states),
   };
 }

@@ -22,8 +22,28 @@ export interface EngineHost {
   tick(now: number): Promise<PassResult>;
   statuses(): Promise<ScriptRuntimeStatus[]>;
   restore(states: TagState[]): Promise<void>;
+  /** Starts (or replaces) the shadow run of a registered script (changes.md); its outputs come in `PassResult.shadow`. */
+  startShadow(spec: ShadowSpec): Promise<RegisterOutcome>;
+  /** False when the script had no shadow. */
+  stopShadow(scriptId: string): Promise<boolean>;
+  shadowStatuses(): Promise<ShadowStatus[]>;
   close(): Promise<void>;
 }
+
+/** A candidate version run beside a registered script (changes.md "Shadow runs"). */
+export interface ShadowSpec {
+  /** The shadow run's own id (a new one each time one starts). */
+  shadowId: string;
+  scriptId: string;
+  name: string;
+  /** The version the candidate would get if promoted. */
+  version: number;
+  definition: ScriptDraft;
+  program?: CompiledScript;
+}
+
+/** A candidate's runtime state, under its script's id. */
+export type ShadowStatus = ScriptRuntimeStatus & { shadowId: string };
 
 export interface EngineScriptSpec {
   id: string;
@@ -74,5 +94,19 @@ export interface PassResult {
   quarantined: Array<{ id: string; error: Diagnostic }>;
   /** Quarantined scripts whose retry succeeded: their quarantine is over (absent: none). */
   recovered?: string[];
+  /** The shadow runs' pass on the same values (changes.md), when any runs: never published. */
+  shadow?: ShadowPass;
+}
+
+/**
+ * What the candidates of shadow runs computed in a pass: outputs named by their script (lineage
+ * with the candidate's version), and their failures, by script id. Kept apart from the live outputs.
+ */
+export interface ShadowPass {
+  outputs: OutputValue[];
+  evaluations: number;
+  failures: number;
+  quarantined: Array<{ id: string; error: Diagnostic }>;
+  recovered: string[];
 }
 

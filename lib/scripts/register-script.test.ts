@@ -32,6 +32,9 @@ function recordingEngine(): EngineHost & { specs: EngineScriptSpec[] } {
     tick: async () => ({ outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [] }),
     statuses: async () => [],
     restore: async () => undefined,
+    startShadow: async () => ({ ok: true }),
+    stopShadow: async () => false,
+    shadowStatuses: async () => [],
     close: async () => undefined,
   };
 }

@@ -9,6 +9,7 @@ import type { HistoryWriter } from '../history/history-writer';
 import { AppMetrics } from '../support/metrics';
 import type { SnapshotWriter } from './snapshot-writer';
 import { ValuePipeline } from './value-pipeline';
+import { ShadowBoard } from '../shadows/shadow-board';
 
 /** A promise with its resolve and reject in hand. */
 function deferred<T = void>() {
@@ -167,5 +168,43 @@ describe('ValuePipeline', () => {
       { tag: 'X', ts: 1000 },
       { tag: 'X', ts: 2000 },
     ]);
+  });
+});
+
+describe('ValuePipeline with a shadow run', () => {
+  it('publishes, stores and catalogs the live outputs only, and gives both sides to the comparison', async () => {
+    const lineage = (version: number) => ({ id: 'eff', name: 'eff', version });
+    const engine = {
+      ingest: async (): Promise<PassResult> => ({
+        outputs: [{ tag: 'EFF', value: 4, ts: 1000, quality: 'good', script: lineage(1) }],
+        evaluations: 1,
+        failures: 0,
+        older: 0,
+        duplicates: 0,
+        quarantined: [],
+        shadow: { outputs: [{ tag: 'EFF', value: 400, ts: 1000, quality: 'good', script: lineage(2) }], evaluations: 1, failures: 0, quarantined: [], recovered: [] },
+      }),
+    } as unknown as EngineHost;
+    const published: OutputValue[] = [];
+    const stored: Array<{ tag: string; value: unknown }> = [];
+    const catalog = new TagCatalog();
+    const shadows = new ShadowBoard();
+    shadows.begin({ shadowId: 'sh', scriptId: 'eff', version: 2, startedAt: 0, outputTags: ['EFF'] }, () => undefined);
+    const pipeline = new ValuePipeline({
+      engine,
+      bus: { publishOutputs: async (values: readonly OutputValue[]) => void published.push(...values) } as unknown as Bus,
+      catalog,
+      history: { add: (records: Array<{ tag: string; value: unknown }>) => void stored.push(...records) } as unknown as HistoryWriter,
+      snapshot: { mark: () => undefined } as unknown as SnapshotWriter,
+      metrics: new AppMetrics(),
+      log: createLogger({ level: 'silent', pretty: false, name: 'test' }),
+      onQuarantined: () => undefined,
+      shadows,
+    });
+    await pipeline.handleBatch({ values: [{ tag: 'FUEL', value: 3, ts: 1000, quality: 'good' }], rejected: 0, heartbeat: async () => undefined });
+    expect(published.map((output) => [output.tag, output.value])).toEqual([['EFF', 4]]);
+    expect(stored.filter((record) => record.tag === 'EFF').map((record) => record.value)).toEqual([4]);
+    expect(catalog.get('EFF')?.value).toBe(4);
+    expect(shadows.comparison('eff')!.EFF).toMatchObject({ compared: 1, differing: 1, maxAbsDiff: 396, live: { value: 4 }, shadow: { value: 400 } });
   });
 });

@@ -9,6 +9,7 @@ import type { HistoryWriter } from '../history/history-writer';
 import type { AppMetrics } from '../support/metrics';
 import { PromiseQueue } from '../support/promise-queue';
 import type { SnapshotWriter } from './snapshot-writer';
+import type { ShadowBoard } from '../shadows/shadow-board';
 
 /**
  * How a raw value becomes published outputs:
@@ -26,6 +27,8 @@ export interface PipelineDeps {
   onQuarantined(entries: Array<{ id: string; error: Diagnostic }>): void;
   /** Quarantined scripts whose retry succeeded. */
   onRecovered?(ids: string[]): void;
+  /** Shadow runs' comparisons (changes.md): given each pass's live and shadow outputs; nothing of a shadow is published. */
+  shadows?: ShadowBoard;
 }
 
 /** An input batch waiting for the engine, with what its handler awaits. */
@@ -128,7 +131,7 @@ export class ValuePipeline {
     try {
       const result = await this.deps.engine.tick(Date.now());
       // A tick also carries retries, stale inputs and the outputs of stopped scripts.
-      if (result.evaluations > 0 || result.outputs.length > 0) await this.inOrder.run(() => this.publish(result, []));
+      if (result.evaluations > 0 || result.outputs.length > 0 || result.shadow) await this.inOrder.run(() => this.publish(result, []));
     } catch (error) {
       this.deps.log.warn({ err: error }, 'periodic evaluation failed');
     } finally {
@@ -148,6 +151,8 @@ export class ValuePipeline {
       history.add(result.outputs.map(({ tag, value, ts, quality, reason }) => (reason === undefined ? { tag, value, ts, quality, source: 'script' as const } : { tag, value, ts, quality, reason, source: 'script' as const })));
     }
     snapshot.mark(applied);
+    // After the live outputs are acknowledged; the shadow's outputs go nowhere else.
+    this.deps.shadows?.record(result.outputs, result.shadow);
     if (result.quarantined.length > 0) this.deps.onQuarantined(result.quarantined);
     if (result.recovered && result.recovered.length > 0) this.deps.onRecovered?.(result.recovered);
   }

@@ -78,6 +78,23 @@ export const scriptStats = pgTable('script_stats', {
   retryAt: timestamp('retry_at', { withTimezone: true, mode: 'date' }),
 });
 
+/**
+ * Shadow runs (changes.md): a candidate draft running beside a registered script, at most one per
+ * script; `report` is the last comparison the engine running it saved (web processes read it).
+ */
+export const shadowRuns = pgTable('shadow_runs', {
+  scriptId: text('script_id')
+    .primaryKey()
+    .references(() => scripts.id, { onDelete: 'cascade' }),
+  shadowId: text('shadow_id').notNull(),
+  version: integer('version').notNull(),
+  definition: jsonb('definition').notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+  startedBy: jsonb('started_by').$type<{ id: string; name: string }>(),
+  report: jsonb('report'),
+  reportAt: timestamp('report_at', { withTimezone: true, mode: 'date' }),
+});
+
 /** The restart snapshot: the latest value of every tag. ts is epoch milliseconds. */
 export const tagLatest = pgTable('tag_latest', {
   tag: text('tag').primaryKey(),

@@ -27,6 +27,8 @@ import { SnapshotWriter } from '../pipeline/snapshot-writer';
 import { ValuePipeline } from '../pipeline/value-pipeline';
 import { seedExamples } from './seed-examples';
 import { followScriptChanges } from '../engine-host/follow-script-changes';
+import { followShadows } from '../engine-host/follow-shadows';
+import { ShadowBoard } from '../shadows/shadow-board';
 import { startSimulator } from './start-simulator';
 import type { IdentityStore } from '../ports/identity-store';
 import { openSecurity } from './open-security';
@@ -86,7 +88,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       migrationsFolder: overrides.migrationsFolder ?? path.resolve(process.cwd(), 'db/migrations'),
     });
     stops.push(() => adapters.close());
-    const { store, tagMeta, identities, history, bus } = adapters;
+    const { store, tagMeta, identities, shadows, history, bus } = adapters;
     // Sign-in (security.md): the web side bootstraps the first administrator; a worker needs no user.
     const security = await openSecurity(config, identities, log, { bootstrap: role !== 'worker' });
     stops.push(() => security.stop());
@@ -135,6 +137,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       metrics,
       version,
       scriptActivity: () => scriptActivity(store, engine, log),
+      shadowStore: shadows,
     };
 
     if (engine) {
@@ -150,6 +153,8 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       snapshot.start();
       stops.push(() => snapshot.stop());
 
+      // Shadow runs (changes.md): run here beside the live versions, compared, reported to the store.
+      const shadowBoard = new ShadowBoard();
       const pipeline = new ValuePipeline({
         engine,
         bus,
@@ -158,6 +163,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         snapshot,
         metrics,
         log,
+        shadows: shadowBoard,
         onQuarantined: (entries) => {
           for (const entry of entries) {
             log.warn({ scriptId: entry.id, error: entry.error.message }, 'script quarantined after repeated failures');
@@ -181,6 +187,17 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         await follower.start();
         stops.push(() => follower.stop());
       }
+
+      const shadowFollower = followShadows({
+        shadows,
+        engine,
+        board: shadowBoard,
+        latest: (tag) => catalog.get(tag),
+        log: log.child({ part: 'shadows' }),
+        isActive: bus.isActive ? () => bus.isActive!() : undefined,
+      });
+      await shadowFollower.start();
+      stops.push(() => shadowFollower.stop());
 
       const statsTimer = setInterval(() => void persistStats(store, engine, metrics), 5000);
       statsTimer.unref();

@@ -14,6 +14,8 @@ import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
 import type { ScriptStore } from '../ports/script-store';
 import type { TagMetaStore } from '../ports/tag-meta-store';
+import type { ShadowStore } from '../ports/shadow-store';
+import { SqlShadowStore } from '../adapters/store/sql-shadow-store';
 
 /** The adapter behind each port, chosen by the configuration (product.md: embedded or production). */
 export interface Adapters {
@@ -21,6 +23,8 @@ export interface Adapters {
   tagMeta: TagMetaStore;
   /** Users, tokens, sessions and the audit trail, on the scripts' database. */
   identities: IdentityStore;
+  /** Shadow runs (changes.md), on the scripts' database. */
+  shadows: ShadowStore;
   history: HistoryStore;
   bus: Bus;
   close(): Promise<void>;
@@ -29,10 +33,19 @@ export interface Adapters {
 export async function openAdapters(
   config: Config,
   log: Logger,
-  overrides: { store?: ScriptStore; tagMeta?: TagMetaStore; identities?: IdentityStore; history?: HistoryStore; bus?: Bus; migrationsFolder?: string },
+  overrides: {
+    store?: ScriptStore;
+    tagMeta?: TagMetaStore;
+    identities?: IdentityStore;
+    shadows?: ShadowStore;
+    history?: HistoryStore;
+    bus?: Bus;
+    migrationsFolder?: string;
+  },
 ): Promise<Adapters> {
   const closers: Array<() => Promise<void>> = [];
-  const needsDatabase = !overrides.store || !overrides.tagMeta || !overrides.identities || (!overrides.history && config.mode.history === 'embedded');
+  const needsDatabase =
+    !overrides.store || !overrides.tagMeta || !overrides.identities || !overrides.shadows || (!overrides.history && config.mode.history === 'embedded');
   const database = needsDatabase
     ? await openDatabase(
         config.DATABASE_URL
@@ -44,6 +57,7 @@ export async function openAdapters(
   const store = overrides.store ?? new SqlScriptStore(database!);
   const tagMeta = overrides.tagMeta ?? new SqlTagMetaStore(database!);
   const identities = overrides.identities ?? new SqlIdentityStore(database!);
+  const shadows = overrides.shadows ?? new SqlShadowStore(database!);
 
   const history: HistoryStore = overrides.history ?? (await openHistory(config, log, database));
   closers.push(() => history.close());
@@ -67,6 +81,7 @@ export async function openAdapters(
     store,
     tagMeta,
     identities,
+    shadows,
     history,
     bus,
     close: async () => {

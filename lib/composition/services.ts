@@ -6,6 +6,7 @@ import type { Logger } from '../support/logger';
 import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
 import type { ScriptStore } from '../ports/script-store';
+import type { ShadowStore } from '../ports/shadow-store';
 import type { TagMetaStore } from '../ports/tag-meta-store';
 import type { TagDirectory } from '../tags/tag-directory';
 import type { ScriptActivity } from '../scripts/script-ports';
@@ -36,4 +37,7 @@ export interface AppServices extends SecurityPorts, SetupPorts {
   version: string;
   /** Live statuses of the local engine's scripts, or stats persisted by the workers. */
   scriptActivity(): Promise<ScriptActivity>;
+  /** Shadow runs (changes.md): kept here, run by the engine that runs the live version. */
+  shadowStore: ShadowStore;
+  now: () => number;
 }

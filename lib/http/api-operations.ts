@@ -43,6 +43,7 @@ import { authorOf } from '../security/identity';
 import { recordValuesPosted } from '../security/record-values-posted';
 import { AUTH_OPERATIONS } from './auth-operations';
 import { DEBUG_OPERATIONS } from './debug-operations';
+import { SHADOW_OPERATIONS } from './shadow-operations';
 import { ok, operation, type Operation } from './operation';
 
 /**
@@ -301,6 +302,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     },
   }),
   ...DEBUG_OPERATIONS,
+  ...SHADOW_OPERATIONS,
   ...AUTH_OPERATIONS,
 ];
 

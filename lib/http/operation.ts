@@ -9,6 +9,7 @@ import type { TagMetaPorts } from '../tags/tag-meta-ports';
 import type { HealthPorts } from './check-health';
 import type { Identity } from '../security/identity';
 import type { SecurityPorts, SetupPorts } from '../security/security-ports';
+import type { ShadowPorts } from '../shadows/shadow-ports';
 
 /**
  * One operation of api.md: its method and path, the schemas of what it takes and answers, and the
@@ -24,7 +25,8 @@ export type ApiServices = ScriptPorts &
   TagHistoryPorts &
   HealthPorts &
   SecurityPorts &
-  SetupPorts & {
+  SetupPorts &
+  ShadowPorts & {
     log: Logger;
     config: { BODY_LIMIT_BYTES: number; METRICS_TOKEN?: string };
     metrics: Pick<AppMetrics, 'text' | 'contentType'>;

@@ -3,6 +3,7 @@ import { hasErrors } from '../model/diagnostic';
 import { findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { UserError } from '../model/errors';
 import type { StoredScript } from '../ports/script-store';
+import type { ScriptDraft } from '../model/script-schema';
 import type { ScriptPorts } from './script-ports';
 
 /**
@@ -11,16 +12,22 @@ import type { ScriptPorts } from './script-ports';
  * Returns the compiled program, which the engine loads as it is (a script is compiled once).
  */
 export async function checkRegistrable(services: Pick<ScriptPorts, 'store'>, script: StoredScript): Promise<CompiledScript> {
-  const compiled = compileScript(script.definition);
-  if (!compiled.program || hasErrors(compiled.diagnostics)) {
-    const first = compiled.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
-    throw new UserError('SCRIPT_INVALID', `script '${script.definition.name}' does not compile: ${first?.message}`, {
-      diagnostics: compiled.diagnostics,
-    });
-  }
+  const program = compiledOrThrow(script.definition);
   const registered = (await services.store.list()).filter((other) => other.id !== script.id && other.state !== 'unregistered');
   const cycle = findCycle([...registered.map(graphOf), graphOf(script)]);
   if (cycle) throw cycleConflict(cycle);
+  return program;
+}
+
+/** The compiled program of a draft that is to run in an engine; 422 SCRIPT_INVALID with the diagnostics otherwise. */
+export function compiledOrThrow(definition: ScriptDraft): CompiledScript {
+  const compiled = compileScript(definition);
+  if (!compiled.program || hasErrors(compiled.diagnostics)) {
+    const first = compiled.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
+    throw new UserError('SCRIPT_INVALID', `script '${definition.name}' does not compile: ${first?.message}`, {
+      diagnostics: compiled.diagnostics,
+    });
+  }
   return compiled.program;
 }
 

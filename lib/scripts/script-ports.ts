@@ -1,6 +1,7 @@
 import type { EngineHost, ScriptRuntimeStatus } from '../ports/engine';
 import type { ScriptStats, ScriptStore } from '../ports/script-store';
 import type { Logger } from '../support/logger';
+import type { ShadowStore } from '../ports/shadow-store';
 
 /** What the script use cases (create, read, update, register, delete) need; the composition root provides it. */
 export interface ScriptPorts {
@@ -10,6 +11,8 @@ export interface ScriptPorts {
   log: Logger;
   /** Live statuses of the local engine's scripts, or stats persisted by the workers. */
   scriptActivity(): Promise<ScriptActivity>;
+  /** Shadow runs (changes.md): a script's shadow ends when it is updated, unregistered or deleted. */
+  shadowStore?: Pick<ShadowStore, 'remove'>;
 }
 
 export interface ScriptActivity {

@@ -11,10 +11,10 @@ import { toEngineSpec } from '../engine-host/to-engine-spec';
 /**
  * Saves a new version. A registered (or quarantined) script is hot-swapped: the new version must
  * compile and keep the graph acyclic (the running version stays untouched otherwise), its initCode
- * runs again, and it resumes from the last published outputs.
+ * runs again, and it resumes from the last published outputs. Its shadow run, if any, ends.
  */
 export async function updateScript(
-  services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'>,
+  services: Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log' | 'shadowStore'>,
   id: string,
   draft: ScriptDraft,
   author?: ChangeAuthor,
@@ -24,6 +24,8 @@ export async function updateScript(
   const program = running ? await checkRegistrable(services, { ...current, definition: draft }) : undefined;
   const saved = await services.store.update(id, draft, author);
   if (!saved) throw new UserError('NOT_FOUND', `script '${id}' was not found`, { id });
+  // A shadow tried a change against the version just replaced: it ends (changes.md).
+  await services.shadowStore?.remove(id);
   if (running) {
     const state = await services.store.setState(id, 'registered', null);
     if (services.engine) {

@@ -53,15 +53,15 @@ describe('the shadow comparison', () => {
   it('gives the live, shadow and difference series within a period, bounded', () => {
     const board = started({}, 100);
     for (let second = 1; second <= 200; second++) board.record([liveOut('EFF', second, second * 1000)], pass([shadowOut('EFF', second + 1, second * 1000)]));
-    const all = board.series('eff', 0, 1_000_000, 1000)!.EFF;
+    const all = board.series('eff', {}, 1000)!.EFF;
     // At most 125 kept (the limit and a quarter before trimming), the newest ones.
     expect(all.live.length).toBeLessThanOrEqual(125);
     expect(all.live.at(-1)).toEqual({ ts: 200_000, value: 200, quality: 'good' });
     expect(all.difference.every((point) => point.value === 1)).toBe(true);
-    const window = board.series('eff', 190_000, 195_000, 1000)!.EFF;
+    const window = board.series('eff', { from: 190_000, to: 195_000 }, 1000)!.EFF;
     expect(window.shadow.map((point) => point.value)).toEqual([191, 192, 193, 194, 195, 196]);
-    expect(board.series('eff', 0, 1_000_000, 10)!.EFF.live.length).toBeLessThanOrEqual(10);
-    expect(board.series('nope', 0, 1, 1)).toBeUndefined();
+    expect(board.series('eff', { from: 0, to: 1_000_000 }, 10)!.EFF.live.length).toBeLessThanOrEqual(10);
+    expect(board.series('nope', {}, 1)).toBeUndefined();
   });
 
   it('forgets a run when it ends', () => {

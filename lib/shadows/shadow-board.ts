@@ -1,5 +1,5 @@
-import type { OutputValue, Quality, TagScalar, TagState } from '../model/tag-value';
-import type { HistoryPoint } from '../ports/history-store';
+import type { OutputValue, Quality, TagState } from '../model/tag-value';
+import type { OutputComparison, ShadowSample, ShadowSeries } from '../model/shadow';
 import type { ShadowPass } from '../ports/engine';
 import { MinMaxDownsampler } from '../history/downsample';
 
@@ -19,21 +19,6 @@ import { MinMaxDownsampler } from '../history/downsample';
  * of each output (in memory: a shadow is a short trial, not history).
  */
 
-export interface ShadowSample {
-  value: TagScalar;
-  ts: number;
-  quality: Quality;
-}
-
-export interface OutputComparison {
-  live: ShadowSample | null;
-  shadow: ShadowSample | null;
-  compared: number;
-  differing: number;
-  /** The largest |live − shadow| of two numbers compared; null until two numbers were. */
-  maxAbsDiff: number | null;
-}
-
 export interface ShadowRunInfo {
   shadowId: string;
   scriptId: string;
@@ -41,13 +26,6 @@ export interface ShadowRunInfo {
   version: number;
   startedAt: number;
   outputTags: string[];
-}
-
-export interface ShadowSeries {
-  live: HistoryPoint[];
-  shadow: HistoryPoint[];
-  /** shadow − live at each comparison of two numbers. */
-  difference: HistoryPoint[];
 }
 
 interface ComparedPoint {
@@ -130,12 +108,17 @@ export class ShadowBoard {
     }
   }
 
-  /** The live, shadow and difference series of each output in [from, to], at most `maxPoints` each. */
-  series(scriptId: string, from: number, to: number, maxPoints: number): Record<string, ShadowSeries> | undefined {
+  /**
+   * The live, shadow and difference series of each output in [from, to] (by the values' timestamps;
+   * absent: all kept), at most `maxPoints` each.
+   */
+  series(scriptId: string, range: { from?: number; to?: number }, maxPoints: number): Record<string, ShadowSeries> | undefined {
     const run = this.runs.get(scriptId);
     if (!run) return undefined;
     const result: Record<string, ShadowSeries> = {};
     for (const [tag, points] of run.points) {
+      const from = range.from ?? points[0]?.ts ?? 0;
+      const to = range.to ?? points.at(-1)?.ts ?? 0;
       const live = new MinMaxDownsampler(from, to, maxPoints);
       const shadow = new MinMaxDownsampler(from, to, maxPoints);
       const difference = new MinMaxDownsampler(from, to, maxPoints);

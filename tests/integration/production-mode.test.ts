@@ -202,14 +202,30 @@ describe.skipIf(!available)('production mode (Kafka, PostgreSQL, InfluxDB)', () 
       // Calculate in the web process uses the latest values it mirrors.
       const calculated = await call(web.url, 'POST', '/api/scripts/calculate', { scriptId: created.json.id });
       expect(calculated.json.outputs['K.TWICE'].value).toBe(42);
+      // A shadow started through the web runs on the worker beside the live version (changes.md): the
+      // web shows its comparison, and nothing of it reaches the output topic.
+      const shadow = await call(web.url, 'POST', `/api/scripts/${created.json.id}/shadow`, {
+        script: { name: `double_${run}`, inputs: [{ tag: 'K.STEAM', alias: 'steam' }], calcCode: 'const twice = steam * 100;', outputs: [{ tag: 'K.TWICE', variable: 'twice' }] },
+      });
+      expect(shadow.status).toBe(201);
+      await waitFor(async () => ((await call(web.url, 'GET', `/api/scripts/${created.json.id}/shadow`)).json.state === 'running' ? true : undefined), 30_000, 'the worker running the shadow');
+      await produce([{ tag: 'K.STEAM', value: 25, ts: '2026-11-27T10:00:05.500Z' }]);
+      const compared = await waitFor(async () => {
+        const answer = (await call(web.url, 'GET', `/api/scripts/${created.json.id}/shadow`)).json;
+        return answer.outputs['K.TWICE'].compared > 0 ? answer : undefined;
+      }, 30_000, 'the shadow comparison saved by the worker');
+      expect(compared.outputs['K.TWICE']).toMatchObject({ live: { value: 50 }, shadow: { value: 2500 }, differing: 1, maxAbsDiff: 2450 });
+      await waitFor(() => outputsOf('K.TWICE').find((message) => message.value.value === 50), 30_000, 'the live output');
+      expect(outputsOf('K.TWICE').map((message) => message.value.value)).toEqual([42, 50]);
       // Unregister through the web: the worker publishes the output null/bad/unregistered (scripts.md)
       // and stops computing it.
       await call(web.url, 'POST', `/api/scripts/${created.json.id}/unregister`);
-      const stopped = await waitFor(() => outputsOf('K.TWICE')[1], 30_000, 'the unregistered output saying so');
+      const stopped = await waitFor(() => outputsOf('K.TWICE')[2], 30_000, 'the unregistered output saying so');
       expect(stopped.value).toMatchObject({ value: null, quality: 'bad', reason: 'unregistered', script: { name: `double_${run}` } });
       await produce([{ tag: 'K.STEAM', value: 30, ts: '2026-11-27T10:00:06.000Z' }]);
       await waitFor(() => outputsOf('K.EFF').find((message) => message.value.ts === '2026-11-27T10:00:06.000Z'), 30_000, 'the other script still computing');
-      expect(outputsOf('K.TWICE')).toHaveLength(2);
+      expect(outputsOf('K.TWICE')).toHaveLength(3);
+      expect((await call(web.url, 'GET', `/api/scripts/${created.json.id}/shadow`)).status).toBe(404);
     } finally {
       expect(await worker.stop('SIGTERM')).toBe(0);
       await web.stop();

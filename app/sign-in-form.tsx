@@ -1,16 +1,32 @@
 'use client';
 
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useI18n } from '@/components/i18n/locale-provider';
 
 /** Sign in (POST /api/auth/login), or create the first administrator (POST /api/auth/setup) and then sign in. */
-export function SignInForm({ setup, setupCodeRequired, onSignedIn }: { setup: boolean; setupCodeRequired: boolean; onSignedIn: () => void }) {
+export function SignInForm({
+  setup,
+  setupCodeRequired,
+  oidcName = null,
+  onSignedIn,
+}: {
+  setup: boolean;
+  setupCodeRequired: boolean;
+  /** OIDC_NAME when single sign-on is configured: a "Sign in with …" link to /api/auth/oidc/start. */
+  oidcName?: string | null;
+  onSignedIn: () => void;
+}) {
   const { t } = useI18n();
   const [username, setUsername] = useState(setup ? 'admin' : '');
   const [password, setPassword] = useState('');
   const [setupCode, setSetupCode] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Why single sign-on failed: the callback sends the browser to /?signInError=<message>.
+  useEffect(() => {
+    const signInError = new URLSearchParams(window.location.search).get('signInError');
+    if (signInError) setProblem(t('signin.failed', { message: signInError }));
+  }, [t]);
 
   const post = async (path: string, body: unknown) => {
     const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -65,6 +81,7 @@ export function SignInForm({ setup, setupCodeRequired, onSignedIn }: { setup: bo
         <button type="submit" disabled={busy}>
           {setup ? t('signin.setupSubmit') : t('signin.submit')}
         </button>
+        {!setup && oidcName && <a href="/api/auth/oidc/start">{t('signin.withOidc', { name: oidcName })}</a>}
       </form>
     </main>
   );

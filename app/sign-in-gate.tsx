@@ -9,14 +9,18 @@ import { SignInForm } from './sign-in-form';
  * a fresh install (security.md). A minimal stand-in until the IDE's own sign-in pages exist.
  */
 
-type Gate = { kind: 'checking' } | { kind: 'in' } | { kind: 'out'; setup: boolean; setupCodeRequired: boolean };
+type Gate = { kind: 'checking' } | { kind: 'in' } | { kind: 'out'; setup: boolean; setupCodeRequired: boolean; oidcName: string | null };
 
 async function readGate(): Promise<Gate> {
   try {
     const me = await fetch('/api/auth/me', { cache: 'no-store' });
     if (me.status !== 401) return { kind: 'in' }; // signed in, AUTH=off, or a server error the IDE reports itself
-    const status = (await (await fetch('/api/auth/setup', { cache: 'no-store' })).json()) as { needed: boolean; setupCodeRequired: boolean };
-    return { kind: 'out', setup: status.needed, setupCodeRequired: status.setupCodeRequired };
+    const status = (await (await fetch('/api/auth/setup', { cache: 'no-store' })).json()) as {
+      needed: boolean;
+      setupCodeRequired: boolean;
+      oidc?: { name: string } | null;
+    };
+    return { kind: 'out', setup: status.needed, setupCodeRequired: status.setupCodeRequired, oidcName: status.oidc?.name ?? null };
   } catch {
     return { kind: 'in' }; // the server did not answer: the IDE shows that
   }
@@ -34,5 +38,7 @@ export function SignInGate({ children }: { children: ReactNode }) {
   }, []);
   if (gate.kind === 'checking') return <p className="sign-in-checking">{t('common.loading')}</p>;
   if (gate.kind === 'in') return <>{children}</>;
-  return <SignInForm setup={gate.setup} setupCodeRequired={gate.setupCodeRequired} onSignedIn={() => void readGate().then(setGate)} />;
+  return (
+    <SignInForm setup={gate.setup} setupCodeRequired={gate.setupCodeRequired} oidcName={gate.oidcName} onSignedIn={() => void readGate().then(setGate)} />
+  );
 }

@@ -16,6 +16,7 @@ import { NOT_SIGNED_IN } from '../security/resolve-identity';
 import { revokeToken } from '../security/revoke-token';
 import { setupAdministrator } from '../security/setup-administrator';
 import { updateUser } from '../security/update-user';
+import { OIDC_OPERATIONS } from './oidc-operations';
 import { ok, operation, type Operation } from './operation';
 import {
   AuditPageSchema,
@@ -51,7 +52,12 @@ export const AUTH_OPERATIONS: Operation<any, any, any>[] = [
     responses: { 200: { description: 'What the sign-in page shows', schema: SetupStatusSchema } },
     errors: [503],
     run: async ({ services }) =>
-      ok({ needed: (await services.identities.countUsers()) === 0, setupCodeRequired: services.setupCode.required, authEnabled: services.authEnabled }),
+      ok({
+        needed: (await services.identities.countUsers()) === 0,
+        setupCodeRequired: services.setupCode.required,
+        authEnabled: services.authEnabled,
+        oidc: services.oidc ? { name: services.oidc.name } : null,
+      }),
   }),
   operation({
     id: 'setup',
@@ -206,4 +212,5 @@ export const AUTH_OPERATIONS: Operation<any, any, any>[] = [
     errors: [400, 403, 503],
     run: async ({ services, identity, query }) => ok(await listAudit(services, signedIn(identity), query)),
   }),
+  ...OIDC_OPERATIONS,
 ];

@@ -66,4 +66,8 @@ export const SetupStatusSchema = z.object({
   needed: z.boolean().meta({ description: 'No user exists yet: the IDE offers "create the administrator"' }),
   setupCodeRequired: z.boolean().meta({ description: 'The setup page asks for the one-time code (HOST is not loopback)' }),
   authEnabled: z.boolean(),
+  oidc: z
+    .object({ name: z.string().meta({ description: 'OIDC_NAME: the button says "Sign in with <name>" and links to GET /api/auth/oidc/start' }) })
+    .nullable()
+    .meta({ description: 'Single sign-on, when configured (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET); null otherwise' }),
 });

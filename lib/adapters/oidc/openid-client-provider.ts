@@ -7,8 +7,8 @@ import type { Logger } from '../../support/logger';
  * The OpenID provider through `openid-client` (a certified relying-party library): discovery of
  * OIDC_ISSUER on the first sign-in (retried on the next one after a failure, so the app starts even
  * while the provider is down), then the authorization code flow with PKCE (S256), state and nonce.
- * The client authenticates with its secret the way the provider prefers (client_secret_basic unless
- * the provider offers only client_secret_post).
+ * The client authenticates with its secret by client_secret_basic (the OIDC default), or by
+ * client_secret_post when the provider offers only that or refuses basic for this client.
  */
 
 export interface OpenIdClientSettings {
@@ -29,6 +29,7 @@ export function createOpenIdClientProvider(settings: OpenIdClientSettings): Oidc
   const insecure = new URL(issuer).protocol === 'http:';
   const execute = insecure ? [client.allowInsecureRequests] : [];
   let discovered: Promise<client.Configuration> | null = null;
+  let usesPost = false;
 
   const discover = async (): Promise<client.Configuration> => {
     let config: client.Configuration;
@@ -43,12 +44,19 @@ export function createOpenIdClientProvider(settings: OpenIdClientSettings): Oidc
     }
     const methods = config.serverMetadata().token_endpoint_auth_methods_supported;
     if (methods && !methods.includes('client_secret_basic') && methods.includes('client_secret_post')) {
-      config = new client.Configuration(config.serverMetadata(), clientId, clientSecret, client.ClientSecretPost(clientSecret));
-      for (const extension of execute) extension(config);
+      config = withSecretPost(config);
+      usesPost = true;
     }
     config.timeout = timeout;
     log.info({ issuer: config.serverMetadata().issuer }, 'OpenID provider discovered');
     return config;
+  };
+
+  const withSecretPost = (basic: client.Configuration): client.Configuration => {
+    const post = new client.Configuration(basic.serverMetadata(), clientId, clientSecret, client.ClientSecretPost(clientSecret));
+    for (const extension of execute) extension(post);
+    post.timeout = timeout;
+    return post;
   };
 
   const configuration = (): Promise<client.Configuration> => {
@@ -81,15 +89,28 @@ export function createOpenIdClientProvider(settings: OpenIdClientSettings): Oidc
       return { url: url.href, pending };
     },
     async finish(callbackUrl, pending): Promise<OidcSignInResult> {
-      const config = await configuration();
-      let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
-      try {
-        tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+      let config = await configuration();
+      const grant = (using: client.Configuration) =>
+        client.authorizationCodeGrant(using, callbackUrl, {
           pkceCodeVerifier: pending.codeVerifier,
           expectedState: pending.state,
           expectedNonce: pending.nonce,
           idTokenExpected: true,
         });
+      let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+      try {
+        try {
+          tokens = await grant(config);
+        } catch (error) {
+          // A client registered for client_secret_post only: the provider refuses the client before it
+          // looks at the code, so the same code can go again with the secret in the body (and from now on).
+          if (!(error instanceof client.ResponseBodyError && error.error === 'invalid_client' && config.clientMetadata().client_secret && !usesPost)) throw error;
+          config = withSecretPost(config);
+          tokens = await grant(config);
+          usesPost = true;
+          discovered = Promise.resolve(config);
+          log.info('the OpenID provider refused client_secret_basic: using client_secret_post');
+        }
       } catch (error) {
         throw refusal(error, issuer, 'the sign-in could not be completed');
       }

@@ -208,7 +208,7 @@ function formatBytes(bytes: number): string {
 function toResponse(result: ApiResult, requestId: string): Response {
   const headers: Record<string, string> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
   if (result.location !== undefined) headers.location = result.location;
-  if (result.status === 204 || (result.location !== undefined && result.text === undefined)) return new Response(null, { status: 204, headers });
+  if (result.status === 204 || (result.location !== undefined && result.text === undefined)) return new Response(null, { status: result.status, headers });
   if (result.text !== undefined) {
     return new Response(result.text, { status: result.status, headers: { ...headers, 'content-type': result.contentType ?? 'text/plain; charset=utf-8' } });
   }

@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useI18n } from '@/components/i18n/locale-provider';
 
 /** Sign in (POST /api/auth/login), or create the first administrator (POST /api/auth/setup) and then sign in. */
@@ -20,13 +20,12 @@ export function SignInForm({
   const [username, setUsername] = useState(setup ? 'admin' : '');
   const [password, setPassword] = useState('');
   const [setupCode, setSetupCode] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   // Why single sign-on failed: the callback sends the browser to /?signInError=<message>.
-  useEffect(() => {
-    const signInError = new URLSearchParams(window.location.search).get('signInError');
-    if (signInError) setProblem(t('signin.failed', { message: signInError }));
-  }, [t]);
+  const [problem, setProblem] = useState<string | null>(() => {
+    const signInError = typeof window === 'undefined' ? null : new URLSearchParams(window.location.search).get('signInError');
+    return signInError ? t('signin.failed', { message: signInError }) : null;
+  });
+  const [busy, setBusy] = useState(false);
 
   const post = async (path: string, body: unknown) => {
     const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -81,7 +80,11 @@ export function SignInForm({
         <button type="submit" disabled={busy}>
           {setup ? t('signin.setupSubmit') : t('signin.submit')}
         </button>
-        {!setup && oidcName && <a href="/api/auth/oidc/start">{t('signin.withOidc', { name: oidcName })}</a>}
+        {!setup && oidcName && (
+          // A full page navigation (not next/link): the API answers with a redirect to the provider.
+          // eslint-disable-next-line @next/next/no-html-link-for-pages
+          <a href="/api/auth/oidc/start">{t('signin.withOidc', { name: oidcName })}</a>
+        )}
       </form>
     </main>
   );

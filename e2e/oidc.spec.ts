@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { authFetch, startApp, type RunningApp } from '../tests/helpers/app-process';
-import { startOidcProvider, type TestOidcProvider } from '../tests/helpers/oidc-provider';
+import { oidcEnv, startOidcProvider, type TestOidcProvider } from '../tests/helpers/oidc-provider';
 import { screenshot } from './helpers';
 
 /**
@@ -19,15 +19,7 @@ let appUrl: string;
 test.beforeAll(async () => {
   test.setTimeout(120_000);
   provider = await startOidcProvider();
-  app = await startApp({
-    env: {
-      OIDC_ISSUER: provider.issuer,
-      OIDC_CLIENT_ID: provider.clients.basic.id,
-      OIDC_CLIENT_SECRET: provider.clients.basic.secret,
-      OIDC_NAME: 'Plant SSO',
-      OIDC_ROLE_MAP: 'plant-admins=admin,process-eng=editor',
-    },
-  });
+  app = await startApp({ env: oidcEnv(provider, 'basic', 'Plant SSO') });
   appUrl = app.url.replace('127.0.0.1', 'localhost');
   provider.serve([`${appUrl}/api/auth/oidc/callback`]);
 });

@@ -30,6 +30,15 @@ export interface TestOidcProvider {
   stop(): Promise<void>;
 }
 
+/** The role map the tests sign in with. */
+export const TEST_ROLE_MAP = 'plant-admins=admin,process-eng=editor';
+
+/** The app's OIDC_* variables for one of the provider's clients. */
+export function oidcEnv(provider: TestOidcProvider, client: 'basic' | 'post', name = 'Test SSO'): Record<string, string> {
+  const { id, secret } = provider.clients[client];
+  return { OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: id, OIDC_CLIENT_SECRET: secret, OIDC_NAME: name, OIDC_ROLE_MAP: TEST_ROLE_MAP };
+}
+
 export async function startOidcProvider(): Promise<TestOidcProvider> {
   const accounts = new Map<string, TestAccount>();
   const clients = {

@@ -2,14 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi } from '../helpers/api-requests';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { CookieJar, signInThroughProvider } from '../helpers/oidc-browser';
-import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider';
+import { oidcEnv, startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider';
 
 /**
  * Single sign-on against a real OpenID provider (oidc-provider on a loopback port, started here):
  * the whole authorization code flow with PKCE, driven over HTTP as a browser would, into the built app.
  */
-
-const ROLE_MAP = 'plant-admins=admin,process-eng=editor';
 
 interface AuditEntry {
   action: string;
@@ -34,15 +32,7 @@ describe('single sign-on through a real OpenID provider', () => {
 
   beforeAll(async () => {
     provider = await startOidcProvider();
-    app = await startApp({
-      env: {
-        OIDC_ISSUER: provider.issuer,
-        OIDC_CLIENT_ID: provider.clients.basic.id,
-        OIDC_CLIENT_SECRET: provider.clients.basic.secret,
-        OIDC_NAME: 'Test SSO',
-        OIDC_ROLE_MAP: ROLE_MAP,
-      },
-    });
+    app = await startApp({ env: oidcEnv(provider, 'basic') });
     provider.serve([`${app.url}/api/auth/oidc/callback`]);
   }, 120_000);
 
@@ -143,9 +133,7 @@ describe('single sign-on through a real OpenID provider', () => {
 describe('single sign-on when the provider is not reachable yet', () => {
   it('answers 503 naming OIDC_ISSUER (the browser: back to the sign-in page with it), then signs in once the provider answers, with client_secret_post', async () => {
     const provider = await startOidcProvider(); // listening, but answering 503 until serve()
-    const app = await startApp({
-      env: { OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clients.post.id, OIDC_CLIENT_SECRET: provider.clients.post.secret, OIDC_ROLE_MAP: ROLE_MAP },
-    });
+    const app = await startApp({ env: oidcEnv(provider, 'post') });
     try {
       const api = await fetch(`${app.url}/api/auth/oidc/start`, { redirect: 'manual', headers: { accept: 'application/json' } });
       expect(api.status).toBe(503);

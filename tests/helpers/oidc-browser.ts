@@ -49,12 +49,12 @@ export interface SignInOutcome {
 /**
  * Clicks "Sign in with …" (GET /api/auth/oidc/start), signs in at the provider as `login`, and
  * follows the provider back to the app's callback. `tamper` may change the callback URL first (a
- * forged state); `jar` continues an earlier browser.
+ * forged state); `jar` continues an earlier browser; `cancel` clicks the provider's Cancel instead.
  */
 export async function signInThroughProvider(
   appUrl: string,
   login: string,
-  options: { tamper?: (callback: URL) => URL; jar?: CookieJar } = {},
+  options: { tamper?: (callback: URL) => URL; jar?: CookieJar; cancel?: boolean } = {},
 ): Promise<SignInOutcome> {
   const jar = options.jar ?? new CookieJar();
   let url = new URL('/api/auth/oidc/start', appUrl);
@@ -86,6 +86,12 @@ export async function signInThroughProvider(
     // The provider's sign-in form (oidc-provider's development interaction): any password, the login names the account.
     const action = /<form[^>]*action="([^"]+)"/.exec(body)?.[1];
     if (response.status !== 200 || !action || !body.includes('name="login"')) throw new Error(`unexpected answer ${response.status} from ${url.href}: ${body.slice(0, 500)}`);
+    if (options.cancel) {
+      const abort = /<a href="([^"]+\/abort)"/.exec(body)?.[1];
+      if (!abort) throw new Error(`no Cancel link on the provider's page: ${body.slice(0, 500)}`);
+      url = new URL(abort, url);
+      continue;
+    }
     url = new URL(action.replaceAll('&amp;', '&'), url);
     method = 'POST';
     form = new URLSearchParams({ prompt: 'login', login, password: 'any password will do' });

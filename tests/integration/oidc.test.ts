@@ -108,7 +108,7 @@ describe('single sign-on through a real OpenID provider', () => {
     expect(entries[0]).toMatchObject({ actor: { name: 'bob' }, details: { method: 'oidc', reason: 'disabled' } });
   });
 
-  it('refuses an answer whose state is not the one this browser started with, and a callback without a sign-in under way', async () => {
+  it('refuses an answer whose state is not the one this browser started with, a sign-in cancelled at the provider, and a callback without a sign-in under way', async () => {
     provider.accounts.set('carol', { groups: ['plant-admins'] });
     const forged = await signInThroughProvider(app.url, 'carol', {
       tamper: (callback) => {
@@ -122,11 +122,15 @@ describe('single sign-on through a real OpenID provider', () => {
     expect(new URL(forged.location!, app.url).searchParams.get('signInError')).toMatch(/does not belong to the sign-in this browser started.*start the sign-in again/);
     expect((await callApi(app.url, 'GET', '/api/users')).json.users.map((user: { username: string }) => user.username)).not.toContain('carol');
 
+    const cancelled = await signInThroughProvider(app.url, 'carol', { cancel: true });
+    expect(cancelled.status).toBe(302);
+    expect(new URL(cancelled.location!, app.url).searchParams.get('signInError')).toMatch(/the OpenID provider answered access_denied: End-User aborted interaction/);
+
     const lost = await fetch(`${app.url}/api/auth/oidc/callback?code=abc&state=def`, { redirect: 'manual' });
     expect(lost.status).toBe(302);
     expect(new URL(lost.headers.get('location')!, app.url).searchParams.get('signInError')).toMatch(/no sign-in under way/);
     const failures = await auditOf(app, 'action=auth.login_failed&limit=10');
-    expect(failures.map((entry) => entry.details.reason)).toEqual(expect.arrayContaining(['state-mismatch', 'no-sign-in-under-way']));
+    expect(failures.map((entry) => entry.details.reason)).toEqual(expect.arrayContaining(['state-mismatch', 'provider-refused', 'no-sign-in-under-way']));
   });
 });
 

@@ -4,12 +4,27 @@ import { useState, type FormEvent } from 'react';
 import { useI18n } from '@/components/i18n/locale-provider';
 
 /** Sign in (POST /api/auth/login), or create the first administrator (POST /api/auth/setup) and then sign in. */
-export function SignInForm({ setup, setupCodeRequired, onSignedIn }: { setup: boolean; setupCodeRequired: boolean; onSignedIn: () => void }) {
+export function SignInForm({
+  setup,
+  setupCodeRequired,
+  oidcName = null,
+  onSignedIn,
+}: {
+  setup: boolean;
+  setupCodeRequired: boolean;
+  /** OIDC_NAME when single sign-on is configured: a "Sign in with …" link to /api/auth/oidc/start. */
+  oidcName?: string | null;
+  onSignedIn: () => void;
+}) {
   const { t } = useI18n();
   const [username, setUsername] = useState(setup ? 'admin' : '');
   const [password, setPassword] = useState('');
   const [setupCode, setSetupCode] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
+  // Why single sign-on failed: the callback sends the browser to /?signInError=<message>.
+  const [problem, setProblem] = useState<string | null>(() => {
+    const signInError = typeof window === 'undefined' ? null : new URLSearchParams(window.location.search).get('signInError');
+    return signInError ? t('signin.failed', { message: signInError }) : null;
+  });
   const [busy, setBusy] = useState(false);
 
   const post = async (path: string, body: unknown) => {
@@ -65,6 +80,11 @@ export function SignInForm({ setup, setupCodeRequired, onSignedIn }: { setup: bo
         <button type="submit" disabled={busy}>
           {setup ? t('signin.setupSubmit') : t('signin.submit')}
         </button>
+        {!setup && oidcName && (
+          // A full page navigation (not next/link): the API answers with a redirect to the provider.
+          // eslint-disable-next-line @next/next/no-html-link-for-pages
+          <a href="/api/auth/oidc/start">{t('signin.withOidc', { name: oidcName })}</a>
+        )}
       </form>
     </main>
   );

@@ -9,16 +9,16 @@ import { SignInForm } from './sign-in-form';
  * a fresh install (security.md). A minimal stand-in until the IDE's own sign-in pages exist.
  */
 
-type Gate = { kind: 'checking' } | { kind: 'in' } | { kind: 'out'; setup: boolean; setupCodeRequired: boolean };
+type Gate = { kind: 'checking' } | { kind: 'in' } | { kind: 'out'; setup: boolean; setupCodeRequired: boolean; oidcName: string | null };
 
 async function readGate(): Promise<Gate> {
   try {
     // The public status says whether this browser's session is valid: no refused /api/auth/me per page load.
     const answer = await fetch('/api/auth/setup', { cache: 'no-store' });
     if (!answer.ok) return { kind: 'in' }; // a server error the IDE reports itself
-    const status = (await answer.json()) as { needed: boolean; setupCodeRequired: boolean; signedIn: boolean };
+    const status = (await answer.json()) as { needed: boolean; setupCodeRequired: boolean; signedIn: boolean; oidc?: { name: string } | null };
     if (status.signedIn) return { kind: 'in' }; // signed in, or AUTH=off
-    return { kind: 'out', setup: status.needed, setupCodeRequired: status.setupCodeRequired };
+    return { kind: 'out', setup: status.needed, setupCodeRequired: status.setupCodeRequired, oidcName: status.oidc?.name ?? null };
   } catch {
     return { kind: 'in' }; // the server did not answer: the IDE shows that
   }
@@ -36,5 +36,7 @@ export function SignInGate({ children }: { children: ReactNode }) {
   }, []);
   if (gate.kind === 'checking') return <p className="sign-in-checking">{t('common.loading')}</p>;
   if (gate.kind === 'in') return <>{children}</>;
-  return <SignInForm setup={gate.setup} setupCodeRequired={gate.setupCodeRequired} onSignedIn={() => void readGate().then(setGate)} />;
+  return (
+    <SignInForm setup={gate.setup} setupCodeRequired={gate.setupCodeRequired} oidcName={gate.oidcName} onSignedIn={() => void readGate().then(setGate)} />
+  );
 }

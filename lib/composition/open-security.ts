@@ -6,15 +6,16 @@ import { AUTH_OFF_WARNING, authModeProblem, isLoopbackHost } from '../security/a
 import { bootstrapIdentities, type BootstrapOutcome } from '../security/bootstrap-identities';
 import { LoginThrottle } from '../security/login-throttle';
 import { createPasswordHasher } from '../security/password-hash';
-import type { SecurityPorts, SetupPorts } from '../security/security-ports';
+import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
 import { setupCodeFileIn } from '../security/setup-code';
 import type { Logger } from '../support/logger';
+import { openOidc } from './open-oidc';
 
 /** How often sessions idle past SESSION_IDLE_MINUTES are removed from the database. */
 const SESSION_SWEEP_MS = 15 * 60_000;
 
 export interface OpenedSecurity {
-  ports: SecurityPorts & SetupPorts;
+  ports: SecurityPorts & SetupPorts & OidcPorts;
   /** What the first start did (null in a worker, which does not bootstrap). */
   bootstrap: BootstrapOutcome | null;
   stop(): void;
@@ -29,7 +30,7 @@ export interface OpenedSecurity {
 export async function openSecurity(config: Config, identities: IdentityStore, log: Logger, options: { bootstrap: boolean }): Promise<OpenedSecurity> {
   const sessionIdleMs = config.SESSION_IDLE_MINUTES * 60_000;
   const setupCodeFile = setupCodeFileIn(path.resolve(config.DATA_DIR));
-  const ports: SecurityPorts & SetupPorts = {
+  const ports: SecurityPorts & SetupPorts & OidcPorts = {
     identities,
     passwords: createPasswordHasher(),
     throttle: new LoginThrottle(),
@@ -38,6 +39,8 @@ export async function openSecurity(config: Config, identities: IdentityStore, lo
     sessionIdleMs,
     authEnabled: config.AUTH,
     setupCode: { required: !isLoopbackHost(config.HOST), file: setupCodeFile },
+    // Single sign-on is a web page's business: a worker serves no sign-in.
+    oidc: options.bootstrap ? openOidc(config, log.child({ part: 'oidc' })) : null,
   };
   if (!options.bootstrap) return { ports, bootstrap: null, stop: () => undefined };
   // Only a process that serves HTTP listens on HOST: a worker has nothing to protect.

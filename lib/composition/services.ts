@@ -11,14 +11,14 @@ import type { TagMetaStore } from '../ports/tag-meta-store';
 import type { TagDirectory } from '../tags/tag-directory';
 import type { ScriptActivity } from '../scripts/script-ports';
 import type { AppMetrics } from '../support/metrics';
-import type { SecurityPorts, SetupPorts } from '../security/security-ports';
+import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
 
 /**
  * Everything one process is made of, built once by its composition root (create-app.ts). Use cases
  * never see this type: each declares the ports it needs (ScriptPorts, EditorRunPorts, TagPorts, …)
  * and this object satisfies them.
  */
-export interface AppServices extends SecurityPorts, SetupPorts {
+export interface AppServices extends SecurityPorts, SetupPorts, OidcPorts {
   config: Config;
   log: Logger;
   store: ScriptStore;

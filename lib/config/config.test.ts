@@ -66,3 +66,22 @@ describe('sign-in settings', () => {
     expect(() => loadConfig({ OIDC_DEFAULT_ROLE: 'owner' })).toThrow(/OIDC_DEFAULT_ROLE/);
   });
 });
+
+describe('single sign-on settings', () => {
+  const trio = { OIDC_ISSUER: 'https://login.example.com/tenant/v2.0', OIDC_CLIENT_ID: 'script-server', OIDC_CLIENT_SECRET: 's3cret-value' };
+
+  it('takes all three of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or none, naming what is missing', () => {
+    expect(loadConfig(trio)).toMatchObject(trio);
+    expect(loadConfig({}).OIDC_ISSUER).toBeUndefined();
+    expect(() => loadConfig({ OIDC_ISSUER: trio.OIDC_ISSUER })).toThrow(/OIDC_ISSUER is set but OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are not/);
+    expect(() => loadConfig({ OIDC_ISSUER: trio.OIDC_ISSUER, OIDC_CLIENT_ID: 'x' })).toThrow(/OIDC_ISSUER and OIDC_CLIENT_ID are set but OIDC_CLIENT_SECRET is not/);
+    expect(describeConfig(loadConfig(trio)).join('\n')).not.toContain('s3cret-value');
+  });
+
+  it('refuses an issuer that is not https, except on a loopback address', () => {
+    expect(() => loadConfig({ ...trio, OIDC_ISSUER: 'http://sso.plant.local/realms/plant' })).toThrow(/OIDC_ISSUER=.*https:\/\//);
+    expect(() => loadConfig({ ...trio, OIDC_ISSUER: 'not a url' })).toThrow(/OIDC_ISSUER=.*not a URL/);
+    expect(loadConfig({ ...trio, OIDC_ISSUER: 'http://127.0.0.1:4000' }).OIDC_ISSUER).toBe('http://127.0.0.1:4000');
+    expect(loadConfig({ ...trio, OIDC_ISSUER: 'http://localhost:8080/realms/plant' }).OIDC_ISSUER).toBe('http://localhost:8080/realms/plant');
+  });
+});

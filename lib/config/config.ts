@@ -107,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       problems.push(`${name}=${JSON.stringify(raw)}: ${reason} (${variable.doc})`);
     }
   }
+  problems.push(...oidcProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = values as Omit<Config, 'mode'>;
   const bus = config.KAFKA_BROKERS ? 'kafka' : 'embedded';
@@ -119,6 +120,34 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       simulator: config.SIMULATOR ?? bus === 'embedded',
     },
   } as Config;
+}
+
+const OIDC_TRIO = ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const;
+
+/**
+ * Single sign-on needs all three of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or none; the
+ * issuer is an https URL (plain http only on a loopback address, e.g. a provider started by a test).
+ */
+function oidcProblems(values: Record<string, unknown>): string[] {
+  const set = OIDC_TRIO.filter((name) => values[name] !== undefined);
+  if (set.length === 0) return [];
+  if (set.length < OIDC_TRIO.length) {
+    const missing = OIDC_TRIO.filter((name) => !set.includes(name));
+    return [`single sign-on needs ${OIDC_TRIO.join(', ')} together: ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set but ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not (set ${missing.length === 1 ? 'it' : 'them'}, or unset ${set.length === 1 ? 'it' : 'them'} to sign in without OIDC)`];
+  }
+  const issuer = String(values.OIDC_ISSUER);
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return [`OIDC_ISSUER=${JSON.stringify(issuer)}: not a URL; use the provider's issuer URL, e.g. https://login.microsoftonline.com/<tenant-id>/v2.0`];
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    return [`OIDC_ISSUER=${JSON.stringify(issuer)}: the provider must be reached over https:// (plain http:// only on a loopback address): the client secret and the tokens travel on this connection`];
+  }
+  if (url.search || url.hash) return [`OIDC_ISSUER=${JSON.stringify(issuer)}: an issuer URL has no query or fragment; use the issuer of the provider's discovery document`];
+  return [];
 }
 
 /** One line per variable, secrets masked, for the start-up banner. */

@@ -16,6 +16,7 @@ import { NOT_SIGNED_IN } from '../security/resolve-identity';
 import { revokeToken } from '../security/revoke-token';
 import { setupAdministrator } from '../security/setup-administrator';
 import { updateUser } from '../security/update-user';
+import { OIDC_OPERATIONS } from './oidc-operations';
 import { ok, operation, type Operation } from './operation';
 import {
   AuditPageSchema,
@@ -56,6 +57,7 @@ export const AUTH_OPERATIONS: Operation<any, any, any>[] = [
         setupCodeRequired: services.setupCode.required,
         authEnabled: services.authEnabled,
         signedIn: identity !== null,
+        oidc: services.oidc ? { name: services.oidc.name } : null,
       }),
   }),
   operation({
@@ -211,4 +213,5 @@ export const AUTH_OPERATIONS: Operation<any, any, any>[] = [
     errors: [400, 403, 503],
     run: async ({ services, identity, query }) => ok(await listAudit(services, signedIn(identity), query)),
   }),
+  ...OIDC_OPERATIONS,
 ];

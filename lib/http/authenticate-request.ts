@@ -121,7 +121,12 @@ export function cookieOf(header: string | null, name: string): string | null {
  * the idle expiry as its Max-Age (renewed with each answer to the session). `null` clears it.
  */
 export function sessionCookie(sessionId: string | null, request: Request, idleMs: number): string {
-  const https = new URL(request.url).protocol === 'https:' || request.headers.get('x-forwarded-proto')?.split(',')[0].trim() === 'https';
+  const https = isHttpsRequest(request);
   const maxAge = sessionId === null ? 0 : Math.floor(idleMs / 1000);
   return `${SESSION_COOKIE}=${sessionId ?? ''}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${https ? '; Secure' : ''}`;
+}
+
+/** Whether the browser reached the app over HTTPS (directly, or through a proxy that says so in X-Forwarded-Proto). */
+export function isHttpsRequest(request: Request): boolean {
+  return new URL(request.url).protocol === 'https:' || request.headers.get('x-forwarded-proto')?.split(',')[0].trim() === 'https';
 }

@@ -92,7 +92,16 @@ const ROLE_BELOW: Record<string, Role | null> = { viewer: null, editor: 'viewer'
 describe('the operations table', () => {
   it('declares a role for every operation, public only for health, metrics and sign-in', () => {
     const publicOnes = OPERATIONS.filter((operation) => operation.role === 'public').map((operation) => operation.path);
-    expect(publicOnes.sort()).toEqual(['/api/auth/login', '/api/auth/logout', '/api/auth/setup', '/api/auth/setup', '/api/health', '/api/metrics']);
+    expect(publicOnes.sort()).toEqual([
+      '/api/auth/login',
+      '/api/auth/logout',
+      '/api/auth/oidc/callback',
+      '/api/auth/oidc/start',
+      '/api/auth/setup',
+      '/api/auth/setup',
+      '/api/health',
+      '/api/metrics',
+    ]);
     for (const operation of OPERATIONS) expect(['public', ...ROLES], operation.id).toContain(operation.role);
   });
 

@@ -44,10 +44,11 @@ export function createApiHandler(services: ApiServices): ApiHandler {
       const params = parse(operation.params, flattenParams(rawParams), 'path');
       const query = parse(operation.query, Object.fromEntries(new URL(request.url).searchParams), 'query');
       const body = operation.body ? parse(operation.body, await readJsonBody(request, services.config.BODY_LIMIT_BYTES), 'body') : undefined;
-      const result = await operation.run({ services, body, query, params, requestId, identity, ip });
+      const result = await operation.run({ services, body, query, params, requestId, identity, ip, request });
       const response = toResponse(result, requestId);
       if (result.session !== undefined) response.headers.append('set-cookie', sessionCookie(result.session?.id ?? null, request, services.sessionIdleMs));
       else if (sessionId !== null) response.headers.append('set-cookie', sessionCookie(sessionId, request, services.sessionIdleMs));
+      for (const cookie of result.cookies ?? []) response.headers.append('set-cookie', cookie);
       return response;
     } catch (error) {
       // Every refusal is recorded (R9) — but a failed sign-in already wrote its own entry.
@@ -239,7 +240,8 @@ function formatBytes(bytes: number): string {
 
 function toResponse(result: ApiResult, requestId: string): Response {
   const headers: Record<string, string> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
-  if (result.status === 204) return new Response(null, { status: 204, headers });
+  if (result.location !== undefined) headers.location = result.location;
+  if (result.status === 204 || (result.location !== undefined && result.text === undefined)) return new Response(null, { status: result.status, headers });
   if (result.text !== undefined) {
     return new Response(result.text, { status: result.status, headers: { ...headers, 'content-type': result.contentType ?? 'text/plain; charset=utf-8' } });
   }

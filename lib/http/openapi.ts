@@ -15,7 +15,7 @@ const STATUS_TEXT: Record<number, string> = {
   400: 'Malformed JSON, wrong types, missing fields or values out of range',
   401: 'No valid identity: sign in (session cookie) or send Authorization: Bearer ss_… (an unknown, revoked or expired token, or a disabled user, is refused)',
   403: 'The role is below the one this operation needs (the message names it), or a cross-site change was refused',
-  404: 'Unknown script, tag or debug session',
+  404: 'Unknown script, tag or debug session (for single sign-on: OIDC is not configured)',
   409: 'Duplicate name, output tag owned by another script, dependency cycle, or a tag that may not be changed or removed (the message says why)',
   413: 'Body over the configured limit',
   422: 'The script does not compile; details.diagnostics lists why',

@@ -8,7 +8,7 @@ import type { TagPorts } from '../tags/tag-ports';
 import type { TagMetaPorts } from '../tags/tag-meta-ports';
 import type { HealthPorts } from './check-health';
 import type { Identity } from '../security/identity';
-import type { SecurityPorts, SetupPorts } from '../security/security-ports';
+import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
 import type { ShadowPorts } from '../shadows/shadow-ports';
 
 /**
@@ -26,7 +26,8 @@ export type ApiServices = ScriptPorts &
   HealthPorts &
   SecurityPorts &
   SetupPorts &
-  ShadowPorts & {
+  ShadowPorts &
+  OidcPorts & {
     log: Logger;
     config: { BODY_LIMIT_BYTES: number; METRICS_TOKEN?: string };
     metrics: Pick<AppMetrics, 'text' | 'contentType'>;
@@ -48,6 +49,10 @@ export interface ApiResult {
   contentType?: string;
   /** A new session for the cookie (sign-in), or `null` to clear the cookie (sign-out). */
   session?: { id: string } | null;
+  /** A redirect's target (the Location header), with status 302 or 303. */
+  location?: string;
+  /** Other cookies to set, each a whole Set-Cookie value. */
+  cookies?: string[];
 }
 
 export interface OperationContext<B, Q, P> {
@@ -60,6 +65,8 @@ export interface OperationContext<B, Q, P> {
   identity: Identity | null;
   /** The client's address, when the server knows it (audit trail, login throttle). */
   ip?: string;
+  /** The request itself, for an operation that reads its headers (single sign-on: its cookie and origin). */
+  request: Request;
 }
 
 export interface Operation<B = unknown, Q = unknown, P = unknown> {

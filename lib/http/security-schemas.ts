@@ -69,4 +69,8 @@ export const SetupStatusSchema = z.object({
   signedIn: z.boolean().meta({
     description: 'The request carries a valid session or token (or AUTH=off): the IDE opens without a refused /api/auth/me in the audit trail',
   }),
+  oidc: z
+    .object({ name: z.string().meta({ description: 'OIDC_NAME: the button says "Sign in with <name>" and links to GET /api/auth/oidc/start' }) })
+    .nullable()
+    .meta({ description: 'Single sign-on, when configured (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET); null otherwise' }),
 });

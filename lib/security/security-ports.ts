@@ -1,6 +1,9 @@
 import type { IdentityStore } from '../ports/identity-store';
+import type { OidcProvider } from '../ports/oidc-provider';
 import type { Logger } from '../support/logger';
 import type { LoginThrottle } from './login-throttle';
+import type { OidcRoleSettings } from './oidc-roles';
+import type { OidcStateSealer } from './oidc-state-cookie';
 import type { PasswordHasher } from './password-hash';
 import type { SetupCodeFile } from './setup-code';
 
@@ -21,6 +24,17 @@ export interface SecurityPorts {
 /** The first start: where the one-time setup code is, and whether it is asked for (HOST not loopback). */
 export interface SetupPorts {
   setupCode: { required: boolean; file: SetupCodeFile };
+}
+
+/** Single sign-on (security.md): set when OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are, else null. */
+export interface OidcPorts {
+  oidc: {
+    /** OIDC_NAME: the button says "Sign in with <name>". */
+    name: string;
+    provider: OidcProvider;
+    roles: OidcRoleSettings;
+    stateCookie: OidcStateSealer;
+  } | null;
 }
 
 /** What a request tells the use cases about itself, for the audit trail. */

@@ -16,6 +16,7 @@ export const en = {
   'signin.setupCode': 'Setup code (printed in the server’s log and in DATA_DIR/setup-code)',
   'signin.setupSubmit': 'Create the administrator',
   'signin.failed': 'Could not sign in: {message}',
+  'signin.withOidc': 'Sign in with {name}',
 
   'common.cancel': 'Cancel',
   'common.dismiss': 'Dismiss',

@@ -18,6 +18,7 @@ export const ko: Record<MessageKey, string> = {
   'signin.setupCode': '설정 코드 (서버 로그와 DATA_DIR/setup-code 파일에 있음)',
   'signin.setupSubmit': '관리자 만들기',
   'signin.failed': '로그인하지 못했습니다: {message}',
+  'signin.withOidc': '{name}(으)로 로그인',
 
   'common.cancel': '취소',
   'common.dismiss': '닫기',

@@ -78,7 +78,9 @@ export class ShadowRuns {
   async follow(values: readonly TagValue[], live: PassResult, replay = false): Promise<ShadowPass> {
     const fed: TagValue[] = [];
     for (const value of values) if (this.inputs.has(value.tag)) fed.push(value);
-    for (const { script: _lineage, ...output } of live.outputs) if (this.inputs.has(output.tag)) fed.push(output);
+    for (const output of live.outputs) {
+      if (this.inputs.has(output.tag)) fed.push({ tag: output.tag, value: output.value, ts: output.ts, quality: output.quality });
+    }
     return this.report(await this.engine.ingest(fed, { replay }));
   }
 

@@ -1,4 +1,4 @@
-// npm run bench — the performance figures P1–P6 of quality-bar.md, each against its bar, every speed
+// npm run bench — the performance figures P1–P6 of quality-bar.md (and SHADOW: the cost of shadow runs, changes.md), each against its bar, every speed
 // ratio against a baseline measured in the same run. See docs/performance.md.
 //
 //   npm run bench                         the table on stdout, progress on stderr
@@ -32,7 +32,7 @@ const influxArg = args.find((arg) => arg.startsWith('--influx'));
 const influx = influxArg === undefined ? '' : influxArg.includes('=') ? influxArg.split('=')[1] : 'http://127.0.0.1:8086';
 const onlyArg = args.find((arg) => arg.startsWith('--only'));
 const onlyValue = onlyArg === '--only' ? args[args.indexOf('--only') + 1] : onlyArg?.split('=')[1];
-const ALL = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'];
+const ALL = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'SHADOW'];
 const selected = onlyValue ? onlyValue.split(',').map((id) => id.trim().toUpperCase()).filter((id) => ALL.includes(id)) : ALL;
 const KAFKA = process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -44,6 +44,7 @@ const BARS: Record<string, { unit: string; bar: string }> = {
   P4: { unit: 'MB RSS', bar: '≤ 1024 MB RSS with 10 000 scripts' },
   P5: { unit: 's', bar: '≤ 5 s and ≥ 120 000 steps/s' },
   P6: { unit: 's', bar: '≤ 10 s' },
+  SHADOW: { unit: '× time', bar: 'extra time per shadow evaluation ≤ 1.5 × a live evaluation (100 shadows beside 1 000 scripts)' },
 };
 
 function skip(id: string, reason: string): FigureResult {
@@ -271,6 +272,8 @@ async function main(): Promise<void> {
       }
       const script = id === 'P5' ? 'p5-plot.mts' : 'p6-start.mts';
       results.push(...(await runFigureScript([id], script, quick ? ['--runs', '1'] : [], [], id === 'P5' ? appDir : process.cwd())));
+    } else if (id === 'SHADOW') {
+      results.push(...(await runFigureScript(['SHADOW'], 'shadow-cost.mts', quick ? ['--samples', '3', '--rounds', '10'] : [])));
     }
   }
   results.sort((a, b) => a.id.localeCompare(b.id));

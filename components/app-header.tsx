@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
+import { UserMenu } from './auth/user-menu';
 import { useI18n } from './i18n/locale-provider';
 import { isLocale } from '@/lib/ui/i18n/translate';
 
@@ -46,6 +47,7 @@ export function AppHeader() {
           <option value="ko">한국어</option>
         </select>
       </label>
+      <UserMenu />
     </header>
   );
 }

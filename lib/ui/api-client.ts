@@ -132,6 +132,9 @@ export function createApiClient(fetchImpl: FetchLike = (input, init) => fetch(in
       if (range.maxPoints) query.set('maxPoints', String(range.maxPoints));
       return call<HistoryResponse>('GET', `/api/tags/${encodeURIComponent(tag)}/history?${query}`, undefined, options);
     },
+
+    /** Any other operation (the sign-in, users, tokens and audit calls of security-api.ts). */
+    request: call,
   };
 }
 

@@ -1,3 +1,5 @@
+import { enAccounts } from './en-accounts';
+
 /** English texts of the UI. `{name}` placeholders are filled in; a `_one` key is used when count is 1. */
 export const en = {
   'nav.home': 'Script Server home',
@@ -16,6 +18,7 @@ export const en = {
   'signin.setupCode': 'Setup code (printed in the server’s log and in DATA_DIR/setup-code)',
   'signin.setupSubmit': 'Create the administrator',
   'signin.failed': 'Could not sign in: {message}',
+  ...enAccounts,
 
   'common.cancel': 'Cancel',
   'common.dismiss': 'Dismiss',

@@ -78,6 +78,7 @@ export function AuditPage() {
     event?.preventDefault();
     setApplied(filters);
     setOpen({});
+    setEntries(null);
     void load(filters, null);
   };
 
@@ -145,6 +146,7 @@ export function AuditPage() {
           onClick={() => {
             setFilters(NO_AUDIT_FILTERS);
             setApplied(NO_AUDIT_FILTERS);
+            setEntries(null);
             void load(NO_AUDIT_FILTERS, null);
           }}
         >

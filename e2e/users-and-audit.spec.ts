@@ -228,6 +228,13 @@ test('signing out returns to the sign-in page', async ({ browser }) => {
   await page.getByLabel('Password').fill('not the password at all');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByTestId('sign-in-problem')).toContainText('the username or password is wrong');
+  // After too many failures for one username: how long to wait, in minutes.
+  await page.getByLabel('Username').fill(`nobody-${suffix}`);
+  for (let attempt = 0; attempt < 6; attempt++) {
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
+  }
+  await expect(page.getByTestId('sign-in-problem')).toHaveText(/^Too many failed sign-ins\. Try again in \d+ min/);
   await page.goto('/?signInError=the%20provider%20refused');
   await expect(page.getByTestId('sign-in-problem')).toContainText('Single sign-on did not sign you in: the provider refused');
   await page.context().close();

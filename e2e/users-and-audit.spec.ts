@@ -239,3 +239,13 @@ test('signing out returns to the sign-in page', async ({ browser }) => {
   await expect(page.getByTestId('sign-in-problem')).toContainText('Single sign-on did not sign you in: the provider refused');
   await page.context().close();
 });
+
+test('a session ended elsewhere shows the sign-in page when the tab is back', async ({ browser }) => {
+  const page = await signedIn(browser, VIEWER);
+  await expect(page.getByRole('heading', { name: 'Scripts', level: 1 })).toBeVisible();
+  // The session ends behind the page's back (here: signed out by another request with the same cookie).
+  expect((await page.request.post('/api/auth/logout')).status()).toBe(204);
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await expect(page.getByRole('heading', { name: 'Sign in to Script Server' })).toBeVisible();
+  await page.context().close();
+});

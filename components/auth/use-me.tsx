@@ -63,6 +63,20 @@ export function MeProvider({ children }: { children: ReactNode }) {
       live = false;
     };
   }, []);
+  // Back to the tab after a while (the session may have ended, an admin changed the role or disabled
+  // the user): ask again, so an ended session shows the sign-in page instead of refused requests
+  // (the editor keeps its draft in the browser).
+  useEffect(() => {
+    const recheck = () => {
+      if (document.visibilityState !== 'visible') return;
+      void readAccess().then((next) =>
+        // A server that does not answer changes nothing; a new role or an ended session shows at once.
+        setState((current) => (next.access.status === 'unknown' ? current : { ...next, checked: true })),
+      );
+    };
+    document.addEventListener('visibilitychange', recheck);
+    return () => document.removeEventListener('visibilitychange', recheck);
+  }, []);
   const signedOut = useCallback(() => setState((current) => ({ ...current, access: { status: 'out' } })), []);
   const value = useMemo<MeContext>(
     () => ({ access: state.access, setup: state.setup, checked: state.checked, can: (needed) => accessAllows(state.access, needed), refresh, signedOut }),

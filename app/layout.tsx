@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { cookies, headers } from 'next/headers';
 import { AppHeader } from '@/components/app-header';
+import { MeProvider } from '@/components/auth/use-me';
 import { LocaleProvider } from '@/components/i18n/locale-provider';
 import { FeedbackProvider } from '@/components/ui/feedback-provider';
 import { LOCALE_COOKIE, pickLocale } from '@/lib/ui/i18n/translate';
@@ -9,6 +10,7 @@ import { LOCALE_COOKIE, pickLocale } from '@/lib/ui/i18n/translate';
 import '@fontsource/noto-sans-kr/400.css';
 import '@fontsource/noto-sans-kr/700.css';
 import './globals.css';
+import './accounts.css';
 import { SignInGate } from './sign-in-gate';
 
 export const metadata = { title: 'Script Server', description: 'Calculated tags for plant data' };
@@ -22,10 +24,12 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
       <body>
         <LocaleProvider initialLocale={locale}>
           <FeedbackProvider>
-            <AppHeader />
-            <div id="main-content">
-              <SignInGate>{children}</SignInGate>
-            </div>
+            <MeProvider>
+              <AppHeader />
+              <div id="main-content">
+                <SignInGate>{children}</SignInGate>
+              </div>
+            </MeProvider>
           </FeedbackProvider>
         </LocaleProvider>
       </body>

@@ -2,12 +2,16 @@
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
+import { useMe } from './auth/use-me';
+import { UserMenu } from './auth/user-menu';
 import { useI18n } from './i18n/locale-provider';
 import { isLocale } from '@/lib/ui/i18n/translate';
 
 export function AppHeader() {
   const { t, locale, setLocale } = useI18n();
   const pathname = usePathname() ?? '/';
+  // Signed out, the page is the sign-in form: no links to pages that would only show it again.
+  const signedOut = useMe().access.status === 'out';
   const links = [
     { href: '/', label: t('nav.scripts'), active: pathname === '/' || pathname.startsWith('/scripts') },
     { href: '/tags', label: t('nav.tags'), active: pathname.startsWith('/tags') },
@@ -22,7 +26,7 @@ export function AppHeader() {
         <span className="brand-mark" aria-hidden="true">ƒx</span>
         <span>Script Server</span>
       </Link>
-      <nav aria-label={t('nav.main')}>
+      <nav aria-label={t('nav.main')} hidden={signedOut}>
         <ul>
           {links.map((link) => (
             <li key={link.href}>
@@ -46,6 +50,7 @@ export function AppHeader() {
           <option value="ko">한국어</option>
         </select>
       </label>
+      <UserMenu />
     </header>
   );
 }

@@ -48,6 +48,8 @@ import { TriggerEditor } from './trigger-editor';
 import { useKeptState } from './use-kept-state';
 import { useRegisterDialog } from '../scripts/register-dialog';
 import { useUnsavedWork } from './use-unsaved-work';
+import { RoleLock } from '../auth/role-lock';
+import { ScriptHistory } from '../audit/script-history';
 
 const CodeEditor = dynamic(() => import('./code-editor'), {
   ssr: false,
@@ -587,19 +589,27 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
               {t('editor.trends')}
             </span>
           )}
-          <button type="button" className="button" onClick={() => void save()} disabled={busy !== null} data-testid="save" title={shortcutLabel('save', mac)}>
-            {busy === 'save' ? t('editor.saving') : t('editor.save')}
-            <kbd>{shortcutLabel('save', mac)}</kbd>
-          </button>
-          {registered ? (
-            <button type="button" className="button danger-outline" onClick={() => void unregister()} disabled={busy !== null} data-testid="unregister">
-              {busy === 'unregister' ? t('editor.unregistering') : t('editor.unregister')}
-            </button>
-          ) : (
-            <button type="button" className="button primary" onClick={() => void register()} disabled={busy !== null} data-testid="register">
-              {busy === 'register' ? t('editor.registering') : quarantined ? t('editor.reregister') : t('editor.register')}
-            </button>
-          )}
+          <RoleLock needs="editor">
+            {(locked) => (
+              <button type="button" className="button" onClick={() => void save()} disabled={locked || busy !== null} data-testid="save" title={locked ? undefined : shortcutLabel('save', mac)}>
+                {busy === 'save' ? t('editor.saving') : t('editor.save')}
+                <kbd>{shortcutLabel('save', mac)}</kbd>
+              </button>
+            )}
+          </RoleLock>
+          <RoleLock needs="editor">
+            {(locked) =>
+              registered ? (
+                <button type="button" className="button danger-outline" onClick={() => void unregister()} disabled={locked || busy !== null} data-testid="unregister">
+                  {busy === 'unregister' ? t('editor.unregistering') : t('editor.unregister')}
+                </button>
+              ) : (
+                <button type="button" className="button primary" onClick={() => void register()} disabled={locked || busy !== null} data-testid="register">
+                  {busy === 'register' ? t('editor.registering') : quarantined ? t('editor.reregister') : t('editor.register')}
+                </button>
+              )
+            }
+          </RoleLock>
         </div>
       </div>
 
@@ -679,6 +689,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
             onRemove={(key) => update((f) => ({ ...f, outputs: f.outputs.filter((o) => o.key !== key) }))}
           />
           <TriggerEditor trigger={form.trigger} inputs={form.inputs} problems={problems} onChange={(trigger) => update((f) => ({ ...f, trigger }))} />
+          {saved && <ScriptHistory script={saved} />}
         </div>
 
         <div className="editor-main">

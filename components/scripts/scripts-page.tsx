@@ -11,6 +11,7 @@ import { useI18n } from '../i18n/locale-provider';
 import { StateBadge } from '../ui/badges';
 import { useFeedback } from '../ui/feedback-provider';
 import { EmptyState, ErrorBanner, errorMessage, Loading } from '../ui/states';
+import { RoleLock } from '../auth/role-lock';
 import { useRegisterDialog } from './register-dialog';
 
 const REFRESH_MS = 3000;
@@ -114,9 +115,19 @@ export function ScriptsPage() {
           <h1>{t('scripts.title')}</h1>
           <p className="page-lead">{t('scripts.lead')}</p>
         </div>
-        <Link href="/scripts/new" className="button primary" data-testid="new-script">
-          + {t('scripts.new')}
-        </Link>
+        <RoleLock needs="editor">
+          {(locked) =>
+            locked ? (
+              <span className="button primary disabled" aria-disabled="true" data-testid="new-script">
+                + {t('scripts.new')}
+              </span>
+            ) : (
+              <Link href="/scripts/new" className="button primary" data-testid="new-script">
+                + {t('scripts.new')}
+              </Link>
+            )
+          }
+        </RoleLock>
       </div>
 
       <div className="toolbar">
@@ -143,9 +154,19 @@ export function ScriptsPage() {
         <EmptyState
           title={t('scripts.emptyTitle')}
           action={
-            <Link href="/scripts/new" className="button primary">
-              + {t('scripts.new')}
-            </Link>
+            <RoleLock needs="editor">
+              {(locked) =>
+                locked ? (
+                  <span className="button primary disabled" aria-disabled="true">
+                    + {t('scripts.new')}
+                  </span>
+                ) : (
+                  <Link href="/scripts/new" className="button primary">
+                    + {t('scripts.new')}
+                  </Link>
+                )
+              }
+            </RoleLock>
           }
         >
           <p>{t('scripts.emptyBody')}</p>
@@ -230,28 +251,40 @@ export function ScriptsPage() {
                     <td className="num">{script.status.evaluations > 0 ? formatMicros(locale, script.status.avgMicros) : '—'}</td>
                     <td title={formatDateTime(locale, script.status.lastRunAt)}>{formatRelative(locale, script.status.lastRunAt, now)}</td>
                     <td className="actions-cell">
-                      <button
-                        type="button"
-                        role="switch"
-                        aria-checked={registered}
-                        className={`switch${registered ? ' on' : ''}`}
-                        disabled={busy[script.id]}
-                        onClick={() => void toggle(script)}
-                        title={registered ? t('scripts.unregisterHint') : t('scripts.registerHint')}
-                        aria-label={t('scripts.registeredSwitch', { name: script.name })}
-                      >
-                        <span className="switch-knob" aria-hidden="true" />
-                        <span className="switch-text">{registered ? t('scripts.on') : t('scripts.off')}</span>
-                      </button>
+                      <RoleLock needs="editor">
+                        {(locked) => (
+                          <button
+                            type="button"
+                            role="switch"
+                            aria-checked={registered}
+                            className={`switch${registered ? ' on' : ''}`}
+                            disabled={locked || busy[script.id]}
+                            onClick={() => void toggle(script)}
+                            title={registered ? t('scripts.unregisterHint') : t('scripts.registerHint')}
+                            aria-label={t('scripts.registeredSwitch', { name: script.name })}
+                          >
+                            <span className="switch-knob" aria-hidden="true" />
+                            <span className="switch-text">{registered ? t('scripts.on') : t('scripts.off')}</span>
+                          </button>
+                        )}
+                      </RoleLock>
                       <Link href={`/trends?script=${encodeURIComponent(script.id)}`} className="button small ghost">
                         {t('scripts.trend')}
                       </Link>
-                      <button type="button" className="button small ghost" onClick={() => router.push(`/scripts/new?copy=${encodeURIComponent(script.id)}`)}>
-                        {t('scripts.duplicate')}
-                      </button>
-                      <button type="button" className="button small ghost danger-text" onClick={() => void remove(script)} aria-label={t('scripts.deleteLabel', { name: script.name })}>
-                        {t('scripts.delete')}
-                      </button>
+                      <RoleLock needs="editor">
+                        {(locked) => (
+                          <button type="button" className="button small ghost" disabled={locked} onClick={() => router.push(`/scripts/new?copy=${encodeURIComponent(script.id)}`)}>
+                            {t('scripts.duplicate')}
+                          </button>
+                        )}
+                      </RoleLock>
+                      <RoleLock needs="editor">
+                        {(locked) => (
+                          <button type="button" className="button small ghost danger-text" disabled={locked} onClick={() => void remove(script)} aria-label={t('scripts.deleteLabel', { name: script.name })}>
+                            {t('scripts.delete')}
+                          </button>
+                        )}
+                      </RoleLock>
                     </td>
                   </tr>
                 );

@@ -7,6 +7,7 @@ import { checkTagMetaForm, formatRange, removalText, tagMetaForm, type TagMetaFo
 import { useI18n } from '../i18n/locale-provider';
 import { useFeedback } from '../ui/feedback-provider';
 import { errorMessage } from '../ui/states';
+import { RoleLock } from '../auth/role-lock';
 
 /**
  * The selected tag's metadata (description, unit, normal range) with an editor for plant tags, and the
@@ -136,14 +137,22 @@ export function TagDetails({ tag, onChanged, onRemoved }: { tag: string; onChang
           (producer ? (
             <span className="muted small">{t('tags.metaFromScript', { script: producer.name })}</span>
           ) : (
-            <button type="button" className="button small" onClick={() => setEditing(tagMetaForm(detail))} data-testid="meta-edit">
-              {t('tags.editMeta')}
-            </button>
+            <RoleLock needs="editor">
+              {(locked) => (
+                <button type="button" className="button small" disabled={locked} onClick={() => setEditing(tagMetaForm(detail))} data-testid="meta-edit">
+                  {t('tags.editMeta')}
+                </button>
+              )}
+            </RoleLock>
           ))}
         {removal?.allowed ? (
-          <button type="button" className="button danger small" onClick={() => void remove()} data-testid="tag-remove">
-            {t('tags.remove')}
-          </button>
+          <RoleLock needs="editor">
+            {(locked) => (
+              <button type="button" className="button danger small" disabled={locked} onClick={() => void remove()} data-testid="tag-remove">
+                {t('tags.remove')}
+              </button>
+            )}
+          </RoleLock>
         ) : (
           <span className="muted small" title={whyNot ?? undefined} data-testid="tag-remove-blocked">
             <button type="button" className="button small" disabled aria-describedby={`why-${tag}`}>

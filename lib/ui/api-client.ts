@@ -71,6 +71,18 @@ async function readError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, 'BAD_RESPONSE', `HTTP ${response.status} ${response.statusText}`.trim());
 }
 
+/** Who wants to know that a request was refused for want of a valid session (it ended meanwhile). */
+const unauthorizedListeners = new Set<() => void>();
+
+/**
+ * Calls `listener` when an API request answers 401 (the session ended: idle, signed out elsewhere, the
+ * user disabled) — not for a wrong password at sign-in. Returns the unsubscribe function.
+ */
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
 export function createApiClient(fetchImpl: FetchLike = (input, init) => fetch(input, init), base = '') {
   async function call<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
     let response: Response;
@@ -86,7 +98,10 @@ export function createApiClient(fetchImpl: FetchLike = (input, init) => fetch(in
       if (error instanceof Error && error.name === 'AbortError') throw new ApiError(0, 'ABORTED', 'aborted');
       throw new ApiError(0, 'NETWORK', error instanceof Error ? error.message : String(error));
     }
-    if (!response.ok) throw await readError(response);
+    if (!response.ok) {
+      if (response.status === 401 && !path.startsWith('/api/auth/')) for (const listener of unauthorizedListeners) listener();
+      throw await readError(response);
+    }
     if (response.status === 204) return undefined as T;
     try {
       return (await response.json()) as T;
@@ -132,6 +147,9 @@ export function createApiClient(fetchImpl: FetchLike = (input, init) => fetch(in
       if (range.maxPoints) query.set('maxPoints', String(range.maxPoints));
       return call<HistoryResponse>('GET', `/api/tags/${encodeURIComponent(tag)}/history?${query}`, undefined, options);
     },
+
+    /** Any other operation (the sign-in, users, tokens and audit calls of security-api.ts). */
+    request: call,
   };
 }
 

@@ -1,3 +1,5 @@
+import { enAccounts } from './en-accounts';
+
 /** English texts of the UI. `{name}` placeholders are filled in; a `_one` key is used when count is 1. */
 export const en = {
   'nav.home': 'Script Server home',
@@ -17,6 +19,7 @@ export const en = {
   'signin.setupSubmit': 'Create the administrator',
   'signin.failed': 'Could not sign in: {message}',
   'signin.withOidc': 'Sign in with {name}',
+  ...enAccounts,
 
   'common.cancel': 'Cancel',
   'common.dismiss': 'Dismiss',

@@ -1,4 +1,5 @@
 import type { MessageKey } from './en';
+import { koAccounts } from './ko-accounts';
 
 /** 한국어 UI 문구. 키와 {자리표시자}는 en.ts와 같아야 합니다 (테스트가 확인). */
 export const ko: Record<MessageKey, string> = {
@@ -19,6 +20,7 @@ export const ko: Record<MessageKey, string> = {
   'signin.setupSubmit': '관리자 만들기',
   'signin.failed': '로그인하지 못했습니다: {message}',
   'signin.withOidc': '{name}(으)로 로그인',
+  ...koAccounts,
 
   'common.cancel': '취소',
   'common.dismiss': '닫기',

@@ -1,0 +1,5 @@
+import { TokensPage } from '@/components/admin/tokens-page';
+
+export default function Tokens() {
+  return <TokensPage />;
+}

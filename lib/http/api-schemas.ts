@@ -332,7 +332,7 @@ export const HealthSchema = z
 export const ErrorEnvelopeSchema = z
   .object({
     error: z.object({
-      code: z.enum(['VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'SCRIPT_INVALID', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']),
+      code: z.enum(['VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'SCRIPT_INVALID', 'TESTS_FAILED', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']),
       message: z.string(),
       details: z.record(z.string(), z.unknown()),
     }),

@@ -9,6 +9,8 @@ import type { ScriptStore } from '../ports/script-store';
 import type { TagMetaStore } from '../ports/tag-meta-store';
 import type { TagDirectory } from '../tags/tag-directory';
 import type { ScriptActivity } from '../scripts/script-ports';
+import type { ScriptDraft } from '../model/script-schema';
+import type { TestReport } from '../model/script-tests';
 import type { AppMetrics } from '../support/metrics';
 import type { SecurityPorts, SetupPorts } from '../security/security-ports';
 
@@ -36,4 +38,6 @@ export interface AppServices extends SecurityPorts, SetupPorts {
   version: string;
   /** Live statuses of the local engine's scripts, or stats persisted by the workers. */
   scriptActivity(): Promise<ScriptActivity>;
+  /** A draft's regression tests, run in the lab (before register and hot swaps). */
+  runTests(draft: ScriptDraft): Promise<TestReport>;
 }

@@ -19,13 +19,14 @@ import { publishValues } from '../tags/publish-values';
 import {
   AcceptedSchema,
   CalcResultSchema,
+  ForceQuerySchema,
   HealthSchema,
   HistoryQuerySchema,
   HistoryResponseSchema,
   InputOverridesSchema,
   lookupKey,
   RunRequestSchema,
-  ScriptDraftSchema,
+  SaveScriptSchema,
   ScriptIdParams,
   ScriptListSchema,
   ScriptSchema,
@@ -43,6 +44,7 @@ import { authorOf } from '../security/identity';
 import { recordValuesPosted } from '../security/record-values-posted';
 import { AUTH_OPERATIONS } from './auth-operations';
 import { DEBUG_OPERATIONS } from './debug-operations';
+import { VERSION_OPERATIONS } from './version-operations';
 import { ok, operation, type Operation } from './operation';
 
 /**
@@ -102,12 +104,14 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     role: 'editor',
     method: 'POST',
     path: '/api/scripts',
-    summary: 'Save a new script (unregistered)',
+    summary: 'Save a new script (unregistered) as its version 1, with an optional message',
     tag: 'scripts',
-    body: ScriptDraftSchema,
+    body: SaveScriptSchema,
     responses: { 201: { description: 'Saved', schema: ScriptSchema } },
     errors: [400, 409, 413, 503],
-    run: async ({ services, body, identity, requestId, ip }) => ok(await createScript(services, body, authorOf(identity, { requestId, ip })), 201),
+    async run({ services, body: { message, ...draft }, identity, requestId, ip }) {
+      return ok(await createScript(services, draft, authorOf(identity, { requestId, ip }), { message }), 201);
+    },
   }),
   operation({
     id: 'getScript',
@@ -126,13 +130,16 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     role: 'editor',
     method: 'PUT',
     path: '/api/scripts/{id}',
-    summary: 'Save a new version; a registered script is hot-swapped',
+    summary: 'Save a new version (with an optional message); a registered script is hot-swapped once its regression tests pass',
     tag: 'scripts',
     params: ScriptIdParams,
-    body: ScriptDraftSchema,
+    query: ForceQuerySchema,
+    body: SaveScriptSchema,
     responses: { 200: { description: 'Saved', schema: ScriptSchema } },
     errors: [400, 404, 409, 413, 422, 503],
-    run: async ({ services, params, body, identity, requestId, ip }) => ok(await updateScript(services, params.id, body, authorOf(identity, { requestId, ip }))),
+    async run({ services, params, query, body: { message, ...draft }, identity, requestId, ip }) {
+      return ok(await updateScript(services, params.id, draft, authorOf(identity, { requestId, ip }), { message, force: query.force }));
+    },
   }),
   operation({
     id: 'deleteScript',
@@ -154,12 +161,14 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     role: 'editor',
     method: 'POST',
     path: '/api/scripts/{id}/register',
-    summary: 'Start computing a script (runs its initCode)',
+    summary: 'Start computing a script (runs its initCode) once its regression tests pass',
     tag: 'scripts',
     params: ScriptIdParams,
+    query: ForceQuerySchema,
     responses: { 200: { description: 'Registered', schema: ScriptSchema } },
     errors: [400, 404, 409, 422, 503],
-    run: async ({ services, params, identity, requestId, ip }) => ok(await registerScript(services, params.id, authorOf(identity, { requestId, ip }))),
+    run: async ({ services, params, query, identity, requestId, ip }) =>
+      ok(await registerScript(services, params.id, authorOf(identity, { requestId, ip }), { force: query.force })),
   }),
   operation({
     id: 'unregisterScript',
@@ -301,6 +310,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     },
   }),
   ...DEBUG_OPERATIONS,
+  ...VERSION_OPERATIONS,
   ...AUTH_OPERATIONS,
 ];
 

@@ -1,6 +1,8 @@
 import type { EngineHost, ScriptRuntimeStatus } from '../ports/engine';
 import type { ScriptStats, ScriptStore } from '../ports/script-store';
 import type { Logger } from '../support/logger';
+import type { ScriptDraft } from '../model/script-schema';
+import type { TestReport } from '../model/script-tests';
 
 /** What the script use cases (create, read, update, register, delete) need; the composition root provides it. */
 export interface ScriptPorts {
@@ -10,6 +12,11 @@ export interface ScriptPorts {
   log: Logger;
   /** Live statuses of the local engine's scripts, or stats persisted by the workers. */
   scriptActivity(): Promise<ScriptActivity>;
+  /**
+   * Runs a draft's regression tests (changes.md) with the editor runs' evaluation, before it is
+   * registered or a registered script is updated (lib/editor-runs/run-script-tests.ts).
+   */
+  runTests(draft: ScriptDraft): Promise<TestReport>;
 }
 
 export interface ScriptActivity {

@@ -354,10 +354,13 @@ const VersionMessageSchema = z
 /** POST and PUT /api/scripts: the draft, and beside it the version's optional message. */
 export const SaveScriptSchema = z.intersection(ScriptDraftSchema, z.object({ message: VersionMessageSchema.optional() })).meta({ id: 'ScriptSave' });
 
-const versionNumber = z.coerce
-  .number({ message: 'version must be a version number (1, 2, …)' })
-  .int({ message: 'version must be a whole number' })
-  .min(1, { message: 'version must be at least 1' });
+const MAX_VERSION = 2_147_483_647;
+const versionNumberOf = (number: z.ZodNumber) =>
+  number
+    .int({ message: 'version must be a whole number' })
+    .min(1, { message: 'version must be at least 1' })
+    .max(MAX_VERSION, { message: `version must be at most ${MAX_VERSION}` });
+const versionNumber = versionNumberOf(z.coerce.number({ message: 'version must be a version number (1, 2, …)' }));
 
 export const ScriptVersionParams = z.object({ id: lookupKey('id', 200), version: versionNumber });
 
@@ -371,7 +374,7 @@ export const ForceQuerySchema = z.object({
 });
 
 export const RollbackRequestSchema = z
-  .strictObject({ version: z.number({ message: 'version must be a version number (1, 2, …)' }).int().min(1), message: VersionMessageSchema.optional() })
+  .strictObject({ version: versionNumberOf(z.number({ message: 'version must be a version number (1, 2, …)' })), message: VersionMessageSchema.optional() })
   .meta({ id: 'RollbackRequest' });
 
 const VersionFields = {

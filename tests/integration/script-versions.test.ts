@@ -95,6 +95,8 @@ describe('versions and rollback through the API', () => {
     expect(rollback.status).toBe(404);
     expect((await call('GET', `/api/scripts/${created.json.id}/versions/latest`)).json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('version') });
     expect((await call('GET', '/api/scripts/no-such-script/versions')).status).toBe(404);
+    const huge = await call('POST', `/api/scripts/${created.json.id}/rollback`, { version: 5_902_142_035_525_818 });
+    expect(huge.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'version: version must be at most 2147483647' });
   });
 
   it('keeps a deleted script’s versions readable and lets a new script take its name', async () => {

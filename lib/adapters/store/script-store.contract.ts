@@ -583,6 +583,9 @@ export function describeScriptStoreContract(name: string, open: () => Promise<Op
         const name = unique('noversion');
         const created = await store().create(draftOf(name, [`${name}.OUT`]));
         expect(await store().getVersion(created.id, 7)).toEqual({ deleted: false, latest: 1, found: null });
+        // Beyond the column's range, or not a version number at all: no such version, not a database error.
+        expect(await store().getVersion(created.id, 5_902_142_035_525_818)).toEqual({ deleted: false, latest: 1, found: null });
+        expect(await store().getVersion(created.id, 1.5)).toEqual({ deleted: false, latest: 1, found: null });
         expect(await store().getVersion('no-such-script', 1)).toBeNull();
         expect(await store().listVersions('no-such-script')).toBeNull();
       });

@@ -27,6 +27,8 @@ import { sqlStateOf, driverErrorOf, translateDatabaseError, type DatabaseHandle,
  */
 const ROWS_PER_STATEMENT = 5_000;
 const SCRIPT_WRITE_LOCK = 7_203_311_843;
+/** The largest version the `version` columns (integer) hold. */
+const MAX_VERSION = 2_147_483_647;
 
 type ScriptRow = typeof scripts.$inferSelect;
 
@@ -151,7 +153,8 @@ export class SqlScriptStore implements ScriptStore {
     return guard(async () => {
       const [script] = await this.db.select({ deletedAt: scripts.deletedAt, version: scripts.version }).from(scripts).where(eq(scripts.id, id));
       if (!script) return null;
-      const [row] = Number.isSafeInteger(version)
+      // A version number beyond the column's range (integer) cannot exist: not asked for.
+      const [row] = Number.isInteger(version) && version >= 1 && version <= MAX_VERSION
         ? await this.db
             .select()
             .from(scriptVersions)

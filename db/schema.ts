@@ -58,6 +58,26 @@ export const scripts = pgTable(
   ],
 );
 
+/**
+ * Every saved version of a script (changes.md "Versions"): the whole ScriptDraft as it was saved,
+ * who saved it and an optional message. Insert only; kept when the script is deleted.
+ */
+export const scriptVersions = pgTable(
+  'script_versions',
+  {
+    scriptId: text('script_id')
+      .notNull()
+      .references(() => scripts.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').notNull(),
+    savedAt: timestamp('saved_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** `{ id, name }` of who saved it; null before sign-in existed (and for changes made by tools). */
+    savedBy: jsonb('saved_by').$type<{ id: string; name: string }>(),
+    message: text('message'),
+  },
+  (table) => [primaryKey({ columns: [table.scriptId, table.version] })],
+);
+
 /** Which script produces each output tag: the database guarantees one producer per tag. */
 export const scriptOutputs = pgTable('script_outputs', {
   tag: text('tag').primaryKey(),

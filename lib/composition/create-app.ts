@@ -33,6 +33,7 @@ import { startSimulator } from './start-simulator';
 import type { IdentityStore } from '../ports/identity-store';
 import { openSecurity } from './open-security';
 import { quarantineAudit } from '../model/audit';
+import { runScriptTests } from '../editor-runs/run-script-tests';
 
 /**
  * The composition root: builds every adapter from the validated configuration and wires the value
@@ -122,6 +123,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         : null;
     if (lab) stops.push(() => lab.close());
 
+    const labHost = lab ?? unavailableLab();
     const services: AppServices = {
       ...security.ports,
       config,
@@ -132,12 +134,13 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       history,
       bus,
       engine,
-      lab: lab ?? unavailableLab(),
+      lab: labHost,
       catalog,
       metrics,
       version,
       scriptActivity: () => scriptActivity(store, engine, log),
       shadowStore: shadows,
+      runTests: (draft) => runScriptTests({ lab: labHost }, draft),
     };
 
     if (engine) {

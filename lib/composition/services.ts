@@ -10,6 +10,8 @@ import type { ShadowStore } from '../ports/shadow-store';
 import type { TagMetaStore } from '../ports/tag-meta-store';
 import type { TagDirectory } from '../tags/tag-directory';
 import type { ScriptActivity } from '../scripts/script-ports';
+import type { ScriptDraft } from '../model/script-schema';
+import type { TestReport } from '../model/script-tests';
 import type { AppMetrics } from '../support/metrics';
 import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
 
@@ -40,4 +42,6 @@ export interface AppServices extends SecurityPorts, SetupPorts, OidcPorts {
   /** Shadow runs (changes.md): kept here, run by the engine that runs the live version. */
   shadowStore: ShadowStore;
   now: () => number;
+  /** A draft's regression tests, run in the lab (before register and hot swaps). */
+  runTests(draft: ScriptDraft): Promise<TestReport>;
 }

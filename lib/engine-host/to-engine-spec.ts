@@ -5,7 +5,9 @@ import type { StoredScript } from '../ports/script-store';
 
 /** `program`: the definition already compiled by the caller (the engine then trusts it and does not compile again). */
 export function toEngineSpec(stored: StoredScript, program?: CompiledScript): EngineScriptSpec {
-  return { id: stored.id, name: stored.definition.name, version: stored.version, definition: stored.definition, program };
+  // Regression tests are not evaluated by the engine: they stay out of what crosses to its thread.
+  const { tests: _tests, ...definition } = stored.definition;
+  return { id: stored.id, name: stored.definition.name, version: stored.version, definition, program };
 }
 
 /**

@@ -19,13 +19,14 @@ import { publishValues } from '../tags/publish-values';
 import {
   AcceptedSchema,
   CalcResultSchema,
+  ForceQuerySchema,
   HealthSchema,
   HistoryQuerySchema,
   HistoryResponseSchema,
   InputOverridesSchema,
   lookupKey,
   RunRequestSchema,
-  ScriptDraftSchema,
+  SaveScriptSchema,
   ScriptIdParams,
   ScriptListSchema,
   ScriptSchema,
@@ -44,6 +45,7 @@ import { recordValuesPosted } from '../security/record-values-posted';
 import { AUTH_OPERATIONS } from './auth-operations';
 import { DEBUG_OPERATIONS } from './debug-operations';
 import { SHADOW_OPERATIONS } from './shadow-operations';
+import { VERSION_OPERATIONS } from './version-operations';
 import { ok, operation, type Operation } from './operation';
 
 /**
@@ -103,12 +105,14 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     role: 'editor',
     method: 'POST',
     path: '/api/scripts',
-    summary: 'Save a new script (unregistered)',
+    summary: 'Save a new script (unregistered) as its version 1, with an optional message',
     tag: 'scripts',
-    body: ScriptDraftSchema,
+    body: SaveScriptSchema,
     responses: { 201: { description: 'Saved', schema: ScriptSchema } },
     errors: [400, 409, 413, 503],
-    run: async ({ services, body, identity, requestId, ip }) => ok(await createScript(services, body, authorOf(identity, { requestId, ip })), 201),
+    async run({ services, body: { message, ...draft }, identity, requestId, ip }) {
+      return ok(await createScript(services, draft, authorOf(identity, { requestId, ip }), { message }), 201);
+    },
   }),
   operation({
     id: 'getScript',
@@ -127,13 +131,16 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     role: 'editor',
     method: 'PUT',
     path: '/api/scripts/{id}',
-    summary: 'Save a new version; a registered script is hot-swapped',
+    summary: 'Save a new version (with an optional message); a registered script is hot-swapped once its regression tests pass',
     tag: 'scripts',
     params: ScriptIdParams,
-    body: ScriptDraftSchema,
+    query: ForceQuerySchema,
+    body: SaveScriptSchema,
     responses: { 200: { description: 'Saved', schema: ScriptSchema } },
     errors: [400, 404, 409, 413, 422, 503],
-    run: async ({ services, params, body, identity, requestId, ip }) => ok(await updateScript(services, params.id, body, authorOf(identity, { requestId, ip }))),
+    async run({ services, params, query, body: { message, ...draft }, identity, requestId, ip }) {
+      return ok(await updateScript(services, params.id, draft, authorOf(identity, { requestId, ip }), { message, force: query.force }));
+    },
   }),
   operation({
     id: 'deleteScript',
@@ -155,12 +162,14 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     role: 'editor',
     method: 'POST',
     path: '/api/scripts/{id}/register',
-    summary: 'Start computing a script (runs its initCode)',
+    summary: 'Start computing a script (runs its initCode) once its regression tests pass',
     tag: 'scripts',
     params: ScriptIdParams,
+    query: ForceQuerySchema,
     responses: { 200: { description: 'Registered', schema: ScriptSchema } },
     errors: [400, 404, 409, 422, 503],
-    run: async ({ services, params, identity, requestId, ip }) => ok(await registerScript(services, params.id, authorOf(identity, { requestId, ip }))),
+    run: async ({ services, params, query, identity, requestId, ip }) =>
+      ok(await registerScript(services, params.id, authorOf(identity, { requestId, ip }), { force: query.force })),
   }),
   operation({
     id: 'unregisterScript',
@@ -303,6 +312,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   ...DEBUG_OPERATIONS,
   ...SHADOW_OPERATIONS,
+  ...VERSION_OPERATIONS,
   ...AUTH_OPERATIONS,
 ];
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DIAGNOSTIC_CODES } from '../model/diagnostic-messages';
 import { RunnableDraftSchema, ScriptDraftSchema, TagNameSchema } from '../model/script-schema';
 import { VALUE_REASONS } from '../model/tag-value';
+import { ScriptTestSchema, TestExpectationSchema } from '../model/script-tests';
 
 /**
  * The shapes of api.md. Requests are validated with these schemas and the OpenAPI document is
@@ -54,6 +55,7 @@ export const ScriptStatusSchema = z
     avgMicros: z.number(),
     missingInputs: z.array(z.string()).optional(),
     retryAt: IsoTime.nullable().optional().meta({ description: 'When a quarantined script is evaluated again (QUARANTINE_RETRY_MS); null when none is planned' }),
+    runningVersion: z.number().int().nullable().meta({ description: 'The version the engine runs (outputs carry it as script.version); null when not registered' }),
   })
   .meta({ id: 'ScriptStatus' });
 
@@ -76,6 +78,7 @@ export const ScriptSchema = z
     calcCode: z.string(),
     outputs: z.array(z.object({ tag: z.string(), variable: z.string(), deadband: z.number().optional(), description: z.string().optional(), unit: z.string().optional() })),
     trigger: z.unknown().optional(),
+    tests: z.array(ScriptTestSchema).optional(),
   })
   .meta({ id: 'Script' });
 
@@ -332,7 +335,7 @@ export const HealthSchema = z
 export const ErrorEnvelopeSchema = z
   .object({
     error: z.object({
-      code: z.enum(['VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'SCRIPT_INVALID', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']),
+      code: z.enum(['VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'SCRIPT_INVALID', 'TESTS_FAILED', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']),
       message: z.string(),
       details: z.record(z.string(), z.unknown()),
     }),
@@ -340,6 +343,81 @@ export const ErrorEnvelopeSchema = z
   .meta({ id: 'Error' });
 
 export const ScriptIdParams = z.object({ id: lookupKey('id', 200) });
+
+// ---- versions, rollback, regression tests (changes.md) ----
+
+const VersionMessageSchema = z
+  .string()
+  .max(500, { message: 'message is at most 500 characters' })
+  .meta({ description: 'Why this version was saved (shown in the history)' });
+
+/** POST and PUT /api/scripts: the draft, and beside it the version's optional message. */
+export const SaveScriptSchema = z.intersection(ScriptDraftSchema, z.object({ message: VersionMessageSchema.optional() })).meta({ id: 'ScriptSave' });
+
+const MAX_VERSION = 2_147_483_647;
+const versionNumberOf = (number: z.ZodNumber) =>
+  number
+    .int({ message: 'version must be a whole number' })
+    .min(1, { message: 'version must be at least 1' })
+    .max(MAX_VERSION, { message: `version must be at most ${MAX_VERSION}` });
+const versionNumber = versionNumberOf(z.coerce.number({ message: 'version must be a version number (1, 2, …)' }));
+
+export const ScriptVersionParams = z.object({ id: lookupKey('id', 200), version: versionNumber });
+
+/** `?force=true`: go ahead although the regression tests fail (recorded in the audit entry). */
+export const ForceQuerySchema = z.object({
+  force: z
+    .enum(['true', 'false'], { message: 'force must be true or false' })
+    .optional()
+    .transform((value) => value === 'true')
+    .meta({ description: 'true: register or hot-swap although the regression tests fail; recorded in the audit entry' }),
+});
+
+export const RollbackRequestSchema = z
+  .strictObject({ version: versionNumberOf(z.number({ message: 'version must be a version number (1, 2, …)' })), message: VersionMessageSchema.optional() })
+  .meta({ id: 'RollbackRequest' });
+
+const VersionFields = {
+  version: z.number().int(),
+  savedAt: IsoTime,
+  savedBy: ChangedBySchema.nullable().meta({ description: 'Who saved it; null when unknown (saved before sign-in existed)' }),
+  message: z.string().nullable(),
+};
+
+export const ScriptVersionListSchema = z
+  .object({
+    versions: z.array(z.object(VersionFields)).meta({ description: 'Newest first' }),
+    deleted: z.boolean().meta({ description: 'The script has been deleted; its versions stay readable' }),
+  })
+  .meta({ id: 'ScriptVersionList' });
+
+export const ScriptVersionSchema = z
+  .object({ ...VersionFields, script: ScriptDraftSchema, deleted: z.boolean() })
+  .meta({ id: 'ScriptVersion' });
+
+export const TestRequestSchema = z
+  .object({ script: RunnableDraftSchema.optional(), scriptId: lookupKey('scriptId', 200).optional() })
+  .superRefine(exactlyOneTarget)
+  .meta({ id: 'TestRequest' });
+
+const TestOutputSchema = z.object({ value: TagScalarSchema, quality: QualitySchema }).nullable();
+
+export const TestReportSchema = z
+  .object({
+    passed: z.number().int(),
+    failed: z.number().int(),
+    results: z.array(
+      z.object({
+        name: z.string(),
+        ok: z.boolean(),
+        outputs: z.record(z.string(), TestOutputSchema).meta({ description: 'Every output after the last step run; null when not computed' }),
+        mismatches: z.array(z.object({ tag: z.string(), expected: TestExpectationSchema, actual: TestOutputSchema })),
+        error: DiagnosticSchema.nullable(),
+        step: z.number().int().optional().meta({ description: 'The step (1-based) the error happened at' }),
+      }),
+    ),
+  })
+  .meta({ id: 'TestReport' });
 
 /** A tag name in a path (/api/tags/{tag}); any name a tag may have, see parseTagName. */
 export const TagParams = z.object({ tag: lookupKey('tag', 1000) });

@@ -18,7 +18,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Unknown script, tag or debug session (for single sign-on: OIDC is not configured)',
   409: 'Duplicate name, output tag owned by another script, dependency cycle, or a tag that may not be changed or removed (the message says why)',
   413: 'Body over the configured limit',
-  422: 'The script does not compile; details.diagnostics lists why',
+  422: 'SCRIPT_INVALID: the script does not compile (details.diagnostics lists why); TESTS_FAILED: its regression tests fail (details holds the test results; ?force=true saves anyway, audited)',
   429: 'Too many failed sign-ins; Retry-After says when to try again',
   503: 'A backing service is down; the message names it',
 };

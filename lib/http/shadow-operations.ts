@@ -1,6 +1,6 @@
 import { authorOf, changedByOf } from '../security/identity';
 import { getShadow, getShadowSeries, promoteShadow, startShadow, stopShadow } from '../shadows/shadow-runs-api';
-import { ScriptIdParams, ScriptSchema } from './api-schemas';
+import { ForceQuerySchema, ScriptIdParams, ScriptSchema } from './api-schemas';
 import { ok, operation, type Operation } from './operation';
 import { ShadowSchema, ShadowSeriesQuerySchema, ShadowSeriesSchema, ShadowStartedSchema, StartShadowBodySchema } from './shadow-schemas';
 
@@ -68,8 +68,10 @@ export const SHADOW_OPERATIONS: Operation<any, any, any>[] = [
     summary: 'The candidate becomes the next version and the registered one (as PUT, hot-swapped); the shadow ends',
     tag: 'scripts',
     params: ScriptIdParams,
+    query: ForceQuerySchema,
     responses: { 200: { description: 'The promoted script', schema: ScriptSchema } },
     errors: [400, 404, 409, 422, 503],
-    run: async ({ services, params, identity, requestId, ip }) => ok(await promoteShadow(services, params.id, authorOf(identity, { requestId, ip }))),
+    run: async ({ services, params, query, identity, requestId, ip }) =>
+      ok(await promoteShadow(services, params.id, authorOf(identity, { requestId, ip }), { force: query.force })),
   }),
 ];

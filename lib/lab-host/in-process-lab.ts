@@ -14,6 +14,7 @@ export function inProcessLab(limits: SandboxLimits, options: LabHostOptions = DE
     run: methods.run,
     debug: methods.debug,
     benchmark: methods.benchmark,
+    runTests: methods.runTests,
     replay: (request, chunks) => driveReplay(methods, request, chunks),
     sessions,
     close: async () => {

@@ -12,12 +12,15 @@ import type { LabRunRequest, LabRunResult } from '../lab/lab-run';
 import type { ReplayChunk, ReplayOpenRequest, ReplayOutcome, ReplayProgress } from '../lab/plot-replay';
 import type { BenchmarkOutcome, BenchmarkRequest } from '../lab/run-benchmark';
 import type { LabDebugResult } from '../lab/traced-run';
+import type { LabTestOutcome, LabTestRequest } from '../lab/test-run';
 
 /** Editor runs (validate, calculate, debug, benchmark, plot) as the web process sees them. */
 export interface LabHost {
   run(request: LabRunRequest): Promise<LabRunResult>;
   debug(request: LabRunRequest): Promise<LabDebugResult>;
   benchmark(request: BenchmarkRequest): Promise<BenchmarkOutcome>;
+  /** Regression tests of a script (changes.md), each from a fresh initialisation. */
+  runTests(request: LabTestRequest): Promise<LabTestOutcome>;
   /** Evaluates a script over replay steps streamed in chunks (plot); at most one chunk is in flight. */
   replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult>;
   /** Debug sessions: registry here, sandboxes in the lab thread. */
@@ -123,6 +126,12 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
         ok: true as const,
         figures: { iterations: 0, totalMs: 0, avgMicros: 0, p50Micros: 0, p99Micros: 0, maxMicros: 0, errors: 1, lastError: error },
       })),
+    // Every step may use its CPU deadline: the watchdog allows for all of them.
+    runTests: (request) =>
+      guarded(client, () => client.call('runTests', request), hangMs + stepsOf(request) * limits.cpuMs, (error) => ({
+        ok: true as const,
+        results: request.tests.map(() => ({ outputs: request.draft.outputs.map(() => null), error, step: null })),
+      })),
     replay: (request, chunks) => driveReplay(backend, request, chunks),
     sessions,
     close: async () => {
@@ -130,6 +139,10 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
       await Promise.all([client.close(), benchClient?.close()]);
     },
   };
+}
+
+function stepsOf(request: LabTestRequest): number {
+  return request.tests.reduce((total, test) => total + test.steps.length, 0);
 }
 
 /**
@@ -169,6 +182,6 @@ export function unavailableLab(): LabHost {
     throw new Error('editor runs are served by the web process');
   };
   const sessions = new DebugSessions({ openSession: fail, runSession: fail, closeSession: fail }, { ttlMs: 1, maxSessions: 1 });
-  return { run: fail, debug: fail, benchmark: fail, replay: fail, sessions, close: async () => undefined };
+  return { run: fail, debug: fail, benchmark: fail, runTests: fail, replay: fail, sessions, close: async () => undefined };
 }
 

@@ -8,6 +8,7 @@ import { runBenchmark, type BenchmarkOutcome, type BenchmarkRequest } from './ru
 import { concatTraces } from './trace-steps';
 import type { LabRunRequest, LabRunResult } from './lab-run';
 import { evaluateTraced, loadTraced, type LabDebugResult } from './traced-run';
+import { runTestCases, type LabTestOutcome, type LabTestRequest } from './test-run';
 
 /**
  * Runs scripts for the editor, in the lab thread: once (validate, calculate), traced (debug, debug
@@ -102,6 +103,13 @@ export class Lab {
         sandbox.setCapture(false);
       }
     }
+  }
+
+  /** Regression tests: each from a fresh initialisation, its steps in order (see test-run.ts). */
+  async runTests(request: LabTestRequest): Promise<LabTestOutcome> {
+    const compiled = compileScript(request.draft, { capture: true });
+    if (!compiled.program || hasErrors(compiled.diagnostics)) return { ok: false, diagnostics: compiled.diagnostics };
+    return { ok: true, results: await runTestCases(compiled.program, request, this.limits) };
   }
 
   openSession(id: string, request: OpenSessionRequest): Promise<OpenSessionResult> {

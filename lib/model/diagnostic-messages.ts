@@ -69,6 +69,10 @@ export const DIAGNOSTIC_TEMPLATES_EN = {
   'dependency-cycle': 'dependency cycle: {cycle} — a script cannot use, directly or through others, its own output',
   'plot-capped': 'the plot stopped after {count} evaluations; shorten the range to see the rest',
   'replay-stopped': 'the replay stopped: {error}',
+  // regression tests (changes.md)
+  'test-unknown-input': "step {step}: '{alias}' is not an input alias of this script — rename it in the test or remove it",
+  'test-missing-input': "step {step}: input '{alias}' has no value yet — give it in this step or an earlier one (the engine waits until every input has a value)",
+  'test-unknown-output': "the test expects output '{tag}', which this script does not produce — remove it from the test's expect or add the output",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_TEMPLATES_EN;

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'SCRIPT_INVALID'
+  | 'TESTS_FAILED'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
@@ -29,6 +30,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   SCRIPT_INVALID: 422,
+  TESTS_FAILED: 422,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseTagName } from './parse-tag-fields';
 import { identifierProblem } from './names';
+import { ScriptTestsSchema } from './script-tests';
 
 /** The script definition of scripts.md, validated at every boundary with these schemas. */
 
@@ -72,6 +73,7 @@ const draftShape = {
   calcCode: codeSchema('the calculation code'),
   outputs: z.array(ScriptOutputSchema).min(1, { message: 'a script needs at least one output' }).max(MAX_OUTPUTS),
   trigger: TriggerSchema.optional(),
+  tests: ScriptTestsSchema.optional().meta({ description: 'Regression tests (changes.md), versioned with the script' }),
 };
 
 type DraftShape = {

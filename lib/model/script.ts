@@ -16,6 +16,8 @@ export interface ScriptStatus {
   missingInputs?: string[];
   /** When a quarantined script is evaluated again (QUARANTINE_RETRY_MS); null when none is planned. */
   retryAt?: string | null;
+  /** The version the engine runs (changes.md); null when not registered. */
+  runningVersion?: number | null;
 }
 
 export interface Script extends ScriptDraft {

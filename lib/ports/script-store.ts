@@ -28,6 +28,27 @@ export interface StoredScript {
   updatedBy?: { id: string; name: string } | null;
 }
 
+/** One saved version of a script (changes.md): immutable, kept when the script is deleted. */
+export interface StoredVersion {
+  version: number;
+  savedAt: Date;
+  /** Who saved it; null when unknown (before sign-in existed, tools). */
+  savedBy: { id: string; name: string } | null;
+  message: string | null;
+  definition: ScriptDraft;
+}
+
+export type StoredVersionSummary = Omit<StoredVersion, 'definition'>;
+
+/** What a save records beside the draft: the version's message, and for an update the audit action and extra details. */
+export interface SaveOptions {
+  message?: string;
+  /** `script.rollback` for a rollback (default `script.update`); only with an author. */
+  action?: Extract<AuditAction, 'script.update' | 'script.rollback'>;
+  /** Merged into the audit entry's details (e.g. `rolledBackTo`, `force`). */
+  details?: Record<string, unknown>;
+}
+
 export interface ScriptStats {
   scriptId: string;
   evaluations: number;
@@ -49,9 +70,17 @@ export interface ScriptStore {
    * the change carries `createdBy`/`updatedBy` and its audit entry (script.create, script.update with
    * the changed fields and a diff of the code, script.delete) is written in the same transaction.
    */
-  create(draft: ScriptDraft, author?: ChangeAuthor): Promise<StoredScript>;
+  create(draft: ScriptDraft, author?: ChangeAuthor, options?: SaveOptions): Promise<StoredScript>;
   /** Version + 1. Null when the script does not exist. Same conflicts as create. */
-  update(id: string, draft: ScriptDraft, author?: ChangeAuthor): Promise<StoredScript | null>;
+  update(id: string, draft: ScriptDraft, author?: ChangeAuthor, options?: SaveOptions): Promise<StoredScript | null>;
+  /**
+   * Every create and update also stores its version (the whole draft, who, when, the message) in
+   * the same transaction. Newest first; also for a deleted script (`deleted: true`); null when no
+   * script ever had this id.
+   */
+  listVersions(id: string): Promise<{ deleted: boolean; versions: StoredVersionSummary[] } | null>;
+  /** One version; `found` null when the script exists (or existed) but has no such version. */
+  getVersion(id: string, version: number): Promise<{ deleted: boolean; latest: number; found: StoredVersion | null } | null>;
   /** Marks the script deleted (its name and output tags become free). False when unknown. */
   delete(id: string, author?: ChangeAuthor): Promise<boolean>;
   /** With `audit`, its entry (script.register, script.unregister, script.quarantine) is written in the same transaction. */

@@ -29,6 +29,8 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
       avgMicros: round(runtime?.avgMicros ?? stats?.avgMicros ?? 0),
       ...(runtime && runtime.missingInputs.length > 0 ? { missingInputs: runtime.missingInputs } : {}),
       retryAt: state === 'quarantined' ? retryAtOf(runtime, stats) : null,
+      // The version the engine runs: its own word when it runs here, else the stored one (a worker follows it).
+      runningVersion: stored.state === 'unregistered' ? null : (runtime?.version ?? stored.version),
     },
   };
 }

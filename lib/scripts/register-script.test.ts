@@ -39,6 +39,11 @@ function recordingEngine(): EngineHost & { specs: EngineScriptSpec[] } {
   };
 }
 
+/** These drafts carry no regression tests: running them is never asked for. */
+const noTests = async () => {
+  throw new Error('no regression tests to run');
+};
+
 const draft = (calcCode: string): ScriptDraft => ({
   name: 'doubled',
   inputs: [{ tag: 'FT-101.PV', alias: 'flow' }],
@@ -55,7 +60,7 @@ describe('registering a script', () => {
 
   it('hands the engine the program it checked, so the script is compiled once', async () => {
     const engine = recordingEngine();
-    const services = { store, engine, log: silentLogger, scriptActivity: async () => ({ runtime: new Map(), stats: new Map() }) };
+    const services = { store, engine, log: silentLogger, scriptActivity: async () => ({ runtime: new Map(), stats: new Map() }), runTests: noTests };
     const created = await store.create(draft('const y = flow * 2;'));
     await registerScript(services, created.id);
     expect(engine.specs).toHaveLength(1);

@@ -6,7 +6,7 @@ import type { ShadowStore } from '../ports/shadow-store';
  * the engine that runs the live version (this process's, or a worker's) follows it
  * (lib/engine-host/follow-shadows.ts) and saves its report there.
  */
-export interface ShadowPorts extends Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log'> {
+export interface ShadowPorts extends Pick<ScriptPorts, 'store' | 'engine' | 'scriptActivity' | 'log' | 'runTests'> {
   shadowStore: ShadowStore;
   /** The clock (epoch ms). */
   now: () => number;

@@ -88,13 +88,17 @@ function thin<T>(points: T[], maxPoints: number): T[] {
   return kept;
 }
 
-/** The candidate becomes the next version and the registered one (as PUT + hot swap); the shadow ends. */
-export async function promoteShadow(ports: ShadowPorts, scriptId: string, author?: ChangeAuthor): Promise<Script> {
+/**
+ * The candidate becomes the next version and the registered one (as PUT + hot swap: its regression
+ * tests must pass unless `force`); the shadow ends.
+ */
+export async function promoteShadow(ports: ShadowPorts, scriptId: string, author?: ChangeAuthor, options: { force?: boolean } = {}): Promise<Script> {
   const shadow = await shadowOrThrow(ports, scriptId);
   const script = await getStoredScriptOrThrow(ports, scriptId);
-  const updated = await updateScript(ports, scriptId, shadow.definition, author);
+  const message = `promoted from the shadow run started ${shadow.startedAt.toISOString()}`;
+  const updated = await updateScript(ports, scriptId, shadow.definition, author, { message, force: options.force });
   // Unregistered meanwhile: promoting means it runs.
-  if (script.state === 'unregistered' || updated.status.state === 'unregistered') return registerScript(ports, scriptId, author);
+  if (script.state === 'unregistered' || updated.status.state === 'unregistered') return registerScript(ports, scriptId, author, { force: options.force });
   return updated;
 }
 

@@ -555,6 +555,66 @@ export function describeScriptStoreContract(name: string, open: () => Promise<Op
       });
     });
 
+    describe('versions', () => {
+      const jane = { actor: { type: 'user' as const, id: 'u-jane', name: 'jane' }, by: { id: 'u-jane', name: 'jane' }, requestId: 'r-versions' };
+
+      it('stores every create and update as an immutable version, newest first, with who, when and the message', async () => {
+        const name = unique('versions');
+        const first = draftOf(name, [`${name}.OUT`]);
+        const second = { ...first, calcCode: 'runs++;\nconst y = x * 3;' };
+        const created = await store().create(first, jane, { message: 'first cut' });
+        const updated = await store().update(created.id, second);
+
+        const listed = await store().listVersions(created.id);
+        expect(listed?.deleted).toBe(false);
+        expect(listed?.versions.map((entry) => [entry.version, entry.message, entry.savedBy])).toEqual([
+          [2, null, null],
+          [1, 'first cut', { id: 'u-jane', name: 'jane' }],
+        ]);
+        expect(listed?.versions[1].savedAt.getTime()).toBe(created.updatedAt.getTime());
+        expect(listed?.versions[0].savedAt.getTime()).toBe(updated?.updatedAt.getTime());
+
+        const one = await store().getVersion(created.id, 1);
+        expect(one).toMatchObject({ deleted: false, latest: 2, found: { version: 1, message: 'first cut', definition: first } });
+        expect((await store().getVersion(created.id, 2))?.found?.definition).toEqual(second);
+      });
+
+      it('answers a missing version of a known script apart from an unknown script', async () => {
+        const name = unique('noversion');
+        const created = await store().create(draftOf(name, [`${name}.OUT`]));
+        expect(await store().getVersion(created.id, 7)).toEqual({ deleted: false, latest: 1, found: null });
+        // Beyond the column's range, or not a version number at all: no such version, not a database error.
+        expect(await store().getVersion(created.id, 5_902_142_035_525_818)).toEqual({ deleted: false, latest: 1, found: null });
+        expect(await store().getVersion(created.id, 1.5)).toEqual({ deleted: false, latest: 1, found: null });
+        expect(await store().getVersion('no-such-script', 1)).toBeNull();
+        expect(await store().listVersions('no-such-script')).toBeNull();
+      });
+
+      it('keeps the versions of a deleted script, readable, while a new script takes its name', async () => {
+        const name = unique('deletedversions');
+        const created = await store().create(draftOf(name, [`${name}.OUT`]), undefined, { message: 'v1' });
+        await store().update(created.id, draftOf(name, [`${name}.OUT`], { calcCode: 'const y = 7;' }));
+        expect(await store().delete(created.id)).toBe(true);
+
+        const reborn = await store().create(draftOf(name, [`${name}.OUT`]));
+        expect(reborn.id).not.toBe(created.id);
+        const listed = await store().listVersions(created.id);
+        expect(listed).toMatchObject({ deleted: true });
+        expect(listed?.versions.map((entry) => entry.version)).toEqual([2, 1]);
+        expect((await store().getVersion(created.id, 2))?.found?.definition.calcCode).toBe('const y = 7;');
+        expect((await store().listVersions(reborn.id))?.versions.map((entry) => entry.version)).toEqual([1]);
+      });
+
+      it('stores no version for a refused update', async () => {
+        const name = unique('refusedversion');
+        const holder = await store().create(draftOf(unique('holder'), [`${name}.TAKEN`]));
+        const created = await store().create(draftOf(name, [`${name}.OUT`]));
+        await rejectionOf(store().update(created.id, draftOf(name, [`${name}.TAKEN`])));
+        expect((await store().listVersions(created.id))?.versions.map((entry) => entry.version)).toEqual([1]);
+        expect(holder.version).toBe(1);
+      });
+    });
+
     describe('health', () => {
       it('pings', async () => {
         await expect(store().ping()).resolves.toBeUndefined();

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,6 +86,43 @@ describe('embedded database on disk', () => {
       // Closing the store does not close a database it does not own, and closing twice is harmless.
       await store.close();
       await database.close();
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'gives every script saved before versions existed its current definition as a version (migration backfill)',
+    async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'script-server-backfill-'));
+      folders.push(dataDir);
+      // The migrations as they were before 0007 (script versions).
+      const before = path.join(dataDir, 'migrations-before');
+      cpSync(migrationsFolder, before, { recursive: true });
+      const journalPath = path.join(before, 'meta', '_journal.json');
+      const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ idx: number; tag: string }> };
+      const versionsIndex = journal.entries.findIndex((entry) => entry.tag === '0007_script_versions');
+      expect(versionsIndex).toBeGreaterThan(0);
+      journal.entries = journal.entries.slice(0, versionsIndex);
+      writeFileSync(journalPath, JSON.stringify(journal));
+
+      const old = await openDatabase({ kind: 'embedded', dataDir, migrationsFolder: before });
+      const definition = draft('older');
+      await old.db.execute(
+        sql`insert into scripts (id, name, definition, version, updated_by) values ('old-1', 'older', ${JSON.stringify(definition)}::jsonb, 4, '{"id":"u-1","name":"kim"}'::jsonb)`,
+      );
+      await old.close();
+
+      const store = new SqlScriptStore(await openDatabase({ kind: 'embedded', dataDir, migrationsFolder }), { closeDatabase: true });
+      try {
+        const listed = await store.listVersions('old-1');
+        expect(listed?.versions).toEqual([{ version: 4, savedAt: (await store.get('old-1'))!.updatedAt, savedBy: { id: 'u-1', name: 'kim' }, message: null }]);
+        expect((await store.getVersion('old-1', 4))?.found?.definition).toEqual(definition);
+        // The next save continues the numbering.
+        await store.update('old-1', { ...definition, calcCode: 'const y = flow * 3;' });
+        expect((await store.listVersions('old-1'))?.versions.map((entry) => entry.version)).toEqual([5, 4]);
+      } finally {
+        await store.close();
+      }
     },
     SLOW_MS,
   );

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
-import { scriptOutputs, scripts, scriptStats, tagLatest } from '../../../db/schema';
+import { and, asc, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { scriptOutputs, scripts, scriptStats, scriptVersions, tagLatest } from '../../../db/schema';
 import type { AuditAction, ChangeAuthor } from '../../model/audit';
 import type { Diagnostic } from '../../model/diagnostic';
 import { describeScriptChange } from '../../support/script-diff';
 import { insertAuditEntry } from './sql-identity-store';
 import { isAppError, OperationalError, UserError } from '../../model/errors';
-import type { ScriptStats, ScriptStore, StoredScript } from '../../ports/script-store';
+import type { SaveOptions, ScriptStats, ScriptStore, StoredScript, StoredVersion, StoredVersionSummary } from '../../ports/script-store';
 import type { ScriptState } from '../../model/script';
 import type { ScriptDraft } from '../../model/script-schema';
 import { isValueReason, QUALITIES, QUALITY_RANK, type TagScalar, type TagState } from '../../model/tag-value';
@@ -27,6 +27,8 @@ import { sqlStateOf, driverErrorOf, translateDatabaseError, type DatabaseHandle,
  */
 const ROWS_PER_STATEMENT = 5_000;
 const SCRIPT_WRITE_LOCK = 7_203_311_843;
+/** The largest version the `version` columns (integer) hold. */
+const MAX_VERSION = 2_147_483_647;
 
 type ScriptRow = typeof scripts.$inferSelect;
 
@@ -75,8 +77,9 @@ export class SqlScriptStore implements ScriptStore {
     });
   }
 
-  async create(draft: ScriptDraft, author?: ChangeAuthor): Promise<StoredScript> {
+  async create(draft: ScriptDraft, author?: ChangeAuthor, options: SaveOptions = {}): Promise<StoredScript> {
     assertStorable(draft);
+    assertStorableMessage(options.message);
     return guard(() =>
       this.withConflictsExplained(() =>
         this.writeScripts(async (tx) => {
@@ -87,15 +90,17 @@ export class SqlScriptStore implements ScriptStore {
             .values({ id: randomUUID(), name: draft.name, definition: draft, createdBy: author?.by ?? null, updatedBy: author?.by ?? null })
             .returning();
           await insertOutputs(tx, row.id, outputTagsOf(draft));
-          if (author) await auditScript(tx, author, 'script.create', row, { fields: Object.keys(draft).sort() });
+          await insertVersion(tx, row, author, options.message);
+          if (author) await auditScript(tx, author, 'script.create', row, { fields: Object.keys(draft).sort(), ...messageDetail(options.message) });
           return toStoredScript(row);
         }),
       ),
     );
   }
 
-  async update(id: string, draft: ScriptDraft, author?: ChangeAuthor): Promise<StoredScript | null> {
+  async update(id: string, draft: ScriptDraft, author?: ChangeAuthor, options: SaveOptions = {}): Promise<StoredScript | null> {
     assertStorable(draft);
+    assertStorableMessage(options.message);
     return guard(() =>
       this.withConflictsExplained(() =>
         this.writeScripts(async (tx) => {
@@ -120,11 +125,46 @@ export class SqlScriptStore implements ScriptStore {
             .returning();
           await tx.delete(scriptOutputs).where(eq(scriptOutputs.scriptId, id));
           await insertOutputs(tx, id, outputTagsOf(draft));
-          if (author) await auditScript(tx, author, 'script.update', row, { ...describeScriptChange(current.definition as ScriptDraft, draft) });
+          await insertVersion(tx, row, author, options.message);
+          if (author) {
+            const details = { ...describeScriptChange(current.definition as ScriptDraft, draft), ...messageDetail(options.message), ...options.details };
+            await auditScript(tx, author, options.action ?? 'script.update', row, details);
+          }
           return toStoredScript(row);
         }),
       ),
     );
+  }
+
+  listVersions(id: string): Promise<{ deleted: boolean; versions: StoredVersionSummary[] } | null> {
+    return guard(async () => {
+      const [script] = await this.db.select({ deletedAt: scripts.deletedAt }).from(scripts).where(eq(scripts.id, id));
+      if (!script) return null;
+      const rows = await this.db
+        .select({ version: scriptVersions.version, savedAt: scriptVersions.savedAt, savedBy: scriptVersions.savedBy, message: scriptVersions.message })
+        .from(scriptVersions)
+        .where(eq(scriptVersions.scriptId, id))
+        .orderBy(desc(scriptVersions.version));
+      return { deleted: script.deletedAt !== null, versions: rows.map((row) => ({ ...row, savedBy: row.savedBy ?? null })) };
+    });
+  }
+
+  getVersion(id: string, version: number): Promise<{ deleted: boolean; latest: number; found: StoredVersion | null } | null> {
+    return guard(async () => {
+      const [script] = await this.db.select({ deletedAt: scripts.deletedAt, version: scripts.version }).from(scripts).where(eq(scripts.id, id));
+      if (!script) return null;
+      // A version number beyond the column's range (integer) cannot exist: not asked for.
+      const [row] = Number.isInteger(version) && version >= 1 && version <= MAX_VERSION
+        ? await this.db
+            .select()
+            .from(scriptVersions)
+            .where(and(eq(scriptVersions.scriptId, id), eq(scriptVersions.version, version)))
+        : [];
+      const found: StoredVersion | null = row
+        ? { version: row.version, savedAt: row.savedAt, savedBy: row.savedBy ?? null, message: row.message, definition: row.definition as ScriptDraft }
+        : null;
+      return { deleted: script.deletedAt !== null, latest: script.version, found };
+    });
   }
 
   delete(id: string, author?: ChangeAuthor): Promise<boolean> {
@@ -361,6 +401,28 @@ async function assertOutputsFree(tx: SqlDatabase, tags: string[], exceptId: stri
 async function insertOutputs(tx: SqlDatabase, scriptId: string, tags: string[]): Promise<void> {
   for (const batch of chunks(tags, ROWS_PER_STATEMENT)) {
     await tx.insert(scriptOutputs).values(batch.map((tag) => ({ tag, scriptId })));
+  }
+}
+
+/** The version row of a create or update, in its transaction: the whole draft as saved, who, when. */
+async function insertVersion(tx: SqlDatabase, row: ScriptRow, author: ChangeAuthor | undefined, message: string | undefined): Promise<void> {
+  await tx.insert(scriptVersions).values({
+    scriptId: row.id,
+    version: row.version,
+    definition: row.definition,
+    savedAt: row.updatedAt,
+    savedBy: author?.by ?? null,
+    message: message ?? null,
+  });
+}
+
+function messageDetail(message: string | undefined): { message?: string } {
+  return message === undefined ? {} : { message };
+}
+
+function assertStorableMessage(message: string | undefined): void {
+  if (message !== undefined && HAS_UNSTORABLE.test(message)) {
+    throw new UserError('VALIDATION_FAILED', 'message contains a character that cannot be saved (a NUL character or an unpaired surrogate)', { path: 'message' });
   }
 }
 

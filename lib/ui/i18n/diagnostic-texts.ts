@@ -67,6 +67,9 @@ export const DIAGNOSTIC_TEMPLATES_KO: Record<DiagnosticCode, string> = {
   'dependency-cycle': '순환 의존: {cycle} — 스크립트는 직접이든 다른 스크립트를 거쳐서든 자기 출력을 입력으로 쓸 수 없습니다',
   'plot-capped': '그래프는 {count}번 계산한 뒤 멈췄습니다. 나머지를 보려면 기간을 줄이세요',
   'replay-stopped': '재생이 멈췄습니다: {error}',
+  'test-unknown-input': "{step}단계: '{alias}'은(는) 이 스크립트의 입력 별칭이 아닙니다 — 테스트에서 이름을 고치거나 지우세요",
+  'test-missing-input': "{step}단계: 입력 '{alias}'에 아직 값이 없습니다 — 이 단계나 이전 단계에서 값을 주세요 (엔진은 모든 입력에 값이 있을 때까지 기다립니다)",
+  'test-unknown-output': "테스트가 출력 '{tag}'을(를) 기대하지만 이 스크립트는 그 출력을 만들지 않습니다 — 테스트의 expect에서 지우거나 출력을 추가하세요",
 };
 
 const PART_KO: Record<DiagnosticSource, string> = { init: '초기화 코드', calc: '계산 코드', definition: '정의' };

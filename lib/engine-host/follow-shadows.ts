@@ -11,8 +11,9 @@ import { ThrottledWarning } from '../support/throttled-warning';
  * The engine's side of shadow runs (changes.md): a process that runs an engine follows the shadow
  * runs kept in the store — starts each new one in its engine (beside the live version it runs),
  * stops those that ended — and saves each run's report (comparison, series, activity) for the web
- * processes to show. In a web+worker deployment the worker that runs the live version runs its
- * shadow; a standby worker (no values, `isActive` false) runs it idle and saves nothing.
+ * processes to show. A shadow runs only in an engine that runs its live version: in a web+worker
+ * deployment on the worker, and with the work split across workers on the one computing the script;
+ * a standby worker (no values, `isActive` false) runs it idle and saves nothing.
  */
 
 export interface FollowShadowsDeps {
@@ -70,7 +71,10 @@ export function followShadows(deps: FollowShadowsDeps) {
 
   async function poll(): Promise<void> {
     try {
-      const wanted = await deps.shadows.list();
+      // A shadow runs where its live version runs: with several workers splitting the work, on the
+      // one that computes the script (and it moves with the script).
+      const live = new Set((await deps.engine.statuses()).map((status) => status.id));
+      const wanted = (await deps.shadows.list()).filter((shadow) => live.has(shadow.scriptId));
       const byScript = new Map(wanted.map((shadow) => [shadow.scriptId, shadow]));
       for (const scriptId of [...running.keys()]) {
         if (byScript.get(scriptId)?.shadowId !== running.get(scriptId)) await stop(scriptId);

@@ -38,7 +38,10 @@ function setup(liveScripts: string[]) {
       started.push(spec);
       return spec.definition.calcCode.includes('throw') ? { ok: false, reason: 'invalid', diagnostics: [{ message: 'it throws' }] } : { ok: true };
     },
-    stopShadow: async (scriptId: string) => void stopped.push(scriptId) ?? true,
+    stopShadow: async (scriptId: string) => {
+      stopped.push(scriptId);
+      return true;
+    },
     shadowStatuses: async () => started.map((spec) => ({ ...status(spec.scriptId), shadowId: spec.shadowId, evaluations: 3 })),
   } as unknown as EngineHost;
   const board = new ShadowBoard();

@@ -9,7 +9,7 @@ import { ThreadClient, type ThreadEntry } from '../threads/thread-rpc';
 import type { EngineOptions } from '../engine/engine';
 import type { EngineMethods } from '../engine/engine-methods';
 import { PROGRESS_BYTES, progressView } from '../engine/engine-progress';
-import type { EngineHost, EngineScriptSpec, PassResult, ScriptRuntimeStatus, ShadowSpec, ShadowStatus } from '../ports/engine';
+import type { EngineHost, EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, ShadowSpec, ShadowStatus } from '../ports/engine';
 
 /**
  * The engine in a worker thread, watched.
@@ -35,6 +35,23 @@ export interface ThreadedEngineOptions extends EngineOptions {
    * batch never looks like a hang: the engine thread beats between calls.
    */
   hangMs?: number;
+}
+
+/** The status of a script (or shadow) that hung the thread: kept out of it, quarantined, not retried. */
+function hungStatus(id: string, version: number, error: Diagnostic): ScriptRuntimeStatus {
+  return {
+    id,
+    version,
+    state: 'quarantined',
+    evaluations: 0,
+    errors: 1,
+    consecutiveFailures: 1,
+    avgMicros: 0,
+    lastRunAt: null,
+    lastError: error,
+    missingInputs: [],
+    retryAt: null,
+  };
 }
 
 /** How long a thread may take to start before a call to it counts as hung. */
@@ -198,22 +215,22 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     return result;
   }
 
+  /**
+   * Loading compiles and runs initCode (its own deadline): allowed for on a busy machine. An initCode
+   * that never returns (a native call the deadline cannot stop) leaves the script (or shadow) out.
+   */
+  async function watchedLoad(pending: Promise<RegisterOutcome>): Promise<RegisterOutcome> {
+    const outcome = await watch(pending, Math.max(hangMs, 4 * engineOptions.limits.initCpuMs + 1000));
+    if (outcome !== HUNG) return outcome;
+    pending.catch(() => undefined);
+    await client.restart();
+    return { ok: false, reason: 'invalid', diagnostics: [hangDiagnostic('hang-init', hangMs / 1000, engineOptions.limits.initCpuMs)] };
+  }
+
   return {
     register: (spec) =>
       serial.run(async () => {
-        const pending = client.call('register', spec, numberOf(spec.id));
-        // Loading compiles and runs initCode (its own deadline): allow for that on a busy machine.
-        const outcome = await watch(pending, Math.max(hangMs, 4 * engineOptions.limits.initCpuMs + 1000));
-        if (outcome === HUNG) {
-          // Its initCode never returned (a native call the deadline cannot stop): it is not loaded.
-          pending.catch(() => undefined);
-          await client.restart();
-          return {
-            ok: false as const,
-            reason: 'invalid' as const,
-            diagnostics: [hangDiagnostic('hang-init', hangMs / 1000, engineOptions.limits.initCpuMs)],
-          };
-        }
+        const outcome = await watchedLoad(client.call('register', spec, numberOf(spec.id)));
         if (outcome.ok) {
           // Kept to reload a restarted thread, without the compiled program: the main thread holds no
           // copy of every script's program, and a restart (rare) compiles them again.
@@ -241,31 +258,13 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     tick: (now: number) => guarded('tick', now),
     async statuses(): Promise<ScriptRuntimeStatus[]> {
       const live = await client.call('statuses');
-      const quarantined: ScriptRuntimeStatus[] = [...hung.values()].map(({ spec, error }) => ({
-        id: spec.id,
-        version: spec.version,
-        state: 'quarantined',
-        evaluations: 0,
-        errors: 1,
-        consecutiveFailures: 1,
-        avgMicros: 0,
-        lastRunAt: null,
-        lastError: error,
-        missingInputs: [],
-        retryAt: null,
-      }));
+      const quarantined = [...hung.values()].map(({ spec, error }) => hungStatus(spec.id, spec.version, error));
       return [...live, ...quarantined];
     },
     restore: (states: TagState[]) => client.call('restore', states),
     startShadow: (spec) =>
       serial.run(async () => {
-        const pending = client.call('startShadow', spec, numberOf(spec.shadowId));
-        const outcome = await watch(pending, Math.max(hangMs, 4 * engineOptions.limits.initCpuMs + 1000));
-        if (outcome === HUNG) {
-          pending.catch(() => undefined);
-          await client.restart();
-          return { ok: false as const, reason: 'invalid' as const, diagnostics: [hangDiagnostic('hang-init', hangMs / 1000, engineOptions.limits.initCpuMs)] };
-        }
+        const outcome = await watchedLoad(client.call('startShadow', spec, numberOf(spec.shadowId)));
         hungShadows.delete(spec.scriptId);
         if (outcome.ok) shadows.set(spec.scriptId, spec.program ? { ...spec, program: undefined } : spec);
         else shadows.delete(spec.scriptId);
@@ -279,20 +278,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       }),
     async shadowStatuses(): Promise<ShadowStatus[]> {
       const running = await client.call('shadowStatuses');
-      const stopped: ShadowStatus[] = [...hungShadows.values()].map(({ spec, error }) => ({
-        id: spec.scriptId,
-        shadowId: spec.shadowId,
-        version: spec.version,
-        state: 'quarantined',
-        evaluations: 0,
-        errors: 1,
-        consecutiveFailures: 1,
-        avgMicros: 0,
-        lastRunAt: null,
-        lastError: error,
-        missingInputs: [],
-        retryAt: null,
-      }));
+      const stopped = [...hungShadows.values()].map(({ spec, error }) => ({ ...hungStatus(spec.scriptId, spec.version, error), shadowId: spec.shadowId }));
       return [...running, ...stopped];
     },
     close: () => client.close(),

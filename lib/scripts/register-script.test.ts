@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../adapters/store/open-database';
 import { SqlScriptStore } from '../adapters/store/sql-script-store';
 import type { ScriptDraft } from '../model/script-schema';
-import type { EngineHost, EngineScriptSpec } from '../ports/engine';
+import { recordingEngine } from '../engine-host/recording-engine';
 import { silentLogger } from '../support/logger';
 import { registerScript } from './register-script';
 import { updateScript } from './update-script';
@@ -16,27 +16,6 @@ async function newStore() {
   const store = new SqlScriptStore(await openDatabase({ kind: 'embedded', migrationsFolder }), { closeDatabase: true });
   stores.push(store);
   return store;
-}
-
-/** An engine that records what it was asked to load. */
-function recordingEngine(): EngineHost & { specs: EngineScriptSpec[] } {
-  const specs: EngineScriptSpec[] = [];
-  return {
-    specs,
-    register: async (spec) => {
-      specs.push(spec);
-      return { ok: true };
-    },
-    unregister: async () => true,
-    ingest: async () => ({ outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [] }),
-    tick: async () => ({ outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [] }),
-    statuses: async () => [],
-    restore: async () => undefined,
-    startShadow: async () => ({ ok: true }),
-    stopShadow: async () => false,
-    shadowStatuses: async () => [],
-    close: async () => undefined,
-  };
 }
 
 /** These drafts carry no regression tests: running them is never asked for. */

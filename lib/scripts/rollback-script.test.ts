@@ -9,7 +9,7 @@ import type { ChangeAuthor } from '../model/audit';
 import type { AppError } from '../model/errors';
 import type { ScriptDraft } from '../model/script-schema';
 import type { ScriptTest } from '../model/script-tests';
-import type { EngineHost, EngineScriptSpec } from '../ports/engine';
+import { recordingEngine } from '../engine-host/recording-engine';
 import { silentLogger } from '../support/logger';
 import { createScript } from './create-script';
 import { deleteScript } from './delete-script';
@@ -29,23 +29,8 @@ const lab = inProcessLab({ cpuMs: 50, initCpuMs: 200, memoryMb: 32 });
 let database: DatabaseHandle;
 let store: SqlScriptStore;
 let identities: SqlIdentityStore;
-const loaded: EngineScriptSpec[] = [];
-
-const engine: EngineHost = {
-  register: async (spec) => {
-    loaded.push(spec);
-    return { ok: true };
-  },
-  unregister: async () => true,
-  ingest: async () => ({ outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [] }),
-  tick: async () => ({ outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [] }),
-  statuses: async () => [],
-  restore: async () => undefined,
-  startShadow: async () => ({ ok: true }),
-  stopShadow: async () => false,
-  shadowStatuses: async () => [],
-  close: async () => undefined,
-};
+const engine = recordingEngine();
+const loaded = engine.specs;
 
 const services = () => ({
   store,

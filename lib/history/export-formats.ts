@@ -97,10 +97,11 @@ export function csvBlock(layout: ExportLayout, block: GridBlock): Uint8Array {
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
 
-const PARQUET_TYPE: Record<ValueType, Pick<SchemaElement, 'type' | 'converted_type'>> = {
+const STRING: Pick<SchemaElement, 'type' | 'converted_type' | 'logical_type'> = { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
+const PARQUET_TYPE: Record<ValueType, Pick<SchemaElement, 'type' | 'converted_type' | 'logical_type'>> = {
   double: { type: 'DOUBLE' },
   boolean: { type: 'BOOLEAN' },
-  string: { type: 'BYTE_ARRAY', converted_type: 'UTF8' },
+  string: STRING,
 };
 
 /**
@@ -116,7 +117,7 @@ export function parquetSchema(layout: ExportLayout): SchemaElement[] {
     schema.push(
       layout.quality === 'mask'
         ? { name: `${tag}.quality`, type: 'DOUBLE', repetition_type: 'REQUIRED' }
-        : { name: `${tag}.quality`, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+        : { name: `${tag}.quality`, repetition_type: 'OPTIONAL', ...STRING },
     );
     if (version) schema.push({ name: `${tag}.version`, type: 'DOUBLE', repetition_type: 'OPTIONAL' });
   }

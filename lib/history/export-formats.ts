@@ -4,7 +4,7 @@ import type { GridBlock } from './export-grid';
 
 /**
  * The export's two file formats over the grid's blocks: CSV (RFC 4180, header row, CRLF) and Parquet
- * (hyparquet-writer, one row group per block; docs/decisions/0012-parquet-export.md). Both turn each
+ * (hyparquet-writer, one row group per block; docs/decisions/0013-parquet-export.md). Both turn each
  * block into bytes as soon as it is aligned, so nothing grows with the number of rows.
  */
 

@@ -14,8 +14,9 @@ import { parseRange } from './get-tag-history';
  */
 
 export const MAX_EXPORT_TAGS = 200;
-/** Grid rows per block: one CSV piece or one Parquet row group. */
+/** Grid rows per block (one CSV piece or one Parquet row group), fewer with many tags: cells per block stay bounded. */
 const BLOCK_ROWS = 65_536;
+const CELLS_PER_BLOCK = 2_000_000;
 /** Points held per tag while reading (fewer when many tags are exported together). */
 const POINTS_IN_MEMORY = 400_000;
 
@@ -80,6 +81,7 @@ export async function exportHistory(services: ExportPorts, query: ExportQuery, n
     });
   }
   const layout: ExportLayout = { tags: columns, quality: query.quality ?? 'column' };
+  const blockRows = Math.max(1024, Math.min(BLOCK_ROWS, Math.floor(CELLS_PER_BLOCK / (tags.length * 3))));
   const chunkSize = Math.max(500, Math.min(10_000, Math.floor(POINTS_IN_MEMORY / tags.length)));
   const start = readStart(from, step, fill);
   const end = from + rows * step - step + 1;
@@ -90,8 +92,8 @@ export async function exportHistory(services: ExportPorts, query: ExportQuery, n
     const parquet = format === 'parquet' ? new ParquetStream(layout) : null;
     try {
       if (!parquet) yield csvHeader(layout);
-      for (let first = 0; first < rows; first += BLOCK_ROWS) {
-        const block = await alignBlock(cursors, { from, step, fill }, first, Math.min(BLOCK_ROWS, rows - first));
+      for (let first = 0; first < rows; first += blockRows) {
+        const block = await alignBlock(cursors, { from, step, fill }, first, Math.min(blockRows, rows - first));
         yield parquet ? await parquet.block(block) : csvBlock(layout, block);
       }
       if (parquet) yield await parquet.finish();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryRow } from '../ports/history-store';
 import type { Quality, TagScalar } from '../model/tag-value';
-import { alignBlock, gridRowCount, parseStep, readStart, TagCursor, type ExportFill } from './export-grid';
+import { alignBlock, gridRowCount, parseStep, readStart, rowPages, rowsPage, TagCursor, type ExportFill } from './export-grid';
 
 const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
 
@@ -19,7 +19,7 @@ async function grid(rows: HistoryRow[], options: { from: number; to: number; ste
   const start = readStart(T0 + options.from, options.step, options.fill);
   const count = gridRowCount(T0 + options.from, T0 + options.to, options.step);
   const inStream = rows.filter((r) => r.ts >= start);
-  const cursor = new TagCursor(chunks(inStream, options.chunk ?? 2), options.before ?? null);
+  const cursor = new TagCursor(rowPages(chunks(inStream, options.chunk ?? 2)), options.before ? rowsPage([options.before]) : null);
   const cells: Array<[TagScalar, Quality | null, number | null]> = [];
   const times: number[] = [];
   for (let first = 0; first < count; first += options.block ?? 3) {

@@ -1,6 +1,7 @@
 import { UserError } from '../model/errors';
 import type { HistoryRow } from '../ports/history-store';
 import type { Quality, TagScalar } from '../model/tag-value';
+import { columnsFromPoints, emptyColumns, qualityOf, valueAt, type HistoryColumns } from './history-columns';
 
 /**
  * The export's time grid (history-ml.md "Export for training"): one row per `step` for row times in
@@ -70,50 +71,90 @@ export function readStart(from: number, step: number, fill: ExportFill): number 
   return fill === 'none' ? from - step + 1 : from;
 }
 
-/** Reads one tag's rows (in time order) as the grid advances, keeping one chunk at a time. */
+/** One page of a tag's points, column-wise, with each point's script version (NaN: none) or null when not asked for. */
+export interface CursorPage {
+  columns: HistoryColumns;
+  versions: Float64Array | null;
+}
+
+/** Rows (with lineage) as cursor pages: what a computed tag is read as, for its `.version` column. */
+export function rowsPage(rows: readonly HistoryRow[]): CursorPage {
+  const versions = new Float64Array(rows.length);
+  for (let index = 0; index < rows.length; index++) versions[index] = rows[index].script?.version ?? Number.NaN;
+  return { columns: columnsFromPoints(rows), versions };
+}
+
+export async function* rowPages(chunks: AsyncIterable<HistoryRow[]>): AsyncIterable<CursorPage> {
+  for await (const rows of chunks) yield rowsPage(rows);
+}
+
+/** Columns without lineage as cursor pages: what a raw tag is read as (no object per point). */
+export async function* columnPages(pages: AsyncIterable<HistoryColumns>): AsyncIterable<CursorPage> {
+  for await (const columns of pages) yield { columns, versions: null };
+}
+
+const NO_PAGE: CursorPage = { columns: emptyColumns(0), versions: null };
+
+/**
+ * Reads one tag's points (in time order) as the grid advances, a page at a time, and holds the last
+ * point at or before the time asked for (a reference into its page: no object per point).
+ */
 export class TagCursor {
-  private chunk: HistoryRow[] = [];
+  private page: CursorPage = NO_PAGE;
   private index = 0;
   private done = false;
-  private readonly iterator: AsyncIterator<HistoryRow[]>;
+  private held: CursorPage | null = null;
+  private heldIndex = 0;
+  private readonly iterator: AsyncIterator<CursorPage>;
 
-  /** `before`: the last point before the stream (fill=previous), or null. */
-  constructor(
-    rows: AsyncIterable<HistoryRow[]>,
-    private last: HistoryRow | null,
-  ) {
-    this.iterator = rows[Symbol.asyncIterator]();
-  }
-
-  /** `at` without waiting, or undefined when the next chunk must be read first (the common case is synchronous). */
-  atNow(ts: number): HistoryRow | null | undefined {
-    while (this.index < this.chunk.length) {
-      const next = this.chunk[this.index];
-      if (next.ts > ts) return this.last;
-      this.last = next;
-      this.index++;
+  /** `before`: the point held before the first page (fill=previous), or null. */
+  constructor(pages: AsyncIterable<CursorPage>, before: CursorPage | null) {
+    this.iterator = pages[Symbol.asyncIterator]();
+    if (before !== null && before.columns.length > 0) {
+      this.held = before;
+      this.heldIndex = before.columns.length - 1;
     }
-    return this.done ? this.last : undefined;
   }
 
-  /** The last point at or before `ts` (the stream must only be asked for ascending times). */
-  async at(ts: number): Promise<HistoryRow | null> {
+  /** Moves to the last point at or before `ts` (ascending times only): whether there is one; undefined when a page must be read first. */
+  atNow(ts: number): boolean | undefined {
+    const columns = this.page.columns;
+    while (this.index < columns.length) {
+      if (columns.ts[this.index] > ts) return this.held !== null;
+      this.held = this.page;
+      this.heldIndex = this.index++;
+    }
+    return this.done ? this.held !== null : undefined;
+  }
+
+  async at(ts: number): Promise<boolean> {
     for (;;) {
-      if (this.index < this.chunk.length) {
-        const next = this.chunk[this.index];
-        if (next.ts > ts) return this.last;
-        this.last = next;
-        this.index++;
-        continue;
-      }
-      if (this.done) return this.last;
-      const more = await this.iterator.next();
-      if (more.done) this.done = true;
+      const found = this.atNow(ts);
+      if (found !== undefined) return found;
+      const next = await this.iterator.next();
+      if (next.done) this.done = true;
       else {
-        this.chunk = more.value;
+        this.page = next.value;
         this.index = 0;
+        // The embedded store answers without a turn of the event loop: give requests and the bus one.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
+  }
+
+  /** The held point (after `at` answered true). */
+  get ts(): number {
+    return this.held!.columns.ts[this.heldIndex];
+  }
+  get value(): TagScalar {
+    return valueAt(this.held!.columns, this.heldIndex);
+  }
+  get quality(): Quality {
+    return qualityOf(this.held!.columns.quality[this.heldIndex]);
+  }
+  get version(): number | null {
+    const version = this.held!.versions?.[this.heldIndex];
+    return version === undefined || Number.isNaN(version) ? null : version;
   }
 
   async close(): Promise<void> {
@@ -138,15 +179,15 @@ export async function alignBlock(
   for (const cursor of cursors) {
     const cells: TagCells = { values: new Array(count), qualities: new Array(count), versions: new Array(count) };
     for (let i = 0; i < count; i++) {
-      const point = cursor.atNow(ts[i]) ?? (await cursor.at(ts[i]));
-      if (point === null || (grid.fill === 'none' && point.ts <= ts[i] - grid.step)) {
+      const found = cursor.atNow(ts[i]) ?? (await cursor.at(ts[i]));
+      if (!found || (grid.fill === 'none' && cursor.ts <= ts[i] - grid.step)) {
         cells.values[i] = null;
         cells.qualities[i] = null;
         cells.versions[i] = null;
       } else {
-        cells.values[i] = point.value;
-        cells.qualities[i] = point.quality;
-        cells.versions[i] = point.script?.version ?? null;
+        cells.values[i] = cursor.value;
+        cells.qualities[i] = cursor.quality;
+        cells.versions[i] = cursor.version;
       }
     }
     tags.push(cells);

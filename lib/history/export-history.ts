@@ -3,7 +3,8 @@ import { isoTime, type TagScalar } from '../model/tag-value';
 import type { HistoryRow, HistoryStore } from '../ports/history-store';
 import type { TagCatalog } from '../tags/tag-catalog';
 import type { TagDirectory } from '../tags/tag-directory';
-import { alignBlock, gridRowCount, parseStep, readStart, TagCursor, type ExportFill } from './export-grid';
+import { alignBlock, columnPages, gridRowCount, parseStep, readStart, rowPages, rowsPage, TagCursor, type CursorPage, type ExportFill } from './export-grid';
+import { readHistoryColumns } from './history-columns';
 import { csvBlock, csvHeader, ParquetStream, type ExportFormat, type ExportLayout, type ExportTagColumns, type QualityMode, type ValueType } from './export-formats';
 import { parseRange } from './get-tag-history';
 
@@ -15,13 +16,13 @@ import { parseRange } from './get-tag-history';
 
 export const MAX_EXPORT_TAGS = 200;
 /** Grid rows per block (one CSV piece or one Parquet row group), fewer with many tags: cells per block stay bounded. */
-const BLOCK_ROWS = 65_536;
+const BLOCK_ROWS = 32_768;
 const CELLS_PER_BLOCK = 2_000_000;
 /** Points held per tag while reading (fewer when many tags are exported together). */
 const POINTS_IN_MEMORY = 400_000;
 
 export interface ExportPorts {
-  history: Pick<HistoryStore, 'readRows' | 'readLatestBefore'>;
+  history: Pick<HistoryStore, 'read' | 'readRows' | 'readLatestBefore'>;
   catalog: Pick<TagCatalog, 'get'>;
   tagDirectory: Pick<TagDirectory, 'refresh' | 'producerOf'>;
   config: { EXPORT_MAX_ROWS: number };
@@ -64,7 +65,7 @@ export async function exportHistory(services: ExportPorts, query: ExportQuery, n
   }
   await services.tagDirectory.refresh();
   const columns: ExportTagColumns[] = [];
-  const seeds: (HistoryRow | null)[] = [];
+  const seeds: (CursorPage | null)[] = [];
   const unknown: string[] = [];
   for (const tag of tags) {
     const computed = services.tagDirectory.producerOf(tag) !== null || services.catalog.get(tag)?.source === 'script';
@@ -72,7 +73,7 @@ export async function exportHistory(services: ExportPorts, query: ExportQuery, n
     const held = await services.history.readLatestBefore(tag, fill === 'previous' ? from : to);
     if (held === null && !services.catalog.get(tag) && services.tagDirectory.producerOf(tag) === null) unknown.push(tag);
     const seed = fill === 'previous' && held !== null && held.ts < from ? await fullRow(services, tag, held.ts) : null;
-    seeds.push(seed);
+    seeds.push(seed === null ? null : rowsPage([seed]));
     columns.push({ tag, type: valueType(services.catalog.get(tag)?.value ?? held?.value ?? null), version: computed });
   }
   if (unknown.length > 0) {
@@ -82,19 +83,25 @@ export async function exportHistory(services: ExportPorts, query: ExportQuery, n
   }
   const layout: ExportLayout = { tags: columns, quality: query.quality ?? 'column' };
   const blockRows = Math.max(1024, Math.min(BLOCK_ROWS, Math.floor(CELLS_PER_BLOCK / (tags.length * 3))));
-  const chunkSize = Math.max(500, Math.min(10_000, Math.floor(POINTS_IN_MEMORY / tags.length)));
+  const chunkSize = Math.max(500, Math.min(50_000, Math.floor(POINTS_IN_MEMORY / tags.length)));
   const start = readStart(from, step, fill);
   const end = from + rows * step - step + 1;
   const filename = `history-${compactTime(from)}-${compactTime(to)}.${format}`;
 
   async function* body(): AsyncIterable<Uint8Array> {
-    const cursors = tags.map((tag, index) => new TagCursor(services.history.readRows([tag], start, end, { chunkSize }), seeds[index]));
+    // Raw tags column-wise (no object per point); computed tags with their lineage, for `.version`.
+    const pages = (index: number): AsyncIterable<CursorPage> =>
+      columns[index].version
+        ? rowPages(services.history.readRows([tags[index]], start, end, { chunkSize }))
+        : columnPages(readHistoryColumns(services.history, tags[index], start, end - 1, { chunkSize }));
+    const cursors = tags.map((_, index) => new TagCursor(pages(index), seeds[index]));
     const parquet = format === 'parquet' ? new ParquetStream(layout) : null;
     try {
       if (!parquet) yield csvHeader(layout);
       for (let first = 0; first < rows; first += blockRows) {
         const block = await alignBlock(cursors, { from, step, fill }, first, Math.min(blockRows, rows - first));
         yield parquet ? await parquet.block(block) : csvBlock(layout, block);
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (parquet) yield await parquet.finish();
     } finally {

@@ -298,7 +298,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     responses: {
       200: {
         description: 'One row per step in [from, to): ts, then per tag its value, quality and (computed tags) the script version that produced it',
-        binaryContentTypes: [CONTENT_TYPES.csv, CONTENT_TYPES.parquet],
+        binaryContentTypes: ['text/csv', CONTENT_TYPES.parquet],
       },
     },
     errors: [400, 404, 503],

@@ -8,6 +8,7 @@ import { toUser, type Identity } from '../security/identity';
 import { silentLogger } from '../support/logger';
 import { createApiHandler, type ApiHandler } from './handle-api-request';
 import type { ApiServices } from './operation';
+import { buildOpenApiDocument } from './openapi';
 
 /** GET /api/export through the real request handler: the viewer role, the download headers, a streamed body, errors in the envelope. */
 
@@ -82,5 +83,16 @@ describe('GET /api/export', () => {
     expect(((await tooLong.json()) as { error: { message: string } }).error.message).toContain('EXPORT_MAX_ROWS (1000)');
     const format = await get(`tags=api.FT&${range}&format=xlsx`);
     expect(format.status).toBe(400);
+  });
+
+  it('is documented in OpenAPI as a viewer download in CSV or Parquet', () => {
+    const document = buildOpenApiDocument('test') as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }>; parameters: { name: string }[] }>> };
+    const exported = document.paths['/api/export'].get;
+    expect(exported.responses['200'].content).toEqual({
+      'text/csv': { schema: { type: 'string', format: 'binary' } },
+      'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
+    });
+    expect(exported.parameters.map((parameter) => parameter.name)).toEqual(['tags', 'from', 'to', 'step', 'format', 'fill', 'quality']);
+    expect(Object.keys(exported.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '503']));
   });
 });

@@ -16,7 +16,7 @@ import { parseRange } from './get-tag-history';
 
 export const MAX_EXPORT_TAGS = 200;
 /** Grid rows per block (one CSV piece or one Parquet row group), fewer with many tags: cells per block stay bounded. */
-const BLOCK_ROWS = 32_768;
+const BLOCK_ROWS = 8_192;
 const CELLS_PER_BLOCK = 2_000_000;
 /** Points held per tag while reading (fewer when many tags are exported together). */
 const POINTS_IN_MEMORY = 400_000;
@@ -83,7 +83,7 @@ export async function exportHistory(services: ExportPorts, query: ExportQuery, n
   }
   const layout: ExportLayout = { tags: columns, quality: query.quality ?? 'column' };
   const blockRows = Math.max(1024, Math.min(BLOCK_ROWS, Math.floor(CELLS_PER_BLOCK / (tags.length * 3))));
-  const chunkSize = Math.max(500, Math.min(50_000, Math.floor(POINTS_IN_MEMORY / tags.length)));
+  const chunkSize = Math.max(500, Math.min(10_000, Math.floor(POINTS_IN_MEMORY / tags.length)));
   const start = readStart(from, step, fill);
   const end = from + rows * step - step + 1;
   const filename = `history-${compactTime(from)}-${compactTime(to)}.${format}`;

@@ -290,8 +290,8 @@ function latestPerTagAndTs(records: readonly HistoryRecord[]): readonly HistoryR
   return byKey.size === records.length ? records : [...byKey.values()];
 }
 
-/** [tag, ts, value_type, value_num, value_text, quality, source, reason, script_id, script_name, script_version], the JSON shape of one written row. */
-type EncodedRow = [string, number, number, number | string | null, string | null, number, number, string | null, string | null, string | null, number | null];
+/** [tag, ts, value_type, value_num, value_text, quality, source, reason] and, with lineage, [script_id, script_name, script_version]: the JSON shape of one written row. */
+type EncodedRow = [string, number, number, number | string | null, string | null, number, number, string | null, ...([] | [string, string, number])];
 
 /** [ts, source, script_id, script_name, script_version, reason] of a point read with its lineage. */
 type LineageExtra = [number, number, string | null, string | null, number | null, string | null];
@@ -310,7 +310,8 @@ function encodeRow(record: HistoryRecord): EncodedRow {
   const source = SOURCE_CODE[record.source];
   const reason = record.reason ?? null;
   const script = record.script;
-  const lineage = [script ? storable(script.id) : null, script ? storable(script.name) : null, script ? script.version : null] as const;
+  // Rows without lineage (raw values, most of history) leave the last three out: r->>8 reads as null.
+  const lineage = script ? ([storable(script.id), storable(script.name), script.version] as const) : ([] as const);
   if (value === null) return [tag, ts, VALUE_NULL, null, null, quality, source, reason, ...lineage];
   if (typeof value === 'number') {
     // JSON has no NaN or Infinity; PostgreSQL reads them from their text form.

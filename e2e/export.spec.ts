@@ -43,3 +43,28 @@ test('exports two tags from the Tags page as CSV and reads the downloaded file',
   expect(lines[60]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z,-?\d+(\.\d+)?(e-?\d+)?,(good|uncertain|bad),-?\d+(\.\d+)?(e-?\d+)?,(good|uncertain|bad)$/);
   await expect(dialog.getByTestId('export-started')).toBeVisible();
 });
+
+test('the Trends page offers the plotted script’s inputs and outputs for export, in Korean too', async ({ page }) => {
+  await page.goto('/trends');
+  const select = page.getByTestId('trend-script');
+  const firstScript = await select.locator('option').nth(1).getAttribute('value');
+  expect(firstScript).toBeTruthy();
+  await select.selectOption(firstScript!);
+  await expect(page.getByTestId('trend-summary')).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId('export-open').click();
+  const dialog = page.getByTestId('export-dialog');
+  const boxes = dialog.getByTestId('export-tag');
+  expect(await boxes.count()).toBeGreaterThan(1);
+  for (const box of await boxes.all()) await expect(box).toBeChecked();
+  await dialog.getByTestId('export-format').selectOption('parquet');
+  const downloading = page.waitForEvent('download');
+  await dialog.getByTestId('export-download').click();
+  expect((await downloading).suggestedFilename()).toMatch(/\.parquet$/);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByTestId('locale-switch').selectOption('ko');
+  await page.getByTestId('export-open').click();
+  await expect(page.getByTestId('export-dialog').getByRole('heading')).toHaveText('학습용 이력 내보내기');
+  await page.getByTestId('export-dialog').getByRole('button', { name: '취소' }).click();
+  await page.getByTestId('locale-switch').selectOption('en');
+});

@@ -142,6 +142,10 @@ export const history = pgTable(
     source: smallint('source').notNull(),
     /** Why a computed value reports a failure or a stop (messages.md `reason`); null otherwise. */
     reason: text('reason'),
+    /** Lineage of a computed value (the script and version that produced it); null on raw values. */
+    scriptId: text('script_id'),
+    scriptName: text('script_name'),
+    scriptVersion: integer('script_version'),
   },
   (table) => [primaryKey({ columns: [table.tag, table.ts] }), index('history_ts').on(table.ts)],
 );

@@ -17,6 +17,7 @@ import { EmptyState, ErrorBanner, Loading } from '../ui/states';
 import { TagValueText } from '../ui/tag-value-text';
 import { formatRange } from '@/lib/ui/tag-meta-form';
 import { TagDetails } from './tag-details';
+import { ExportButton } from '../export/export-button';
 
 const TimeSeriesChart = dynamic(() => import('../charts/time-series-chart'), {
   ssr: false,
@@ -95,6 +96,7 @@ export function TagsPage({ initialTag, initialQuery }: { initialTag: string | nu
                 {t('tags.count', { count: formatInteger(locale, tags.length) })} · {t('tags.live')}
               </span>
             )}
+            <ExportButton candidates={tags?.map((tag) => tag.tag) ?? []} picked={selected ? [selected] : []} />
           </div>
           {listError !== null && <ErrorBanner error={listError} />}
           {tags === null && listError === null && <Loading />}

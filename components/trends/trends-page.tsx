@@ -13,6 +13,7 @@ import { qualityRows, seriesTimes, sharedUnitLabel, unitAxes, valuesAt } from '@
 import { useTagUnits } from './use-tag-units';
 import { presetRange, type RangeChoice, type TimeRange } from '@/lib/ui/time-range';
 import { ChartLegend } from '../charts/chart-legend';
+import { ExportButton } from '../export/export-button';
 import { RangePicker } from '../charts/range-picker';
 import type { ChartSeries } from '../charts/time-series-chart';
 import { useI18n } from '../i18n/locale-provider';
@@ -147,6 +148,7 @@ export function TrendsPage({ scriptId, initialRange }: { scriptId: string | null
         <button type="button" className="button small" onClick={() => setReloads((n) => n + 1)} disabled={!scriptId || loading}>
           {t('trends.refresh')}
         </button>
+        {plot && <ExportButton candidates={[...new Set(infos.map((info) => info.tag))]} picked={[...new Set(infos.map((info) => info.tag))]} range={choice === 'custom' ? custom : choice} />}
       </div>
 
       {!scriptId && (

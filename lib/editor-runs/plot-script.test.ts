@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine';
 import { OperationalError } from '../model/errors';
-import type { HistoryPoint, HistoryRecord, HistoryStore } from '../ports/history-store';
+import type { HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../ports/history-store';
 import type { EditorRunPorts } from './editor-run-ports';
 import type { RunnableDraft } from '../model/script-schema';
 import type { Quality, TagScalar } from '../model/tag-value';
@@ -32,6 +32,19 @@ class ArrayHistory implements HistoryStore {
   }
   async prune(): Promise<number> {
     return 0;
+  }
+  // Backfill's and export's operations: the plot never calls them.
+  readRows(): AsyncIterable<HistoryRow[]> {
+    throw new Error('not used by the plot');
+  }
+  readTimestamps(): AsyncIterable<number[]> {
+    throw new Error('not used by the plot');
+  }
+  async deleteRange(): Promise<number> {
+    throw new Error('not used by the plot');
+  }
+  async writeBulk(): Promise<number> {
+    throw new Error('not used by the plot');
   }
   async ping(): Promise<void> {}
   async close(): Promise<void> {}

@@ -30,7 +30,7 @@ const points: HistoryPoint[] = [
 ];
 
 /** A store with `read` only, in chunks of 2. */
-class PointStore implements HistoryStore {
+class PointStore implements Omit<HistoryStore, 'readRows' | 'readTimestamps' | 'deleteRange' | 'writeBulk'> {
   readonly kind = 'embedded' as const;
   async write(_records: readonly HistoryRecord[]): Promise<void> {}
   async *read(_tag: string, from: number, to: number): AsyncIterable<HistoryPoint[]> {

@@ -119,7 +119,7 @@ export function isColumnarReader(store: unknown): store is ColumnarHistoryReader
 
 /** `store.readColumns` when the store has it, otherwise its `read` turned into columns. */
 export function readHistoryColumns(
-  store: HistoryStore,
+  store: Pick<HistoryStore, 'read'>,
   tag: string,
   from: number,
   to: number,

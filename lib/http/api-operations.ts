@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UserError } from '../model/errors';
+import { messageOf, UserError } from '../model/errors';
 import { diagnostic, fieldName } from '../model/diagnostic-messages';
 import { calculateScript } from '../editor-runs/calculate-script';
 import { validateScript } from '../editor-runs/validate-script';
@@ -12,6 +12,8 @@ import { formatIssues, formatPath, RunnableDraftSchema } from '../model/script-s
 import { unregisterScript } from '../scripts/unregister-script';
 import { updateScript } from '../scripts/update-script';
 import { getTagHistory } from '../history/get-tag-history';
+import { CONTENT_TYPES, exportHistory } from '../history/export-history';
+import { logFailure } from './log-stream-failure';
 import { getDescribedTag, listDescribedTags } from '../tags/describe-tags';
 import { removeTag } from '../tags/remove-tag';
 import { setTagMeta } from '../tags/set-tag-meta';
@@ -19,6 +21,7 @@ import { publishValues } from '../tags/publish-values';
 import {
   AcceptedSchema,
   CalcResultSchema,
+  ExportQuerySchema,
   ForceQuerySchema,
   HealthSchema,
   HistoryQuerySchema,
@@ -293,6 +296,32 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     responses: { 200: { description: 'Points in time order', schema: HistoryResponseSchema } },
     errors: [400, 404, 503],
     run: async ({ services, params, query }) => ok(await getTagHistory(services, params.tag, query)),
+  }),
+  operation({
+    id: 'exportHistory',
+    role: 'viewer',
+    method: 'GET',
+    path: '/api/export',
+    summary: 'Tags aligned on a time grid for training, streamed as CSV or Parquet (a download)',
+    tag: 'tags',
+    query: ExportQuerySchema,
+    responses: {
+      200: {
+        description: 'One row per step in [from, to): ts, then per tag its value, quality and (computed tags) the script version that produced it',
+        binaryContentTypes: ['text/csv', CONTENT_TYPES.parquet],
+      },
+    },
+    errors: [400, 404, 503],
+    async run({ services, query, requestId }) {
+      const file = await exportHistory(services, query);
+      services.log.info({ requestId, tags: file.layout.tags.length, rows: file.rows, file: file.filename }, 'export started');
+      return {
+        status: 200,
+        stream: logFailure(file.body, (err) => services.log.error({ requestId, err: messageOf(err) }, 'export failed while streaming; the download was cut off')),
+        contentType: file.contentType,
+        headers: { 'content-disposition': `attachment; filename="${file.filename}"` },
+      };
+    },
   }),
   operation({
     id: 'publishValues',

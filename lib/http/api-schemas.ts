@@ -305,6 +305,16 @@ export const HistoryQuerySchema = z.object({
   maxPoints: z.coerce.number().int().min(2).max(100_000).optional(),
 });
 
+export const ExportQuerySchema = z.object({
+  tags: z.string().min(1).meta({ description: 'comma-separated tag names, at most 200' }),
+  from: z.string().optional().meta({ description: 'ISO 8601 or epoch ms, the first row; default: 1 hour before `to`' }),
+  to: z.string().optional().meta({ description: 'ISO 8601 or epoch ms, rows are before it; default: now' }),
+  step: z.string().optional().meta({ description: 'the grid: 1s, 1m, 15m, 1h, 1d or an ISO 8601 duration (PT15M); default 1m' }),
+  format: z.enum(['csv', 'parquet']).optional().meta({ description: 'default csv' }),
+  fill: z.enum(['previous', 'none']).optional().meta({ description: 'previous: the last value at or before the row time; none: only a value within (row − step, row]; default previous' }),
+  quality: z.enum(['column', 'mask']).optional().meta({ description: 'column: good/uncertain/bad or empty; mask: 1 good, 0 otherwise; default column' }),
+});
+
 export const HistoryResponseSchema = z.object({
   tag: z.string(),
   points: z.array(z.object({ ts: IsoTime, value: TagScalarSchema, quality: QualitySchema })),

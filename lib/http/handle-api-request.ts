@@ -242,10 +242,38 @@ function toResponse(result: ApiResult, requestId: string): Response {
   const headers: Record<string, string> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
   if (result.location !== undefined) headers.location = result.location;
   if (result.status === 204 || (result.location !== undefined && result.text === undefined)) return new Response(null, { status: result.status, headers });
+  if (result.stream) {
+    return new Response(pullStream(result.stream), {
+      status: result.status,
+      headers: { ...headers, 'content-type': result.contentType ?? 'application/octet-stream', ...result.headers },
+    });
+  }
   if (result.text !== undefined) {
     return new Response(result.text, { status: result.status, headers: { ...headers, 'content-type': result.contentType ?? 'text/plain; charset=utf-8' } });
   }
   return new Response(JSON.stringify(result.json), { status: result.status, headers: { ...headers, 'content-type': 'application/json' } });
+}
+
+/**
+ * A web stream over an async iterable that produces a piece only when the client has taken the last
+ * one (pull): a slow download slows the producer instead of piling up in memory. A client that goes
+ * away ends the iterable (its cleanup runs).
+ */
+function pullStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 function envelope(status: number, code: string, message: string, details: Record<string, unknown>, requestId?: string): Response {

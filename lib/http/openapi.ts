@@ -47,7 +47,9 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
     for (const [status, response] of Object.entries(operation.responses)) {
       responses[status] = response.schema
         ? { description: response.description, content: { [response.contentType ?? 'application/json']: { schema: schemaOf(response.schema, 'output') } } }
-        : response.contentType
+        : response.binaryContentTypes
+          ? { description: response.description, content: Object.fromEntries(response.binaryContentTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) }
+          : response.contentType
           ? { description: response.description, content: { [response.contentType]: { schema: { type: 'string' } } } }
           : { description: response.description };
     }

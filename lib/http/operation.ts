@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { EditorRunPorts } from '../editor-runs/editor-run-ports';
 import type { TagHistoryPorts } from '../history/get-tag-history';
+import type { ExportPorts } from '../history/export-history';
 import type { ScriptPorts } from '../scripts/script-ports';
 import type { Logger } from '../support/logger';
 import type { AppMetrics } from '../support/metrics';
@@ -23,6 +24,7 @@ export type ApiServices = ScriptPorts &
   TagPorts &
   TagMetaPorts &
   TagHistoryPorts &
+  ExportPorts &
   HealthPorts &
   SecurityPorts &
   SetupPorts &
@@ -53,6 +55,10 @@ export interface ApiResult {
   location?: string;
   /** Other cookies to set, each a whole Set-Cookie value. */
   cookies?: string[];
+  /** A body sent as it is produced (a download): pulled piece by piece, so memory holds one piece. */
+  stream?: AsyncIterable<Uint8Array>;
+  /** More response headers (e.g. Content-Disposition). */
+  headers?: Record<string, string>;
 }
 
 export interface OperationContext<B, Q, P> {
@@ -82,7 +88,7 @@ export interface Operation<B = unknown, Q = unknown, P = unknown> {
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
   /** Success answers; error answers are listed in `errors` and use the envelope. */
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string; binaryContentTypes?: string[] }>;
   errors: number[];
   run(context: OperationContext<B, Q, P>): Promise<ApiResult>;
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../support/logger';
 import type { Bus, InputBatch } from '../ports/bus';
 import type { OutputValue, TagValue } from '../model/tag-value';
 import type { HistoryWriter } from '../history/history-writer';
+import type { HistoryRecord } from '../ports/history-store';
 import { AppMetrics } from '../support/metrics';
 import type { SnapshotWriter } from './snapshot-writer';
 import { ValuePipeline } from './value-pipeline';
@@ -43,7 +44,8 @@ function harness() {
     },
   } as unknown as Bus;
   const catalog = new TagCatalog();
-  const history = { add: () => undefined } as unknown as HistoryWriter;
+  const historyRecords: HistoryRecord[] = [];
+  const history = { add: (records: readonly HistoryRecord[]) => void historyRecords.push(...records) } as unknown as HistoryWriter;
   const marked: Array<{ tag: string; ts: number }> = [];
   const snapshot = { mark: (states: Iterable<{ tag: string; ts: number }>) => void marked.push(...[...states].map(({ tag, ts }) => ({ tag, ts }))) } as unknown as SnapshotWriter;
   const pipeline = new ValuePipeline({
@@ -72,10 +74,24 @@ function harness() {
     );
     return state;
   };
-  return { passes, publications, catalog, marked, finishPass, hand, handAt };
+  return { passes, publications, catalog, marked, historyRecords, finishPass, hand, handAt };
 }
 
 describe('ValuePipeline', () => {
+  it('writes raw values and acknowledged outputs to history, outputs with their lineage', async () => {
+    const { publications, historyRecords, finishPass, hand } = harness();
+    hand('A');
+    await flush();
+    finishPass(0);
+    await flush();
+    publications[0].acked.resolve();
+    await flush();
+    expect(historyRecords).toEqual([
+      { tag: 'A', value: 1, ts: 1000, quality: 'good', source: 'raw' },
+      { tag: 'A.out', value: 2, ts: 1000, quality: 'good', source: 'script', script: { id: 's', name: 's', version: 1 } },
+    ]);
+  });
+
   it('evaluates batches that arrive while the engine is busy together, in its next pass', async () => {
     const { passes, finishPass, hand } = harness();
     hand('A');

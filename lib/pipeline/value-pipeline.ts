@@ -148,7 +148,11 @@ export class ValuePipeline {
       metrics.valuesOut.inc(result.outputs.length);
       const outputs: TagValue[] = result.outputs;
       for (const output of outputs) if (catalog.apply(output, 'script') === 'applied') applied.push(catalog.get(output.tag)!);
-      history.add(result.outputs.map(({ tag, value, ts, quality, reason }) => (reason === undefined ? { tag, value, ts, quality, source: 'script' as const } : { tag, value, ts, quality, reason, source: 'script' as const })));
+      history.add(
+        result.outputs.map(({ tag, value, ts, quality, reason, script }) =>
+          reason === undefined ? { tag, value, ts, quality, source: 'script' as const, script } : { tag, value, ts, quality, reason, source: 'script' as const, script },
+        ),
+      );
     }
     snapshot.mark(applied);
     // After the live outputs are acknowledged; the shadow's outputs go nowhere else.

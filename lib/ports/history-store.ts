@@ -12,9 +12,21 @@ export interface HistoryPoint {
   quality: Quality;
 }
 
+/** Which script computed a value: the lineage live outputs carry (messages.md), kept with the point. */
+export interface HistoryLineage {
+  id: string;
+  name: string;
+  version: number;
+}
+
 export interface HistoryRecord extends TagValue {
   source: TagSource;
+  /** On computed values: the script and version that produced it. */
+  script?: HistoryLineage;
 }
+
+/** A stored point as written: its tag, value, quality, source, reason and lineage. */
+export type HistoryRow = HistoryRecord;
 
 export interface HistoryStore {
   readonly kind: 'embedded' | 'influx';
@@ -29,6 +41,29 @@ export interface HistoryStore {
 
   /** The last point at or before `ts` (the value a tag held at that instant), or null. */
   readLatestBefore(tag: string, ts: number): Promise<HistoryPoint | null>;
+
+  /**
+   * Points of several tags with from <= ts < to (half-open, unlike `read`), with their source and
+   * lineage, in time order (points at the same instant in the order of `tags`), in chunks of at most
+   * `chunkSize`: months of 1 s data are never in memory at once. Export and backfill read with it.
+   */
+  readRows(tags: readonly string[], from: number, to: number, options?: { chunkSize?: number }): AsyncIterable<HistoryRow[]>;
+
+  /**
+   * The timestamps of `tag` with a stored point (whatever its value, null included) in [from, to),
+   * ascending, in chunks: where backfill's `fill` mode must not write.
+   */
+  readTimestamps(tag: string, from: number, to: number, options?: { chunkSize?: number }): AsyncIterable<number[]>;
+
+  /** Deletes the points of `tag` in [from, to) (backfill's `replace`). Returns how many were deleted. */
+  deleteRange(tag: string, from: number, to: number): Promise<number>;
+
+  /**
+   * Writes many points of many tags (with lineage) in pieces, each its own short write, with a turn
+   * of the event loop between, so a long backfill never holds the store. Same overwrite rule as
+   * `write`; not atomic as a whole. Returns how many were written.
+   */
+  writeBulk(records: readonly HistoryRecord[]): Promise<number>;
 
   /** Deletes points older than `before` (retention). Returns how many, when the store knows. */
   prune(before: number): Promise<number>;

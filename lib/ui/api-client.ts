@@ -56,7 +56,7 @@ export interface RequestOptions {
 
 export type Overrides = Record<string, InputOverride>;
 
-async function readError(response: Response): Promise<ApiError> {
+export async function readError(response: Response): Promise<ApiError> {
   let body: unknown = null;
   try {
     body = await response.json();

@@ -3,8 +3,10 @@
 // Every figure script runs in its own Node.js process, logs to stderr and prints exactly one line on
 // stdout: the JSON of its FigureResult. The runner (run-bench.mts) collects them into the table.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { stopAllApps } from '../../tests/helpers/app-process';
 
 export interface Check {
@@ -260,4 +262,19 @@ export async function procMemory(pid: number): Promise<{ rss: number; peak: numb
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** A hash of db/migrations: a seeded benchmark database is seeded again when it changes. */
+export function migrationsFingerprint(): string {
+  const folder = path.resolve('db/migrations');
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else hash.update(`${path.relative(folder, full)}\n`).update(readFileSync(full));
+    }
+  };
+  walk(folder);
+  return hash.digest('hex').slice(0, 16);
 }

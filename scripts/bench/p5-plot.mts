@@ -7,8 +7,7 @@
 // It is seeded again when db/migrations changes. One warm-up plot, then the median of --runs.
 //
 //   node --import tsx scripts/bench/p5-plot.mts [--runs 3] [--days 7]
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SqlHistoryStore } from '../../lib/adapters/history/sql-history-store';
@@ -16,7 +15,7 @@ import { openDatabase } from '../../lib/adapters/store/open-database';
 import { silentLogger } from '../../lib/support/logger';
 import { startApp } from '../../tests/helpers/app-process';
 import { PLOT_TAGS, plotRange, requestPlot, writePlotHistory } from '../plot-workload';
-import { argValue, log, median, procMemory, round, runFigure, spread, thousands, type FigureResult } from './common.mts';
+import { argValue, log, median, migrationsFingerprint, procMemory, round, runFigure, spread, thousands, type FigureResult } from './common.mts';
 
 const args = process.argv.slice(2);
 const RUNS = Number(argValue(args, 'runs', '3'));
@@ -26,20 +25,6 @@ const DATA_DIR = path.join(CACHE, `plot-${DAYS}d`);
 const MARKER = path.join(DATA_DIR, 'bench-seeded.json');
 const MAX_SECONDS = 5;
 const MIN_STEPS_PER_SECOND = 120_000;
-
-function migrationsFingerprint(): string {
-  const folder = path.resolve('db/migrations');
-  const hash = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else hash.update(`${path.relative(folder, full)}\n`).update(readFileSync(full));
-    }
-  };
-  walk(folder);
-  return hash.digest('hex').slice(0, 16);
-}
 
 async function seeded(): Promise<{ from: number; to: number }> {
   const fingerprint = migrationsFingerprint();

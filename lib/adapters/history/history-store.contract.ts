@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryPoint, HistoryRecord, HistoryStore } from '../../ports/history-store';
 import type { Quality, TagScalar, TagSource } from '../../model/tag-value';
+import { describeBulkOperations } from './history-bulk.contract';
 
 /**
  * What every HistoryStore must do, whatever keeps the data: run over the embedded table (unit
@@ -242,6 +243,8 @@ export function describeHistoryStoreContract(
       await store().write([record(`${tag}.other`, T0 + 2500, 99, 'good')]);
       expect(await store().readLatestBefore(tag, T0 + 2999)).toEqual({ ts: T0 + 2000, value: 'two', quality: 'uncertain' });
     });
+
+    describeBulkOperations(store);
 
     it('answers prune with a count', async () => {
       const deleted = await store().prune(Date.UTC(1995, 0, 1));

@@ -1,5 +1,6 @@
 import { messageOf, OperationalError } from '../../model/errors';
-import type { HistoryPoint, HistoryRecord, HistoryStore } from '../../ports/history-store';
+import type { HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
+import { mergeRowStreams } from '../../history/merge-row-streams';
 import {
   emptyColumns,
   KIND_FALSE,
@@ -12,7 +13,7 @@ import {
 } from '../../history/history-columns';
 import { readAhead } from '../../history/read-ahead';
 import { decodeMsgpack, PackedRows } from './msgpack';
-import { QUALITIES, type Quality, type TagScalar } from '../../model/tag-value';
+import { isValueReason, QUALITIES, type Quality, type TagScalar } from '../../model/tag-value';
 
 /**
  * History in InfluxDB through the v1-compatible HTTP API (/write, /query, /ping), which InfluxDB 1.x,
@@ -25,10 +26,12 @@ import { QUALITIES, type Quality, type TagScalar } from '../../model/tag-value';
  *   quality  integer 0 good, 1 uncertain, 2 bad
  *   source   "raw" | "script"
  *   reason   why a computed value reports a failure or a stop (messages.md), only on those points
+ *   script_id, script_name, script_version (integer)   the lineage of a computed value, only on those
  * The series key is the measurement and the tag name only, so writing the same (tag, ts) again
  * replaces the point (InfluxDB's rule for an identical series and timestamp). InfluxDB merges the
  * field sets of the two writes, so a field the new point lacks survives from the old one: readers
- * must go by `kind` (a string written over a number keeps the stale `value`, which is ignored).
+ * must go by `kind` (a string written over a number keeps the stale `value`, which is ignored), and
+ * lineage is read only from points whose `source` is "script".
  */
 
 export interface InfluxHistoryStoreOptions {
@@ -68,6 +71,8 @@ const MSGPACK = 'application/x-msgpack';
 /** The two streams of a long read (see readColumns). */
 const VALUE_COLUMNS = ['value', 'quality'] as const;
 const KIND_COLUMNS = ['kind', 'text'] as const;
+/** Every field, for reads with lineage (readRows). */
+const ROW_COLUMNS = ['value', 'text', 'kind', 'quality', 'source', 'reason', 'script_id', 'script_name', 'script_version'] as const;
 const BAD_QUALITY = QUALITIES.indexOf('bad');
 // Module-local copies for the page loop: under tsx an imported binding is read through a getter on every use.
 const QUALITY_NAMES = QUALITIES;
@@ -128,6 +133,12 @@ export class InfluxHistoryStore implements HistoryStore {
   }
 
   async write(records: readonly HistoryRecord[]): Promise<void> {
+    await this.writeBulk(records);
+  }
+
+  /** Lines go in requests of `batchSize`; records line protocol cannot carry are left out (onSkipped) and not counted. */
+  async writeBulk(records: readonly HistoryRecord[]): Promise<number> {
+    let written = 0;
     let lines: string[] = [];
     for (const record of records) {
       const line = toLine(record);
@@ -138,10 +149,62 @@ export class InfluxHistoryStore implements HistoryStore {
       lines.push(line);
       if (lines.length >= this.batchSize) {
         await this.writeLines(lines);
+        written += lines.length;
         lines = [];
       }
     }
     if (lines.length > 0) await this.writeLines(lines);
+    return written + lines.length;
+  }
+
+  readRows(tags: readonly string[], from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryRow[]> {
+    const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
+    return mergeRowStreams(
+      tags.map((tag) => this.readTagRows(tag, from, to, chunkSize)),
+      chunkSize,
+    );
+  }
+
+  async *readTimestamps(tag: string, from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<number[]> {
+    const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
+    for await (const page of this.pages(tag, ['quality'], '', Math.ceil(from), Math.ceil(to) - 1, chunkSize)) {
+      yield Array.from({ length: page.rows.length }, (_, row) => Number(cell(page.rows, row, page.at[0])));
+    }
+  }
+
+  /** Counts the points first (InfluxDB's DELETE does not say how many it removed). */
+  async deleteRange(tag: string, from: number, to: number): Promise<number> {
+    const where = `WHERE "tag" = ${quoteString(tag)} AND time >= ${Math.ceil(from)}ms AND time < ${Math.ceil(to)}ms`;
+    if (!(Math.ceil(from) < Math.ceil(to))) return 0;
+    const counted = await this.selectRows(`SELECT COUNT("quality") FROM ${quoteIdentifier(INFLUX_MEASUREMENT)} ${where}`, ['count']);
+    const count = counted.rows.length > 0 ? Number(cell(counted.rows, 0, counted.at[1])) : 0;
+    if (count === 0) return 0;
+    firstResult(await this.query('POST', `DELETE FROM ${quoteIdentifier(INFLUX_MEASUREMENT)} ${where}`));
+    return count;
+  }
+
+  /** One tag's points in [from, to) with every field, in pages of `chunkSize`. */
+  private async *readTagRows(tag: string, from: number, to: number, chunkSize: number): AsyncIterable<HistoryRow[]> {
+    for await (const page of this.pages(tag, ROW_COLUMNS, '', Math.ceil(from), Math.ceil(to) - 1, chunkSize)) {
+      const [timeAt, valueAt, textAt, kindAt, qualityAt, sourceAt, reasonAt, idAt, nameAt, versionAt] = page.at;
+      const rows: HistoryRow[] = new Array(page.rows.length);
+      for (let index = 0; index < rows.length; index++) {
+        const get = (at: number) => cell(page.rows, index, at);
+        const row: HistoryRow = {
+          tag,
+          ts: Number(get(timeAt)),
+          value: decodeValue(get(kindAt) as Kind | null, get(valueAt) as number | null, get(textAt) as string | null),
+          quality: QUALITIES[Number(get(qualityAt))] ?? 'bad',
+          source: get(sourceAt) === 'script' ? 'script' : 'raw',
+        };
+        const reason = get(reasonAt);
+        if (isValueReason(reason)) row.reason = reason;
+        const id = get(idAt);
+        if (row.source === 'script' && typeof id === 'string') row.script = { id, name: String(get(nameAt) ?? ''), version: Number(get(versionAt) ?? 0) };
+        rows[index] = row;
+      }
+      yield rows;
+    }
   }
 
   async *read(tag: string, from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryPoint[]> {
@@ -434,6 +497,9 @@ export function toLine(record: HistoryRecord): string | { skipped: string } {
   if (/[\r\n]/.test(record.tag)) return { skipped: 'line protocol cannot carry a tag name with a line break' };
   const fields = [`kind="${kindOf(record.value)}"`, ...valueFields(record.value), `quality=${qualityCode(record.quality)}i`, `source="${record.source}"`];
   if (record.reason !== undefined) fields.push(`reason="${record.reason}"`);
+  if (record.script) {
+    fields.push(`script_id="${escapeStringField(record.script.id)}"`, `script_name="${escapeStringField(record.script.name)}"`, `script_version=${Math.trunc(record.script.version)}i`);
+  }
   return `${INFLUX_MEASUREMENT},tag=${escapeTagValue(record.tag)} ${fields.join(',')} ${integerMs(record.ts)}`;
 }
 

@@ -10,11 +10,14 @@ import {
   KIND_TRUE,
   pointChunks,
   pointsFromColumns,
+  qualityOf,
+  valueAt,
   type HistoryColumns,
 } from '../../history/history-columns';
-import type { HistoryPoint, HistoryRecord, HistoryStore } from '../../ports/history-store';
+import type { HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
+import { mergeRowStreams } from '../../history/merge-row-streams';
 import { translateDatabaseError, type SqlDatabase } from '../store/open-database';
-import { QUALITIES, type Quality, type TagSource } from '../../model/tag-value';
+import { isValueReason, QUALITIES, type Quality, type TagSource } from '../../model/tag-value';
 
 /**
  * History in the `history` table of the embedded database (PGlite) or of a real PostgreSQL: used when
@@ -29,6 +32,8 @@ const WRITE_CHUNK_ROWS = 5_000;
 export const DEFAULT_READ_CHUNK = 10_000;
 /** Rows per DELETE when pruning: short statements let the engine's own writes interleave. */
 const PRUNE_BATCH_ROWS = 20_000;
+/** Rows per write of `writeBulk`: each its own transaction, with a turn of the event loop between. */
+const BULK_PIECE_ROWS = 2_000;
 
 const VALUE_NULL = 0;
 const VALUE_NUMBER = 1;
@@ -67,8 +72,9 @@ export class SqlHistoryStore implements HistoryStore {
           // four times faster than a multi-row VALUES list with seven parameters per row.
           const page = JSON.stringify(rows.slice(start, start + WRITE_CHUNK_ROWS));
           await tx.execute(sql`
-            insert into ${history} (tag, ts, value_type, value_num, value_text, quality, source, reason)
-            select r->>0, (r->>1)::bigint, (r->>2)::smallint, (r->>3)::double precision, r->>4, (r->>5)::smallint, (r->>6)::smallint, r->>7
+            insert into ${history} (tag, ts, value_type, value_num, value_text, quality, source, reason, script_id, script_name, script_version)
+            select r->>0, (r->>1)::bigint, (r->>2)::smallint, (r->>3)::double precision, r->>4, (r->>5)::smallint, (r->>6)::smallint, r->>7,
+              r->>8, r->>9, (r->>10)::integer
             from json_array_elements(${page}::json) as r
             on conflict (tag, ts) do update set
               value_type = excluded.value_type,
@@ -76,7 +82,10 @@ export class SqlHistoryStore implements HistoryStore {
               value_text = excluded.value_text,
               quality = excluded.quality,
               source = excluded.source,
-              reason = excluded.reason`);
+              reason = excluded.reason,
+              script_id = excluded.script_id,
+              script_name = excluded.script_name,
+              script_version = excluded.script_version`);
         }
       });
     });
@@ -105,6 +114,78 @@ export class SqlHistoryStore implements HistoryStore {
       yield page;
       if (page.length < chunkSize) return;
       lowerBound = sql`ts > ${page.ts[page.length - 1]}`;
+    }
+  }
+
+  async writeBulk(records: readonly HistoryRecord[]): Promise<number> {
+    for (let start = 0; start < records.length; start += BULK_PIECE_ROWS) {
+      await this.write(records.slice(start, start + BULK_PIECE_ROWS));
+      // PGlite runs on this thread: let requests and the bus in between pieces.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return records.length;
+  }
+
+  readRows(tags: readonly string[], from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryRow[]> {
+    const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
+    return mergeRowStreams(
+      tags.map((tag) => this.readTagRows(tag, from, to, chunkSize)),
+      chunkSize,
+    );
+  }
+
+  async *readTimestamps(tag: string, from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<number[]> {
+    const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
+    for await (const page of this.halfOpenPages(tag, from, to, chunkSize, false)) yield Array.from(page.columns.ts.subarray(0, page.columns.length));
+  }
+
+  async deleteRange(tag: string, from: number, to: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      // In batches, like prune: one DELETE of months of 1 s data would hold PGlite for seconds.
+      const result = await this.guard('delete history', () =>
+        this.db.execute(
+          sql`delete from ${history} where ctid = any(array(select ctid from ${history} where tag = ${tag} and ts >= ${Math.ceil(from)} and ts < ${Math.ceil(to)} limit ${PRUNE_BATCH_ROWS}))`,
+        ),
+      );
+      const count = affectedRows(result);
+      deleted += count;
+      if (count < PRUNE_BATCH_ROWS) return deleted;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** One tag's rows in [from, to), with source, reason and lineage, in pages of `chunkSize`. */
+  private async *readTagRows(tag: string, from: number, to: number, chunkSize: number): AsyncIterable<HistoryRow[]> {
+    for await (const { columns, extras } of this.halfOpenPages(tag, from, to, chunkSize, true)) {
+      const rows: HistoryRow[] = new Array(columns.length);
+      for (let index = 0; index < columns.length; index++) {
+        rows[index] = { tag, ts: columns.ts[index], value: valueAt(columns, index), quality: qualityOf(columns.quality[index]), source: 'raw' };
+      }
+      let at = 0;
+      for (const [ts, source, scriptId, scriptName, scriptVersion, reason] of extras) {
+        while (at < rows.length && rows[at].ts < ts) at++;
+        const row = rows[at];
+        if (row?.ts !== ts) continue;
+        if (source === SOURCE_CODE.script) row.source = 'script';
+        if (scriptId !== null) row.script = { id: scriptId, name: scriptName ?? '', version: scriptVersion ?? 0 };
+        if (isValueReason(reason)) row.reason = reason;
+      }
+      yield rows;
+    }
+  }
+
+  /** Keyset pages of `tag` with from <= ts < to; with `lineage`, the extras of the points that have any. */
+  private async *halfOpenPages(tag: string, from: number, to: number, chunkSize: number, lineage: boolean): AsyncIterable<{ columns: HistoryColumns; extras: LineageExtra[] }> {
+    const first = Math.ceil(from);
+    const end = Math.ceil(to);
+    let lowerBound = sql`ts >= ${first}`;
+    while (first < end) {
+      const { columns, extras } = await this.selectPageWithExtras(sql`tag = ${tag} and ${lowerBound} and ts < ${end} order by ts asc limit ${chunkSize}`, lineage);
+      if (columns.length === 0) return;
+      yield { columns, extras };
+      if (columns.length < chunkSize) return;
+      lowerBound = sql`ts > ${columns.ts[columns.length - 1]}`;
     }
   }
 
@@ -156,6 +237,20 @@ export class SqlHistoryStore implements HistoryStore {
    * The aggregates' own `order by ts` use that order (PostgreSQL 16 and later sort nothing again).
    */
   private async selectPage(condition: SQL): Promise<HistoryColumns> {
+    return (await this.selectPageWithExtras(condition, false)).columns;
+  }
+
+  /**
+   * selectPage, and with `lineage` one more column: [ts, source, script_id, script_name,
+   * script_version, reason] as JSON for only the points that are not plain raw values (raw tags,
+   * most of history, cost nothing more).
+   */
+  private async selectPageWithExtras(condition: SQL, lineage: boolean): Promise<{ columns: HistoryColumns; extras: LineageExtra[] }> {
+    const extraColumn = lineage
+      ? sql`, (json_agg(json_build_array(ts, source, script_id, script_name, script_version, reason) order by ts)
+            filter (where source <> 0 or script_id is not null or reason is not null))::text as extras`
+      : sql``;
+    const extraFields = lineage ? sql`, source, script_id, script_name, script_version, reason` : sql``;
     const result = await this.guard('read history', () =>
       this.db.transaction(async (tx) => {
         // Both settings in one statement: a statement costs a round trip into PGlite.
@@ -165,12 +260,13 @@ export class SqlHistoryStore implements HistoryStore {
             encode(array_send(array_agg(ts order by ts)), 'base64') as ts,
             encode(array_send(array_agg((value_type * 256 + quality)::smallint order by ts)), 'base64') as tq,
             encode(array_send(array_agg(value_num order by ts)), 'base64') as num,
-            (json_agg(value_text order by ts) filter (where value_type = ${VALUE_STRING}))::text as texts
-          from (select ts, value_type, value_num, value_text, quality from ${history} where ${condition}) as selected`);
+            (json_agg(value_text order by ts) filter (where value_type = ${VALUE_STRING}))::text as texts${extraColumn}
+          from (select ts, value_type, value_num, value_text, quality${extraFields} from ${history} where ${condition}) as selected`);
       }),
     );
-    const row = (result as unknown as { rows: ColumnPageRow[] }).rows[0];
-    return row ? decodeColumnPage(row) : emptyColumns(0);
+    const row = (result as unknown as { rows: (ColumnPageRow & { extras?: string | null })[] }).rows[0];
+    if (!row) return { columns: emptyColumns(0), extras: [] };
+    return { columns: decodeColumnPage(row), extras: row.extras ? (JSON.parse(row.extras) as LineageExtra[]) : [] };
   }
 
   /** Driver errors become ours: OperationalError('database') when it cannot be reached, UnexpectedError otherwise. */
@@ -194,8 +290,11 @@ function latestPerTagAndTs(records: readonly HistoryRecord[]): readonly HistoryR
   return byKey.size === records.length ? records : [...byKey.values()];
 }
 
-/** [tag, ts, value_type, value_num, value_text, quality, source, reason], the JSON shape of one written row. */
-type EncodedRow = [string, number, number, number | string | null, string | null, number, number, string | null];
+/** [tag, ts, value_type, value_num, value_text, quality, source, reason] and, with lineage, [script_id, script_name, script_version]: the JSON shape of one written row. */
+type EncodedRow = [string, number, number, number | string | null, string | null, number, number, string | null, ...([] | [string, string, number])];
+
+/** [ts, source, script_id, script_name, script_version, reason] of a point read with its lineage. */
+type LineageExtra = [number, number, string | null, string | null, number | null, string | null];
 
 // PostgreSQL text cannot hold NUL, and JSON carrying unpaired UTF-16 surrogates is refused: such
 // characters (possible in a script's string output) become U+FFFD rather than block the writer.
@@ -210,13 +309,16 @@ function encodeRow(record: HistoryRecord): EncodedRow {
   const quality = qualityCode(record.quality);
   const source = SOURCE_CODE[record.source];
   const reason = record.reason ?? null;
-  if (value === null) return [tag, ts, VALUE_NULL, null, null, quality, source, reason];
+  const script = record.script;
+  // Rows without lineage (raw values, most of history) leave the last three out: r->>8 reads as null.
+  const lineage = script ? ([storable(script.id), storable(script.name), script.version] as const) : ([] as const);
+  if (value === null) return [tag, ts, VALUE_NULL, null, null, quality, source, reason, ...lineage];
   if (typeof value === 'number') {
     // JSON has no NaN or Infinity; PostgreSQL reads them from their text form.
-    return [tag, ts, VALUE_NUMBER, Number.isFinite(value) ? value : String(value), null, quality, source, reason];
+    return [tag, ts, VALUE_NUMBER, Number.isFinite(value) ? value : String(value), null, quality, source, reason, ...lineage];
   }
-  if (typeof value === 'boolean') return [tag, ts, VALUE_BOOLEAN, value ? 1 : 0, null, quality, source, reason];
-  return [tag, ts, VALUE_STRING, null, value, quality, source, reason];
+  if (typeof value === 'boolean') return [tag, ts, VALUE_BOOLEAN, value ? 1 : 0, null, quality, source, reason, ...lineage];
+  return [tag, ts, VALUE_STRING, null, value, quality, source, reason, ...lineage];
 }
 
 /** The row of a page query: its point count and its columns (base64 of `array_send`, strings as JSON). */

@@ -1,0 +1,107 @@
+import { expect, it } from 'vitest';
+import type { HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
+
+/**
+ * The operations backfill and export need, part of the HistoryStore contract (called from
+ * describeHistoryStoreContract, so every adapter runs them): bulk writes with lineage, reads of
+ * several tags by chunk in time order, the timestamps that have a value, and deleting a range.
+ */
+
+const T0 = Date.UTC(2026, 11, 3, 8, 0, 0);
+const lineage = (version: number) => ({ id: 'script-42', name: 'Flow balance', version });
+
+export function describeBulkOperations(store: () => HistoryStore): void {
+  it('writes in bulk with lineage and reads several tags back by chunk, in time order, with from <= ts < to', async () => {
+    const records: HistoryRecord[] = [
+      { tag: 'bulk.IN', ts: T0, value: 1.5, quality: 'good', source: 'raw' },
+      { tag: 'bulk.OUT', ts: T0, value: 3, quality: 'good', source: 'script', script: lineage(2) },
+      { tag: 'bulk.IN', ts: T0 + 1000, value: 'on', quality: 'uncertain', source: 'raw' },
+      { tag: 'bulk.OUT', ts: T0 + 2000, value: null, quality: 'bad', source: 'script', reason: 'error', script: lineage(3) },
+      { tag: 'bulk.IN', ts: T0 + 2000, value: true, quality: 'good', source: 'raw' },
+      { tag: 'bulk.OUT', ts: T0 + 3000, value: 4.25, quality: 'good', source: 'script', script: { id: 'x"y,z', name: 'quote " and , comma', version: 7 } },
+      { tag: 'bulk.IN', ts: T0 + 4000, value: 9, quality: 'good', source: 'raw' },
+    ];
+    expect(await store().writeBulk(records)).toBe(records.length);
+    // Written in another order than read; at one instant the order of `tags` decides.
+    const expected = [records[0], records[1], records[2], records[4], records[3], records[5]];
+    for (const chunkSize of [1, 2, 5, 100]) {
+      expect({ chunkSize, rows: await readRowsAll(store(), ['bulk.IN', 'bulk.OUT'], T0, T0 + 4000, chunkSize) }).toEqual({ chunkSize, rows: expected });
+    }
+    const swapped = await readRowsAll(store(), ['bulk.OUT', 'bulk.IN'], T0, T0 + 1);
+    expect(swapped.map((row) => row.tag)).toEqual(['bulk.OUT', 'bulk.IN']);
+    expect(await readRowsAll(store(), ['bulk.OUT'], T0 + 1, T0 + 3000)).toEqual([records[3]]);
+    expect(await readRowsAll(store(), ['bulk.none'], T0, T0 + 10_000)).toEqual([]);
+  });
+
+  it('writes a large bulk of many tags, every point once, read back in bounded chunks', async () => {
+    const tags = ['bulk.big.A', 'bulk.big.B', 'bulk.big.C'];
+    const count = 4_000;
+    const records: HistoryRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      for (const [t, tag] of tags.entries()) records.push({ tag, ts: T0 + i * 1000, value: i * 10 + t, quality: 'good', source: 'script', script: lineage(i % 5) });
+    }
+    expect(await store().writeBulk(records)).toBe(records.length);
+    let seen = 0;
+    let wrong = 0;
+    let largest = 0;
+    for await (const chunk of store().readRows(tags, T0, T0 + count * 1000, { chunkSize: 999 })) {
+      largest = Math.max(largest, chunk.length);
+      for (const row of chunk) {
+        const i = Math.floor(seen / tags.length);
+        const t = seen % tags.length;
+        if (row.tag !== tags[t] || row.ts !== T0 + i * 1000 || row.value !== i * 10 + t || row.script?.version !== i % 5) wrong++;
+        seen++;
+      }
+    }
+    expect({ seen, wrong }).toEqual({ seen: records.length, wrong: 0 });
+    expect(largest).toBeLessThanOrEqual(999);
+  });
+
+  it('overwrites a point’s lineage when it is written again', async () => {
+    const tag = 'bulk.relineage';
+    await store().writeBulk([{ tag, ts: T0, value: 1, quality: 'good', source: 'script', script: lineage(1) }]);
+    await store().writeBulk([{ tag, ts: T0, value: 2, quality: 'good', source: 'script', script: lineage(2) }]);
+    expect(await readRowsAll(store(), [tag], T0, T0 + 1)).toEqual([{ tag, ts: T0, value: 2, quality: 'good', source: 'script', script: lineage(2) }]);
+  });
+
+  it('lists the timestamps that have a value (nulls included), with from <= ts < to, in chunks', async () => {
+    const tag = 'bulk.timestamps';
+    const offsets = [0, 1000, 2000, 5000, 6000, 9000];
+    await store().writeBulk(offsets.map((offset, i) => ({ tag, ts: T0 + offset, value: i === 2 ? null : i, quality: i === 2 ? 'bad' : 'good', source: 'script' as const })));
+    const all = async (from: number, to: number, chunkSize?: number) => {
+      const found: number[] = [];
+      for await (const chunk of store().readTimestamps(tag, T0 + from, T0 + to, { chunkSize })) {
+        if (chunkSize !== undefined) expect(chunk.length).toBeLessThanOrEqual(chunkSize);
+        found.push(...chunk.map((ts) => ts - T0));
+      }
+      return found;
+    };
+    expect(await all(0, 10_000)).toEqual(offsets);
+    expect(await all(0, 10_000, 2)).toEqual(offsets);
+    expect(await all(1000, 9000)).toEqual([1000, 2000, 5000, 6000]);
+    expect(await all(3000, 5000)).toEqual([]);
+    expect(await all(9000, 9000)).toEqual([]);
+  });
+
+  it('deletes one tag’s points with from <= ts < to and nothing else', async () => {
+    const tag = 'bulk.delete';
+    const neighbour = 'bulk.delete.neighbour';
+    const seconds = Array.from({ length: 10 }, (_, i) => i * 1000);
+    await store().writeBulk([tag, neighbour, 'bulk.delet'].flatMap((name) => seconds.map((offset) => ({ tag: name, ts: T0 + offset, value: offset, quality: 'good' as const, source: 'script' as const }))));
+    expect(await store().deleteRange(tag, T0 + 2000, T0 + 6000)).toBe(4);
+    const left = async (name: string) => (await readRowsAll(store(), [name], T0, T0 + 60_000)).map((row) => row.ts - T0);
+    expect(await left(tag)).toEqual([0, 1000, 6000, 7000, 8000, 9000]);
+    expect(await left(neighbour)).toEqual(seconds);
+    expect(await left('bulk.delet')).toEqual(seconds);
+    expect(await store().deleteRange(tag, T0 + 2000, T0 + 6000)).toBe(0);
+    expect(await store().deleteRange(tag, T0 + 9000, T0 + 9000)).toBe(0);
+    expect(await store().deleteRange(tag, T0 - 60_000, T0 + 60_000)).toBe(6);
+    expect(await left(tag)).toEqual([]);
+  });
+}
+
+async function readRowsAll(store: HistoryStore, tags: string[], from: number, to: number, chunkSize?: number): Promise<HistoryRow[]> {
+  const rows: HistoryRow[] = [];
+  for await (const chunk of store.readRows(tags, from, to, { chunkSize })) rows.push(...chunk);
+  return rows;
+}

@@ -85,7 +85,7 @@ export function ScriptVersions({ script, dirty, onRestored, onTestsFailed }: Scr
               {registered ? t('versions.restoreHotSwap', { version }) : t('versions.restoreNotRegistered')}
             </p>
             {dirty && <p className="warning-text">{t('versions.restoreDiscards')}</p>}
-            <label className="field">
+            <label className="field restore-message">
               <span className="field-label">{t('versions.messageLabel')}</span>
               <input ref={messageRef} type="text" maxLength={500} placeholder={t('versions.restorePlaceholder', { version })} data-testid="restore-message" />
             </label>

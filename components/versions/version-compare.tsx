@@ -119,25 +119,37 @@ export function VersionCompare({ scriptId, versions, initial, latest, onClose, o
           <h3>{t('versions.definition')}</h3>
           <DefinitionChanges changes={definitionChanges(current.from.script, current.to.script)} />
           <h3>{t('editor.initCode')}</h3>
-          <CodeDiff
-            original={current.from.script.initCode ?? ''}
-            modified={current.to.script.initCode ?? ''}
-            height={140}
-            label={t('editor.initCode')}
-            loadingText={t('editor.loadingEditor')}
-            locale={locale}
-            testId="diff-init"
-          />
+          {(current.from.script.initCode ?? '') === (current.to.script.initCode ?? '') ? (
+            <p className="muted small" data-testid="diff-init-same">
+              {t('versions.codeSame')}
+            </p>
+          ) : (
+            <CodeDiff
+              original={current.from.script.initCode ?? ''}
+              modified={current.to.script.initCode ?? ''}
+              height={160}
+              label={t('editor.initCode')}
+              loadingText={t('editor.loadingEditor')}
+              locale={locale}
+              testId="diff-init"
+            />
+          )}
           <h3>{t('editor.calcCode')}</h3>
-          <CodeDiff
-            original={current.from.script.calcCode}
-            modified={current.to.script.calcCode}
-            height={260}
-            label={t('editor.calcCode')}
-            loadingText={t('editor.loadingEditor')}
-            locale={locale}
-            testId="diff-calc"
-          />
+          {current.from.script.calcCode === current.to.script.calcCode ? (
+            <p className="muted small" data-testid="diff-calc-same">
+              {t('versions.codeSame')}
+            </p>
+          ) : (
+            <CodeDiff
+              original={current.from.script.calcCode}
+              modified={current.to.script.calcCode}
+              height={300}
+              label={t('editor.calcCode')}
+              loadingText={t('editor.loadingEditor')}
+              locale={locale}
+              testId="diff-calc"
+            />
+          )}
         </>
       )}
       <div className="dialog-actions">

@@ -15,6 +15,7 @@ export const enChanges = {
   'versions.close': 'Close',
   'versions.definition': 'Inputs, outputs and trigger',
   'versions.onlyCode': 'Same inputs, outputs, trigger and tests: only the code differs (if at all).',
+  'versions.codeSame': 'The same in both versions.',
   'versions.nameChanged': 'Name: {before} → {after}',
   'versions.descriptionChanged': 'Description: {before} → {after}',
   'versions.inputAdded': 'Input added: {alias} ({tag})',
@@ -40,7 +41,7 @@ export const enChanges = {
   'versions.restoreWhat': 'Version {version} is saved again as the new version {next}; the versions in between stay in the list.',
   'versions.restoreMessage': 'Its message: “{message}”.',
   'versions.restoreHotSwap':
-    'The script is registered: the engine switches to version {version} at once (hot swap) — its initialisation runs again and the next value is computed with its formula. Its regression tests must pass first.',
+    'The script is registered: the engine switches to version {version} at once (hot swap) — its initialisation runs again and the next value is computed with its formula. If the version carries regression tests, they must pass first.',
   'versions.restoreNotRegistered': 'The script is not registered: nothing is computed until you register it.',
   'versions.restoreDiscards': 'Your unsaved changes in the editor are replaced by the restored version.',
   'versions.messageLabel': 'Message (optional)',

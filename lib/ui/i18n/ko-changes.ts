@@ -17,6 +17,7 @@ export const koChanges: Record<keyof typeof enChanges, string> = {
   'versions.close': '닫기',
   'versions.definition': '입력, 출력, 트리거',
   'versions.onlyCode': '입력, 출력, 트리거, 테스트가 같습니다: 다른 것은 코드뿐입니다(다르다면).',
+  'versions.codeSame': '두 버전에서 같습니다.',
   'versions.nameChanged': '이름: {before} → {after}',
   'versions.descriptionChanged': '설명: {before} → {after}',
   'versions.inputAdded': '입력 추가: {alias} ({tag})',
@@ -42,7 +43,7 @@ export const koChanges: Record<keyof typeof enChanges, string> = {
   'versions.restoreWhat': '버전 {version}이(가) 새 버전 {next}(으)로 다시 저장됩니다. 그 사이의 버전은 목록에 그대로 남습니다.',
   'versions.restoreMessage': '그 버전의 메시지: “{message}”.',
   'versions.restoreHotSwap':
-    '이 스크립트는 등록되어 있습니다: 엔진이 즉시 버전 {version}(으)로 바꿉니다(핫 스왑) — 초기화가 다시 실행되고 다음 값부터 그 수식으로 계산합니다. 먼저 회귀 테스트를 통과해야 합니다.',
+    '이 스크립트는 등록되어 있습니다: 엔진이 즉시 버전 {version}(으)로 바꿉니다(핫 스왑) — 초기화가 다시 실행되고 다음 값부터 그 수식으로 계산합니다. 그 버전에 회귀 테스트가 있으면 먼저 통과해야 합니다.',
   'versions.restoreNotRegistered': '이 스크립트는 등록되어 있지 않습니다: 등록하기 전에는 아무것도 계산하지 않습니다.',
   'versions.restoreDiscards': '편집기의 저장하지 않은 변경은 복원한 버전으로 바뀝니다.',
   'versions.messageLabel': '메시지(선택)',

@@ -184,4 +184,15 @@ test('the Tests tab: a test from a run, failing then fixed, and a save blocked b
     await expect(page.locator('[data-testid="script-row"][data-name="boiler_efficiency"]').getByTestId('tests-status')).toHaveText('no tests');
     await screenshot(page, 'tests-status-list');
   });
+
+  await test.step('in Korean: the Tests tab, its results and the Versions panel', async () => {
+    await openEditor(page);
+    await page.getByTestId('locale-switch').selectOption('ko');
+    await expect(page.getByTestId('run-tab-tests')).toHaveText('테스트');
+    await page.getByTestId('run-tab-tests').click();
+    await page.getByTestId('tests-run-all').click();
+    await expect(page.getByTestId('tests-summary')).toHaveText('1개 중 1개 실패');
+    await expect(page.getByTestId('script-versions').locator('summary')).toHaveText('버전');
+    await screenshot(page, 'tests-korean');
+  });
 });

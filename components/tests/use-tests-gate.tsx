@@ -37,7 +37,7 @@ export function useTestsGate(onReport?: (report: TestReport) => void) {
             </>
           ),
           confirmLabel: t(`tests.gate.${action}Anyway`),
-          cancelLabel: t('tests.gate.keep'),
+          cancelLabel: t(`tests.gate.${action}Keep`),
           danger: true,
         });
         if (!ok) return null;

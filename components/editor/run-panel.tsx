@@ -1,5 +1,6 @@
 'use client';
 
+import type { ReactNode } from 'react';
 import type { BenchmarkResult, CalcResult, DebugResult, Diagnostic, TagValue } from '@/lib/ui/api-types';
 import { formatDateTime, formatInteger, formatMicros, formatMillis, formatTime } from '@/lib/ui/format';
 import { TraceValueText, ValueText } from '../ui/value-text';
@@ -12,7 +13,7 @@ import { CalcStateControls, RunWarnings } from './calc-extras';
 import { OverrideRow } from './override-row';
 import { isOverridden, type OverrideFields } from '@/lib/ui/overrides';
 
-export type RunTab = 'calculate' | 'debug' | 'benchmark';
+export type RunTab = 'calculate' | 'debug' | 'benchmark' | 'tests';
 
 export interface RunStatus<T> {
   running: boolean;
@@ -50,6 +51,8 @@ interface RunPanelProps {
   onBenchDuration: (ms: number) => void;
   onReveal: (diagnostic: Diagnostic) => void;
   shortcutCalc: string;
+  /** The Tests tab's content (components/tests/tests-pane.tsx). */
+  testsPane?: ReactNode;
 }
 
 const BENCH_DURATIONS = [500, 1000, 2000, 5000];
@@ -174,6 +177,7 @@ export function RunPanel(props: RunPanelProps) {
     { id: 'calculate', label: t('run.tabCalculate') },
     { id: 'debug', label: t('run.tabDebug') },
     { id: 'benchmark', label: t('run.tabBenchmark') },
+    ...(props.testsPane ? [{ id: 'tests' as const, label: t('run.tabTests') }] : []),
   ];
 
   const trace = debug.result?.trace ?? [];
@@ -197,6 +201,7 @@ export function RunPanel(props: RunPanelProps) {
               aria-controls={`run-pane-${item.id}`}
               className={`tab${tab === item.id ? ' active' : ''}`}
               onClick={() => onTab(item.id)}
+              data-testid={`run-tab-${item.id}`}
             >
               {item.label}
             </button>
@@ -391,6 +396,8 @@ export function RunPanel(props: RunPanelProps) {
           )}
         </div>
       )}
+
+      {tab === 'tests' && props.testsPane}
 
       {tab === 'benchmark' && (
         <div role="tabpanel" id="run-pane-benchmark" aria-labelledby="run-tab-benchmark" className="run-pane">

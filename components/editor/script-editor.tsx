@@ -50,6 +50,11 @@ import { useRegisterDialog } from '../scripts/register-dialog';
 import { useUnsavedWork } from './use-unsaved-work';
 import { RoleLock } from '../auth/role-lock';
 import { ScriptHistory } from '../audit/script-history';
+import { ScriptVersions } from '../versions/script-versions';
+import { TestsPane } from '../tests/tests-pane';
+import { useTestRuns } from '../tests/use-test-runs';
+import { useTestsGate } from '../tests/use-tests-gate';
+import { versionsApi } from '@/lib/ui/versions-api';
 
 const CodeEditor = dynamic(() => import('./code-editor'), {
   ssr: false,
@@ -73,9 +78,9 @@ function exampleTexts(locale: Locale): ExampleTexts {
 }
 const ALL_EXAMPLES = [exampleTexts('en'), exampleTexts('ko')];
 
-/** The draft as runs send it: the name only when it is a valid one, the interval within bounds. */
+/** The draft as runs send it: the name only when it is a valid one, the interval within bounds, no tests (the Tests tab sends them). */
 function runnableDraft(draft: ScriptDraft): Omit<ScriptDraft, 'name'> & { name?: string } {
-  const { name, ...rest } = draft;
+  const { name, tests: _tests, ...rest } = draft;
   const trigger = rest.trigger?.type === 'periodic' ? { type: 'periodic' as const, intervalMs: Math.min(86_400_000, Math.max(100, rest.trigger.intervalMs || 1000)) } : rest.trigger;
   return SCRIPT_NAME.test(name) ? { name, ...rest, trigger } : { ...rest, trigger };
 }
@@ -125,6 +130,15 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
   const [bench, setBench] = useState<RunStatus<BenchmarkResult> & { durationMs: number }>({ running: false, result: null, error: null, durationMs: 1000 });
   const now = useNow(2000);
   const registerDialog = useRegisterDialog();
+  // Versions and regression tests (changes.md): the save's message, the Tests tab's runs, and the
+  // question a 422 TESTS_FAILED asks ("… anyway" with force, audited).
+  const [saveMessage, setSaveMessage] = useState('');
+  const testRuns = useTestRuns(t);
+  const testsTargetRef = useRef<Omit<ScriptDraft, 'name'>>({ inputs: [], calcCode: '', outputs: [] });
+  const testsGate = useTestsGate((report) => {
+    testRuns.show(report, testsTargetRef.current);
+    setTab('tests');
+  });
 
   // ---- load ----
   useEffect(() => {
@@ -186,6 +200,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
 
   const draft = useMemo(() => (form ? formToDraft(form) : null), [form]);
   const runKey = useMemo(() => (draft ? JSON.stringify(runnableDraft(draft)) : ''), [draft]);
+  const testsTarget = useMemo(() => (runKey && draft ? { ...(JSON.parse(runKey) as Omit<ScriptDraft, 'name'>), ...(draft.tests ? { tests: draft.tests } : {}) } : null), [runKey, draft]);
+  testsTargetRef.current = testsTarget ?? testsTargetRef.current;
   const problems = useMemo(() => (form ? formProblems(form) : []), [form]);
   const dirty = form !== null && (baseline === null || isDirty(form, baseline));
   const changed = draft !== null && opened !== null && draftFingerprint(draft) !== draftFingerprint(opened);
@@ -419,13 +435,18 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
     setBusy('save');
     setActionError(null);
     try {
-      const result = saved ? await api.updateScript(saved.id, draft) : await api.createScript(draft);
+      const change = { message: saveMessage };
+      const result = await testsGate('save', (force) => (saved ? versionsApi.updateScript(saved.id, draft, { ...change, force }) : versionsApi.createScript(draft, change)));
+      if (!result) return null;
+      setSaveMessage('');
       setSaved(result);
       setBaseline(draft);
       setOpened(draft);
       if (!saved) clearDraft(window.localStorage, openedStorageId);
       if (!options.quiet) notify('success', t('editor.saved', { name: result.name, version: result.version }));
       if (!saved) window.history.replaceState(null, '', `/scripts/${encodeURIComponent(result.id)}`);
+      // The tests run on save: their results in the Tests tab, which opens when one fails.
+      if (draft.tests?.length && testsTarget && !options.quiet) void runTestsAfterSave(result);
       return result;
     } catch (error) {
       showActionError(error, t('editor.saveFailed'));
@@ -433,6 +454,31 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
     } finally {
       setBusy(null);
     }
+  };
+
+  const runTests = async () => {
+    if (!testsTarget) return null;
+    setTab('tests');
+    return testRuns.run(testsTarget);
+  };
+
+  const runTestsAfterSave = async (result: Script) => {
+    if (!testsTarget) return;
+    const report = await testRuns.run(testsTarget);
+    if (report && report.failed > 0) {
+      setTab('tests');
+      notify('error', t('tests.failedAfterSave', { failed: report.failed, total: report.passed + report.failed, version: result.version }));
+    }
+  };
+
+  /** A version restored from the Versions panel: the editor shows it, saved. */
+  const showRestored = (script: Script) => {
+    const restored = formFromScript(script, nextKey);
+    const restoredDraft = formToDraft(restored);
+    setSaved(script);
+    setBaseline(restoredDraft);
+    setOpened(restoredDraft);
+    setForm(restored);
   };
 
   const register = async () => {
@@ -445,7 +491,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
     setBusy('register');
     setActionError(null);
     try {
-      const result = await api.registerScript(target.id);
+      const result = await testsGate('register', (force) => versionsApi.registerScript(target.id, { force }));
+      if (!result) return;
       setSaved(result);
       notify('success', t('editor.registered', { name: result.name, outputs }));
     } catch (error) {
@@ -591,6 +638,28 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
           )}
           <RoleLock needs="editor">
             {(locked) => (
+              <input
+                type="text"
+                className="save-message"
+                value={saveMessage}
+                maxLength={500}
+                disabled={locked}
+                placeholder={t('versions.saveMessage')}
+                aria-label={t('versions.saveMessageLabel')}
+                title={t('versions.saveMessageLabel')}
+                data-testid="save-message"
+                onChange={(event) => setSaveMessage(event.target.value)}
+                onKeyDown={(event) => {
+                  if (event.key === 'Enter') {
+                    event.preventDefault();
+                    void save();
+                  }
+                }}
+              />
+            )}
+          </RoleLock>
+          <RoleLock needs="editor">
+            {(locked) => (
               <button type="button" className="button" onClick={() => void save()} disabled={locked || busy !== null} data-testid="save" title={locked ? undefined : shortcutLabel('save', mac)}>
                 {busy === 'save' ? t('editor.saving') : t('editor.save')}
                 <kbd>{shortcutLabel('save', mac)}</kbd>
@@ -689,6 +758,7 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
             onRemove={(key) => update((f) => ({ ...f, outputs: f.outputs.filter((o) => o.key !== key) }))}
           />
           <TriggerEditor trigger={form.trigger} inputs={form.inputs} problems={problems} onChange={(trigger) => update((f) => ({ ...f, trigger }))} />
+          {saved && <ScriptVersions script={saved} dirty={dirty} onRestored={showRestored} onTestsFailed={(report) => testRuns.show(report, testsTargetRef.current)} />}
           {saved && <ScriptHistory script={saved} />}
         </div>
 
@@ -776,6 +846,18 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
             onBenchDuration={(durationMs) => setBench((state) => ({ ...state, durationMs }))}
             onReveal={onReveal}
             shortcutCalc={shortcutLabel('calculate', mac)}
+            testsPane={
+              <TestsPane
+                tests={form.tests ?? []}
+                outputTags={form.outputs.map((output) => output.tag)}
+                lastRun={calc.result}
+                runs={testRuns.runs}
+                stale={testRuns.runs.key !== JSON.stringify(testsTarget)}
+                onRunAll={() => void runTests()}
+                onChange={(tests) => update((f) => ({ ...f, tests }))}
+                onReveal={onReveal}
+              />
+            }
           />
         </div>
       </div>

@@ -13,6 +13,8 @@ import { useFeedback } from '../ui/feedback-provider';
 import { EmptyState, ErrorBanner, errorMessage, Loading } from '../ui/states';
 import { RoleLock } from '../auth/role-lock';
 import { useRegisterDialog } from './register-dialog';
+import { TestsStatusBadge } from '../tests/tests-status-badge';
+import { useTestsStatus } from '../tests/use-tests-status';
 
 const REFRESH_MS = 3000;
 
@@ -35,6 +37,7 @@ export function ScriptsPage() {
   const [now, setNow] = useState(() => Date.now());
   const searchRef = useRef<HTMLInputElement>(null);
   const registerDialog = useRegisterDialog();
+  const testsStatus = useTestsStatus(scripts);
 
   const load = useCallback(async () => {
     try {
@@ -188,6 +191,7 @@ export function ScriptsPage() {
                 <th scope="col">{t('scripts.col.name')}</th>
                 <th scope="col">{t('scripts.col.io')}</th>
                 <th scope="col">{t('scripts.col.state')}</th>
+                <th scope="col">{t('scripts.col.tests')}</th>
                 <th scope="col" className="num">{t('scripts.col.evaluations')}</th>
                 <th scope="col" className="num">{t('scripts.col.errors')}</th>
                 <th scope="col" className="num">{t('scripts.col.avg')}</th>
@@ -245,6 +249,9 @@ export function ScriptsPage() {
                       {registered && script.status.missingInputs && script.status.missingInputs.length > 0 && (
                         <span className="muted small">{t('scripts.waitingFor', { inputs: script.status.missingInputs.join(', ') })}</span>
                       )}
+                    </td>
+                    <td className="tests-cell">
+                      <TestsStatusBadge status={testsStatus(script)} />
                     </td>
                     <td className="num">{formatInteger(locale, script.status.evaluations)}</td>
                     <td className={`num${script.status.errors > 0 ? ' has-errors' : ''}`}>{formatInteger(locale, script.status.errors)}</td>

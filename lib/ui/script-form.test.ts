@@ -109,6 +109,15 @@ describe('form ↔ draft', () => {
     const edited = { ...form, outputs: [{ ...form.outputs[0], description: '  ', unit: ' % ' }] };
     expect(formToDraft(edited).outputs[0]).toEqual({ tag: boiler.outputs[0].tag, variable: boiler.outputs[0].variable, deadband: 0.0001, unit: '%' });
   });
+  it('keeps the regression tests: saved with the draft, and a change to them is unsaved work', () => {
+    const tests = [{ name: 'nominal', steps: [{ inputs: { steam: 10 } }], expect: { 'CALC.BOILER_EFF': 0.9 } }];
+    const withTests = { ...boiler, tests };
+    const form = formFromScript(withTests, keys());
+    expect(formToDraft(form).tests).toEqual(tests);
+    expect(isDirty(form, withTests)).toBe(false);
+    expect(isDirty(form, boiler)).toBe(true);
+    expect(formToDraft({ ...form, tests: [] })).not.toHaveProperty('tests');
+  });
   it('converts the trigger', () => {
     const form = formFromScript(boiler, keys());
     expect(formToDraft({ ...form, trigger: { mode: 'periodic', selected: [], intervalSeconds: '2,5' } }).trigger).toEqual({ type: 'periodic', intervalMs: 2500 });

@@ -1,5 +1,6 @@
 import { aliasProblem, suggestAlias, type AliasProblem } from './alias-suggestion';
 import type { Script, ScriptDraft, Trigger } from './api-types';
+import type { ScriptTest } from '../model/script-tests';
 
 /**
  * The editor's form: what the user edits (text fields stay text until saved), how it becomes the
@@ -40,6 +41,8 @@ export interface ScriptForm {
   calcCode: string;
   outputs: OutputRow[];
   trigger: TriggerForm;
+  /** The regression tests (changes.md), kept as the API shapes them; edited in the Tests tab. */
+  tests?: ScriptTest[];
 }
 
 /** The comments of the example code, in the user's language. */
@@ -126,6 +129,7 @@ export function formFromScript(script: ScriptDraft | Script, nextKey: KeyMaker):
       ...(output.unit ? { unit: output.unit } : {}),
     })),
     trigger: triggerForm(script.trigger as Trigger | undefined),
+    ...(script.tests?.length ? { tests: script.tests } : {}),
   };
 }
 
@@ -165,6 +169,7 @@ export function formToDraft(form: ScriptForm): ScriptDraft {
     trigger: draftTrigger(form),
   };
   if (form.description.trim()) draft.description = form.description.trim();
+  if (form.tests?.length) draft.tests = form.tests;
   return draft;
 }
 
@@ -185,6 +190,7 @@ export function draftFingerprint(draft: ScriptDraft): string {
     calcCode: draft.calcCode,
     outputs: draft.outputs.map((o) => ({ tag: o.tag, variable: o.variable, deadband: o.deadband ?? null, description: o.description ?? '', unit: o.unit ?? '' })),
     trigger: draft.trigger ?? { type: 'onChange' },
+    tests: draft.tests ?? [],
   });
 }
 

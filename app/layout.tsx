@@ -11,6 +11,7 @@ import '@fontsource/noto-sans-kr/400.css';
 import '@fontsource/noto-sans-kr/700.css';
 import './globals.css';
 import './accounts.css';
+import './shadow.css';
 import { SignInGate } from './sign-in-gate';
 
 export const metadata = { title: 'Script Server', description: 'Calculated tags for plant data' };

@@ -50,6 +50,7 @@ import { useRegisterDialog } from '../scripts/register-dialog';
 import { useUnsavedWork } from './use-unsaved-work';
 import { RoleLock } from '../auth/role-lock';
 import { ScriptHistory } from '../audit/script-history';
+import { ShadowPanel } from '../shadow/shadow-panel';
 
 const CodeEditor = dynamic(() => import('./code-editor'), {
   ssr: false,
@@ -640,6 +641,23 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
             ×
           </button>
         </div>
+      )}
+
+      {saved && (
+        <ShadowPanel
+          script={saved}
+          draft={draft}
+          formProblemCount={problems.length}
+          dirty={dirty}
+          onReveal={onReveal}
+          onPromoted={(promoted) => {
+            const next = formFromScript(promoted, nextKey);
+            setSaved(promoted);
+            setBaseline(formToDraft(next));
+            setOpened(formToDraft(next));
+            setForm(next);
+          }}
+        />
       )}
 
       <div className="editor-layout">

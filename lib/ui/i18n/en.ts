@@ -1,4 +1,5 @@
 import { enAccounts } from './en-accounts';
+import { enShadow } from './en-shadow';
 
 /** English texts of the UI. `{name}` placeholders are filled in; a `_one` key is used when count is 1. */
 export const en = {
@@ -20,6 +21,7 @@ export const en = {
   'signin.failed': 'Could not sign in: {message}',
   'signin.withOidc': 'Sign in with {name}',
   ...enAccounts,
+  ...enShadow,
 
   'common.cancel': 'Cancel',
   'common.dismiss': 'Dismiss',

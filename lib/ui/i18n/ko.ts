@@ -1,5 +1,6 @@
 import type { MessageKey } from './en';
 import { koAccounts } from './ko-accounts';
+import { koShadow } from './ko-shadow';
 
 /** 한국어 UI 문구. 키와 {자리표시자}는 en.ts와 같아야 합니다 (테스트가 확인). */
 export const ko: Record<MessageKey, string> = {
@@ -21,6 +22,7 @@ export const ko: Record<MessageKey, string> = {
   'signin.failed': '로그인하지 못했습니다: {message}',
   'signin.withOidc': '{name}(으)로 로그인',
   ...koAccounts,
+  ...koShadow,
 
   'common.cancel': '취소',
   'common.dismiss': '닫기',

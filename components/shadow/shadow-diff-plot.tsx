@@ -68,7 +68,7 @@ export function ShadowDiffPlot({ series, outputs }: { series: ShadowSeriesJson |
           <TimeSeriesChart rows={rows.values} series={valueSeries} locale={locale} height={200} brushLabel={t('shadow.plotValues', { tag })} />
           <p className="shadow-plot-subtitle muted small">{t('shadow.plotDifference')}</p>
           <div data-testid="shadow-difference-plot" data-points={rows.difference.length}>
-            <TimeSeriesChart rows={rows.difference} series={differenceSeries} locale={locale} height={110} brushLabel={t('shadow.plotDifference')} />
+            <TimeSeriesChart rows={rows.difference} series={differenceSeries} locale={locale} height={100} brushLabel={t('shadow.plotDifference')} brush={false} />
           </div>
         </>
       )}

@@ -98,6 +98,8 @@ test('a changed formula tried on live data is compared, plotted and promoted', a
     await expect(page.getByTestId('shadow-difference-plot').locator('.recharts-line-curve')).toHaveCount(1);
     // The shadow's values stay apart: the output tag still has the live version's value.
     expect(await tagValue(PROMOTED.output)).toBe(10);
+    // The notice of the start would cover the plot.
+    for (const close of await page.locator('.notices .icon-button').all()) await close.click();
     await panel.scrollIntoViewIfNeeded();
     await screenshot(page, 'shadow-running', { readme: 'shadow-run.png' });
   });
@@ -204,7 +206,17 @@ test('a viewer reads a running shadow with Promote and Stop locked, and why', as
   const lock = panel.locator('[data-testid="role-lock"]').filter({ has: page.getByTestId('shadow-promote') });
   await lock.hover();
   await expect(lock.getByRole('tooltip')).toHaveText(NEEDS_EDITOR);
+  await expect(page.getByTestId('shadow-start')).toHaveText('Try the editor’s draft instead');
   await screenshot(page, 'shadow-viewer');
+
+  // In Korean.
+  await page.context().addCookies([{ name: 'ss-locale', value: 'ko', url: page.url() }]);
+  await page.reload();
+  await waitForCodeEditor(page, 'calc-editor');
+  await expect(panel.getByRole('heading', { name: '실시간 데이터로 시험' })).toBeVisible();
+  await expect(page.getByTestId('shadow-state')).toHaveText('실행 중');
+  await expect(panel).toContainText('후보 버전 2');
+  await screenshot(page, 'shadow-viewer-ko');
   await page.context().close();
   expect((await api.delete(`/api/scripts/${id}/shadow`)).status()).toBe(204);
 });

@@ -182,7 +182,7 @@ export function ShadowPanel({ script, draft, formProblemCount, dirty, onReveal, 
         <div className="shadow-actions">
           {shadow ? (
             <>
-              {relation !== 'same' && startButton(t('shadow.tryAgain'), false)}
+              {relation !== 'same' && startButton(t(relation === 'changed' ? 'shadow.tryAgain' : 'shadow.tryEditorDraft'), false)}
               <RoleLock needs="editor">
                 {(locked) => (
                   <button type="button" className="button primary" onClick={() => void askPromote(shadow)} disabled={locked || busy !== null} data-testid="shadow-promote">

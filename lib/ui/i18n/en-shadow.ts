@@ -5,6 +5,7 @@ export const enShadow = {
   'shadow.start': 'Try on live data',
   'shadow.starting': 'Starting…',
   'shadow.tryAgain': 'Try again with these changes',
+  'shadow.tryEditorDraft': 'Try the editor’s draft instead',
   'shadow.needsRegistered': 'Register the script first: a shadow run compares a draft with the running version.',
   'shadow.notRegistered': '{name} is not registered, so there is no running version to compare with. Register it first (the Register button above), then try your changes on live data.',
   'shadow.fixFirst_one': 'Fix the problem shown under Problems first: the shadow runs only a draft that compiles.',

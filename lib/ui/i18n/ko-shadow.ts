@@ -7,6 +7,7 @@ export const koShadow: Record<keyof typeof enShadow, string> = {
   'shadow.start': '실시간 데이터로 시험',
   'shadow.starting': '시작하는 중…',
   'shadow.tryAgain': '이 변경으로 다시 시험',
+  'shadow.tryEditorDraft': '대신 편집기의 초안으로 시험',
   'shadow.needsRegistered': '먼저 스크립트를 등록하세요. 섀도 실행은 초안을 실행 중인 버전과 비교합니다.',
   'shadow.notRegistered': '{name}은(는) 등록되어 있지 않아 비교할 실행 중인 버전이 없습니다. 먼저 위의 등록 버튼으로 등록한 다음 변경 내용을 실시간 데이터로 시험하세요.',
   'shadow.fixFirst_one': '먼저 문제 목록의 문제를 고치세요. 섀도는 컴파일되는 초안만 실행합니다.',

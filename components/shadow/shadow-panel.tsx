@@ -6,7 +6,7 @@ import { formatDateTime, formatInteger, formatMeasure, formatNumber, formatRelat
 import { diagnosticText } from '@/lib/ui/i18n/diagnostic-texts';
 import { draftFingerprint } from '@/lib/ui/script-form';
 import { shadowApi, type ShadowJson } from '@/lib/ui/shadow-api';
-import { differingPercent, draftRelation, rememberShadowDraft, shadowProblem, type DraftRelation } from '@/lib/ui/shadow-view';
+import { differingPercent, draftRelation, rememberShadowDraft, shadowCandidate, shadowProblem, type DraftRelation } from '@/lib/ui/shadow-view';
 import { RoleLock } from '../auth/role-lock';
 import { ProblemsList } from '../editor/problems-list';
 import { useNow } from '../hooks/use-live-tags';
@@ -73,7 +73,7 @@ export function ShadowPanel({ script, draft, formProblemCount, dirty, onReveal, 
     }
     setBusy('start');
     try {
-      const started = await shadowApi.start(script.id, draft);
+      const started = await shadowApi.start(script.id, shadowCandidate(draft, script));
       const store = storage();
       if (store) rememberShadowDraft(store, started.id, fingerprint);
       notify('info', t('shadow.started', { name: script.name }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api-client';
-import { differingPercent, draftRelation, pollWhileVisible, rememberShadowDraft, shadowChartRows, shadowProblem, type PageVisibility } from './shadow-view';
+import { differingPercent, draftRelation, shadowCandidate, pollWhileVisible, rememberShadowDraft, shadowChartRows, shadowProblem, type PageVisibility } from './shadow-view';
 
 class MemoryStorage {
   readonly items = new Map<string, string>();
@@ -17,6 +17,18 @@ describe('differingPercent', () => {
     expect(differingPercent({ compared: 0, differing: 0 })).toBeNull();
     expect(differingPercent({ compared: 8, differing: 2 })).toBe(25);
     expect(differingPercent({ compared: 3, differing: 3 })).toBe(100);
+  });
+});
+
+describe('shadowCandidate', () => {
+  const draft = { name: 'eff', inputs: [{ tag: 'A', alias: 'a' }], calcCode: 'const y = a;', outputs: [{ tag: 'Y', variable: 'y' }] };
+  const tests = [{ name: 'one', steps: [{ inputs: { a: 1 } }], expect: { Y: 1 } }];
+  it('keeps the saved regression tests when the editor does not carry them', () => {
+    expect(shadowCandidate(draft, { tests })).toEqual({ ...draft, tests });
+    expect(shadowCandidate(draft, {})).toEqual(draft);
+  });
+  it("sends the editor's own tests, even none, when it carries them", () => {
+    expect(shadowCandidate({ ...draft, tests: [] }, { tests })).toEqual({ ...draft, tests: [] });
   });
 });
 

@@ -1,5 +1,5 @@
 import { ApiError } from './api-client';
-import type { Diagnostic } from './api-types';
+import type { Diagnostic, Script, ScriptDraft } from './api-types';
 import { plottable, type ChartRow } from './plot-data';
 import type { ShadowOutputJson, ShadowPointJson } from './shadow-api';
 
@@ -12,6 +12,16 @@ import type { ShadowOutputJson, ShadowPointJson } from './shadow-api';
 /** Share of the comparisons that differed, in percent; null before the first comparison. */
 export function differingPercent(output: Pick<ShadowOutputJson, 'compared' | 'differing'>): number | null {
   return output.compared > 0 ? (output.differing / output.compared) * 100 : null;
+}
+
+/**
+ * The draft a shadow is started with: the editor's, with the saved script's regression tests when the
+ * editor does not carry them — promoting saves the candidate as the next version, which must not
+ * drop the tests (and they must pass, as on any update).
+ */
+export function shadowCandidate(draft: ScriptDraft, saved: Pick<Script, 'tests'>): ScriptDraft {
+  if ('tests' in draft || !saved.tests) return draft;
+  return { ...draft, tests: saved.tests };
 }
 
 /** Keys of the diff plot's rows. */

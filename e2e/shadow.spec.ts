@@ -171,6 +171,41 @@ test('a draft that does not compile is explained, and a running shadow is stoppe
   });
 });
 
+const TESTED = { name: `shadow_tested_${suffix}`, input: `E2E.SHADOW.${suffix}.T`, output: `CALC.E2E.SHADOW.${suffix}.TY` };
+
+test('a candidate whose regression tests fail is not promoted until the manager promotes it anyway', async ({ page }) => {
+  test.setTimeout(120_000);
+  const id = await registeredScript(TESTED.name, TESTED.input, TESTED.output);
+  const tests = [{ name: 'doubles one', steps: [{ inputs: { x: 1 } }], expect: { [TESTED.output]: 2 } }];
+  const saved = await api.put(`/api/scripts/${id}`, {
+    data: { name: TESTED.name, inputs: [{ tag: TESTED.input, alias: 'x' }], calcCode: 'const y = x * 2;', outputs: [{ tag: TESTED.output, variable: 'y' }], tests },
+  });
+  expect(saved.status()).toBe(200);
+  await openEditor(page, id);
+  const panel = page.getByTestId('shadow-panel');
+  await replaceCode(page, 'calc-editor', 'const y = x * 3;');
+  await page.getByTestId('shadow-start').click();
+  await expect(panel).toHaveAttribute('data-state', /running|waiting/, { timeout: 15_000 });
+
+  await page.getByTestId('shadow-promote').click();
+  await page.locator('dialog.confirm-dialog').getByRole('button', { name: 'Promote version 3' }).click();
+  const problem = panel.getByTestId('shadow-problem');
+  await expect(problem).toContainText('The regression tests of the candidate fail (doubles one)');
+  expect(((await (await api.get(`/api/scripts/${id}`)).json()) as { version: number }).version).toBe(2);
+  await panel.scrollIntoViewIfNeeded();
+  await screenshot(page, 'shadow-tests-failed');
+
+  await problem.getByTestId('shadow-force').click();
+  const dialog = page.locator('dialog.confirm-dialog');
+  await expect(dialog).toContainText('The audit trail records that the tests were overridden.');
+  await dialog.getByRole('button', { name: 'Promote anyway' }).click();
+  await expect(page.getByTestId('notice-success')).toContainText(`Version 3 of ${TESTED.name} is running now.`);
+  // The promoted version kept the script's tests.
+  const promoted = (await (await api.get(`/api/scripts/${id}`)).json()) as { version: number; tests: unknown[]; status: { runningVersion: number } };
+  expect(promoted).toMatchObject({ version: 3, status: { runningVersion: 3 } });
+  expect(promoted.tests).toHaveLength(1);
+});
+
 async function signedIn(browser: Browser, user: { username: string; password: string }): Promise<Page> {
   const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   const page = await context.newPage();

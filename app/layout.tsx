@@ -12,6 +12,7 @@ import '@fontsource/noto-sans-kr/700.css';
 import './globals.css';
 import './accounts.css';
 import './changes.css';
+import './shadow.css';
 import { SignInGate } from './sign-in-gate';
 
 export const metadata = { title: 'Script Server', description: 'Calculated tags for plant data' };

@@ -43,6 +43,8 @@ export interface TimeSeriesChartProps {
   valuesAt?: (ts: number) => Record<string, ValueAtCursor | null>;
   /** Rows carry quality marks (trend-series qualityRows): bad values are gaps, uncertain ones dots. */
   qualityMarks?: boolean;
+  /** Draw the brush to zoom (default true; a small companion chart goes without). */
+  brush?: boolean;
 }
 
 interface TooltipEntry {
@@ -98,7 +100,7 @@ function TooltipBox({
 }
 
 /** Lines over time with separate left/right axes, a tooltip and a brush to zoom (recharts, loaded lazily). */
-export default function TimeSeriesChart({ rows, series, rawRows, normalised, locale, height, leftLabel, rightLabel, brushLabel, axes, valuesAt, qualityMarks }: TimeSeriesChartProps) {
+export default function TimeSeriesChart({ rows, series, rawRows, normalised, locale, height, leftLabel, rightLabel, brushLabel, axes, valuesAt, qualityMarks, brush = true }: TimeSeriesChartProps) {
   const span = rows.length > 1 ? rows[rows.length - 1].ts - rows[0].ts : 3600_000;
   const usesRight = axes ? axes.some((axis) => axis.orientation === 'right') : series.some((s) => s.axis === 'right' && !s.hidden);
   return (
@@ -168,7 +170,7 @@ export default function TimeSeriesChart({ rows, series, rawRows, normalised, loc
               hide={s.hidden}
             />
           ))}
-          {rows.length > 2 && (
+          {brush && rows.length > 2 && (
             <Brush dataKey="ts" height={24} stroke="#7a8699" travellerWidth={8} tickFormatter={(value: number) => formatAxisTime(locale, value, span)} />
           )}
         </LineChart>

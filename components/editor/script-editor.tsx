@@ -55,6 +55,7 @@ import { TestsPane } from '../tests/tests-pane';
 import { useTestRuns } from '../tests/use-test-runs';
 import { useTestsGate } from '../tests/use-tests-gate';
 import { versionsApi } from '@/lib/ui/versions-api';
+import { ShadowPanel } from '../shadow/shadow-panel';
 
 const CodeEditor = dynamic(() => import('./code-editor'), {
   ssr: false,
@@ -709,6 +710,23 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
             ×
           </button>
         </div>
+      )}
+
+      {saved && (
+        <ShadowPanel
+          script={saved}
+          draft={draft}
+          formProblemCount={problems.length}
+          dirty={dirty}
+          onReveal={onReveal}
+          onPromoted={(promoted) => {
+            const next = formFromScript(promoted, nextKey);
+            setSaved(promoted);
+            setBaseline(formToDraft(next));
+            setOpened(formToDraft(next));
+            setForm(next);
+          }}
+        />
       )}
 
       <div className="editor-layout">

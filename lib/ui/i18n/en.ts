@@ -1,5 +1,6 @@
 import { enAccounts } from './en-accounts';
 import { enChanges } from './en-changes';
+import { enShadow } from './en-shadow';
 
 /** English texts of the UI. `{name}` placeholders are filled in; a `_one` key is used when count is 1. */
 export const en = {
@@ -22,6 +23,7 @@ export const en = {
   'signin.withOidc': 'Sign in with {name}',
   ...enAccounts,
   ...enChanges,
+  ...enShadow,
 
   'common.cancel': 'Cancel',
   'common.dismiss': 'Dismiss',

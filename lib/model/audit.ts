@@ -68,8 +68,21 @@ export function quarantineAudit(error: { message: string }, cause: string): Chan
 export const MAX_AUDIT_LIMIT = 500;
 export const DEFAULT_AUDIT_LIMIT = 100;
 
+/** A four-digit year: what a database timestamp holds (an ISO "+275760-…" parses, but no column takes it). */
+const inStoredYears = (value: string) => /^\d{4}-/.test(value);
 const isoTime = (name: string) =>
-  z.iso.datetime({ offset: true, message: `${name} must be an ISO 8601 time with a zone, e.g. 2030-01-31T00:00:00Z` });
+  z.iso
+    .datetime({ offset: true, message: `${name} must be an ISO 8601 time with a zone, e.g. 2030-01-31T00:00:00Z` })
+    .refine(inStoredYears, { message: `${name} must be a time in the years 0000 to 9999` });
+/** Free text the database compares: no NUL character (PostgreSQL text cannot hold one). */
+const text = (name: string, max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), { message: `${name} must not contain a NUL character` });
+/** The largest cursor: entries are numbered by a PostgreSQL bigint. */
+const MAX_CURSOR = 9_223_372_036_854_775_807n;
 
 /**
  * The query of `GET /api/audit`. `actor` matches a user's id or username; `action` is exact
@@ -77,13 +90,13 @@ const isoTime = (name: string) =>
  */
 export const AuditQuerySchema = z
   .strictObject({
-    actor: z.string().min(1).max(200).optional(),
+    actor: text('actor', 200).optional(),
     action: z
       .string()
       .regex(/^[a-z_]+(\.[a-z_]+|\.\*)?$/, { message: 'action must be an action such as script.update, or a family such as user.*' })
       .optional(),
-    targetType: z.string().min(1).max(50).optional(),
-    targetId: z.string().min(1).max(200).optional(),
+    targetType: text('targetType', 50).optional(),
+    targetId: text('targetId', 200).optional(),
     from: isoTime('from').optional(),
     to: isoTime('to').optional(),
     limit: z.coerce
@@ -92,7 +105,10 @@ export const AuditQuerySchema = z
       .min(1, { message: 'limit must be at least 1' })
       .max(MAX_AUDIT_LIMIT, { message: `limit must be at most ${MAX_AUDIT_LIMIT}` })
       .default(DEFAULT_AUDIT_LIMIT),
-    cursor: z.string().regex(/^[0-9]{1,19}$/, { message: 'cursor must be the nextCursor of an earlier answer' }).optional(),
+    cursor: z
+      .string()
+      .refine((value) => /^[0-9]{1,19}$/.test(value) && BigInt(value) <= MAX_CURSOR, { message: 'cursor must be the nextCursor of an earlier answer' })
+      .optional(),
   })
   .refine((query) => query.from === undefined || query.to === undefined || Date.parse(query.from) < Date.parse(query.to), {
     message: 'from must be before to',

@@ -65,4 +65,13 @@ describe('API bodies', () => {
     expect(messages(AuditQuerySchema.safeParse({ cursor: 'abc' }))[0]).toMatch(/nextCursor/);
     expect(messages(AuditQuerySchema.safeParse({ from: '2030-01-02T00:00:00Z', to: '2030-01-01T00:00:00Z' }))[0]).toMatch(/from must be before to/);
   });
+
+  it('the audit query refuses what the database cannot compare (found by the OpenAPI fuzzer: each was a 500)', () => {
+    expect(AuditQuerySchema.parse({ cursor: '9223372036854775807' }).cursor).toBe('9223372036854775807');
+    expect(messages(AuditQuerySchema.safeParse({ cursor: '9223372036854775808' }))[0]).toMatch(/nextCursor/);
+    expect(messages(AuditQuerySchema.safeParse({ actor: 'a\u0000b' }))[0]).toMatch(/actor must not contain a NUL/);
+    expect(messages(AuditQuerySchema.safeParse({ targetId: '\u0000' }))[0]).toMatch(/targetId must not contain a NUL/);
+    expect(messages(AuditQuerySchema.safeParse({ from: '+275760-09-13T00:00:00.000Z' }))[0]).toMatch(/from must be (an ISO|a time in the years)/);
+    expect(AuditQuerySchema.parse({ from: '0001-01-01T00:00:00Z' }).from).toBe('0001-01-01T00:00:00Z');
+  });
 });

@@ -257,6 +257,16 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       return [...live, ...quarantined];
     },
     restore: (states: TagState[]) => client.call('restore', states),
+    captureState: (options) => serial.run(() => client.call('captureState', options)),
+    unload: (ids) =>
+      serial.run(async () => {
+        for (const id of ids) {
+          registered.delete(id);
+          parked.delete(id);
+          hung.delete(id);
+        }
+        await client.call('unload', ids);
+      }),
     startShadow: (spec) =>
       serial.run(async () => {
         const pending = client.call('startShadow', spec, numberOf(spec.shadowId));

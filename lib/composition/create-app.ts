@@ -33,6 +33,8 @@ import { startSimulator } from './start-simulator';
 import type { IdentityStore } from '../ports/identity-store';
 import { openSecurity } from './open-security';
 import { quarantineAudit } from '../model/audit';
+import { openScaleOut } from './open-scale-out';
+import { PartitionedWorker } from '../partitioning/partitioned-worker';
 
 /**
  * The composition root: builds every adapter from the validated configuration and wires the value
@@ -153,11 +155,20 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       snapshot.start();
       stops.push(() => snapshot.stop());
 
+      // WORKER_MODE=partitioned (scale-out.md): routed values in, state checkpoints out; else the bus as it is.
+      let partitioned: PartitionedWorker | null = null;
+      const scaleOut =
+        config.WORKER_MODE === 'partitioned' && config.mode.bus === 'kafka' && !overrides.bus
+          ? openScaleOut(config, log, (partitions) => void partitioned?.assign(partitions).catch((error) => log.error({ err: error }, `loading assigned partitions failed: ${messageOf(error)}`)))
+          : null;
+      const engineBus = scaleOut?.engineBus ?? bus;
+
       // Shadow runs (changes.md): run here beside the live versions, compared, reported to the store.
       const shadowBoard = new ShadowBoard();
       const pipeline = new ValuePipeline({
         engine,
-        bus,
+        bus: engineBus,
+        rawHistory: scaleOut === null,
         catalog,
         history: historyWriter,
         snapshot,
@@ -178,7 +189,23 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         },
       });
 
-      if (role === 'all') {
+      if (scaleOut) {
+        const router = scaleOut.router;
+        const worker = new PartitionedWorker({
+          store,
+          engine,
+          catalog,
+          state: scaleOut.state,
+          partitions: config.KAFKA_ROUTED_PARTITIONS,
+          checkpointMs: config.STATE_CHECKPOINT_MS,
+          evaluate: pipeline.handleBatch,
+          produceRouted: (batches) => router.publishRouted(scaleOut.routedTopic, batches),
+          log: log.child({ part: 'partitioned' }),
+        });
+        partitioned = worker;
+        await worker.start();
+        stops.push(() => worker.stop());
+      } else if (role === 'all') {
         // The examples read simulator tags: without the simulator they would only wait.
         if (config.mode.db === 'embedded' && config.mode.simulator) await seedExamples(services);
         await loadRegisteredScripts(services, engine);
@@ -209,7 +236,20 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       pipeline.startTicking();
       stops.push(() => pipeline.stopTicking());
       stops.push(() => bus.stop());
-      await untilConnected('consuming raw values', log, () => bus.consume(pipeline.handleBatch));
+      if (scaleOut && partitioned) {
+        const worker: PartitionedWorker = partitioned;
+        stops.push(() => scaleOut.stop());
+        // The routers write raw history (every value, once); the engines their outputs.
+        await untilConnected('routing raw values', log, () =>
+          scaleOut.router.consume(async (batch) => {
+            historyWriter.add(batch.values.map((value) => ({ ...value, source: 'raw' as const })));
+            await worker.route(batch);
+          }),
+        );
+        await untilConnected('consuming routed values', log, () => scaleOut.engineBus.consume(worker.handleRouted));
+      } else {
+        await untilConnected('consuming raw values', log, () => bus.consume(pipeline.handleBatch));
+      }
 
       if (config.mode.history === 'embedded') {
         const prune = () =>

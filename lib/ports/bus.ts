@@ -15,6 +15,12 @@ export interface InputBatch {
   rejected: number;
   /** Keeps the consumer's session alive during long work (Kafka heartbeats); no-op elsewhere. */
   heartbeat(): Promise<void>;
+  /**
+   * Where the values came from (Kafka): the partition, the offset of each value's message (parallel
+   * to `values`) and the offset to consume next once the batch is done. Scale-out uses it to skip
+   * what restored state already reflects and to stamp its checkpoints.
+   */
+  origin?: { partition: number; offsets: number[]; nextOffset: number };
 }
 
 export type InputHandler = (batch: InputBatch) => Promise<void>;

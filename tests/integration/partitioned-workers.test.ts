@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { AssignerProtocol, Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../../lib/adapters/store/open-database';
+import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
+import type { ScriptDraft } from '../../lib/model/script-schema';
+import { startApp, type RunningApp } from '../helpers/app-process';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases';
+import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
+
+/**
+ * WORKER_MODE=partitioned on the real broker (scale-out.md): three worker processes (dist/worker.mjs)
+ * share the script groups through the routed topic's consumer group; a counter script continues
+ * from the state topic after its worker is killed with SIGKILL (never going back, no gaps); a
+ * script change that merges two groups keeps their state. Scripts are written to PostgreSQL through
+ * the store, as the web process would, so no web process (and no Next build) is needed.
+ */
+
+const available = await servicesAvailable('partitioned workers', 'kafka', 'postgres');
+
+const COUNTERS = 12;
+const PER_ROUND = 5;
+
+interface Output {
+  tag: string;
+  value: number | null;
+  ts: string;
+  script: { id: string; name: string; version: number };
+}
+
+describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', () => {
+  const run = randomBytes(4).toString('hex');
+  const group = `it-part-${run}`;
+  const topics = { input: `it-part-in-${run}`, output: `it-part-out-${run}` };
+  const kafka = new Kafka({ clientId: `it-${run}`, brokers: TEST_SERVICES.kafka.split(','), logLevel: logLevel.NOTHING });
+  const outputs: Output[] = [];
+  let producer: Producer;
+  let outputConsumer: Consumer;
+  let database: TestDatabase;
+  let handle: DatabaseHandle;
+  let store: SqlScriptStore;
+  let env: Record<string, string>;
+  const workers: RunningApp[] = [];
+  const ids: string[] = [];
+
+  const counter = (n: number): ScriptDraft => ({
+    name: `counter_${n}_${run}`,
+    inputs: [{ tag: `P.X.${n}`, alias: 'x' }],
+    initCode: 'let count = 0;\nconst seen = { last: null };',
+    calcCode: 'count++;\nseen.last = x;\nconst out = count;',
+    outputs: [{ tag: `P.C.${n}`, variable: 'out' }],
+  });
+
+  async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms\n${workers.map((worker, n) => `--- worker ${n}\n${worker.output().slice(-3000)}`).join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  const ts = (round: number, k: number) => new Date(Date.UTC(2026, 10, 30, 8, 0, round * 10 + k)).toISOString();
+
+  /** Values 1..PER_ROUND of round `round` for every counter, spread over the input partitions by tag key. */
+  async function produceRound(round: number): Promise<void> {
+    for (let k = 0; k < PER_ROUND; k++) {
+      const messages = Array.from({ length: COUNTERS }, (_, n) => ({ key: `P.X.${n}`, value: JSON.stringify({ tag: `P.X.${n}`, value: round * 100 + k, ts: ts(round, k) }) }));
+      await producer.send({ topic: topics.input, acks: -1, messages });
+    }
+  }
+
+  const outputsOf = (tag: string) => outputs.filter((output) => output.tag === tag);
+
+  /**
+   * Every counter output: one value per input timestamp; a timestamp published twice (recomputed
+   * after a kill) carries the same value both times; in event time the values are 1, 2, 3… with no gap.
+   */
+  function checkCounter(tag: string, expectedCount: number): void {
+    const byTs = new Map<string, number | null>();
+    for (const output of outputsOf(tag)) {
+      if (byTs.has(output.ts)) expect(output.value, `${tag} at ${output.ts} published again with another value`).toBe(byTs.get(output.ts));
+      else byTs.set(output.ts, output.value);
+    }
+    const values = [...byTs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, value]) => value);
+    expect(values, tag).toEqual(Array.from({ length: expectedCount }, (_, n) => n + 1));
+  }
+
+  async function allCountersReach(count: number, timeoutMs: number): Promise<void> {
+    await waitFor(
+      () => (Array.from({ length: COUNTERS }, (_, n) => outputsOf(`P.C.${n}`).some((output) => output.value === count)).every(Boolean) ? true : undefined),
+      timeoutMs,
+      `every counter at ${count}`,
+    );
+  }
+
+  /** The engine group's members and their routed partitions, as the broker reports them once stable. */
+  async function engineMembers(expected: number): Promise<number[][]> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await waitFor(async () => {
+        const described = await admin.describeGroups([group]);
+        const found = described.groups[0];
+        if (found?.state !== 'Stable' || found.members.length !== expected) return undefined;
+        const shares = found.members.map((member) => {
+          const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+          return [...(assignment?.assignment[`${group}.routed`] ?? [])].sort((a, b) => a - b);
+        });
+        return shares.every((share) => share.length > 0) ? shares : undefined;
+      }, 60_000, `${expected} engines sharing the routed topic`);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    handle = await openDatabase({ kind: 'postgres', url: database.url });
+    store = new SqlScriptStore(handle);
+    for (let n = 0; n < COUNTERS; n++) {
+      const created = await store.create(counter(n));
+      await store.setState(created.id, 'registered', null);
+      ids.push(created.id);
+    }
+    env = {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: TEST_SERVICES.kafka,
+      KAFKA_INPUT_TOPIC: topics.input,
+      KAFKA_OUTPUT_TOPIC: topics.output,
+      KAFKA_GROUP_ID: group,
+      WORKER_MODE: 'partitioned',
+      KAFKA_ROUTED_PARTITIONS: '8',
+      STATE_CHECKPOINT_MS: '200',
+      LOG_LEVEL: 'info',
+    };
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: topics.input, numPartitions: 4 }, { topic: topics.output, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    producer = kafka.producer();
+    await producer.connect();
+    outputConsumer = kafka.consumer({ groupId: `it-part-reader-${run}`, maxWaitTimeInMs: 200 });
+    await outputConsumer.connect();
+    await outputConsumer.subscribe({ topic: topics.output, fromBeginning: true });
+    await outputConsumer.run({
+      eachMessage: async ({ message }) => {
+        outputs.push(JSON.parse(message.value!.toString()) as Output);
+      },
+    });
+    for (let n = 0; n < 3; n++) workers.push(await startApp({ entry: 'dist/worker.mjs', env, waitForHealth: false }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(workers.map((worker) => worker.stop('SIGTERM')));
+    await Promise.allSettled([producer?.disconnect(), outputConsumer?.disconnect()]);
+    await handle?.close().catch(() => undefined);
+    await database?.drop().catch(() => undefined);
+  }, 60_000);
+
+  it('splits the routed partitions between three workers, and their outputs are what one worker computes', async () => {
+    const shares = await engineMembers(3);
+    expect(shares.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await produceRound(0);
+    await allCountersReach(PER_ROUND, 60_000);
+    for (let n = 0; n < COUNTERS; n++) checkCounter(`P.C.${n}`, PER_ROUND);
+    // Every worker computed a share: each loaded the scripts of its partitions.
+    for (const worker of workers) expect(worker.output()).toMatch(/routed partitions assigned/);
+  }, 120_000);
+
+  it('continues every counter from the state topic after one worker is killed with SIGKILL: no gap, never back', async () => {
+    const victim = workers.shift()!;
+    victim.process.kill('SIGKILL');
+    await produceRound(1);
+    await allCountersReach(2 * PER_ROUND, 90_000);
+    for (let n = 0; n < COUNTERS; n++) checkCounter(`P.C.${n}`, 2 * PER_ROUND);
+    await victim.stop('SIGKILL');
+    const shares = await engineMembers(2);
+    expect(shares.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  }, 150_000);
+
+  it('keeps the state of two groups that a new script merges', async () => {
+    const sum = await store.create({
+      name: `sum_${run}`,
+      inputs: [
+        { tag: 'P.C.0', alias: 'a' },
+        { tag: 'P.C.1', alias: 'b' },
+      ],
+      calcCode: 'const total = a + b;',
+      outputs: [{ tag: 'P.SUM', variable: 'total' }],
+    });
+    await store.setState(sum.id, 'registered', null);
+    // Workers and routers poll the database every 500 ms; the move waits for the moved state.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await produceRound(2);
+    await allCountersReach(3 * PER_ROUND, 60_000);
+    for (let n = 0; n < COUNTERS; n++) checkCounter(`P.C.${n}`, 3 * PER_ROUND);
+    const last = await waitFor(() => outputsOf('P.SUM').find((output) => output.value === 2 * 3 * PER_ROUND), 30_000, 'the sum of the merged counters');
+    expect(last.ts).toBe(ts(2, PER_ROUND - 1));
+  }, 120_000);
+});

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../lib/adapters/store/open-database';
 import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
 import type { ScriptDraft } from '../../lib/model/script-schema';
+import { partitionOf } from '../../lib/partitioning/script-groups';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
@@ -56,8 +57,26 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
     for (;;) {
       const value = await probe();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms\n${workers.map((worker, n) => `--- worker ${n}\n${worker.output().slice(-3000)}`).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms\n${await topicEnds()}\n${workers.map((worker, n) => `--- worker ${n}\n${worker.output().slice(-3000)}`).join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Where each topic of the run ends (what reached it), for a failure's message. */
+  async function topicEnds(): Promise<string> {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const lines: string[] = [];
+      for (const topic of [topics.input, `${group}.routed`, `${group}.state`, topics.output]) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        lines.push(`${topic}: ${ends.map((end) => `${end.partition}:${end.high}`).join(' ')}`);
+      }
+      return lines.join('\n');
+    } catch (error) {
+      return `topic ends unknown: ${String(error)}`;
+    } finally {
+      await admin.disconnect();
     }
   }
 
@@ -91,7 +110,7 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
     await waitFor(
       () => (Array.from({ length: COUNTERS }, (_, n) => outputsOf(`P.C.${n}`).some((output) => output.value === count)).every(Boolean) ? true : undefined),
       timeoutMs,
-      `every counter at ${count}`,
+      `every counter at ${count} (now ${Array.from({ length: COUNTERS }, (_, n) => `P.C.${n}=${Math.max(0, ...outputsOf(`P.C.${n}`).map((output) => output.value ?? 0))}`).join(' ')})`,
     );
   }
 
@@ -155,6 +174,12 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
   afterAll(async () => {
     await Promise.allSettled(workers.map((worker) => worker.stop('SIGTERM')));
     await Promise.allSettled([producer?.disconnect(), outputConsumer?.disconnect()]);
+    const admin = kafka.admin();
+    await admin
+      .connect()
+      .then(() => admin.deleteTopics({ topics: [topics.input, topics.output, `${group}.routed`, `${group}.state`] }))
+      .catch(() => undefined)
+      .finally(() => admin.disconnect());
     await handle?.close().catch(() => undefined);
     await database?.drop().catch(() => undefined);
   }, 60_000);
@@ -171,6 +196,10 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
 
   it('continues every counter from the state topic after one worker is killed with SIGKILL: no gap, never back', async () => {
     const victim = workers.shift()!;
+    // The victim computes some counters (else this would prove nothing): its last assignment names its partitions.
+    const assigned = [...victim.output().matchAll(/"partitions":\[([\d,]*)\][^\n]*routed partitions assigned/g)].at(-1)?.[1] ?? '';
+    const victimPartitions = new Set(assigned.split(',').filter(Boolean).map(Number));
+    expect(ids.filter((id) => victimPartitions.has(partitionOf(id, 8))).length).toBeGreaterThan(0);
     victim.process.kill('SIGKILL');
     await produceRound(1);
     await allCountersReach(2 * PER_ROUND, 90_000);

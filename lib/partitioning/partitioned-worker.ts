@@ -312,7 +312,7 @@ export class PartitionedWorker {
       if (this.owned.has(group.partition)) this.loaded.set(id, { version: entry.version, partition: group.partition });
       else leaving.push(id);
     }
-    await this.deps.state.write(writes);
+    if (writes.length > 0) await this.deps.state.write(writes);
     if (leaving.length > 0) {
       await this.deps.engine.unload?.(leaving);
       for (const id of leaving) this.loaded.delete(id);

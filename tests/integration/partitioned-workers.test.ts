@@ -33,7 +33,14 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
   const run = randomBytes(4).toString('hex');
   const group = `it-part-${run}`;
   const topics = { input: `it-part-in-${run}`, output: `it-part-out-${run}` };
-  const kafka = new Kafka({ clientId: `it-${run}`, brokers: TEST_SERVICES.kafka.split(','), logLevel: logLevel.NOTHING });
+  /** The test's own Kafka client's warnings, shown when a wait fails. */
+  const clientLog: string[] = [];
+  const kafka = new Kafka({
+    clientId: `it-${run}`,
+    brokers: TEST_SERVICES.kafka.split(','),
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => void clientLog.push(`${entry.namespace}: ${entry.log.message} ${JSON.stringify({ ...entry.log, message: undefined, timestamp: undefined, logger: undefined })}`.slice(0, 400)),
+  });
   const outputs: Output[] = [];
   let producer: Producer;
   let outputConsumer: Consumer;
@@ -57,7 +64,7 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
     for (;;) {
       const value = await probe();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms\n${await topicEnds()}\n${workers.map((worker, n) => `--- worker ${n}\n${worker.output().slice(-3000)}`).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms\n${await topicEnds()}\noutputs read: ${outputs.length}\n${clientLog.slice(-15).join('\n')}\n${workers.map((worker, n) => `--- worker ${n}\n${worker.output().slice(-3000)}`).join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

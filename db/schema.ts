@@ -76,6 +76,8 @@ export const scriptStats = pgTable('script_stats', {
   lastRunAt: timestamp('last_run_at', { withTimezone: true, mode: 'date' }),
   /** When the engine retries a quarantined script (QUARANTINE_RETRY_MS): web processes show it. */
   retryAt: timestamp('retry_at', { withTimezone: true, mode: 'date' }),
+  /** WORKER_MODE=partitioned: why the script's static state could not move with it (it ran its initCode). */
+  stateNotice: text('state_notice'),
 });
 
 /**

@@ -354,6 +354,7 @@ async function persistStats(store: ScriptStore, engine: EngineHost, metrics: App
         avgMicros: status.avgMicros,
         lastRunAt: status.lastRunAt === null ? null : new Date(status.lastRunAt),
         retryAt: status.retryAt === null ? null : new Date(status.retryAt),
+        stateNotice: status.stateNotice ?? null,
       })),
     );
   } catch {

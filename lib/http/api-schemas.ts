@@ -54,6 +54,10 @@ export const ScriptStatusSchema = z
     avgMicros: z.number(),
     missingInputs: z.array(z.string()).optional(),
     retryAt: IsoTime.nullable().optional().meta({ description: 'When a quarantined script is evaluated again (QUARANTINE_RETRY_MS); null when none is planned' }),
+    stateNotice: z
+      .string()
+      .optional()
+      .meta({ description: 'WORKER_MODE=partitioned: why the static state could not move to the worker running the script (it ran its initCode instead)' }),
   })
   .meta({ id: 'ScriptStatus' });
 

@@ -16,6 +16,8 @@ export interface ScriptStatus {
   missingInputs?: string[];
   /** When a quarantined script is evaluated again (QUARANTINE_RETRY_MS); null when none is planned. */
   retryAt?: string | null;
+  /** WORKER_MODE=partitioned: why the script's static state could not move to the worker running it (it ran its initCode instead). */
+  stateNotice?: string;
 }
 
 export interface Script extends ScriptDraft {

@@ -29,6 +29,7 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
       avgMicros: round(runtime?.avgMicros ?? stats?.avgMicros ?? 0),
       ...(runtime && runtime.missingInputs.length > 0 ? { missingInputs: runtime.missingInputs } : {}),
       retryAt: state === 'quarantined' ? retryAtOf(runtime, stats) : null,
+      ...(stateNoticeOf(runtime, stats) ? { stateNotice: stateNoticeOf(runtime, stats) } : {}),
     },
   };
 }
@@ -37,6 +38,11 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
 function retryAtOf(runtime: ScriptRuntimeStatus | undefined, stats: ScriptStats | undefined): string | null {
   if (runtime) return runtime.retryAt === null ? null : new Date(runtime.retryAt).toISOString();
   return stats?.retryAt ? stats.retryAt.toISOString() : null;
+}
+
+/** From this process's engine, else as the worker running the script last stored it. */
+function stateNoticeOf(runtime: ScriptRuntimeStatus | undefined, stats: ScriptStats | undefined): string | undefined {
+  return (runtime ? runtime.stateNotice : stats?.stateNotice) ?? undefined;
 }
 
 function round(value: number): number {

@@ -59,12 +59,12 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
     outputs: [{ tag: `P.C.${n}`, variable: 'out' }],
   });
 
-  async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string | (() => string)): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms\n${await topicEnds()}\noutputs read: ${outputs.length}\n${clientLog.slice(-15).join('\n')}\n${workers.map((worker, n) => `--- worker ${n}\n${worker.output().slice(-3000)}`).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`${typeof what === 'function' ? what() : what} not met within ${timeoutMs} ms\n${await topicEnds()}\noutputs read: ${outputs.length} ${JSON.stringify(outputs.slice(0, 3))}\n${clientLog.slice(-15).join('\n')}\n${workers.map((worker, n) => `--- worker ${n}\n${worker.output().slice(-3000)}`).join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -117,7 +117,7 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
     await waitFor(
       () => (Array.from({ length: COUNTERS }, (_, n) => outputsOf(`P.C.${n}`).some((output) => output.value === count)).every(Boolean) ? true : undefined),
       timeoutMs,
-      `every counter at ${count} (now ${Array.from({ length: COUNTERS }, (_, n) => `P.C.${n}=${Math.max(0, ...outputsOf(`P.C.${n}`).map((output) => output.value ?? 0))}`).join(' ')})`,
+      () => `every counter at ${count} (now ${Array.from({ length: COUNTERS }, (_, n) => `P.C.${n}=${Math.max(0, ...outputsOf(`P.C.${n}`).map((output) => output.value ?? 0))}`).join(' ')})`,
     );
   }
 
@@ -160,6 +160,8 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
       KAFKA_ROUTED_PARTITIONS: '8',
       STATE_CHECKPOINT_MS: '200',
       LOG_LEVEL: 'info',
+      // Three workers start at once on a small shared machine: a slow initCode must not count as a hang.
+      SCRIPT_INIT_CPU_MS: '2000',
     };
     const admin = kafka.admin();
     await admin.connect();
@@ -216,6 +218,16 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
     expect(shares.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   }, 150_000);
 
+  it('moves groups to a worker added to the group; the counters go on', async () => {
+    workers.push(await startApp({ entry: 'dist/worker.mjs', env, waitForHealth: false }));
+    const shares = await engineMembers(3);
+    expect(shares.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await waitFor(() => (/routed partitions assigned/.test(workers[2].output()) ? true : undefined), 60_000, 'the added worker loading its partitions');
+    await produceRound(2);
+    await allCountersReach(3 * PER_ROUND, 60_000);
+    for (let n = 0; n < COUNTERS; n++) checkCounter(`P.C.${n}`, 3 * PER_ROUND);
+  }, 150_000);
+
   it('keeps the state of two groups that a new script merges', async () => {
     const sum = await store.create({
       name: `sum_${run}`,
@@ -229,10 +241,10 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
     await store.setState(sum.id, 'registered', null);
     // Workers and routers poll the database every 500 ms; the move waits for the moved state.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    await produceRound(2);
-    await allCountersReach(3 * PER_ROUND, 60_000);
-    for (let n = 0; n < COUNTERS; n++) checkCounter(`P.C.${n}`, 3 * PER_ROUND);
-    const last = await waitFor(() => outputsOf('P.SUM').find((output) => output.value === 2 * 3 * PER_ROUND), 30_000, 'the sum of the merged counters');
-    expect(last.ts).toBe(ts(2, PER_ROUND - 1));
+    await produceRound(3);
+    await allCountersReach(4 * PER_ROUND, 60_000);
+    for (let n = 0; n < COUNTERS; n++) checkCounter(`P.C.${n}`, 4 * PER_ROUND);
+    const last = await waitFor(() => outputsOf('P.SUM').find((output) => output.value === 2 * 4 * PER_ROUND), 30_000, 'the sum of the merged counters');
+    expect(last.ts).toBe(ts(3, PER_ROUND - 1));
   }, 120_000);
 });

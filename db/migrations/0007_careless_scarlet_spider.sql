@@ -1,0 +1,1 @@
+ALTER TABLE "script_stats" ADD COLUMN "state_notice" text;

@@ -81,6 +81,19 @@ export const scriptStats = pgTable('script_stats', {
 });
 
 /**
+ * WORKER_MODE=partitioned (scale-out.md): each engine's last heartbeat, by its member id in the
+ * engine consumer group; GET /api/workers joins them to the members Kafka reports.
+ */
+export const workerHeartbeats = pgTable('worker_heartbeats', {
+  memberId: text('member_id').primaryKey(),
+  clientId: text('client_id').notNull(),
+  host: text('host').notNull(),
+  /** The worker's figures (assigned partitions, groups, scripts, router and state counters, rebalances). */
+  figures: jsonb('figures').notNull(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+/**
  * Shadow runs (changes.md): a candidate draft running beside a registered script, at most one per
  * script; `report` is the last comparison the engine running it saved (web processes read it).
  */

@@ -33,7 +33,8 @@ import { startSimulator } from './start-simulator';
 import type { IdentityStore } from '../ports/identity-store';
 import { openSecurity } from './open-security';
 import { quarantineAudit } from '../model/audit';
-import { openScaleOut } from './open-scale-out';
+import { openScaleOut, scaleOutTopics } from './open-scale-out';
+import { startWorkerHeartbeat } from './worker-heartbeat';
 import { PartitionedWorker } from '../partitioning/partitioned-worker';
 
 /**
@@ -140,6 +141,10 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       version,
       scriptActivity: () => scriptActivity(store, engine, log),
       shadowStore: shadows,
+      workerRegistry: adapters.workerRegistry,
+      groupMembers: bus.describeMembers
+        ? () => bus.describeMembers!(config.WORKER_MODE === 'partitioned' ? scaleOutTopics(config).routed : config.KAFKA_INPUT_TOPIC)
+        : undefined,
     };
 
     if (engine) {
@@ -205,6 +210,10 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         partitioned = worker;
         await worker.start();
         stops.push(() => worker.stop());
+        if (adapters.workerRegistry) {
+          const heartbeat = startWorkerHeartbeat({ registry: adapters.workerRegistry, engine, worker, memberId: () => scaleOut.engineBus.memberId(), log });
+          stops.push(() => heartbeat.stop());
+        }
       } else if (role === 'all') {
         // The examples read simulator tags: without the simulator they would only wait.
         if (config.mode.db === 'embedded' && config.mode.simulator) await seedExamples(services);

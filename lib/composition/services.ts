@@ -12,6 +12,7 @@ import type { TagDirectory } from '../tags/tag-directory';
 import type { ScriptActivity } from '../scripts/script-ports';
 import type { AppMetrics } from '../support/metrics';
 import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
+import type { GroupMember, WorkerRegistry } from '../ports/worker-registry';
 
 /**
  * Everything one process is made of, built once by its composition root (create-app.ts). Use cases
@@ -40,4 +41,8 @@ export interface AppServices extends SecurityPorts, SetupPorts, OidcPorts {
   /** Shadow runs (changes.md): kept here, run by the engine that runs the live version. */
   shadowStore: ShadowStore;
   now: () => number;
+  /** Workers' heartbeats (GET /api/workers); null when no database is open here. */
+  workerRegistry: WorkerRegistry | null;
+  /** The engines' consumer group as Kafka reports it (GET /api/workers); absent without Kafka. */
+  groupMembers?: () => Promise<GroupMember[]>;
 }

@@ -63,6 +63,12 @@ export interface Bus {
    */
   isActive?(): boolean;
 
+  /**
+   * The members of the workers' consumer group and their partitions of `topic` (default: the input
+   * topic), as the broker reports them (GET /api/workers). Kafka only.
+   */
+  describeMembers?(topic?: string): Promise<Array<{ memberId: string; clientId: string; host: string; partitions: number[] }>>;
+
   /** Resolves when the bus is reachable; throws OperationalError naming it otherwise. */
   ping(): Promise<void>;
 

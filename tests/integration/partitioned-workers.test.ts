@@ -3,6 +3,10 @@ import { AssignerProtocol, Kafka, logLevel, type Consumer, type Producer } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../lib/adapters/store/open-database';
 import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
+import { SqlWorkerRegistry } from '../../lib/adapters/store/sql-worker-registry';
+import { KafkaBus } from '../../lib/adapters/bus/kafka-bus';
+import { listWorkers } from '../../lib/partitioning/list-workers';
+import { createLogger } from '../../lib/support/logger';
 import type { ScriptDraft } from '../../lib/model/script-schema';
 import { partitionOf } from '../../lib/partitioning/script-groups';
 import { startApp, type RunningApp } from '../helpers/app-process';
@@ -202,6 +206,30 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
     // Every worker computed a share: each loaded the scripts of its partitions.
     for (const worker of workers) expect(worker.output()).toMatch(/routed partitions assigned/);
   }, 120_000);
+
+  it('lists the three workers (GET /api/workers): members as Kafka reports them, figures from their heartbeats', async () => {
+    const bus = new KafkaBus({
+      brokers: TEST_SERVICES.kafka.split(','),
+      inputTopic: topics.input,
+      outputTopic: topics.output,
+      groupId: group,
+      createTopics: false,
+      logger: createLogger({ level: 'error', pretty: false }),
+    });
+    try {
+      const ports = { config: { WORKER_MODE: 'partitioned' as const }, workerRegistry: new SqlWorkerRegistry(handle), groupMembers: () => bus.describeMembers(`${group}.routed`) };
+      const answer = await waitFor(async () => {
+        const listed = await listWorkers(ports);
+        const complete = listed.members.length === 3 && listed.members.every((member) => member.lastSeenAt !== null && member.partitions.length > 0);
+        return complete && listed.members.reduce((sum, member) => sum + member.scripts, 0) === COUNTERS ? listed : undefined;
+      }, 30_000, 'three workers with heartbeats owning every counter');
+      expect(answer.mode).toBe('partitioned');
+      expect(answer.members.flatMap((member) => member.partitions).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      for (const member of answer.members) expect(member).toMatchObject({ clientId: 'script-server-engine', host: expect.any(String) });
+    } finally {
+      await bus.stop();
+    }
+  }, 60_000);
 
   it('continues every counter from the state topic after one worker is killed with SIGKILL: no gap, never back', async () => {
     const victim = workers.shift()!;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AssignerProtocol,
   Kafka,
   Partitioners,
   logLevel as KafkaLogLevel,
@@ -136,6 +137,7 @@ export class KafkaBus implements Bus {
 
   private consumer: Consumer | null = null;
   private assignedPartitions = 0;
+  private joinedAs: string | null = null;
   private watchConsumers: Consumer[] = [];
   private handler: InputHandler | null = null;
   private producerReady: Promise<Producer> | null = null;
@@ -239,6 +241,7 @@ export class KafkaBus implements Bus {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const partitions = payload.memberAssignment[this.config.inputTopic] ?? [];
       this.assignedPartitions = partitions.length;
+      this.joinedAs = payload.memberId;
       this.config.onAssignment?.([...partitions]);
       this.logger.info(
         { groupId: payload.groupId, partitions },
@@ -573,6 +576,26 @@ export class KafkaBus implements Bus {
   /** Whether this member holds the input partitions (the group's active worker). */
   isActive(): boolean {
     return this.assignedPartitions > 0;
+  }
+
+  /** The members of this bus's consumer group and their partitions of its input topic, as the broker reports them. */
+  async describeMembers(topic = this.config.inputTopic): Promise<Array<{ memberId: string; clientId: string; host: string; partitions: number[] }>> {
+    try {
+      const admin = await this.connectedAdmin();
+      const described = await admin.describeGroups([this.config.groupId]);
+      return (described.groups[0]?.members ?? []).map((member) => {
+        const assignment = member.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null;
+        const partitions = [...(assignment?.assignment[topic] ?? [])].sort((a, b) => a - b);
+        return { memberId: member.memberId, clientId: member.clientId, host: member.clientHost.replace(/^\//, ''), partitions };
+      });
+    } catch (error) {
+      throw this.unreachable(error, `describing consumer group ${this.config.groupId} failed`);
+    }
+  }
+
+  /** This process's member id in its consumer group (after it joined). */
+  memberId(): string | null {
+    return this.joinedAs;
   }
 
   counters(): BusCounters {

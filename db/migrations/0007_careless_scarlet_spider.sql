@@ -1,1 +1,0 @@
-ALTER TABLE "script_stats" ADD COLUMN "state_notice" text;

@@ -230,7 +230,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         board: shadowBoard,
         latest: (tag) => catalog.get(tag),
         log: log.child({ part: 'shadows' }),
-        isActive: bus.isActive ? () => bus.isActive!() : undefined,
+        isActive: engineBus.isActive ? () => engineBus.isActive!() : undefined,
       });
       await shadowFollower.start();
       stops.push(() => shadowFollower.stop());

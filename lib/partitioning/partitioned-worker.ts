@@ -198,7 +198,7 @@ export class PartitionedWorker {
     const records = await this.deps.state.readPartition(partition);
     let reflected = 0;
     for (const record of records.values()) reflected = Math.max(reflected, record.routedOffset);
-    this.restoreTags([...records.values()]);
+    await this.restoreTags([...records.values()]);
     this.owned.add(partition);
     this.skipBefore.set(partition, reflected);
     for (const group of this.plan.groups) {
@@ -211,7 +211,7 @@ export class PartitionedWorker {
   }
 
   /** Latest values saved with the states, where they are newer than what this process holds. */
-  private restoreTags(records: ScriptStateRecord[]): void {
+  private async restoreTags(records: ScriptStateRecord[]): Promise<void> {
     const newer: TagState[] = [];
     for (const record of records) {
       for (const tag of record.tags) {
@@ -221,7 +221,7 @@ export class PartitionedWorker {
         newer.push(tag);
       }
     }
-    if (newer.length > 0) void this.deps.engine.restore(newer);
+    if (newer.length > 0) await this.deps.engine.restore(newer);
   }
 
   private async start1(script: StoredScript, partition: number, record: ScriptStateRecord | null): Promise<void> {

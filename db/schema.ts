@@ -96,6 +96,21 @@ export const scriptStats = pgTable('script_stats', {
   lastRunAt: timestamp('last_run_at', { withTimezone: true, mode: 'date' }),
   /** When the engine retries a quarantined script (QUARANTINE_RETRY_MS): web processes show it. */
   retryAt: timestamp('retry_at', { withTimezone: true, mode: 'date' }),
+  /** WORKER_MODE=partitioned: why the script's static state could not move with it (it ran its initCode). */
+  stateNotice: text('state_notice'),
+});
+
+/**
+ * WORKER_MODE=partitioned (scale-out.md): each engine's last heartbeat, by its member id in the
+ * engine consumer group; GET /api/workers joins them to the members Kafka reports.
+ */
+export const workerHeartbeats = pgTable('worker_heartbeats', {
+  memberId: text('member_id').primaryKey(),
+  clientId: text('client_id').notNull(),
+  host: text('host').notNull(),
+  /** The worker's figures (assigned partitions, groups, scripts, router and state counters, rebalances). */
+  figures: jsonb('figures').notNull(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull(),
 });
 
 /**

@@ -19,7 +19,7 @@ import { generateEpilogue, generatePrologue, RUNNER_PARAMETERS, triggerInputInde
  *   ;const __ssRun = function (<step, now, conditional, quality>) {<prologue: aliases bound>
  *   <calcCode>
  *   ;<epilogue: outputs checked and published>
- *   };return [__ssRun, <static reader>];})
+ *   };return [__ssRun, <static reader>, <static writer>];})
  *
  * The runner (prologue and epilogue: generate-runner.ts) is what the sandbox's batch loop calls once
  * per evaluation; initCode's bindings live in the factory's scope, so they persist between runs.
@@ -178,6 +178,17 @@ function generate(
     .map((name) => `try { __ssR[${JSON.stringify(name)}] = ${name}; } catch (__ssE) {}`)
     .join(' ')} return __ssR; }`;
 
+  // Restores what dumpState saved (scale-out): let/var are assigned, a const array or object is
+  // filled in place; functions and classes come from initCode itself.
+  const writes = [...init.topLevel.values()]
+    .filter((binding) => binding.kind !== 'function' && binding.kind !== 'class')
+    .map(({ name, kind }) => {
+      const key = JSON.stringify(name);
+      const assign = kind === 'const' ? `__ssK.fill(${name}, __ssW[${key}])` : `${name} = __ssW[${key}]`;
+      return `try { if (__ssU.indexOf(${key}) >= 0) { ${kind === 'const' ? '' : `${name} = void 0;`} } else if (Object.prototype.hasOwnProperty.call(__ssW, ${key})) { ${assign}; } } catch (__ssE) {}`;
+    });
+  const writer = `function (__ssW, __ssU) { ${writes.join(' ')} }`;
+
   const usesCtx = [...init.free, ...calc.free].some((reference) => reference.name === 'ctx');
   const shape = { aliases, outputs: draft.outputs, triggerInputs: triggerInputIndexes(aliases, draft.trigger), usesCtx, capture };
   const indexes = [
@@ -192,7 +203,7 @@ function generate(
   const initLines = lineCount(rewrittenInit);
   const calcHeader = `;const __ssRun = function (${RUNNER_PARAMETERS}) {${generatePrologue(shape)}`;
   const calcLine = initLine + initLines + 1;
-  const source = [header, rewrittenInit, calcHeader, rewrittenCalc, `;${generateEpilogue(shape)}`, `};return [__ssRun, ${reader}];})`].join('\n');
+  const source = [header, rewrittenInit, calcHeader, rewrittenCalc, `;${generateEpilogue(shape)}`, `};return [__ssRun, ${reader}, ${writer}];})`].join('\n');
   return {
     source,
     initLine,

@@ -34,6 +34,9 @@ import type { IdentityStore } from '../ports/identity-store';
 import { openSecurity } from './open-security';
 import { quarantineAudit } from '../model/audit';
 import { runScriptTests } from '../editor-runs/run-script-tests';
+import { openScaleOut, scaleOutTopics } from './open-scale-out';
+import { startWorkerHeartbeat } from './worker-heartbeat';
+import { PartitionedWorker } from '../partitioning/partitioned-worker';
 
 /**
  * The composition root: builds every adapter from the validated configuration and wires the value
@@ -141,6 +144,10 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       scriptActivity: () => scriptActivity(store, engine, log),
       shadowStore: shadows,
       runTests: (draft) => runScriptTests({ lab: labHost }, draft),
+      workerRegistry: adapters.workerRegistry,
+      groupMembers: bus.describeMembers
+        ? () => bus.describeMembers!(config.WORKER_MODE === 'partitioned' ? scaleOutTopics(config).routed : config.KAFKA_INPUT_TOPIC)
+        : undefined,
     };
 
     if (engine) {
@@ -156,11 +163,20 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       snapshot.start();
       stops.push(() => snapshot.stop());
 
+      // WORKER_MODE=partitioned (scale-out.md): routed values in, state checkpoints out; else the bus as it is.
+      let partitioned: PartitionedWorker | null = null;
+      const scaleOut =
+        config.WORKER_MODE === 'partitioned' && config.mode.bus === 'kafka' && !overrides.bus
+          ? openScaleOut(config, log, (partitions) => void partitioned?.assign(partitions).catch((error) => log.error({ err: error }, `loading assigned partitions failed: ${messageOf(error)}`)))
+          : null;
+      const engineBus = scaleOut?.engineBus ?? bus;
+
       // Shadow runs (changes.md): run here beside the live versions, compared, reported to the store.
       const shadowBoard = new ShadowBoard();
       const pipeline = new ValuePipeline({
         engine,
-        bus,
+        bus: engineBus,
+        rawHistory: scaleOut === null,
         catalog,
         history: historyWriter,
         snapshot,
@@ -181,7 +197,27 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         },
       });
 
-      if (role === 'all') {
+      if (scaleOut) {
+        const router = scaleOut.router;
+        const worker = new PartitionedWorker({
+          store,
+          engine,
+          catalog,
+          state: scaleOut.state,
+          partitions: config.KAFKA_ROUTED_PARTITIONS,
+          checkpointMs: config.STATE_CHECKPOINT_MS,
+          evaluate: pipeline.handleBatch,
+          produceRouted: (batches) => router.publishRouted(scaleOut.routedTopic, batches),
+          log: log.child({ part: 'partitioned' }),
+        });
+        partitioned = worker;
+        await worker.start();
+        stops.push(() => worker.stop());
+        if (adapters.workerRegistry) {
+          const heartbeat = startWorkerHeartbeat({ registry: adapters.workerRegistry, engine, worker, memberId: () => scaleOut.engineBus.memberId(), log });
+          stops.push(() => heartbeat.stop());
+        }
+      } else if (role === 'all') {
         // The examples read simulator tags: without the simulator they would only wait.
         if (config.mode.db === 'embedded' && config.mode.simulator) await seedExamples(services);
         await loadRegisteredScripts(services, engine);
@@ -197,7 +233,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         board: shadowBoard,
         latest: (tag) => catalog.get(tag),
         log: log.child({ part: 'shadows' }),
-        isActive: bus.isActive ? () => bus.isActive!() : undefined,
+        isActive: engineBus.isActive ? () => engineBus.isActive!() : undefined,
       });
       await shadowFollower.start();
       stops.push(() => shadowFollower.stop());
@@ -212,7 +248,20 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       pipeline.startTicking();
       stops.push(() => pipeline.stopTicking());
       stops.push(() => bus.stop());
-      await untilConnected('consuming raw values', log, () => bus.consume(pipeline.handleBatch));
+      if (scaleOut && partitioned) {
+        const worker: PartitionedWorker = partitioned;
+        stops.push(() => scaleOut.stop());
+        // The routers write raw history (every value, once); the engines their outputs.
+        await untilConnected('routing raw values', log, () =>
+          scaleOut.router.consume(async (batch) => {
+            historyWriter.add(batch.values.map((value) => ({ ...value, source: 'raw' as const })));
+            await worker.route(batch);
+          }),
+        );
+        await untilConnected('consuming routed values', log, () => scaleOut.engineBus.consume(worker.handleRouted));
+      } else {
+        await untilConnected('consuming raw values', log, () => bus.consume(pipeline.handleBatch));
+      }
 
       if (config.mode.history === 'embedded') {
         const prune = () =>
@@ -317,6 +366,7 @@ async function persistStats(store: ScriptStore, engine: EngineHost, metrics: App
         avgMicros: status.avgMicros,
         lastRunAt: status.lastRunAt === null ? null : new Date(status.lastRunAt),
         retryAt: status.retryAt === null ? null : new Date(status.retryAt),
+        stateNotice: status.stateNotice ?? null,
       })),
     );
   } catch {

@@ -16,6 +16,8 @@ import type { ScriptStore } from '../ports/script-store';
 import type { TagMetaStore } from '../ports/tag-meta-store';
 import type { ShadowStore } from '../ports/shadow-store';
 import { SqlShadowStore } from '../adapters/store/sql-shadow-store';
+import { SqlWorkerRegistry } from '../adapters/store/sql-worker-registry';
+import type { WorkerRegistry } from '../ports/worker-registry';
 
 /** The adapter behind each port, chosen by the configuration (product.md: embedded or production). */
 export interface Adapters {
@@ -27,6 +29,8 @@ export interface Adapters {
   shadows: ShadowStore;
   history: HistoryStore;
   bus: Bus;
+  /** Workers' heartbeats (WORKER_MODE=partitioned), on the scripts' database; null when the stores are given. */
+  workerRegistry: WorkerRegistry | null;
   close(): Promise<void>;
 }
 
@@ -58,6 +62,7 @@ export async function openAdapters(
   const tagMeta = overrides.tagMeta ?? new SqlTagMetaStore(database!);
   const identities = overrides.identities ?? new SqlIdentityStore(database!);
   const shadows = overrides.shadows ?? new SqlShadowStore(database!);
+  const workerRegistry = database ? new SqlWorkerRegistry(database) : null;
 
   const history: HistoryStore = overrides.history ?? (await openHistory(config, log, database));
   closers.push(() => history.close());
@@ -84,6 +89,7 @@ export async function openAdapters(
     shadows,
     history,
     bus,
+    workerRegistry,
     close: async () => {
       for (const close of closers) await close().catch(() => undefined);
     },

@@ -14,6 +14,7 @@ import type { ScriptDraft } from '../model/script-schema';
 import type { TestReport } from '../model/script-tests';
 import type { AppMetrics } from '../support/metrics';
 import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
+import type { GroupMember, WorkerRegistry } from '../ports/worker-registry';
 
 /**
  * Everything one process is made of, built once by its composition root (create-app.ts). Use cases
@@ -44,4 +45,8 @@ export interface AppServices extends SecurityPorts, SetupPorts, OidcPorts {
   now: () => number;
   /** A draft's regression tests, run in the lab (before register and hot swaps). */
   runTests(draft: ScriptDraft): Promise<TestReport>;
+  /** Workers' heartbeats (GET /api/workers); null when no database is open here. */
+  workerRegistry: WorkerRegistry | null;
+  /** The engines' consumer group as Kafka reports it (GET /api/workers); absent without Kafka. */
+  groupMembers?: () => Promise<GroupMember[]>;
 }

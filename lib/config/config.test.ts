@@ -23,6 +23,16 @@ describe('loadConfig', () => {
     });
   });
 
+  it('keeps WORKER_MODE=single by default; partitioned needs Kafka and takes the routed/state settings', () => {
+    expect(loadConfig({})).toMatchObject({ WORKER_MODE: 'single', KAFKA_ROUTED_PARTITIONS: 32, STATE_CHECKPOINT_MS: 1000 });
+    expect(loadConfig({}).KAFKA_ROUTED_TOPIC).toBeUndefined();
+    const partitioned = loadConfig({ KAFKA_BROKERS: 'k:9092', WORKER_MODE: 'partitioned', KAFKA_ROUTED_PARTITIONS: '64', KAFKA_STATE_TOPIC: 'plant.state', STATE_CHECKPOINT_MS: '250' });
+    expect(partitioned).toMatchObject({ WORKER_MODE: 'partitioned', KAFKA_ROUTED_PARTITIONS: 64, KAFKA_STATE_TOPIC: 'plant.state', STATE_CHECKPOINT_MS: 250 });
+    expect(() => loadConfig({ WORKER_MODE: 'partitioned' })).toThrow(/WORKER_MODE=partitioned .*set KAFKA_BROKERS/);
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', WORKER_MODE: 'sharded' })).toThrow(/WORKER_MODE="sharded"/);
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_ROUTED_PARTITIONS: '0' })).toThrow(/KAFKA_ROUTED_PARTITIONS/);
+  });
+
   it('selects production adapters from their variables, with the simulator off by default with Kafka', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://u:secret@db:5432/x',

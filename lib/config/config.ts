@@ -40,6 +40,14 @@ export const CONFIG_VARIABLES = {
   KAFKA_GROUP_ID: { schema: z.string().min(1).default('script-server'), doc: 'consumer group of the workers' },
   KAFKA_DLQ_TOPIC: { schema: optionalString, doc: 'where undecodable input messages go; unset drops them' },
   KAFKA_CREATE_TOPICS: { schema: boolFlag.default(true), doc: 'create missing topics at start' },
+  WORKER_MODE: {
+    schema: z.enum(['single', 'partitioned']).default('single'),
+    doc: 'single: one worker of the group computes, the others stand by; partitioned: the script groups are split across the workers (needs KAFKA_BROKERS)',
+  },
+  KAFKA_ROUTED_TOPIC: { schema: optionalString, doc: 'partitioned mode: topic of raw values routed by script group; default <KAFKA_GROUP_ID>.routed' },
+  KAFKA_ROUTED_PARTITIONS: { schema: positiveInt(1, 10_000).default(32), doc: 'partitioned mode: partitions of the routed and state topics when created (the most workers that can share the work)' },
+  KAFKA_STATE_TOPIC: { schema: optionalString, doc: 'partitioned mode: compacted topic of the scripts\' state; default <KAFKA_GROUP_ID>.state' },
+  STATE_CHECKPOINT_MS: { schema: positiveInt(10, 3_600_000).default(1000), doc: 'partitioned mode: longest wait before a changed script\'s state is written (periodic scripts; a pass writes its own at once)' },
   INFLUX_URL: {
     schema: optionalString.refine((value) => value === undefined || /^https?:\/\//.test(value), {
       message: 'expected an http(s):// URL, e.g. http://127.0.0.1:8086',
@@ -109,6 +117,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
   }
   problems.push(...oidcProblems(values));
+  if (values.WORKER_MODE === 'partitioned' && !values.KAFKA_BROKERS) {
+    problems.push('WORKER_MODE=partitioned splits the work through Kafka: set KAFKA_BROKERS too (or WORKER_MODE=single)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = values as Omit<Config, 'mode'>;
   const bus = config.KAFKA_BROKERS ? 'kafka' : 'embedded';

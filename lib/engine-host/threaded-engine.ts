@@ -262,6 +262,16 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       return [...live, ...quarantined];
     },
     restore: (states: TagState[]) => client.call('restore', states),
+    captureState: (options) => serial.run(() => client.call('captureState', options)),
+    unload: (ids) =>
+      serial.run(async () => {
+        for (const id of ids) {
+          registered.delete(id);
+          parked.delete(id);
+          hung.delete(id);
+        }
+        await client.call('unload', ids);
+      }),
     startShadow: (spec) =>
       serial.run(async () => {
         const outcome = await watchedLoad(client.call('startShadow', spec, numberOf(spec.shadowId)));

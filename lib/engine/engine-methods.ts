@@ -60,6 +60,8 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
     stopShadow: async (scriptId: string) => shadows?.stop(scriptId) ?? false,
     shadowStatuses: async () => shadows?.statuses() ?? [],
     restore: async (states: TagState[]) => engine.restore(states),
+    captureState: (options: { ids?: string[]; changedOnly?: boolean }) => engine.captureState(options),
+    unload: (ids: string[]) => engine.unload(ids),
   };
 }
 

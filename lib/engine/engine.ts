@@ -2,7 +2,7 @@ import { compileScript, type CompiledScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../model/diagnostic';
 import { OpStream, ScriptSandbox, type DecodedOp, type InputSample, type OpsResult, type SandboxLimits } from '../sandbox/script-sandbox';
 import { QUALITY_RANK, type OutputValue, type TagState, type TagValue, type ValueReason } from '../model/tag-value';
-import type { EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, StopReason } from '../ports/engine';
+import type { CapturedScriptState, EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, StopReason } from '../ports/engine';
 import { computeRanks, findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { TagCatalog } from '../tags/tag-catalog';
 import { PromiseQueue } from '../support/promise-queue';
@@ -105,6 +105,10 @@ interface LoadedScript {
   /** Put back to work by a retry: one failure quarantines it again, a success ends the quarantine. */
   probation: boolean;
   lineage: OutputValue['script'];
+  /** Evaluated since the last captureState (scale-out checkpoints write only changed scripts). */
+  dirty: boolean;
+  /** Scale-out: why its static state could not be restored (shown in its status). */
+  stateNotice: string | null;
   stats: { evaluations: number; errors: number; consecutiveFailures: number; totalMicros: number; lastRunAt: number | null; lastError: Diagnostic | null };
 }
 
@@ -166,6 +170,53 @@ export class Engine {
       this.reindex();
       return true;
     });
+  }
+
+  /**
+   * Scale-out (scale-out.md): the static variables of loaded scripts, as JSON, for another engine to
+   * continue from; `changedOnly`: only scripts evaluated since the last capture.
+   */
+  captureState(options: { ids?: readonly string[]; changedOnly?: boolean } = {}): Promise<CapturedScriptState[]> {
+    return this.exclusive.run(async () => {
+      const captured: CapturedScriptState[] = [];
+      const chosen = options.ids ? options.ids.map((id) => this.scripts.get(id)).filter((script): script is LoadedScript => !!script) : [...this.scripts.values()];
+      for (const script of chosen) {
+        if (options.changedOnly && !script.dirty) continue;
+        script.dirty = false;
+        captured.push({ id: script.spec.id, version: script.spec.version, state: this.staticOf(script) });
+      }
+      return captured;
+    });
+  }
+
+  /** Scale-out: drops scripts whose group is now computed by another worker; nothing is published. */
+  unload(ids: readonly string[]): Promise<void> {
+    return this.exclusive.run(async () => {
+      for (const id of ids) {
+        const script = this.scripts.get(id);
+        if (!script) continue;
+        this.detach(script);
+        this.scripts.delete(id);
+      }
+      this.reindex();
+    });
+  }
+
+  private staticOf(script: LoadedScript): CapturedScriptState['state'] {
+    if (script.quarantined || script.slot < 0) return { notice: 'the script is quarantined: it starts from its initCode when it runs again' };
+    const dumped = script.group.sandbox.dumpState(script.slot);
+    if (dumped.ok) return { vars: dumped.vars, undef: dumped.undef };
+    return {
+      notice: dumped.variable
+        ? `its static variable '${dumped.variable}' ${dumped.why}, so its state cannot move to another worker: after a move it starts again from its initCode (keep static state in plain objects, arrays, numbers, strings and booleans)`
+        : `its static state could not be read (${dumped.why}): after a move it starts again from its initCode`,
+    };
+  }
+
+  /** Puts saved static variables into a freshly loaded script; the notice to show when that is not possible. */
+  private restoreStatic(sandbox: ScriptSandbox, slot: number, saved: NonNullable<EngineScriptSpec['restoreState']>): string | null {
+    if ('notice' in saved) return saved.notice;
+    return sandbox.loadState(slot, saved) ? null : 'its saved static state could not be put back (the script changed or the restore failed): it started again from its initCode';
   }
 
   has(id: string): boolean {
@@ -265,6 +316,7 @@ export class Engine {
       return { ok: false, reason: 'invalid', diagnostics: [loaded.error] };
     }
 
+    const stateNotice = spec.restoreState ? this.restoreStatic(group.sandbox, loaded.slot, spec.restoreState) : null;
     const previous = this.scripts.get(spec.id);
     if (previous) this.detach(previous);
     const trigger = spec.definition.trigger ?? { type: 'onChange' as const };
@@ -292,12 +344,15 @@ export class Engine {
       retryDelay: 0,
       probation: false,
       lineage: Object.freeze({ id: spec.id, name: spec.name, version: spec.version }),
+      dirty: true,
+      stateNotice,
       stats: { evaluations: 0, errors: 0, consecutiveFailures: 0, totalMicros: 0, lastRunAt: null, lastError: null },
     };
     group.scripts.add(script);
     this.scripts.set(spec.id, script);
     this.link(script);
-    // A script joining two groups brings them together (their scripts restart in the merged sandbox).
+    // A script joining two groups brings them together (their scripts move into the merged sandbox,
+    // their static state with them when it serialises).
     for (const other of connectedGroups.slice(1)) await this.moveScripts(other, group);
     if (spec.resumeQuarantine) this.resumeQuarantine(script, spec.resumeQuarantine.lastError);
     this.reindex();
@@ -350,11 +405,13 @@ export class Engine {
 
   private async moveScripts(from: SandboxGroup, to: SandboxGroup): Promise<void> {
     for (const script of [...from.scripts]) {
+      // Static state goes along with the script into the merged sandbox when it serialises.
+      const saved = script.slot >= 0 && !from.sandbox.broken ? from.sandbox.dumpState(script.slot) : null;
       this.detach(script);
       script.group = to;
       to.scripts.add(script);
       this.link(script);
-      this.loadInto(to, script);
+      if (this.loadInto(to, script) && saved?.ok) to.sandbox.loadState(script.slot, saved);
     }
   }
 
@@ -767,6 +824,7 @@ export class Engine {
       stats.evaluations++;
       stats.totalMicros += micros;
       stats.lastRunAt = wallClock;
+      batch.scripts[ordinal].dirty = true;
       if (fate[ordinal] === 2) {
         result.failures++;
         this.markFailure(batch.scripts[ordinal], failures!.get(ordinal)!, result, false);
@@ -912,6 +970,7 @@ export class Engine {
       lastError: script.stats.lastError,
       missingInputs: missing,
       retryAt: script.quarantined ? script.retryAt : null,
+      ...(script.stateNotice ? { stateNotice: script.stateNotice } : {}),
     };
   }
 }

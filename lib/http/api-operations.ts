@@ -49,6 +49,8 @@ import { AUTH_OPERATIONS } from './auth-operations';
 import { DEBUG_OPERATIONS } from './debug-operations';
 import { SHADOW_OPERATIONS } from './shadow-operations';
 import { VERSION_OPERATIONS } from './version-operations';
+import { WORKER_OPERATIONS } from './worker-operations';
+import { workerMetricsText } from '../partitioning/list-workers';
 import { ok, operation, type Operation } from './operation';
 
 /**
@@ -89,7 +91,9 @@ export const OPERATIONS: Operation<any, any, any>[] = [
     responses: { 200: { description: 'Prometheus text exposition', contentType: 'text/plain' } },
     errors: [],
     async run({ services }) {
-      return { status: 200, text: await services.metrics.text(), contentType: services.metrics.contentType };
+      // WORKER_MODE=partitioned: each worker's figures from its heartbeat, labelled by member.
+      const workers = services.workerRegistry ? await services.workerRegistry.list().catch(() => []) : [];
+      return { status: 200, text: (await services.metrics.text()) + workerMetricsText(workers), contentType: services.metrics.contentType };
     },
   }),
   operation({
@@ -342,6 +346,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   ...DEBUG_OPERATIONS,
   ...SHADOW_OPERATIONS,
   ...VERSION_OPERATIONS,
+  ...WORKER_OPERATIONS,
   ...AUTH_OPERATIONS,
 ];
 

@@ -56,6 +56,10 @@ export const ScriptStatusSchema = z
     missingInputs: z.array(z.string()).optional(),
     retryAt: IsoTime.nullable().optional().meta({ description: 'When a quarantined script is evaluated again (QUARANTINE_RETRY_MS); null when none is planned' }),
     runningVersion: z.number().int().nullable().meta({ description: 'The version the engine runs (outputs carry it as script.version); null when not registered' }),
+    stateNotice: z
+      .string()
+      .optional()
+      .meta({ description: 'WORKER_MODE=partitioned: why the static state could not move to the worker running the script (it ran its initCode instead)' }),
   })
   .meta({ id: 'ScriptStatus' });
 

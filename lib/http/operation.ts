@@ -11,6 +11,7 @@ import type { HealthPorts } from './check-health';
 import type { Identity } from '../security/identity';
 import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
 import type { ShadowPorts } from '../shadows/shadow-ports';
+import type { WorkerPorts } from '../partitioning/worker-ports';
 
 /**
  * One operation of api.md: its method and path, the schemas of what it takes and answers, and the
@@ -29,6 +30,7 @@ export type ApiServices = ScriptPorts &
   SecurityPorts &
   SetupPorts &
   ShadowPorts &
+  WorkerPorts &
   OidcPorts & {
     log: Logger;
     config: { BODY_LIMIT_BYTES: number; METRICS_TOKEN?: string };

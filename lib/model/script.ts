@@ -18,6 +18,8 @@ export interface ScriptStatus {
   retryAt?: string | null;
   /** The version the engine runs (changes.md); null when not registered. */
   runningVersion?: number | null;
+  /** WORKER_MODE=partitioned: why the script's static state could not move to the worker running it (it ran its initCode instead). */
+  stateNotice?: string;
 }
 
 export interface Script extends ScriptDraft {

@@ -27,6 +27,8 @@ export interface PipelineDeps {
   onQuarantined(entries: Array<{ id: string; error: Diagnostic }>): void;
   /** Quarantined scripts whose retry succeeded. */
   onRecovered?(ids: string[]): void;
+  /** Whether raw values go to history here (default true); scale-out's routers write them instead. */
+  rawHistory?: boolean;
   /** Shadow runs' comparisons (changes.md): given each pass's live and shadow outputs; nothing of a shadow is published. */
   shadows?: ShadowBoard;
 }
@@ -72,7 +74,7 @@ export class ValuePipeline {
     for (const record of records) {
       if (catalog.apply(record, 'raw') === 'applied') applied.push(record);
     }
-    history.add(records);
+    if (this.deps.rawHistory !== false) history.add(records);
 
     // Evaluation runs in the engine's thread; keep the consumer's session alive meanwhile.
     const heartbeat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1500);

@@ -15,6 +15,12 @@ export interface InputBatch {
   rejected: number;
   /** Keeps the consumer's session alive during long work (Kafka heartbeats); no-op elsewhere. */
   heartbeat(): Promise<void>;
+  /**
+   * Where the values came from (Kafka): the partition, the offset of each value's message (parallel
+   * to `values`) and the offset to consume next once the batch is done. Scale-out uses it to skip
+   * what restored state already reflects and to stamp its checkpoints.
+   */
+  origin?: { partition: number; offsets: number[]; nextOffset: number };
 }
 
 export type InputHandler = (batch: InputBatch) => Promise<void>;
@@ -56,6 +62,12 @@ export interface Bus {
    * workers do not run periodic scripts. Always true for the embedded bus.
    */
   isActive?(): boolean;
+
+  /**
+   * The members of the workers' consumer group and their partitions of `topic` (default: the input
+   * topic), as the broker reports them (GET /api/workers). Kafka only.
+   */
+  describeMembers?(topic?: string): Promise<Array<{ memberId: string; clientId: string; host: string; partitions: number[] }>>;
 
   /** Resolves when the bus is reachable; throws OperationalError naming it otherwise. */
   ping(): Promise<void>;

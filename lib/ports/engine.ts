@@ -27,6 +27,13 @@ export interface EngineHost {
   /** False when the script had no shadow. */
   stopShadow(scriptId: string): Promise<boolean>;
   shadowStatuses(): Promise<ShadowStatus[]>;
+  /**
+   * Scale-out: the static variables of the loaded scripts (`ids`; all when absent), only those
+   * evaluated since the last capture when `changedOnly`.
+   */
+  captureState?(options: { ids?: string[]; changedOnly?: boolean }): Promise<CapturedScriptState[]>;
+  /** Scale-out: drops scripts whose group moved to another worker, publishing nothing. */
+  unload?(ids: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,6 +68,26 @@ export interface EngineScriptSpec {
    * loaded quarantined, its retry `QUARANTINE_RETRY_MS` from now, instead of being forgotten.
    */
   resumeQuarantine?: { lastError: Diagnostic };
+  /**
+   * Scale-out (scale-out.md): static variables saved by the engine that ran the script before
+   * (another worker, or this one before a regrouping), put back after its initCode ran. `notice`
+   * instead: the previous engine could not save them (they do not serialise), so initCode starts over.
+   */
+  restoreState?: SavedStaticState | { notice: string };
+}
+
+/** A script's static variables as JSON, saved from one engine for another (scale-out.md). */
+export interface SavedStaticState {
+  vars: Record<string, unknown>;
+  /** Variables holding undefined (JSON has none). */
+  undef: string[];
+}
+
+/** What captureState gives for one script: its version and static variables, or why they do not serialise. */
+export interface CapturedScriptState {
+  id: string;
+  version: number;
+  state: SavedStaticState | { notice: string };
 }
 
 export type RegisterOutcome =
@@ -81,6 +108,8 @@ export interface ScriptRuntimeStatus {
   missingInputs: string[];
   /** When a quarantined script is evaluated again (epoch ms); null when not quarantined or retries are off. */
   retryAt: number | null;
+  /** Scale-out: why the script's static state could not be carried to this worker (it ran its initCode instead). */
+  stateNotice?: string;
 }
 
 export interface PassResult {

@@ -57,6 +57,8 @@ export interface ScriptStats {
   lastRunAt: Date | null;
   /** The next retry of a quarantined script (the engine's), null when none is planned. */
   retryAt?: Date | null;
+  /** WORKER_MODE=partitioned: why its static state could not move to this worker (null: none). */
+  stateNotice?: string | null;
 }
 
 export interface ScriptStore {

@@ -37,6 +37,7 @@ const G = globalThis;
 const freeze = Object.freeze;
 const getOwn = Object.getOwnPropertyDescriptor;
 const getProto = Object.getPrototypeOf;
+const ObjectProto = Object.prototype;
 const isArray = Array.isArray;
 const mathAbs = Math.abs, mathRound = Math.round, mathPow = Math.pow;
 const numIsFinite = Number.isFinite;
@@ -422,9 +423,10 @@ const api = {
     current = rec;
     state.cur = -2;
     try {
-      const made = factory(rec.out, rec.cap, ctx, freeze({ V: V, Q: Q, C: C, emit: emit, bad: bad, ok: validOther, failOut: failOut, FAIL: FAIL, QS: rec.qSet, I: rec.idx }));
+      const made = factory(rec.out, rec.cap, ctx, freeze({ V: V, Q: Q, C: C, emit: emit, bad: bad, ok: validOther, failOut: failOut, FAIL: FAIL, QS: rec.qSet, I: rec.idx, fill: fillInPlace }));
       runners[slot] = made[0];
       rec.reader = made[1];
+      rec.writer = made[2] || null;
     } finally {
       current = null;
     }
@@ -545,6 +547,37 @@ const api = {
   },
   side() { return jsonStringify(side); },
   skipped() { return jsonStringify(skips); },
+  // Scale-out (scale-out.md): a script's static variables as JSON, to continue on another worker.
+  // {"vars":{…},"undef":[…]} or {"bad":name,"why":text} when one does not serialise as JSON.
+  // Top-level functions and classes are code: initCode makes them again.
+  dumpState(slot) {
+    const rec = scripts[slot];
+    if (!rec || !rec.reader) return jsonStringify({ vars: {}, undef: [] });
+    const vars = rec.reader();
+    const out = {};
+    const undef = [];
+    const names = Object.keys(vars);
+    for (let n = 0; n < names.length; n++) {
+      const name = names[n];
+      const d = getOwn(vars, name);
+      const value = d ? d.value : void 0;
+      if (typeof value === "function") continue;
+      if (value === void 0) { undef.push(name); continue; }
+      const why = unserialisable(value, 0, []);
+      if (why !== null) return jsonStringify({ bad: name, why: why });
+      out[name] = value;
+    }
+    const text = jsonStringify({ vars: out, undef: undef });
+    if (text.length > 1048576) return jsonStringify({ bad: names.join(", "), why: "more than 1 MB of JSON" });
+    return text;
+  },
+  loadState(slot, json) {
+    const rec = scripts[slot];
+    if (!rec || !rec.writer) return "0";
+    const saved = jsonParse(json);
+    rec.writer(saved.vars || {}, saved.undef || []);
+    return "1";
+  },
   readStatic(slot) {
     const rec = scripts[slot];
     if (!rec) return "{}";
@@ -555,6 +588,49 @@ const api = {
     return jsonStringify(result);
   },
 };
+
+// Why a static variable's value would not come back the same from JSON (null when it would).
+function unserialisable(value, depth, path) {
+  const t = typeof value;
+  if (value === null || t === "boolean" || t === "string") return null;
+  if (t === "number") return numIsFinite(value) ? null : "holds " + String(value) + ", which JSON cannot carry";
+  if (t === "undefined") return "holds undefined inside an array or object";
+  if (t === "function") return "holds a function";
+  if (t !== "object") return "holds a " + t;
+  if (depth > 32) return "is nested more than 32 levels deep";
+  for (let n = 0; n < path.length; n++) if (path[n] === value) return "refers to itself";
+  const proto = getProto(value);
+  const array = isArray(value);
+  if (!array && proto !== ObjectProto && proto !== null) {
+    const ctor = proto && getOwn(proto, "constructor");
+    const name = ctor && typeof ctor.value === "function" ? ctor.value.name : "";
+    return "holds " + (name ? "a " + name : "an object of a class") + ", which JSON cannot carry (use plain objects and arrays)";
+  }
+  path.push(value);
+  const keys = Object.keys(value);
+  if (array && keys.length !== value.length) { path.pop(); return "holds an array with holes or extra properties"; }
+  for (let n = 0; n < keys.length; n++) {
+    const d = getOwn(value, keys[n]);
+    if (!d || !("value" in d)) { path.pop(); return "holds a getter or setter (" + keys[n] + ")"; }
+    const why = unserialisable(d.value, depth + 1, path);
+    if (why !== null) { path.pop(); return why; }
+  }
+  path.pop();
+  return null;
+}
+
+// A const static variable cannot be assigned again: its array or object is filled in place.
+function fillInPlace(target, source) {
+  if (isArray(target) && isArray(source) && !Object.isFrozen(target)) {
+    target.length = 0;
+    for (let n = 0; n < source.length; n++) target.push(source[n]);
+  } else if (target !== null && typeof target === "object" && !isArray(target) && source !== null && typeof source === "object" && !isArray(source) && !Object.isFrozen(target)) {
+    const old = Object.keys(target);
+    for (let n = 0; n < old.length; n++) delete target[old[n]];
+    const keys = Object.keys(source);
+    for (let n = 0; n < keys.length; n++) target[keys[n]] = source[keys[n]];
+  }
+}
 
 // Values of static variables for the editor: plain JSON, summarised, never running getters.
 function plain(value, depth) {

@@ -23,6 +23,11 @@ import { newCappedModule } from './quickjs-module';
  *    marks the sandbox broken, and its owner rebuilds it.
  */
 
+/** A script's static variables as JSON (dumpState), or which one does not serialise and why. */
+export type StaticState =
+  | { ok: true; vars: Record<string, unknown>; undef: string[] }
+  | { ok: false; variable: string; why: string };
+
 export interface SandboxLimits {
   cpuMs: number;
   initCpuMs: number;
@@ -384,7 +389,7 @@ export class ScriptSandbox {
     private readonly context: QuickJSContext,
     private readonly api: QuickJSHandle,
     private readonly stateHandle: QuickJSHandle,
-    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial' | 'fail', QuickJSHandle>,
+    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'dumpState' | 'loadState' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial' | 'fail', QuickJSHandle>,
     readonly limits: SandboxLimits,
   ) {
     runtime.setInterruptHandler(() => this.shouldInterrupt());
@@ -402,7 +407,7 @@ export class ScriptSandbox {
       throw new Error(`sandbox prelude failed: ${detail}`);
     }
     const api = evaluated.value;
-    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial', 'fail'] as const;
+    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'dumpState', 'loadState', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial', 'fail'] as const;
     const fns = Object.fromEntries(names.map((name) => [name, context.getProp(api, name)])) as ScriptSandbox['fns'];
     const stateHandle = context.getProp(api, 'state');
     return new ScriptSandbox(wasmModule, runtime, context, api, stateHandle, fns, limits);
@@ -678,6 +683,41 @@ export class ScriptSandbox {
     if (this.brokenReason || !this.programs.has(slot)) return {};
     const text = this.callForString(this.fns.readStatic, slot);
     return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  }
+
+  /**
+   * A script's static variables for another engine to continue from (scale-out.md): JSON-safe, or
+   * why one does not serialise. Undefined variables are listed apart (JSON has no undefined).
+   */
+  dumpState(slot: number): StaticState {
+    if (this.brokenReason || !this.programs.has(slot)) return { ok: false, variable: '', why: 'the script is not loaded' };
+    const text = this.callForString(this.fns.dumpState, slot);
+    if (text === null) return { ok: false, variable: '', why: 'reading its variables failed (a getter or proxy threw or took too long)' };
+    const parsed = JSON.parse(text) as { vars?: Record<string, unknown>; undef?: string[]; bad?: string; why?: string };
+    if (parsed.bad !== undefined) return { ok: false, variable: parsed.bad, why: parsed.why ?? 'does not serialise' };
+    return { ok: true, vars: parsed.vars ?? {}, undef: parsed.undef ?? [] };
+  }
+
+  /** Puts static variables saved by dumpState back into a freshly loaded script (after its initCode ran). */
+  loadState(slot: number, state: { vars: Record<string, unknown>; undef: string[] }): boolean {
+    this.assertUsable();
+    if (!this.programs.has(slot)) return false;
+    const slotHandle = this.context.newNumber(slot);
+    const json = this.context.newString(JSON.stringify(state));
+    this.guard = { mode: 'deadline', deadline: performance.now() + this.limits.cpuMs };
+    try {
+      const result = this.context.callFunction(this.fns.loadState, this.api, slotHandle, json);
+      if (result.error) {
+        result.error.dispose();
+        return false;
+      }
+      result.value.dispose();
+      return true;
+    } finally {
+      this.guard = { mode: 'idle' };
+      slotHandle.dispose();
+      json.dispose();
+    }
   }
 
   /**

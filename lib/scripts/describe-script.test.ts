@@ -51,3 +51,15 @@ describe('the status of a quarantined script', () => {
     expect(registered.status.retryAt).toBeNull();
   });
 });
+
+describe('the status of a script whose state could not move (WORKER_MODE=partitioned)', () => {
+  const notice = "its static variable 'seen' holds a Map, which JSON cannot carry";
+  it('says why, from the engine of this process or as the worker stored it; nothing when there is none', () => {
+    const live = describeScript(stored('registered'), { runtime: new Map([['s1', { ...runtime(null), state: 'running', stateNotice: notice }]]), stats: new Map() });
+    expect(live.status.stateNotice).toBe(notice);
+    const fromWorker = describeScript(stored('registered'), { runtime: new Map(), stats: new Map([['s1', { ...stats(null), stateNotice: notice }]]) });
+    expect(fromWorker.status.stateNotice).toBe(notice);
+    const none = describeScript(stored('registered'), { runtime: new Map(), stats: new Map([['s1', stats(null)]]) });
+    expect(none.status).not.toHaveProperty('stateNotice');
+  });
+});

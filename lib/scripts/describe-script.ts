@@ -31,6 +31,7 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
       retryAt: state === 'quarantined' ? retryAtOf(runtime, stats) : null,
       // The version the engine runs: its own word when it runs here, else the stored one (a worker follows it).
       runningVersion: stored.state === 'unregistered' ? null : (runtime?.version ?? stored.version),
+      ...(stateNoticeOf(runtime, stats) ? { stateNotice: stateNoticeOf(runtime, stats) } : {}),
     },
   };
 }
@@ -39,6 +40,11 @@ export function describeScript(stored: StoredScript, activity: ScriptActivity): 
 function retryAtOf(runtime: ScriptRuntimeStatus | undefined, stats: ScriptStats | undefined): string | null {
   if (runtime) return runtime.retryAt === null ? null : new Date(runtime.retryAt).toISOString();
   return stats?.retryAt ? stats.retryAt.toISOString() : null;
+}
+
+/** From this process's engine, else as the worker running the script last stored it. */
+function stateNoticeOf(runtime: ScriptRuntimeStatus | undefined, stats: ScriptStats | undefined): string | undefined {
+  return (runtime ? runtime.stateNotice : stats?.stateNotice) ?? undefined;
 }
 
 function round(value: number): number {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AssignerProtocol,
   Kafka,
   Partitioners,
   logLevel as KafkaLogLevel,
@@ -72,6 +73,16 @@ export interface KafkaBusOptions {
   pingTimeoutMs?: number;
   /** kafkajs's own log level, sent through the pino logger (default warn). */
   kafkaLogLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * How the group shares the input partitions: 'single-active' (default, decision 0005) gives them
+   * all to one member; 'spread' lets kafkajs split them between the members (scale-out's routers and
+   * engines).
+   */
+  assigner?: 'single-active' | 'spread';
+  /** Called with this member's partitions of the input topic after each rebalance. */
+  onAssignment?: (partitions: number[]) => void;
+  /** Further topics created with the others when missing (scale-out's routed and state topics). */
+  extraTopics?: Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>;
 }
 
 /** Headers on every DLQ message, so an operator can find the original and see why it was refused. */
@@ -118,7 +129,7 @@ export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
 
   private readonly options: Required<
-    Omit<KafkaBusOptions, 'dlqTopic' | 'clientId' | 'logger' | 'kafkaLogLevel' | 'brokers' | 'inputTopic' | 'outputTopic' | 'groupId' | 'createTopics'>
+    Omit<KafkaBusOptions, 'dlqTopic' | 'clientId' | 'logger' | 'kafkaLogLevel' | 'brokers' | 'inputTopic' | 'outputTopic' | 'groupId' | 'createTopics' | 'assigner' | 'onAssignment' | 'extraTopics'>
   >;
   private readonly logger: Logger;
   private readonly kafka: Kafka;
@@ -126,6 +137,7 @@ export class KafkaBus implements Bus {
 
   private consumer: Consumer | null = null;
   private assignedPartitions = 0;
+  private joinedAs: string | null = null;
   private watchConsumers: Consumer[] = [];
   private handler: InputHandler | null = null;
   private producerReady: Promise<Producer> | null = null;
@@ -215,8 +227,9 @@ export class KafkaBus implements Bus {
       // Short fetch waits keep stop() quick; the broker still answers at once when data is there.
       maxWaitTimeInMs: 500,
       retry: this.consumerRetry,
-      // One active worker per group, the others standing by (see single-active-assigner.ts).
-      partitionAssigners: [singleActiveAssigner],
+      // One active worker per group, the others standing by (see single-active-assigner.ts); or
+      // kafkajs's round robin, which splits them (scale-out).
+      ...(this.config.assigner === 'spread' ? {} : { partitionAssigners: [singleActiveAssigner] }),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -228,6 +241,8 @@ export class KafkaBus implements Bus {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const partitions = payload.memberAssignment[this.config.inputTopic] ?? [];
       this.assignedPartitions = partitions.length;
+      this.joinedAs = payload.memberId;
+      this.config.onAssignment?.([...partitions]);
       this.logger.info(
         { groupId: payload.groupId, partitions },
         partitions.length > 0 ? `joined consumer group ${payload.groupId} as its active worker` : `joined consumer group ${payload.groupId} as a standby`,
@@ -280,7 +295,13 @@ export class KafkaBus implements Bus {
         const decoded = this.decodeMessages(batch.topic, batch.partition, slice);
         const forwarded = this.forwardToDlq(decoded.dlq);
         forwarded.catch(() => {});
-        const inputBatch: InputBatch = { values: decoded.values, rejected: decoded.rejected, heartbeat };
+        const lastOffset = slice[slice.length - 1].offset;
+        const inputBatch: InputBatch = {
+          values: decoded.values,
+          rejected: decoded.rejected,
+          heartbeat,
+          origin: { partition: batch.partition, offsets: decoded.offsets, nextOffset: Number(lastOffset) + 1 },
+        };
         try {
           await handler(inputBatch);
         } catch (error) {
@@ -291,7 +312,6 @@ export class KafkaBus implements Bus {
           throw new HandlerFailedError(error);
         }
         await forwarded;
-        const lastOffset = slice[slice.length - 1].offset;
         resolveOffset(lastOffset);
         await commitOffsetsIfNecessary();
         this.noteConsumedLag(batch.highWatermark, lastOffset);
@@ -304,13 +324,18 @@ export class KafkaBus implements Bus {
 
   private decodeMessages(topic: string, partition: number, messages: KafkaMessage[]) {
     const values: TagValue[] = [];
+    const offsets: number[] = [];
     const dlq: Message[] = [];
     let rejected = 0;
     const now = Date.now();
     for (const message of messages) {
       this.totals.messagesIn++;
       const result = decodeSafely(message, now);
-      for (const value of result.values) values.push(value);
+      const offset = Number(message.offset);
+      for (const value of result.values) {
+        values.push(value);
+        offsets.push(offset);
+      }
       this.totals.valuesIn += result.values.length;
       if (result.rejected.length === 0) continue;
       rejected += result.rejected.length;
@@ -323,7 +348,7 @@ export class KafkaBus implements Bus {
       );
       if (this.config.dlqTopic) dlq.push(this.dlqMessage(topic, partition, message, result.rejected, reasons));
     }
-    return { values, rejected, dlq };
+    return { values, offsets, rejected, dlq };
   }
 
   private dlqMessage(
@@ -375,13 +400,31 @@ export class KafkaBus implements Bus {
     this.totals.valuesOut += values.length;
   }
 
+  /**
+   * Sends messages (each to its own partition when it names one) to `topic` until acknowledged with
+   * acks=all by the idempotent producer; scale-out's routed and state records.
+   */
+  produce(what: string, topic: string, messages: Message[]): Promise<void> {
+    return this.sendReliably(what, topic, messages);
+  }
+
+  /**
+   * Scale-out's router: one record per script group, keyed by the group's key, to the group's
+   * partition of the routed topic, holding its values as an array of raw values (messages.md);
+   * resolves once every record is acknowledged (acks=all, idempotent producer).
+   */
+  publishRouted(topic: string, batches: ReadonlyArray<{ partition: number; key: string; values: readonly TagValue[] }>): Promise<void> {
+    return this.sendReliably(
+      'routed values',
+      topic,
+      batches.map((batch) => ({ partition: batch.partition, key: batch.key, value: JSON.stringify(batch.values.map(rawBody)) })),
+    );
+  }
+
   async publishRaw(values: readonly TagValue[]): Promise<void> {
     if (values.length === 0) return;
     if (this.stopping) throw new OperationalError('Kafka', 'the Kafka bus is stopping; values were not published');
-    const messages = values.map((value) => ({
-      key: value.tag,
-      value: JSON.stringify({ tag: value.tag, value: value.value, ts: isoTime(value.ts), quality: value.quality }),
-    }));
+    const messages = values.map((value) => ({ key: value.tag, value: JSON.stringify(rawBody(value)) }));
     try {
       await this.ensureTopics();
       const producer = await this.connectedProducer();
@@ -535,6 +578,26 @@ export class KafkaBus implements Bus {
     return this.assignedPartitions > 0;
   }
 
+  /** The members of this bus's consumer group and their partitions of its input topic, as the broker reports them. */
+  async describeMembers(topic = this.config.inputTopic): Promise<Array<{ memberId: string; clientId: string; host: string; partitions: number[] }>> {
+    try {
+      const admin = await this.connectedAdmin();
+      const described = await admin.describeGroups([this.config.groupId]);
+      return (described.groups[0]?.members ?? []).map((member) => {
+        const assignment = member.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null;
+        const partitions = [...(assignment?.assignment[topic] ?? [])].sort((a, b) => a - b);
+        return { memberId: member.memberId, clientId: member.clientId, host: member.clientHost.replace(/^\//, ''), partitions };
+      });
+    } catch (error) {
+      throw this.unreachable(error, `describing consumer group ${this.config.groupId} failed`);
+    }
+  }
+
+  /** This process's member id in its consumer group (after it joined). */
+  memberId(): string | null {
+    return this.joinedAs;
+  }
+
   counters(): BusCounters {
     this.refreshLagSoon();
     return { ...this.totals, lag: this.lag };
@@ -570,10 +633,12 @@ export class KafkaBus implements Bus {
     const admin = await this.connectedAdmin();
     const wanted = [this.config.inputTopic, this.config.outputTopic, this.config.dlqTopic].filter((topic): topic is string => !!topic);
     const existing = new Set(await admin.listTopics());
+    const extra = this.config.extraTopics ?? [];
+    wanted.push(...extra.map((entry) => entry.topic));
     const missing = [...new Set(wanted)].filter((topic) => !existing.has(topic));
     if (missing.length === 0) return;
-    // numPartitions/replicationFactor left out: the broker's defaults apply.
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+    // numPartitions/replicationFactor left out: the broker's defaults apply (not for scale-out's topics).
+    await admin.createTopics({ topics: missing.map((topic) => extra.find((entry) => entry.topic === topic) ?? { topic }), waitForLeaders: true });
     this.logger.info({ topics: missing }, `created Kafka topics ${missing.join(', ')}`);
   }
 
@@ -703,6 +768,11 @@ export function decodeOutput(message: KafkaMessage): OutputValue | null {
   };
 }
 
+/** A raw value as messages.md writes it. */
+function rawBody(value: TagValue) {
+  return { tag: value.tag, value: value.value, ts: isoTime(value.ts), quality: value.quality };
+}
+
 /** A decoder bug must refuse one message, never stall the partition by failing the whole batch forever. */
 function decodeSafely(message: KafkaMessage, now: number) {
   try {
@@ -717,7 +787,7 @@ function decodeSafely(message: KafkaMessage, now: number) {
  * (kafkajs gives up at once on NOT_LEADER, which is common right after a topic is created or a broker
  * restarted).
  */
-async function fetchTopicEnds(admin: Admin, topic: string) {
+export async function fetchTopicEnds(admin: Admin, topic: string) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await admin.fetchTopicOffsets(topic);
@@ -794,7 +864,7 @@ const KAFKA_LOG_LEVELS = {
  * a broker is down; the bus recovers from those by itself, so they arrive as warnings. The bus logs
  * at error level what it cannot recover from.
  */
-function pinoLogCreator(logger: Logger) {
+export function pinoLogCreator(logger: Logger) {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return () =>
     ({ namespace, level, log }: LogEntry) => {

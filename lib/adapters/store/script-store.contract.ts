@@ -379,6 +379,16 @@ export function describeScriptStoreContract(name: string, open: () => Promise<Op
         expect((await store().loadStats()).find((stats) => stats.scriptId === script.id)?.retryAt).toBeNull();
       });
 
+      it("keeps why a script's state could not move to its worker (WORKER_MODE=partitioned), and clears it", async () => {
+        const name = unique('stats_notice');
+        const script = await store().create(draftOf(name, [`${name}.OUT`]));
+        const stateNotice = "its static variable 'seen' holds a Map, which JSON cannot carry";
+        await store().saveStats([{ scriptId: script.id, evaluations: 1, errors: 0, avgMicros: 1, lastRunAt: null, stateNotice }]);
+        expect((await store().loadStats()).find((stats) => stats.scriptId === script.id)?.stateNotice).toBe(stateNotice);
+        await store().saveStats([{ scriptId: script.id, evaluations: 2, errors: 0, avgMicros: 1, lastRunAt: null, stateNotice: null }]);
+        expect((await store().loadStats()).find((stats) => stats.scriptId === script.id)).not.toHaveProperty('stateNotice');
+      });
+
       it('drops statistics of unknown scripts instead of failing the batch, and accepts an empty batch', async () => {
         const name = unique('stats_unknown');
         const known = await store().create(draftOf(name, [`${name}.OUT`]));

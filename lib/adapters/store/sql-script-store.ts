@@ -219,23 +219,25 @@ export class SqlScriptStore implements ScriptStore {
         for (const batch of chunks([...latestById.values()], ROWS_PER_STATEMENT)) {
           // Stats of a script that does not exist (any more) are dropped rather than failing the batch.
           await tx.execute(sql`
-            insert into ${scriptStats} (script_id, evaluations, errors, avg_micros, last_run_at, retry_at)
-            select v.script_id, v.evaluations, v.errors, v.avg_micros, v.last_run_at, v.retry_at
+            insert into ${scriptStats} (script_id, evaluations, errors, avg_micros, last_run_at, retry_at, state_notice)
+            select v.script_id, v.evaluations, v.errors, v.avg_micros, v.last_run_at, v.retry_at, v.state_notice
             from unnest(
               ${sql.param(batch.map((entry) => entry.scriptId))}::text[],
               ${sql.param(batch.map((entry) => Math.round(entry.evaluations)))}::int8[],
               ${sql.param(batch.map((entry) => Math.round(entry.errors)))}::int8[],
               ${sql.param(batch.map((entry) => (Number.isFinite(entry.avgMicros) ? entry.avgMicros : 0)))}::float8[],
               ${sql.param(batch.map((entry) => entry.lastRunAt?.toISOString() ?? null))}::timestamptz[],
-              ${sql.param(batch.map((entry) => entry.retryAt?.toISOString() ?? null))}::timestamptz[]
-            ) as v(script_id, evaluations, errors, avg_micros, last_run_at, retry_at)
+              ${sql.param(batch.map((entry) => entry.retryAt?.toISOString() ?? null))}::timestamptz[],
+              ${sql.param(batch.map((entry) => entry.stateNotice ?? null))}::text[]
+            ) as v(script_id, evaluations, errors, avg_micros, last_run_at, retry_at, state_notice)
             where exists (select 1 from ${scripts} where ${scripts.id} = v.script_id)
             on conflict (script_id) do update set
               evaluations = excluded.evaluations,
               errors = excluded.errors,
               avg_micros = excluded.avg_micros,
               last_run_at = excluded.last_run_at,
-              retry_at = excluded.retry_at`);
+              retry_at = excluded.retry_at,
+              state_notice = excluded.state_notice`);
         }
       }),
     );
@@ -251,6 +253,7 @@ export class SqlScriptStore implements ScriptStore {
         avgMicros: row.avgMicros,
         lastRunAt: row.lastRunAt,
         retryAt: row.retryAt,
+        ...(row.stateNotice === null ? {} : { stateNotice: row.stateNotice }),
       }));
     });
   }

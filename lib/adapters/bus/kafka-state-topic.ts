@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer } from 'kafkajs';
+import { messageOf } from '../../model/errors';
+import type { Logger } from '../../support/logger';
+import type { ScriptStateRecord, StateTopic, StateWrite } from '../../ports/scale-out';
+import { fetchTopicEnds, pinoLogCreator, type KafkaBus } from './kafka-bus';
+
+/**
+ * The compacted state topic of scale-out.md on kafkajs. Writes go through the bus's idempotent
+ * producer (acks=all: a checkpoint is on the broker before the routed offset it reflects is
+ * committed). A reader follows the whole topic from its beginning in a throwaway consumer group of
+ * its own (the topic is compacted: one record per script), keeping the latest record of each script
+ * by partition; reading a partition "to its end" waits until the reader has reached the partition's
+ * end as the broker reports it at the moment of asking.
+ */
+export interface KafkaStateTopicOptions {
+  brokers: string[];
+  topic: string;
+  groupId: string;
+  clientId?: string;
+  logger: Logger;
+  bus: KafkaBus;
+  /** Longest wait for the reader to reach a partition's end (default 60 s). */
+  readTimeoutMs?: number;
+}
+
+export class KafkaStateTopic implements StateTopic {
+  private readonly kafka: Kafka;
+  private readonly logger: Logger;
+  private readonly byPartition = new Map<number, Map<string, ScriptStateRecord>>();
+  /** Next offset the reader will see, by partition. */
+  private readonly reached = new Map<number, number>();
+  private consumer: Consumer | null = null;
+  private started: Promise<void> | null = null;
+  private admin: Promise<Admin> | null = null;
+  private readonly totals = { written: 0, restored: 0 };
+  private stopped = false;
+
+  constructor(private readonly options: KafkaStateTopicOptions) {
+    this.logger = options.logger.child({ component: 'state-topic' });
+    this.kafka = new Kafka({
+      clientId: `${options.clientId ?? 'script-server'}-state`,
+      brokers: options.brokers,
+      connectionTimeout: 3_000,
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: pinoLogCreator(options.logger),
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
+    });
+  }
+
+  async write(entries: readonly StateWrite[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.options.bus.produce(
+      'script state',
+      this.options.topic,
+      entries.map((entry) => ({ partition: entry.partition, key: entry.scriptId, value: entry.record === null ? null : JSON.stringify(entry.record) })),
+    );
+    this.totals.written += entries.length;
+  }
+
+  async readPartition(partition: number): Promise<Map<string, ScriptStateRecord>> {
+    await this.start();
+    const admin = await this.connectedAdmin();
+    const ends = await fetchTopicEnds(admin, this.options.topic);
+    const end = Number(ends.find((entry) => entry.partition === partition)?.high ?? 0);
+    const deadline = Date.now() + (this.options.readTimeoutMs ?? 60_000);
+    while ((this.reached.get(partition) ?? 0) < end) {
+      if (this.stopped) throw new Error('the state topic reader stopped');
+      if (Date.now() > deadline) {
+        throw new Error(
+          `reading partition ${partition} of the state topic ${this.options.topic} to its end (offset ${end}) took longer than ${Math.round((this.options.readTimeoutMs ?? 60_000) / 1000)} s (reached ${this.reached.get(partition) ?? 0}); is the broker reachable?`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const records = new Map(this.byPartition.get(partition) ?? []);
+    this.totals.restored += records.size;
+    return records;
+  }
+
+  counters() {
+    return { ...this.totals };
+  }
+
+  private start(): Promise<void> {
+    this.started ??= this.startReader().catch((error) => {
+      this.started = null;
+      throw error;
+    });
+    return this.started;
+  }
+
+  private async startReader(): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: `${this.options.groupId}-state-reader-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 100 });
+    this.consumer = consumer;
+    const joined = new Promise<void>((resolve) => {
+      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+        remove();
+        resolve();
+      });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        let records = this.byPartition.get(batch.partition);
+        if (!records) this.byPartition.set(batch.partition, (records = new Map()));
+        for (const message of batch.messages) {
+          const key = message.key?.toString('utf8');
+          if (!key) continue;
+          if (!message.value) {
+            records.delete(key);
+            continue;
+          }
+          try {
+            records.set(key, JSON.parse(message.value.toString('utf8')) as ScriptStateRecord);
+          } catch (error) {
+            this.logger.warn({ partition: batch.partition, offset: message.offset }, `a state record could not be read and is ignored: ${messageOf(error)}`);
+          }
+        }
+        const last = batch.messages.at(-1);
+        if (last) this.reached.set(batch.partition, Number(last.offset) + 1);
+      },
+    });
+    await joined;
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      const ready = admin.connect().then(() => admin);
+      this.admin = ready;
+      ready.catch(() => (this.admin = null));
+    }
+    return this.admin;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([this.consumer?.disconnect().catch(() => undefined), this.admin?.then((admin) => admin.disconnect()).catch(() => undefined)]);
+  }
+}

@@ -1,0 +1,73 @@
+import { KafkaBus } from '../adapters/bus/kafka-bus';
+import { KafkaStateTopic } from '../adapters/bus/kafka-state-topic';
+import type { Config } from '../config/config';
+import type { Logger } from '../support/logger';
+
+/**
+ * WORKER_MODE=partitioned on kafkajs (scale-out.md, docs/decisions/0015): in each worker process a
+ * router bus (input topic, group `<KAFKA_GROUP_ID>-router`, partitions spread over the routers)
+ * and an engine bus (routed topic, group KAFKA_GROUP_ID, partitions spread over the engines,
+ * outputs to the output topic), and the state topic.
+ */
+export interface ScaleOutAdapters {
+  routedTopic: string;
+  stateTopic: string;
+  router: KafkaBus;
+  engineBus: KafkaBus;
+  state: KafkaStateTopic;
+  stop(): Promise<void>;
+}
+
+export function scaleOutTopics(config: Config): { routed: string; state: string } {
+  return {
+    routed: config.KAFKA_ROUTED_TOPIC ?? `${config.KAFKA_GROUP_ID}.routed`,
+    state: config.KAFKA_STATE_TOPIC ?? `${config.KAFKA_GROUP_ID}.state`,
+  };
+}
+
+export function openScaleOut(config: Config, log: Logger, onAssignment: (partitions: number[]) => void): ScaleOutAdapters {
+  const brokers = (config.KAFKA_BROKERS ?? '').split(',').map((broker) => broker.trim());
+  const topics = scaleOutTopics(config);
+  const partitions = config.KAFKA_ROUTED_PARTITIONS;
+  const extraTopics = [
+    { topic: topics.routed, numPartitions: partitions },
+    { topic: topics.state, numPartitions: partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+  ];
+  const router = new KafkaBus({
+    brokers,
+    inputTopic: config.KAFKA_INPUT_TOPIC,
+    outputTopic: config.KAFKA_OUTPUT_TOPIC,
+    groupId: `${config.KAFKA_GROUP_ID}-router`,
+    dlqTopic: config.KAFKA_DLQ_TOPIC,
+    createTopics: config.KAFKA_CREATE_TOPICS,
+    extraTopics,
+    assigner: 'spread',
+    clientId: 'script-server-router',
+    logger: log.child({ part: 'router' }),
+  });
+  const engineBus = new KafkaBus({
+    brokers,
+    inputTopic: topics.routed,
+    outputTopic: config.KAFKA_OUTPUT_TOPIC,
+    groupId: config.KAFKA_GROUP_ID,
+    createTopics: config.KAFKA_CREATE_TOPICS,
+    extraTopics,
+    assigner: 'spread',
+    onAssignment,
+    clientId: 'script-server-engine',
+    logger: log.child({ part: 'engine-bus' }),
+  });
+  const state = new KafkaStateTopic({ brokers, topic: topics.state, groupId: config.KAFKA_GROUP_ID, logger: log, bus: engineBus });
+  return {
+    routedTopic: topics.routed,
+    stateTopic: topics.state,
+    router,
+    engineBus,
+    state,
+    stop: async () => {
+      await router.stop();
+      await engineBus.stop();
+      await state.stop();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { ScriptDraft } from '../model/script-schema';
+import type { TagValue } from '../model/tag-value';
+import type { InputBatch } from '../ports/bus';
+import type { CapturedScriptState, EngineHost, EngineScriptSpec } from '../ports/engine';
+import type { ScriptStateRecord, StateTopic, StateWrite } from '../ports/scale-out';
+import type { ScriptStore, StoredScript } from '../ports/script-store';
+import { createLogger } from '../support/logger';
+import { TagCatalog } from '../tags/tag-catalog';
+import { PartitionedWorker } from './partitioned-worker';
+import { partitionOf, type RoutedBatch } from './script-groups';
+
+/** The order of things in one worker: state read before a partition is computed, written before a batch is done. */
+
+const PARTITIONS = 4;
+const stored = (id: string, input: string, output: string, revision = 1): StoredScript =>
+  ({
+    id,
+    version: 1,
+    revision,
+    state: 'registered',
+    deleted: false,
+    lastError: null,
+    definition: { name: id, inputs: [{ tag: input, alias: 'x' }], initCode: 'let n = 0;', calcCode: 'n++; const y = n;', outputs: [{ tag: output, variable: 'y' }] } as ScriptDraft,
+  }) as unknown as StoredScript;
+
+function setup(scripts: StoredScript[], saved: Map<number, Map<string, ScriptStateRecord>> = new Map()) {
+  const events: string[] = [];
+  const registered: EngineScriptSpec[] = [];
+  const engine = {
+    register: async (spec: EngineScriptSpec) => {
+      events.push(`register ${spec.id}${spec.restoreState ? ' with state' : ''}`);
+      registered.push(spec);
+      return { ok: true as const };
+    },
+    unregister: async (id: string) => {
+      events.push(`unregister ${id}`);
+      return true;
+    },
+    unload: async (ids: string[]) => void events.push(`unload ${ids.join(',')}`),
+    restore: async () => undefined,
+    captureState: async (options: { ids?: string[] }): Promise<CapturedScriptState[]> => (options.ids ?? []).map((id) => ({ id, version: 1, state: { vars: { n: 7 }, undef: [] } })),
+  } as unknown as EngineHost;
+  const writes: StateWrite[] = [];
+  const state: StateTopic = {
+    write: async (entries) => {
+      events.push(`state write ${entries.map((entry) => `${entry.scriptId}@${entry.partition}:${entry.record?.routedOffset ?? 'tombstone'}`).join(',')}`);
+      writes.push(...entries);
+    },
+    readPartition: async (partition) => {
+      events.push(`state read ${partition}`);
+      return saved.get(partition) ?? new Map();
+    },
+    counters: () => ({ written: writes.length, restored: 0 }),
+    stop: async () => undefined,
+  };
+  const store = { changesSince: async (revision: number) => scripts.filter((script) => script.revision > revision) } as unknown as ScriptStore;
+  const routed: RoutedBatch[][] = [];
+  const evaluated: TagValue[][] = [];
+  const worker = new PartitionedWorker({
+    store,
+    engine,
+    catalog: new TagCatalog(),
+    state,
+    partitions: PARTITIONS,
+    checkpointMs: 60_000,
+    pollMs: 60_000,
+    evaluate: async (batch) => {
+      events.push(`evaluate ${batch.values.map((value) => value.value).join(',')}`);
+      evaluated.push(batch.values);
+    },
+    produceRouted: async (batches) => void routed.push(batches),
+    log: createLogger({ level: 'error', pretty: false, name: 'test' }),
+  });
+  return { worker, events, registered, writes, routed, evaluated };
+}
+
+const value = (tag: string, v: number): TagValue => ({ tag, value: v, ts: 1000 + v, quality: 'good' });
+const batchOf = (values: TagValue[], partition: number, offsets: number[]): InputBatch => ({
+  values,
+  rejected: 0,
+  heartbeat: async () => undefined,
+  origin: { partition, offsets, nextOffset: offsets[offsets.length - 1] + 1 },
+});
+
+describe('PartitionedWorker', () => {
+  it('routes one record per script group, only tags a script reads', async () => {
+    const { worker, routed } = setup([stored('a', 'X', 'A'), stored('b', 'A', 'B'), stored('c', 'Y', 'C')]);
+    await worker.start();
+    await worker.route(batchOf([value('X', 1), value('Z', 2), value('Y', 3), value('X', 4)], 0, [0, 1, 2, 3]));
+    await worker.stop();
+    expect(routed).toEqual([
+      [
+        { key: 'a', partition: partitionOf('a', PARTITIONS), values: [value('X', 1), value('X', 4)] },
+        { key: 'c', partition: partitionOf('c', PARTITIONS), values: [value('Y', 3)] },
+      ],
+    ]);
+    expect(worker.counters()).toMatchObject({ routerValuesIn: 4, routerValuesRouted: 3, routerValuesUnread: 1, routedRecordsOut: 2 });
+  });
+
+  it('reads a partition state before loading its scripts, skips what it reflects, and writes state before a batch is done', async () => {
+    const partition = partitionOf('a', PARTITIONS);
+    const saved = new Map([[partition, new Map([['a', { scriptId: 'a', version: 1, routedOffset: 5, state: { vars: { n: 3 }, undef: [] }, tags: [], writtenAt: 0 }]])]]);
+    const { worker, events, registered } = setup([stored('a', 'X', 'A')], saved);
+    await worker.start();
+    await worker.assign([partition]);
+    expect(registered[0].restoreState).toEqual({ vars: { n: 3 }, undef: [] });
+    await worker.handleRouted(batchOf([value('X', 4), value('X', 5), value('X', 6)], partition, [4, 5, 6]));
+    await worker.stop();
+    expect(events).toEqual([`state read ${partition}`, 'register a with state', 'evaluate 5,6', `state write a@${partition}:7`]);
+    expect(worker.counters()).toMatchObject({ partitions: [partition], scripts: 1, valuesSkipped: 1 });
+  });
+
+  it('unloads the scripts of revoked partitions without publishing for them', async () => {
+    const partition = partitionOf('a', PARTITIONS);
+    const { worker, events } = setup([stored('a', 'X', 'A')]);
+    await worker.start();
+    await worker.assign([partition]);
+    await worker.assign([]);
+    await worker.stop();
+    expect(events).toEqual([`state read ${partition}`, 'register a', 'unload a']);
+    expect(worker.counters()).toMatchObject({ partitions: [], scripts: 0, rebalances: 2 });
+  });
+});

@@ -1,6 +1,6 @@
 'use client';
 
-import Editor, { loader, type OnMount } from '@monaco-editor/react';
+import Editor, { type OnMount } from '@monaco-editor/react';
 import type * as Monaco from 'monaco-editor';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { EditorMarker } from '@/lib/ui/diagnostic-markers';
@@ -8,7 +8,8 @@ import { EditorEchoes, minimalEdit } from '@/lib/ui/editor-sync';
 import type { Locale } from '@/lib/ui/format';
 import { shortcutFor, type ShortcutAction } from '@/lib/ui/shortcuts';
 import { registerAliasRename } from './alias-rename-provider';
-import { configureMonacoLoader, loadMonacoMessages, prepareJavaScript, setScriptDeclarations } from './monaco-setup';
+import { prepareJavaScript, setScriptDeclarations } from './monaco-setup';
+import { useMonacoLoader } from './use-monaco-loader';
 
 export interface CodeEditorProps {
   /** Model file name: both parts share one JavaScript project, so calc sees init's variables. */
@@ -35,7 +36,6 @@ const MARKER_OWNER = 'script-server';
 /** Monaco for one part of a script (loaded lazily; a plain text area if Monaco cannot load). */
 export default function CodeEditor(props: CodeEditorProps) {
   const { file, value, onChange, markers, debugLine, declarations, height, label, loadingText, fallbackNote, locale, onShortcut, testId, reveal } = props;
-  const [failed, setFailed] = useState(false);
   const [ready, setReady] = useState(false);
   const monacoRef = useRef<typeof Monaco | null>(null);
   const editorRef = useRef<Monaco.editor.IStandaloneCodeEditor | null>(null);
@@ -49,25 +49,7 @@ export default function CodeEditor(props: CodeEditorProps) {
     changeRef.current = onChange;
   }, [onShortcut, onChange]);
 
-  const [messagesReady, setMessagesReady] = useState(false);
-
-  configureMonacoLoader();
-
-  // Monaco's language is the one in use when it first loads (it cannot switch without a reload).
-  useEffect(() => {
-    let cancelled = false;
-    void loadMonacoMessages(locale).then(() => {
-      if (cancelled) return;
-      setMessagesReady(true);
-      loader.init().catch((error: unknown) => {
-        if (!cancelled && (error as { type?: string } | null)?.type !== 'cancelation') setFailed(true);
-      });
-    });
-    return () => {
-      cancelled = true;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  const { messagesReady, failed } = useMonacoLoader(locale);
 
   const onMount: OnMount = (editor, monaco) => {
     editorRef.current = editor;

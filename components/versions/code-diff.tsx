@@ -1,9 +1,9 @@
 'use client';
 
-import { DiffEditor, loader, type DiffOnMount } from '@monaco-editor/react';
-import { useEffect, useMemo, useState } from 'react';
+import { DiffEditor, type DiffOnMount } from '@monaco-editor/react';
+import { useMemo, useState } from 'react';
 import type { Locale } from '@/lib/ui/format';
-import { configureMonacoLoader, loadMonacoMessages } from '../editor/monaco-setup';
+import { useMonacoLoader } from '../editor/use-monaco-loader';
 
 export interface CodeDiffProps {
   original: string;
@@ -21,26 +21,9 @@ export interface CodeDiffProps {
  * shown as they are.
  */
 export default function CodeDiff({ original, modified, height, label, loadingText, locale, testId }: CodeDiffProps) {
-  const [failed, setFailed] = useState(false);
-  const [messagesReady, setMessagesReady] = useState(false);
   const [ready, setReady] = useState(false);
   const [changes, setChanges] = useState<number | null>(null);
-  configureMonacoLoader();
-
-  useEffect(() => {
-    let cancelled = false;
-    void loadMonacoMessages(locale).then(() => {
-      if (cancelled) return;
-      setMessagesReady(true);
-      loader.init().catch((error: unknown) => {
-        if (!cancelled && (error as { type?: string } | null)?.type !== 'cancelation') setFailed(true);
-      });
-    });
-    return () => {
-      cancelled = true;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  const { messagesReady, failed } = useMonacoLoader(locale);
 
   const onMount: DiffOnMount = (editor) => {
     const count = () => setChanges(editor.getLineChanges()?.length ?? null);

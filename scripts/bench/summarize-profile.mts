@@ -220,7 +220,13 @@ function decodeVlq(segment: string): number[] {
 /** tsx loads TypeScript through data URLs that carry the file name: recover it. */
 function realUrl(url: string): string {
   if (!url.includes('__filename')) return url;
-  const match = /__filename="([^"]+)"/.exec(decodeURIComponent(url));
+  let decoded = url;
+  try {
+    decoded = decodeURIComponent(url);
+  } catch {
+    // a data URL whose source holds a lone % (a modulo in the code): look in it as it is
+  }
+  const match = /__filename="([^"]+)"/.exec(decoded) ?? /__filename=%22([^%]+)%22/.exec(url);
   return match ? `file://${match[1]}` : url;
 }
 

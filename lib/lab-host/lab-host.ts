@@ -22,11 +22,17 @@ export interface LabHost {
   /** Regression tests of a script (changes.md), each from a fresh initialisation. */
   runTests(request: LabTestRequest): Promise<LabTestOutcome>;
   /** Evaluates a script over replay steps streamed in chunks (plot); at most one chunk is in flight. */
-  replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult>;
+  /**
+   * `onChunk` (backfill) sees each chunk's progress in order before the next result is awaited;
+   * answering false stops the replay there (cancelled).
+   */
+  replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>, onChunk?: OnReplayChunk): Promise<ReplayResult>;
   /** Debug sessions: registry here, sandboxes in the lab thread. */
   readonly sessions: DebugSessions;
   close(): Promise<void>;
 }
+
+export type OnReplayChunk = (progress: ReplayProgress) => Promise<boolean>;
 
 export type ReplayResult = { ok: true; outcome: ReplayOutcome } | { ok: false; diagnostics: Diagnostic[] };
 
@@ -132,7 +138,7 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
         ok: true as const,
         results: request.tests.map(() => ({ outputs: request.draft.outputs.map(() => null), error, step: null })),
       })),
-    replay: (request, chunks) => driveReplay(backend, request, chunks),
+    replay: (request, chunks, onChunk) => driveReplay(backend, request, chunks, onChunk),
     sessions,
     close: async () => {
       sessions.stop();
@@ -149,21 +155,37 @@ function stepsOf(request: LabTestRequest): number {
  * Feeds replay chunks to the lab one at a time while the next one is being read: the lab evaluates
  * chunk n while the host reads and merges chunk n + 1, and no more than those two exist at once.
  */
-export async function driveReplay(backend: ReplayBackend, request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult> {
+export async function driveReplay(
+  backend: ReplayBackend,
+  request: ReplayOpenRequest,
+  chunks: AsyncIterable<ReplayChunk>,
+  onChunk?: OnReplayChunk,
+): Promise<ReplayResult> {
   const id = randomUUID();
   const opened = await backend.openReplay(id, request);
   if (!opened.ok) return opened;
   let finished = false;
   let inFlight: Promise<ReplayProgress> | null = null;
+  /** The chunk in flight's outcome; false when the replay must stop after it. */
+  const settle = async (pending: Promise<ReplayProgress>): Promise<boolean> => {
+    const progress = await pending;
+    const goOn = onChunk ? await onChunk(progress) : true;
+    return goOn && !progress.stopped;
+  };
   try {
     for await (const chunk of chunks) {
-      if (inFlight && (await inFlight).stopped) {
+      if (inFlight) {
+        const pending = inFlight;
         inFlight = null;
-        break;
+        if (!(await settle(pending))) break;
       }
       inFlight = backend.feedReplay(id, chunk);
     }
-    if (inFlight) await inFlight;
+    if (inFlight) {
+      const pending = inFlight;
+      inFlight = null;
+      await settle(pending);
+    }
     const outcome = await backend.finishReplay(id);
     finished = true;
     return { ok: true, outcome };

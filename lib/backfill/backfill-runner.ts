@@ -29,6 +29,11 @@ export interface BackfillRunnerOptions {
 
 export const BACKFILL_POLL_MS = 1000;
 export const BACKFILL_STALE_MS = 15_000;
+/**
+ * Steps per chunk: progress is saved, a cancel noticed and a restart resumed at this grain; each
+ * chunk's steps may use their CPU deadline before the lab's watchdog stops the thread.
+ */
+export const BACKFILL_CHUNK_STEPS = 2048;
 /** Steps of unbounded length: a backfill may cover months. */
 const NO_STEP_LIMIT = Number.MAX_SAFE_INTEGER;
 
@@ -145,6 +150,7 @@ export async function backfill(
       readTags,
       state: { steps: 0, capped: false },
       maxSteps: NO_STEP_LIMIT,
+      chunkSize: BACKFILL_CHUNK_STEPS,
     }),
   );
   let evaluationsSeen = 0;

@@ -13,9 +13,8 @@ import type { ScriptDraft } from '../model/script-schema';
 import type { HistoryRecord, HistoryRow } from '../ports/history-store';
 import type { JobStore } from '../ports/job-store';
 import { silentLogger } from '../support/logger';
-import { STEPS_PER_CHUNK } from '../editor-runs/plot-script';
 import type { BackfillPorts } from './backfill-ports';
-import { backfill, BackfillRunner } from './backfill-runner';
+import { backfill, BACKFILL_CHUNK_STEPS, BackfillRunner } from './backfill-runner';
 import { cancelJob, getJob, listJobs } from './read-jobs';
 import { startBackfill } from './start-backfill';
 
@@ -30,7 +29,7 @@ const lab = inProcessLab(limits);
 const T0 = Date.UTC(2026, 9, 1);
 const at = (seconds: number) => T0 + seconds * 1000;
 /** More steps than one chunk: the state must carry across chunk boundaries. */
-const STEPS = STEPS_PER_CHUNK + 3000;
+const STEPS = 8 * BACKFILL_CHUNK_STEPS + 300;
 const author: ChangeAuthor = { actor: SYSTEM_ACTOR, by: { id: 'u1', name: 'alice' }, requestId: 'test' };
 
 const draft: ScriptDraft = {

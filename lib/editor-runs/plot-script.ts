@@ -142,6 +142,8 @@ export async function* replayChunks(
     state: ReplayStepsState;
     /** Default MAX_PLOT_EVALUATIONS. */
     maxSteps?: number;
+    /** Steps per chunk; default STEPS_PER_CHUNK. */
+    chunkSize?: number;
   },
 ): AsyncIterable<ReplayChunk> {
   const { from, to, fixed, overrides } = context;
@@ -158,7 +160,7 @@ export async function* replayChunks(
   const inputSamplers = context.inputSamplers;
   const samplers = inputSamplers ? context.readTags.map((tag) => inputSamplers.get(tag)!) : [];
   yield* replaySteps(
-    mergeColumns(pages, { maxInstants: STEPS_PER_CHUNK }),
+    mergeColumns(pages, { maxInstants: context.chunkSize ?? STEPS_PER_CHUNK }),
     {
       tags: draft.inputs.map((input) => input.tag),
       seriesTags: context.readTags,
@@ -169,7 +171,7 @@ export async function* replayChunks(
         : { type: 'periodic', intervalMs: (trigger as { intervalMs: number }).intervalMs },
       from,
       to,
-      chunkSize: STEPS_PER_CHUNK,
+      chunkSize: context.chunkSize ?? STEPS_PER_CHUNK,
       maxSteps: context.maxSteps ?? MAX_PLOT_EVALUATIONS,
       // The input series of the plot, downsampled on the way.
       onBatch: samplers.length === 0 ? undefined : (batch, used) => {

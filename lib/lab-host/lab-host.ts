@@ -72,6 +72,8 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
       workerData: { limits },
       onError: (error) => logger.error({ err: error }, 'benchmark thread failed'),
     }));
+  /** Open replays of backfills (`collect`). */
+  const collecting = new Set<string>();
   const backend: SessionBackend & ReplayBackend = {
     openSession: (id, request) => client.call('openSession', id, request),
     runSession: (id, request) =>
@@ -80,16 +82,23 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
         (error) => ({ diagnostics: [], outputs: [], staticVars: {}, durationMs: 0, error, logs: [], trace: [], truncated: false }),
       ),
     closeSession: (id) => client.call('closeSession', id),
-    openReplay: (id, request) => client.call('openReplay', id, request),
+    openReplay: (id, request) => {
+      if (request.collect) collecting.add(id);
+      return client.call('openReplay', id, request);
+    },
     feedReplay: (id, chunk) =>
-      guardedLate(
-        () => client.call('feedReplay', id, chunk),
-        (error) => {
-          throw new UserError('SCRIPT_INVALID', `the plot was stopped: ${error.message}`, { diagnostics: [error] });
-        },
-      ),
-    finishReplay: (id) => client.call('finishReplay', id),
-    closeReplay: (id) => client.call('closeReplay', id),
+      // A backfill's chunk may use every step's CPU deadline (as regression tests do); a plot's has the editor runs' allowance.
+      guarded(client, () => client.call('feedReplay', id, chunk), hangMs + 1000 + (collecting.has(id) ? chunk.times.length * limits.cpuMs : 0), (error) => {
+        throw new UserError('SCRIPT_INVALID', `the ${collecting.has(id) ? 'backfill' : 'plot'} was stopped: ${error.message}`, { diagnostics: [error] });
+      }),
+    finishReplay: (id) => {
+      collecting.delete(id);
+      return client.call('finishReplay', id);
+    },
+    closeReplay: (id) => {
+      collecting.delete(id);
+      return client.call('closeReplay', id);
+    },
   };
   const sessions = new DebugSessions(backend, {
     ttlMs: options.sessionTtlMs,

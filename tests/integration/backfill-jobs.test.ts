@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, expectErrorEnvelope } from '../helpers/api-requests';
 import { startApp, type RunningApp } from '../helpers/app-process';
@@ -10,13 +13,17 @@ import { startApp, type RunningApp } from '../helpers/app-process';
 
 let app: RunningApp;
 const HOUR = 3_600_000;
+/** Ours, so that it outlives the app killed in the middle of a job. */
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'script-server-backfill-'));
+const ENV = { BODY_LIMIT_BYTES: String(4 * 1024 * 1024) };
 
 beforeAll(async () => {
-  app = await startApp({ env: { BODY_LIMIT_BYTES: String(4 * 1024 * 1024) } });
+  app = await startApp({ dataDir, env: ENV });
 }, 120_000);
 
 afterAll(async () => {
   await app?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const call = (method: string, path: string, body?: unknown) => callApi(app.url, method, path, body);
@@ -131,7 +138,7 @@ describe('backfill jobs', () => {
     expect(midway.state).toBe('running');
 
     await app.stop('SIGKILL');
-    app = await startApp({ dataDir: app.dataDir, env: { BODY_LIMIT_BYTES: String(4 * 1024 * 1024) } });
+    app = await startApp({ dataDir, env: ENV });
     const done = await waitForJob(started.json.id, ['done', 'failed'], 180_000);
     expect(done.state, JSON.stringify(done)).toBe('done');
     expect(done.progress.fraction).toBe(1);

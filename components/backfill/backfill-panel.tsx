@@ -109,7 +109,7 @@ export function BackfillPanel({ script }: { script: Script }) {
   const active = jobs.find(isActive) ?? null;
 
   return (
-    <details className="panel backfill-panel" data-testid="backfill-panel" open={active !== null || undefined}>
+    <details className="panel backfill-panel" data-testid="backfill-panel">
       <summary className="panel-title">{t('backfill.title')}</summary>
       <p className="hint">{t('backfill.intro')}</p>
       <div className="backfill-form">

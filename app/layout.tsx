@@ -13,6 +13,7 @@ import './globals.css';
 import './accounts.css';
 import './changes.css';
 import './shadow.css';
+import './backfill.css';
 import { SignInGate } from './sign-in-gate';
 
 export const metadata = { title: 'Script Server', description: 'Calculated tags for plant data' };

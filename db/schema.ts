@@ -130,6 +130,34 @@ export const shadowRuns = pgTable('shadow_runs', {
   reportAt: timestamp('report_at', { withTimezone: true, mode: 'date' }),
 });
 
+/**
+ * Background jobs (history-ml.md "Backfill"): a backfill of a script's outputs over [from, to) (ms).
+ * `progress` is saved per chunk; `heartbeat_at` says the process running it is alive (a job whose
+ * heartbeat is old is taken over after a restart and resumes from `processedUntil`).
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['backfill'] }).notNull(),
+    scriptId: text('script_id').notNull(),
+    version: integer('version').notNull(),
+    from: bigint('from_ts', { mode: 'number' }).notNull(),
+    to: bigint('to_ts', { mode: 'number' }).notNull(),
+    mode: text('mode', { enum: ['replace', 'fill'] }).notNull(),
+    state: text('state', { enum: ['queued', 'running', 'done', 'failed', 'cancelled'] }).notNull(),
+    progress: jsonb('progress').notNull(),
+    warnings: jsonb('warnings').$type<string[]>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true, mode: 'date' }),
+    error: text('error'),
+    createdBy: jsonb('created_by').$type<{ id: string; name: string }>(),
+  },
+  (table) => [index('jobs_script_idx').on(table.scriptId, table.createdAt), index('jobs_state_idx').on(table.state)],
+);
+
 /** The restart snapshot: the latest value of every tag. ts is epoch milliseconds. */
 export const tagLatest = pgTable('tag_latest', {
   tag: text('tag').primaryKey(),

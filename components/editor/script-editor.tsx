@@ -56,6 +56,7 @@ import { useTestRuns } from '../tests/use-test-runs';
 import { useTestsGate } from '../tests/use-tests-gate';
 import { versionsApi } from '@/lib/ui/versions-api';
 import { ShadowPanel } from '../shadow/shadow-panel';
+import { BackfillPanel } from '../backfill/backfill-panel';
 
 const CodeEditor = dynamic(() => import('./code-editor'), {
   ssr: false,
@@ -728,6 +729,8 @@ export function ScriptEditor({ scriptId, copyOf = null }: ScriptEditorProps) {
           }}
         />
       )}
+
+      {saved && <BackfillPanel script={saved} />}
 
       <div className="editor-layout">
         <div className="editor-side">

@@ -28,6 +28,7 @@ import { ValuePipeline } from '../pipeline/value-pipeline';
 import { seedExamples } from './seed-examples';
 import { followScriptChanges } from '../engine-host/follow-script-changes';
 import { followShadows } from '../engine-host/follow-shadows';
+import { BackfillRunner } from '../backfill/backfill-runner';
 import { ShadowBoard } from '../shadows/shadow-board';
 import { startSimulator } from './start-simulator';
 import type { IdentityStore } from '../ports/identity-store';
@@ -145,6 +146,8 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       shadowStore: shadows,
       runTests: (draft) => runScriptTests({ lab: labHost }, draft),
       workerRegistry: adapters.workerRegistry,
+      jobs: adapters.jobs,
+      backfillRunner: null,
       groupMembers: bus.describeMembers
         ? () => bus.describeMembers!(config.WORKER_MODE === 'partitioned' ? scaleOutTopics(config).routed : config.KAFKA_INPUT_TOPIC)
         : undefined,
@@ -293,6 +296,14 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         );
       }
       stops.push(() => bus.stop());
+    }
+
+    if (lab && adapters.jobs) {
+      // Backfill jobs (history-ml.md): read here, evaluated in the lab thread, written to history.
+      const runner = new BackfillRunner({ ...services, log: log.child({ part: 'backfill' }) }, { concurrency: config.BACKFILL_CONCURRENCY });
+      services.backfillRunner = runner;
+      runner.start();
+      stops.unshift(() => runner.stop());
     }
 
     if (config.mode.simulator && role !== 'web') {

@@ -18,6 +18,8 @@ import type { ShadowStore } from '../ports/shadow-store';
 import { SqlShadowStore } from '../adapters/store/sql-shadow-store';
 import { SqlWorkerRegistry } from '../adapters/store/sql-worker-registry';
 import type { WorkerRegistry } from '../ports/worker-registry';
+import type { JobStore } from '../ports/job-store';
+import { SqlJobStore } from '../adapters/store/sql-job-store';
 
 /** The adapter behind each port, chosen by the configuration (product.md: embedded or production). */
 export interface Adapters {
@@ -31,6 +33,8 @@ export interface Adapters {
   bus: Bus;
   /** Workers' heartbeats (WORKER_MODE=partitioned), on the scripts' database; null when the stores are given. */
   workerRegistry: WorkerRegistry | null;
+  /** Backfill jobs (history-ml.md), on the scripts' database; null when the stores are given without one. */
+  jobs: JobStore | null;
   close(): Promise<void>;
 }
 
@@ -42,6 +46,7 @@ export async function openAdapters(
     tagMeta?: TagMetaStore;
     identities?: IdentityStore;
     shadows?: ShadowStore;
+    jobs?: JobStore;
     history?: HistoryStore;
     bus?: Bus;
     migrationsFolder?: string;
@@ -63,6 +68,7 @@ export async function openAdapters(
   const identities = overrides.identities ?? new SqlIdentityStore(database!);
   const shadows = overrides.shadows ?? new SqlShadowStore(database!);
   const workerRegistry = database ? new SqlWorkerRegistry(database) : null;
+  const jobs = overrides.jobs ?? (database ? new SqlJobStore(database) : null);
 
   const history: HistoryStore = overrides.history ?? (await openHistory(config, log, database));
   closers.push(() => history.close());
@@ -90,6 +96,7 @@ export async function openAdapters(
     history,
     bus,
     workerRegistry,
+    jobs,
     close: async () => {
       for (const close of closers) await close().catch(() => undefined);
     },

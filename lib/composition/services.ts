@@ -15,6 +15,7 @@ import type { TestReport } from '../model/script-tests';
 import type { AppMetrics } from '../support/metrics';
 import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
 import type { GroupMember, WorkerRegistry } from '../ports/worker-registry';
+import type { JobStore } from '../ports/job-store';
 
 /**
  * Everything one process is made of, built once by its composition root (create-app.ts). Use cases
@@ -49,4 +50,8 @@ export interface AppServices extends SecurityPorts, SetupPorts, OidcPorts {
   workerRegistry: WorkerRegistry | null;
   /** The engines' consumer group as Kafka reports it (GET /api/workers); absent without Kafka. */
   groupMembers?: () => Promise<GroupMember[]>;
+  /** Backfill jobs (history-ml.md); null when no database is open here. */
+  jobs: JobStore | null;
+  /** Runs the backfill jobs in a process with a lab thread; null elsewhere (a worker). */
+  backfillRunner: { kick(): void } | null;
 }

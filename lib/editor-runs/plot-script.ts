@@ -124,7 +124,11 @@ export async function plotScript(services: Pick<EditorRunPorts, 'store' | 'histo
   return { series, evaluations: outcome.evaluations, errors: outcome.errors, error };
 }
 
-async function* replayChunks(
+/**
+ * The evaluation steps of `draft` over its inputs' history in [from, to], in chunks: what the plot
+ * and backfill (lib/backfill) both feed to PlotReplay in the lab — one code path.
+ */
+export async function* replayChunks(
   services: Pick<EditorRunPorts, 'history'>,
   draft: RunnableDraft,
   context: {
@@ -133,8 +137,13 @@ async function* replayChunks(
     fixed: boolean[];
     overrides: Record<string, ConstantOverride>;
     readTags: string[];
-    inputSamplers: Map<string, MinMaxDownsampler>;
+    /** The plot's downsampled input series (backfill has none). */
+    inputSamplers?: Map<string, MinMaxDownsampler>;
     state: ReplayStepsState;
+    /** Default MAX_PLOT_EVALUATIONS. */
+    maxSteps?: number;
+    /** Steps per chunk; default STEPS_PER_CHUNK. */
+    chunkSize?: number;
   },
 ): AsyncIterable<ReplayChunk> {
   const { from, to, fixed, overrides } = context;
@@ -148,9 +157,10 @@ async function* replayChunks(
   const trigger = draft.trigger ?? { type: 'onChange' as const };
   const triggerAliases = trigger.type === 'onChange' ? new Set(trigger.inputs ?? draft.inputs.map((input) => input.alias)) : null;
   const pages = context.readTags.map((tag) => [tag, readAhead(readHistoryColumns(services.history, tag, from, to, { chunkSize: PLOT_READ_PAGE }))] as const);
-  const samplers = context.readTags.map((tag) => context.inputSamplers.get(tag)!);
+  const inputSamplers = context.inputSamplers;
+  const samplers = inputSamplers ? context.readTags.map((tag) => inputSamplers.get(tag)!) : [];
   yield* replaySteps(
-    mergeColumns(pages, { maxInstants: STEPS_PER_CHUNK }),
+    mergeColumns(pages, { maxInstants: context.chunkSize ?? STEPS_PER_CHUNK }),
     {
       tags: draft.inputs.map((input) => input.tag),
       seriesTags: context.readTags,
@@ -161,10 +171,10 @@ async function* replayChunks(
         : { type: 'periodic', intervalMs: (trigger as { intervalMs: number }).intervalMs },
       from,
       to,
-      chunkSize: STEPS_PER_CHUNK,
-      maxSteps: MAX_PLOT_EVALUATIONS,
+      chunkSize: context.chunkSize ?? STEPS_PER_CHUNK,
+      maxSteps: context.maxSteps ?? MAX_PLOT_EVALUATIONS,
       // The input series of the plot, downsampled on the way.
-      onBatch: (batch, used) => {
+      onBatch: samplers.length === 0 ? undefined : (batch, used) => {
         // Local copies: under tsx an imported binding is read through a getter on every use.
         const [absent, valueOf, qualityName] = [KIND_ABSENT, valueAt, qualityOf];
         for (let s = 0; s < samplers.length; s++) {

@@ -48,6 +48,7 @@ import { recordValuesPosted } from '../security/record-values-posted';
 import { AUTH_OPERATIONS } from './auth-operations';
 import { DEBUG_OPERATIONS } from './debug-operations';
 import { SHADOW_OPERATIONS } from './shadow-operations';
+import { BACKFILL_OPERATIONS } from './backfill-operations';
 import { VERSION_OPERATIONS } from './version-operations';
 import { WORKER_OPERATIONS } from './worker-operations';
 import { workerMetricsText } from '../partitioning/list-workers';
@@ -345,6 +346,7 @@ export const OPERATIONS: Operation<any, any, any>[] = [
   }),
   ...DEBUG_OPERATIONS,
   ...SHADOW_OPERATIONS,
+  ...BACKFILL_OPERATIONS,
   ...VERSION_OPERATIONS,
   ...WORKER_OPERATIONS,
   ...AUTH_OPERATIONS,

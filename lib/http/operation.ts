@@ -12,6 +12,7 @@ import type { Identity } from '../security/identity';
 import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
 import type { ShadowPorts } from '../shadows/shadow-ports';
 import type { WorkerPorts } from '../partitioning/worker-ports';
+import type { BackfillPorts } from '../backfill/backfill-ports';
 
 /**
  * One operation of api.md: its method and path, the schemas of what it takes and answers, and the
@@ -31,6 +32,7 @@ export type ApiServices = ScriptPorts &
   SetupPorts &
   ShadowPorts &
   WorkerPorts &
+  BackfillPorts &
   OidcPorts & {
     log: Logger;
     config: { BODY_LIMIT_BYTES: number; METRICS_TOKEN?: string };

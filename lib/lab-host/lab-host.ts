@@ -22,11 +22,17 @@ export interface LabHost {
   /** Regression tests of a script (changes.md), each from a fresh initialisation. */
   runTests(request: LabTestRequest): Promise<LabTestOutcome>;
   /** Evaluates a script over replay steps streamed in chunks (plot); at most one chunk is in flight. */
-  replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult>;
+  /**
+   * `onChunk` (backfill) sees each chunk's progress in order before the next result is awaited;
+   * answering false stops the replay there (cancelled).
+   */
+  replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>, onChunk?: OnReplayChunk): Promise<ReplayResult>;
   /** Debug sessions: registry here, sandboxes in the lab thread. */
   readonly sessions: DebugSessions;
   close(): Promise<void>;
 }
+
+export type OnReplayChunk = (progress: ReplayProgress) => Promise<boolean>;
 
 export type ReplayResult = { ok: true; outcome: ReplayOutcome } | { ok: false; diagnostics: Diagnostic[] };
 
@@ -66,6 +72,8 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
       workerData: { limits },
       onError: (error) => logger.error({ err: error }, 'benchmark thread failed'),
     }));
+  /** Open replays of backfills (`collect`). */
+  const collecting = new Set<string>();
   const backend: SessionBackend & ReplayBackend = {
     openSession: (id, request) => client.call('openSession', id, request),
     runSession: (id, request) =>
@@ -74,16 +82,23 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
         (error) => ({ diagnostics: [], outputs: [], staticVars: {}, durationMs: 0, error, logs: [], trace: [], truncated: false }),
       ),
     closeSession: (id) => client.call('closeSession', id),
-    openReplay: (id, request) => client.call('openReplay', id, request),
+    openReplay: (id, request) => {
+      if (request.collect) collecting.add(id);
+      return client.call('openReplay', id, request);
+    },
     feedReplay: (id, chunk) =>
-      guardedLate(
-        () => client.call('feedReplay', id, chunk),
-        (error) => {
-          throw new UserError('SCRIPT_INVALID', `the plot was stopped: ${error.message}`, { diagnostics: [error] });
-        },
-      ),
-    finishReplay: (id) => client.call('finishReplay', id),
-    closeReplay: (id) => client.call('closeReplay', id),
+      // A backfill's chunk may use every step's CPU deadline (as regression tests do); a plot's has the editor runs' allowance.
+      guarded(client, () => client.call('feedReplay', id, chunk), hangMs + 1000 + (collecting.has(id) ? chunk.times.length * limits.cpuMs : 0), (error) => {
+        throw new UserError('SCRIPT_INVALID', `the ${collecting.has(id) ? 'backfill' : 'plot'} was stopped: ${error.message}`, { diagnostics: [error] });
+      }),
+    finishReplay: (id) => {
+      collecting.delete(id);
+      return client.call('finishReplay', id);
+    },
+    closeReplay: (id) => {
+      collecting.delete(id);
+      return client.call('closeReplay', id);
+    },
   };
   const sessions = new DebugSessions(backend, {
     ttlMs: options.sessionTtlMs,
@@ -132,7 +147,7 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
         ok: true as const,
         results: request.tests.map(() => ({ outputs: request.draft.outputs.map(() => null), error, step: null })),
       })),
-    replay: (request, chunks) => driveReplay(backend, request, chunks),
+    replay: (request, chunks, onChunk) => driveReplay(backend, request, chunks, onChunk),
     sessions,
     close: async () => {
       sessions.stop();
@@ -149,21 +164,37 @@ function stepsOf(request: LabTestRequest): number {
  * Feeds replay chunks to the lab one at a time while the next one is being read: the lab evaluates
  * chunk n while the host reads and merges chunk n + 1, and no more than those two exist at once.
  */
-export async function driveReplay(backend: ReplayBackend, request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>): Promise<ReplayResult> {
+export async function driveReplay(
+  backend: ReplayBackend,
+  request: ReplayOpenRequest,
+  chunks: AsyncIterable<ReplayChunk>,
+  onChunk?: OnReplayChunk,
+): Promise<ReplayResult> {
   const id = randomUUID();
   const opened = await backend.openReplay(id, request);
   if (!opened.ok) return opened;
   let finished = false;
   let inFlight: Promise<ReplayProgress> | null = null;
+  /** The chunk in flight's outcome; false when the replay must stop after it. */
+  const settle = async (pending: Promise<ReplayProgress>): Promise<boolean> => {
+    const progress = await pending;
+    const goOn = onChunk ? await onChunk(progress) : true;
+    return goOn && !progress.stopped;
+  };
   try {
     for await (const chunk of chunks) {
-      if (inFlight && (await inFlight).stopped) {
+      if (inFlight) {
+        const pending = inFlight;
         inFlight = null;
-        break;
+        if (!(await settle(pending))) break;
       }
       inFlight = backend.feedReplay(id, chunk);
     }
-    if (inFlight) await inFlight;
+    if (inFlight) {
+      const pending = inFlight;
+      inFlight = null;
+      await settle(pending);
+    }
     const outcome = await backend.finishReplay(id);
     finished = true;
     return { ok: true, outcome };

@@ -5,7 +5,7 @@ import { MinMaxDownsampler } from '../history/downsample';
 import type { HistoryPoint } from '../ports/history-store';
 import { ScriptSandbox, type EvaluationJob, type InputSample, type SandboxLimits } from '../sandbox/script-sandbox';
 import type { RunnableDraft } from '../model/script-schema';
-import { QUALITIES } from '../model/tag-value';
+import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
 
 /**
  * The evaluation side of a plot (in the lab thread): the script as the engine runs it (plain
@@ -19,6 +19,19 @@ export interface ReplayOpenRequest {
   from: number;
   to: number;
   maxPoints: number;
+  /** Backfill: also hand back every published value of each chunk (`ReplayProgress.published`). */
+  collect?: boolean;
+}
+
+/** A value the script published in a chunk (backfill), stamped with its triggering step's time. */
+export interface ReplayPublishedValue {
+  /** Index into the script's outputs. */
+  output: number;
+  ts: number;
+  value: TagScalar;
+  quality: Quality;
+  /** The null/bad value a failed evaluation publishes for its outputs (as the engine does). */
+  reason?: 'error';
 }
 
 /**
@@ -37,6 +50,10 @@ export interface ReplayProgress {
   errors: number;
   /** Set when the replay gave up (repeated timeouts, a broken sandbox): later chunks are ignored. */
   stopped: boolean;
+  /** With `collect`: the values published while evaluating this chunk, in time order. */
+  published?: ReplayPublishedValue[];
+  /** With `collect`: the time of the chunk's last step. */
+  lastStep?: number;
 }
 
 export interface ReplayOutcome extends ReplayProgress {
@@ -64,12 +81,14 @@ export class PlotReplay {
   private stopped = false;
   private batchSize = FIRST_BATCH;
   private readonly jobPool: EvaluationJob[] = [];
+  private published: ReplayPublishedValue[] | null = null;
 
   private constructor(
     private readonly sandbox: ScriptSandbox,
     private readonly slot: number,
     private readonly inputCount: number,
     private readonly samplers: MinMaxDownsampler[],
+    private readonly collect: boolean,
   ) {}
 
   static async open(limits: SandboxLimits, request: ReplayOpenRequest): Promise<{ ok: true; replay: PlotReplay } | { ok: false; diagnostics: Diagnostic[] }> {
@@ -83,17 +102,24 @@ export class PlotReplay {
       return { ok: false, diagnostics: [...compiled.diagnostics, loaded.error] };
     }
     const samplers = request.draft.outputs.map(() => new MinMaxDownsampler(request.from, request.to, request.maxPoints));
-    return { ok: true, replay: new PlotReplay(sandbox, loaded.slot, request.draft.inputs.length, samplers) };
+    return { ok: true, replay: new PlotReplay(sandbox, loaded.slot, request.draft.inputs.length, samplers, request.collect === true) };
   }
 
   feed(chunk: ReplayChunk): ReplayProgress {
+    if (this.collect) this.published = [];
     for (let start = 0; start < chunk.times.length && !this.stopped; ) {
       const count = Math.min(this.batchSize, chunk.times.length - start);
       this.evaluate(this.jobsOf(chunk, start, count));
       start += count;
       if (this.batchSize < MAX_BATCH && this.timeoutsInARow === 0) this.batchSize = Math.min(MAX_BATCH, this.batchSize * 4);
     }
-    return this.progress();
+    const progress = this.progress();
+    if (this.published) {
+      progress.published = this.published;
+      progress.lastStep = chunk.times[chunk.times.length - 1];
+    }
+    this.published = null;
+    return progress;
   }
 
   finish(): ReplayOutcome {
@@ -116,6 +142,15 @@ export class PlotReplay {
       this.evaluations++;
       const ts = jobs[index].now;
       for (const sample of result.outputs) this.samplers[sample.index].addValue(ts, sample.value, sample.quality);
+      if (this.published) {
+        // A failed run publishes its outputs null/bad: the engine marks those with reason "error".
+        const failed = result.status === 'failed';
+        for (const sample of result.outputs) {
+          const value: ReplayPublishedValue = { output: sample.index, ts, value: sample.value, quality: sample.quality };
+          if (failed && sample.value === null && sample.quality === 'bad') value.reason = 'error';
+          this.published.push(value);
+        }
+      }
       if (result.status === 'ok') {
         this.timeoutsInARow = 0;
         continue;

@@ -1,6 +1,7 @@
 import { enAccounts } from './en-accounts';
 import { enChanges } from './en-changes';
 import { enShadow } from './en-shadow';
+import { enBackfill } from './en-backfill';
 
 /** English texts of the UI. `{name}` placeholders are filled in; a `_one` key is used when count is 1. */
 export const en = {
@@ -24,6 +25,7 @@ export const en = {
   ...enAccounts,
   ...enChanges,
   ...enShadow,
+  ...enBackfill,
 
   'common.cancel': 'Cancel',
   'common.dismiss': 'Dismiss',

@@ -2,6 +2,7 @@ import type { MessageKey } from './en';
 import { koAccounts } from './ko-accounts';
 import { koChanges } from './ko-changes';
 import { koShadow } from './ko-shadow';
+import { koBackfill } from './ko-backfill';
 
 /** 한국어 UI 문구. 키와 {자리표시자}는 en.ts와 같아야 합니다 (테스트가 확인). */
 export const ko: Record<MessageKey, string> = {
@@ -25,6 +26,7 @@ export const ko: Record<MessageKey, string> = {
   ...koAccounts,
   ...koChanges,
   ...koShadow,
+  ...koBackfill,
 
   'common.cancel': '취소',
   'common.dismiss': '닫기',

@@ -1,28 +1,15 @@
 import { api, type ApiClient } from './api-client';
 import { fromDateTimeLocal } from './time-range';
+import type { JobView } from '../backfill/job-view';
+import type { BackfillMode, JobState } from '../model/job';
 
 /** Backfill jobs in the IDE (history-ml.md "Backfill"): the API calls, the form's checks, rate and time left. */
 
-export type JobStateJson = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type BackfillModeJson = 'replace' | 'fill';
+export type JobStateJson = JobState;
+export type BackfillModeJson = BackfillMode;
 
-export interface JobJson {
-  id: string;
-  kind: 'backfill';
-  scriptId: string;
-  version: number;
-  from: string;
-  to: string;
-  mode: BackfillModeJson;
-  state: JobStateJson;
-  progress: { fraction: number; processedUntil: string | null; evaluations: number; written: number; errors: number };
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  createdBy: { id: string; name: string } | null;
-  /** Only on the answer of a start. */
-  warnings?: string[];
-}
+/** The API's `Job`; the answer of a start also carries `warnings`. */
+export type JobJson = JobView & { warnings?: string[] };
 
 export function createBackfillApi(client: ApiClient = api) {
   const { request } = client;

@@ -34,7 +34,7 @@ export default defineConfig({
   webServer: {
     command: 'node dist/server.mjs',
     url: `http://127.0.0.1:${port}/api/health`,
-    timeout: 60_000,
+    timeout: 180_000,
     reuseExistingServer: false,
     env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ADMIN_PASSWORD: E2E_ADMIN.password },
   },

@@ -10,7 +10,7 @@ import { NeedsRolePage } from '../auth/needs-role-page';
 import { useMe } from '../auth/use-me';
 import { useI18n } from '../i18n/locale-provider';
 import { useFeedback } from '../ui/feedback-provider';
-import { EmptyState, ErrorBanner, errorMessage, Loading } from '../ui/states';
+import { EmptyState, ListStates, errorMessage } from '../ui/states';
 
 const STATE_CLASS = { active: 'ok', expired: 'off', revoked: 'bad' } as const;
 
@@ -148,11 +148,8 @@ function Tokens() {
         )}
       </form>
 
-      {loadError !== null && <ErrorBanner error={loadError} onRetry={() => void load()} />}
-      {tokens === null && loadError === null && <Loading />}
-      {tokens !== null && tokens.length === 0 && <EmptyState title={t('tokens.empty')} />}
-      {tokens !== null && tokens.length > 0 && (
-        <div className="table-wrap">
+      <ListStates items={tokens} error={loadError} onRetry={() => void load()} empty={<EmptyState title={t('tokens.empty')} />}>
+        {(tokens) => (
           <table className="data-table tokens-table">
             <thead>
               <tr>
@@ -198,8 +195,8 @@ function Tokens() {
               })}
             </tbody>
           </table>
-        </div>
-      )}
+        )}
+      </ListStates>
     </main>
   );
 }

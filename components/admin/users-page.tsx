@@ -10,7 +10,7 @@ import { PasswordDialog } from '../auth/password-dialog';
 import { useMe } from '../auth/use-me';
 import { useI18n } from '../i18n/locale-provider';
 import { useFeedback } from '../ui/feedback-provider';
-import { EmptyState, ErrorBanner, errorMessage, Loading } from '../ui/states';
+import { EmptyState, ListStates, errorMessage } from '../ui/states';
 
 const EMPTY_FORM = { username: '', displayName: '', role: 'viewer' as Role, password: '' };
 
@@ -138,11 +138,8 @@ function UsersAdmin() {
         )}
       </form>
 
-      {loadError !== null && <ErrorBanner error={loadError} onRetry={() => void load()} />}
-      {users === null && loadError === null && <Loading />}
-      {users !== null && users.length === 0 && <EmptyState title={t('users.empty')} />}
-      {users !== null && users.length > 0 && (
-        <div className="table-wrap">
+      <ListStates items={users} error={loadError} onRetry={() => void load()} empty={<EmptyState title={t('users.empty')} />}>
+        {(users) => (
           <table className="data-table users-table">
             <thead>
               <tr>
@@ -214,8 +211,8 @@ function UsersAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
-      )}
+        )}
+      </ListStates>
       {resetting && (
         <PasswordDialog
           title={t('users.resetTitle', { username: resetting.username })}

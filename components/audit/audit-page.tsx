@@ -7,7 +7,7 @@ import { formatDateTime } from '@/lib/ui/format';
 import { securityApi } from '@/lib/ui/security-api';
 import { useMe } from '../auth/use-me';
 import { useI18n } from '../i18n/locale-provider';
-import { EmptyState, ErrorBanner, Loading } from '../ui/states';
+import { EmptyState, ListStates } from '../ui/states';
 import { AuditDetails } from './audit-details';
 
 const PAGE_SIZE = 50;
@@ -154,11 +154,9 @@ export function AuditPage() {
         </button>
       </form>
 
-      {error !== null && <ErrorBanner error={error} onRetry={() => void load(applied, null)} />}
-      {entries === null && error === null && <Loading />}
-      {entries !== null && entries.length === 0 && <EmptyState title={t('audit.empty')} />}
-      {entries !== null && entries.length > 0 && (
-        <div className="table-wrap">
+      <ListStates items={entries} error={error} onRetry={() => void load(applied, null)} empty={<EmptyState title={t('audit.empty')} />}>
+        {(entries) => (
+          <>
           <table className="data-table audit-table" data-testid="audit-table">
             <thead>
               <tr>
@@ -215,8 +213,9 @@ export function AuditPage() {
               <span className="muted small">{t('audit.end')}</span>
             )}
           </div>
-        </div>
-      )}
+          </>
+        )}
+      </ListStates>
     </main>
   );
 }

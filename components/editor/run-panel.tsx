@@ -73,6 +73,17 @@ function DiagnosticLine({ diagnostic, onReveal }: { diagnostic: Diagnostic; onRe
   );
 }
 
+/** A table's one row saying it has none. */
+function EmptyRow({ columns, children }: { columns: number; children: string }) {
+  return (
+    <tr>
+      <td colSpan={columns} className="muted">
+        {children}
+      </td>
+    </tr>
+  );
+}
+
 function ResultTables({ result }: { result: CalcResult }) {
   const { t, locale } = useI18n();
   const statics = Object.entries(result.staticVars ?? {});
@@ -105,11 +116,7 @@ function ResultTables({ result }: { result: CalcResult }) {
               </tr>
             ))}
             {Object.keys(result.inputs).length === 0 && (
-              <tr>
-                <td colSpan={4} className="muted">
-                  {t('run.noInputs')}
-                </td>
-              </tr>
+              <EmptyRow columns={4}>{t('run.noInputs')}</EmptyRow>
             )}
           </tbody>
         </table>
@@ -137,11 +144,7 @@ function ResultTables({ result }: { result: CalcResult }) {
               </tr>
             ))}
             {Object.keys(result.outputs).length === 0 && (
-              <tr>
-                <td colSpan={3} className="muted">
-                  {t('run.noOutputs')}
-                </td>
-              </tr>
+              <EmptyRow columns={3}>{t('run.noOutputs')}</EmptyRow>
             )}
           </tbody>
         </table>

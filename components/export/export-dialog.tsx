@@ -2,7 +2,7 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { readError } from '@/lib/ui/api-client';
-import { EXPORT_STEPS, exportProblem, exportRows, exportUrl, toggleTag, type ExportForm, type ExportStep } from '@/lib/ui/export-form';
+import { EXPORT_STEPS, exportProblem, exportRows, exportUrl, toggleTag, type ExportForm } from '@/lib/ui/export-form';
 import { formatInteger } from '@/lib/ui/format';
 import type { MessageKey } from '@/lib/ui/i18n/translate';
 import { useI18n } from '../i18n/locale-provider';
@@ -58,6 +58,20 @@ export function ExportDialog({ candidates, initial, onClose }: { candidates: rea
     }
   };
 
+  /** One of the form's choices: a labelled select whose options are [value, label] pairs. */
+  const choice = <K extends 'step' | 'format' | 'fill' | 'quality'>(key: K, label: string, options: Array<[ExportForm[K], string]>) => (
+    <label className="inline-field">
+      {label}
+      <select value={form[key]} onChange={(event) => set(key, event.target.value as ExportForm[K])} data-testid={`export-${key}`}>
+        {options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+
   return (
     <dialog
       ref={dialogRef}
@@ -93,37 +107,19 @@ export function ExportDialog({ candidates, initial, onClose }: { candidates: rea
             {t('export.to')}
             <input type="datetime-local" value={form.to} onChange={(event) => set('to', event.target.value)} data-testid="export-to" />
           </label>
-          <label className="inline-field">
-            {t('export.step')}
-            <select value={form.step} onChange={(event) => set('step', event.target.value as ExportStep)} data-testid="export-step">
-              {EXPORT_STEPS.map((step) => (
-                <option key={step} value={step}>
-                  {step}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="inline-field">
-            {t('export.format')}
-            <select value={form.format} onChange={(event) => set('format', event.target.value as ExportForm['format'])} data-testid="export-format">
-              <option value="csv">CSV</option>
-              <option value="parquet">Parquet</option>
-            </select>
-          </label>
-          <label className="inline-field">
-            {t('export.fill')}
-            <select value={form.fill} onChange={(event) => set('fill', event.target.value as ExportForm['fill'])} data-testid="export-fill">
-              <option value="previous">{t('export.fill.previous')}</option>
-              <option value="none">{t('export.fill.none')}</option>
-            </select>
-          </label>
-          <label className="inline-field">
-            {t('export.quality')}
-            <select value={form.quality} onChange={(event) => set('quality', event.target.value as ExportForm['quality'])} data-testid="export-quality">
-              <option value="column">{t('export.quality.column')}</option>
-              <option value="mask">{t('export.quality.mask')}</option>
-            </select>
-          </label>
+          {choice('step', t('export.step'), EXPORT_STEPS.map((step) => [step, step]))}
+          {choice('format', t('export.format'), [
+            ['csv', 'CSV'],
+            ['parquet', 'Parquet'],
+          ])}
+          {choice('fill', t('export.fill'), [
+            ['previous', t('export.fill.previous')],
+            ['none', t('export.fill.none')],
+          ])}
+          {choice('quality', t('export.quality'), [
+            ['column', t('export.quality.column')],
+            ['mask', t('export.quality.mask')],
+          ])}
         </div>
         {rows !== null && (
           <p className="muted small" data-testid="export-rows">

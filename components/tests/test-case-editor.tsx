@@ -8,6 +8,21 @@ import { useI18n } from '../i18n/locale-provider';
 
 const QUALITIES: readonly Quality[] = ['good', 'uncertain', 'bad'];
 
+/** A quality picker; with `anyLabel`, a first choice '' (any quality). */
+function QualitySelect({ value, label, anyLabel, onChange }: { value: Quality | ''; label: string; anyLabel?: string; onChange: (quality: Quality | '') => void }) {
+  const { t } = useI18n();
+  return (
+    <select value={value} aria-label={label} onChange={(event) => onChange(event.target.value as Quality | '')}>
+      {anyLabel !== undefined && <option value="">{anyLabel}</option>}
+      {QUALITIES.map((quality) => (
+        <option key={quality} value={quality}>
+          {t(`quality.${quality}`)}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 interface TestCaseEditorProps {
   initial: TestCaseForm;
   /** The script's other tests (a name must differ from theirs). */
@@ -88,13 +103,7 @@ export function TestCaseEditor({ initial, others, adding, onApply, onCancel }: T
                       <input type="text" className="value-input" value={row.value} aria-label={t('tests.inputValue', { alias: row.alias })} onChange={(event) => setInput(index, { value: event.target.value })} />
                     </td>
                     <td>
-                      <select value={row.quality} aria-label={t('tests.inputQuality', { alias: row.alias })} onChange={(event) => setInput(index, { quality: event.target.value as Quality })}>
-                        {QUALITIES.map((quality) => (
-                          <option key={quality} value={quality}>
-                            {t(`quality.${quality}`)}
-                          </option>
-                        ))}
-                      </select>
+                      <QualitySelect value={row.quality} label={t('tests.inputQuality', { alias: row.alias })} onChange={(quality) => setInput(index, { quality: quality as Quality })} />
                     </td>
                   </tr>
                 ))}
@@ -130,14 +139,7 @@ export function TestCaseEditor({ initial, others, adding, onApply, onCancel }: T
                       />
                     </td>
                     <td>
-                      <select value={row.quality} aria-label={t('tests.expectQuality', { tag: row.tag })} onChange={(event) => setExpect(index, { quality: event.target.value as Quality | '' })}>
-                        <option value="">{t('tests.anyQuality')}</option>
-                        {QUALITIES.map((quality) => (
-                          <option key={quality} value={quality}>
-                            {t(`quality.${quality}`)}
-                          </option>
-                        ))}
-                      </select>
+                      <QualitySelect value={row.quality} label={t('tests.expectQuality', { tag: row.tag })} anyLabel={t('tests.anyQuality')} onChange={(quality) => setExpect(index, { quality })} />
                     </td>
                     <td>
                       <input

@@ -52,3 +52,18 @@ export function Loading({ label }: { label?: string }) {
     </div>
   );
 }
+
+/**
+ * A list page's states in one place: the load's error (with Retry), loading, empty, and the table
+ * (wrapped for horizontal scrolling) once there are rows.
+ */
+export function ListStates<T>({ items, error, onRetry, empty, children }: { items: T[] | null; error: unknown; onRetry?: () => void; empty: ReactNode; children: (items: T[]) => ReactNode }) {
+  return (
+    <>
+      {error !== null && <ErrorBanner error={error} onRetry={onRetry} />}
+      {items === null && error === null && <Loading />}
+      {items !== null && items.length === 0 && empty}
+      {items !== null && items.length > 0 && <div className="table-wrap">{children(items)}</div>}
+    </>
+  );
+}

@@ -38,9 +38,11 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
     unregister: (id: string, reason?: StopReason) => engine.unregister(id, reason),
     ingest: async (values: TagValue[], replay?: boolean) => {
       beat();
-      const result = await engine.ingest(values, { replay });
+      // The live pass picks out what the candidates read (Engine.follow) as it applies it.
+      const followed: TagValue[] | undefined = shadows?.active ? [] : undefined;
+      const result = await engine.ingest(values, { replay, followed });
       // After the live pass, never before: a shadow cannot delay or change what goes out.
-      if (shadows?.active) result.shadow = await shadows.follow(values, result, replay);
+      if (shadows?.active) result.shadow = await shadows.follow(followed ?? [], replay);
       return result;
     },
     tick: async (now: number) => {

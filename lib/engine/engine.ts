@@ -76,6 +76,8 @@ interface Tap {
   dependents: LoadedScript[];
   /** Set when a script declared staleAfterMs for the tag. */
   stale: StaleRule | null;
+  /** A follower (shadow runs) reads the tag: its applied values are handed over (see follow). */
+  follow: boolean;
 }
 
 interface LoadedScript {
@@ -105,6 +107,8 @@ interface LoadedScript {
   /** Put back to work by a retry: one failure quarantines it again, a success ends the quarantine. */
   probation: boolean;
   lineage: OutputValue['script'];
+  /** One of its outputs is a followed tag (see follow). */
+  followed: boolean;
   /** Evaluated since the last captureState (scale-out checkpoints write only changed scripts). */
   dirty: boolean;
   /** Scale-out: why its static state could not be restored (shown in its status). */
@@ -155,9 +159,13 @@ export class Engine {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Loads (or hot-swaps) a script and runs its initCode. */
-  register(spec: EngineScriptSpec): Promise<RegisterOutcome> {
-    return this.exclusive.run(() => this.registerNow(spec));
+  /**
+   * Loads (or hot-swaps) a script and runs its initCode. `lineage`: what its outputs carry as
+   * `script` instead of the spec's id, name and version (shadow runs: the candidate's outputs name
+   * the script they are a candidate of), the same object on every output.
+   */
+  register(spec: EngineScriptSpec, lineage?: OutputValue['script']): Promise<RegisterOutcome> {
+    return this.exclusive.run(() => this.registerNow(spec, lineage));
   }
 
   unregister(id: string, reason: StopReason = 'unregistered'): Promise<boolean> {
@@ -225,10 +233,23 @@ export class Engine {
 
   /**
    * `replay`: the values are already in the catalog (restored after the engine thread was restarted
-   * in the middle of this batch) and must trigger their scripts all the same.
+   * in the middle of this batch) and must trigger their scripts all the same. `followed`: receives
+   * the values of the followed tags (see follow) that this pass applied, in the order it applied them.
    */
-  ingest(values: readonly TagValue[], options: { replay?: boolean } = {}): Promise<PassResult> {
-    return this.exclusive.run(() => this.ingestNow(values, options.replay ?? false));
+  ingest(values: readonly TagValue[], options: { replay?: boolean; followed?: TagValue[] } = {}): Promise<PassResult> {
+    return this.exclusive.run(() => this.ingestNow(values, options.replay ?? false, options.followed ?? null));
+  }
+
+  /**
+   * Shadow runs: the tags a follower (the candidates' engine) reads. A pass given a `followed` list
+   * appends to it the values of these tags it applied: raw values the catalog took (not older ones,
+   * nor redeliveries unless replaying), then the outputs it published (as value, ts and quality) —
+   * what the follower needs to see the same values, found through the lookup each raw value already
+   * makes, so nothing is spent on the values of tags nobody follows. Empty: nothing is followed.
+   */
+  follow(tags: ReadonlySet<string>): void {
+    this.followTags = tags.size > 0 ? new Set(tags) : null;
+    this.followDirty = true;
   }
 
   /** Evaluates the periodic scripts due at `now` (wall clock, ms). */
@@ -291,7 +312,7 @@ export class Engine {
 
   // ---- registration ----
 
-  private async registerNow(spec: EngineScriptSpec): Promise<RegisterOutcome> {
+  private async registerNow(spec: EngineScriptSpec, lineage: OutputValue['script'] | undefined): Promise<RegisterOutcome> {
     const compiled = spec.program ? { program: spec.program, diagnostics: [] } : compileScript(spec.definition);
     if (!compiled.program) return { ok: false, reason: 'invalid', diagnostics: compiled.diagnostics };
 
@@ -343,7 +364,8 @@ export class Engine {
       retryAt: null,
       retryDelay: 0,
       probation: false,
-      lineage: Object.freeze({ id: spec.id, name: spec.name, version: spec.version }),
+      lineage: lineage ?? Object.freeze({ id: spec.id, name: spec.name, version: spec.version }),
+      followed: false,
       dirty: true,
       stateNotice,
       stats: { evaluations: 0, errors: 0, consecutiveFailures: 0, totalMicros: 0, lastRunAt: null, lastError: null },
@@ -465,6 +487,10 @@ export class Engine {
   }
 
   private indexDirty = false;
+  private followTags: ReadonlySet<string> | null = null;
+  private followDirty = false;
+  /** The current pass's list of followed values (null: none wanted). */
+  private followed: TagValue[] | null = null;
 
   /** Indexes are rebuilt once before the next evaluation, not after every registration. */
   private reindex(): void {
@@ -473,6 +499,24 @@ export class Engine {
 
   private flushIndex(): void {
     if (this.indexDirty) this.rebuildIndex();
+    else if (this.followDirty) this.applyFollow();
+  }
+
+  /** Marks the taps and scripts of followed tags; a followed tag nobody live reads gets a tap of its own. */
+  private applyFollow(): void {
+    this.followDirty = false;
+    const tags = this.followTags;
+    for (const [tag, tap] of this.taps) {
+      tap.follow = tags !== null && tags.has(tag);
+      if (!tap.follow && tap.routes.length === 0 && tap.dependents.length === 0) this.taps.delete(tag);
+    }
+    if (tags) for (const tag of tags) if (!this.taps.has(tag)) this.taps.set(tag, { routes: [], dependents: [], stale: this.staleRules.get(tag) ?? null, follow: true });
+    for (const script of this.scripts.values()) script.followed = tags !== null && script.outputTags.some((tag) => tags.has(tag));
+  }
+
+  /** Hands an output of a followed tag to the pass's follower list. */
+  private forward(output: OutputValue): void {
+    if (this.followed !== null && this.followTags?.has(output.tag)) this.followed.push({ tag: output.tag, value: output.value, ts: output.ts, quality: output.quality });
   }
 
   private rebuildIndex(): void {
@@ -506,8 +550,9 @@ export class Engine {
     }
     this.rebuildStaleRules(active);
     this.taps.clear();
-    for (const [tag, routes] of this.routes) this.taps.set(tag, { routes, dependents: this.dependents.get(tag) ?? [], stale: this.staleRules.get(tag) ?? null });
-    for (const [tag, dependents] of this.dependents) if (!this.taps.has(tag)) this.taps.set(tag, { routes: [], dependents, stale: this.staleRules.get(tag) ?? null });
+    for (const [tag, routes] of this.routes) this.taps.set(tag, { routes, dependents: this.dependents.get(tag) ?? [], stale: this.staleRules.get(tag) ?? null, follow: false });
+    for (const [tag, dependents] of this.dependents) if (!this.taps.has(tag)) this.taps.set(tag, { routes: [], dependents, stale: this.staleRules.get(tag) ?? null, follow: false });
+    this.applyFollow();
     for (const script of active) {
       const seen = new Set<LoadedScript>();
       const visit = (from: LoadedScript) => {
@@ -547,8 +592,9 @@ export class Engine {
 
   // ---- evaluation ----
 
-  private async ingestNow(values: readonly TagValue[], replay: boolean): Promise<PassResult> {
+  private async ingestNow(values: readonly TagValue[], replay: boolean, followed: TagValue[] | null): Promise<PassResult> {
     this.flushIndex();
+    this.followed = followed;
     const result = emptyResult();
     const sorted = isSortedByTs(values) ? values : [...values].sort((a, b) => a.ts - b.ts);
     const batches = new Map<SandboxGroup, Batch>();
@@ -577,6 +623,7 @@ export class Engine {
         if (this.catalog.size !== known) this.seen(value.tag);
         const tap = this.taps.get(value.tag);
         if (tap === undefined) continue;
+        if (tap.follow && followed !== null) followed.push(value);
         let fresh = false;
         if (tap.stale !== null) {
           tap.stale.lastArrival = arrival;
@@ -607,10 +654,12 @@ export class Engine {
     }
     await this.runBatches(batches, result);
     this.drainPending(result);
+    this.followed = null;
     return result;
   }
 
   private async tickNow(now: number): Promise<PassResult> {
+    this.followed = null;
     const result = emptyResult();
     const batches = new Map<SandboxGroup, Batch>();
     await this.retryDue(now, batches);
@@ -816,7 +865,9 @@ export class Engine {
     if (failures !== null && group.sandbox.broken) {
       // The sandbox broke in the run (out of memory): it cannot publish the failure itself; the
       // catalog says it (before a quarantine that follows), and the rebuilt sandbox is seeded from it.
+      const from = result.outputs.length;
       for (const ordinal of failures.keys()) this.publishStop(batch.scripts[ordinal], 'error', batch.nows[ordinal], result.outputs);
+      for (let i = from; i < result.outputs.length; i++) this.forward(result.outputs[i]);
     }
     for (let ordinal = 0; ordinal < reached; ordinal++) {
       if (fate[ordinal] === 1) continue;
@@ -852,6 +903,7 @@ export class Engine {
       this.catalog.apply(output, 'script');
       if (this.catalog.size !== known) this.seen(tag);
       result.outputs.push(output);
+      if (script.followed) this.forward(output);
     }
   }
 
@@ -952,7 +1004,11 @@ export class Engine {
   private drainPending(result: PassResult): void {
     if (this.pending.length === 0) return;
     const now = this.clock();
-    for (const entry of this.pending) if (now - entry.at <= PENDING_TTL_MS) result.outputs.push(entry.output);
+    for (const entry of this.pending) {
+      if (now - entry.at > PENDING_TTL_MS) continue;
+      result.outputs.push(entry.output);
+      this.forward(entry.output);
+    }
     this.pending = [];
   }
 

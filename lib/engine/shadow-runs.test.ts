@@ -98,6 +98,24 @@ describe('shadow runs', () => {
     expect(byTag(after.outputs)).toEqual({ EFF: 2 });
   });
 
+  it('gives a candidate the values of an input the live version does not read, and the live engine nothing once it stops', async () => {
+    const { live, methods } = setup();
+    await live.register({ id: 'eff', name: 'eff', version: 1, definition: draft('const eff = steam / fuel;') });
+    await methods.ingest([v('STEAM', 12, 1000), v('FUEL', 4, 1000), v('LOSS', 1, 1000)]);
+    const withLoss = draft('const eff = steam / fuel - loss;', { inputs: [...draft('').inputs, { tag: 'LOSS', alias: 'loss' }] });
+    await methods.startShadow(candidate(withLoss));
+
+    // LOSS alone triggers the candidate (from the live version's latest STEAM and FUEL), not the live version.
+    const lossOnly = await methods.ingest([v('LOSS', 2, 2000)]);
+    expect(lossOnly.evaluations).toBe(0);
+    expect(lossOnly.shadow?.outputs.map((output) => [output.value, output.ts])).toEqual([[1, 2000]]);
+
+    await methods.stopShadow('eff');
+    const followed: TagValue[] = [];
+    await live.ingest([v('LOSS', 3, 3000), v('STEAM', 8, 3000)], { followed });
+    expect(followed).toEqual([]);
+  });
+
   it('ticks a periodic candidate beside the live version', async () => {
     const { live, methods } = setup();
     const periodic = draft('const eff = steam;', { trigger: { type: 'periodic', intervalMs: 1000 } });

@@ -8,8 +8,10 @@ import { Engine, type EngineOptions } from './engine';
  *
  * The candidates live in an engine of their own — their own sandboxes, limits and quarantine — which
  * follows the live engine pass by pass: after the live pass it gets the same values (and the live
- * outputs, for a candidate reading another script's output), only those of tags a candidate reads,
- * so a shadow costs its own evaluations and nothing for the tags it does not read. Its outputs never
+ * outputs, for a candidate reading another script's output), only those of tags a candidate reads.
+ * The live engine picks them out as it applies them (Engine.follow: the tap lookup each raw value
+ * already makes), so a shadow costs its own evaluations and nothing per value of the tags it does not
+ * read, and its outputs carry the script's lineage from the start (no copy per output). Its outputs never
  * enter the live engine's catalog nor its result's `outputs`: they travel in `shadow`, which nothing
  * publishes. A candidate starts from the live engine's latest values of its inputs.
  *
@@ -24,8 +26,12 @@ export class ShadowRuns {
   private readonly runs = new Map<string, ShadowSpec>();
   /** By shadow id (the id in the candidates' engine). */
   private readonly byShadow = new Map<string, ShadowSpec>();
-  /** Tags some candidate reads: the only ones it is given. */
-  private inputs = new Set<string>();
+  /**
+   * The lineage object each running candidate's outputs carry (a new one per candidate): an output
+   * whose lineage is not here comes from a stopped or replaced candidate.
+   */
+  private readonly lineages = new Set<OutputValue['script']>();
+  private readonly lineageOf = new Map<string, OutputValue['script']>();
 
   constructor(
     options: EngineOptions,
@@ -43,11 +49,14 @@ export class ShadowRuns {
     await this.stop(spec.scriptId);
     const latest = spec.definition.inputs.map((input) => this.live.catalog.get(input.tag)).filter((state) => state !== undefined);
     this.engine.restore(latest);
-    const outcome = await this.engine.register({ id: spec.shadowId, name: spec.name, version: spec.version, definition: spec.definition, program: spec.program });
+    const lineage = Object.freeze({ id: spec.scriptId, name: spec.name, version: spec.version });
+    const outcome = await this.engine.register({ id: spec.shadowId, name: spec.name, version: spec.version, definition: spec.definition, program: spec.program }, lineage);
     if (outcome.ok) {
       const kept = { ...spec, program: undefined };
       this.runs.set(spec.scriptId, kept);
       this.byShadow.set(spec.shadowId, kept);
+      this.lineages.add(lineage);
+      this.lineageOf.set(spec.shadowId, lineage);
       this.reindex();
     }
     return outcome;
@@ -58,6 +67,8 @@ export class ShadowRuns {
     if (!run) return false;
     this.runs.delete(scriptId);
     this.byShadow.delete(run.shadowId);
+    this.lineages.delete(this.lineageOf.get(run.shadowId)!);
+    this.lineageOf.delete(run.shadowId);
     await this.engine.unregister(run.shadowId);
     this.reindex();
     return true;
@@ -72,16 +83,12 @@ export class ShadowRuns {
   }
 
   /**
-   * The candidates' pass on what the live pass just evaluated. `replay`: the values are already in
-   * the catalogs (a restarted thread), and trigger all the same.
+   * The candidates' pass on what the live pass just evaluated: `followed`, the values of the tags
+   * they read that it applied (the live pass's `followed` list, see Engine.follow). `replay`: the
+   * values are already in the catalogs (a restarted thread), and trigger all the same.
    */
-  async follow(values: readonly TagValue[], live: PassResult, replay = false): Promise<ShadowPass> {
-    const fed: TagValue[] = [];
-    for (const value of values) if (this.inputs.has(value.tag)) fed.push(value);
-    for (const output of live.outputs) {
-      if (this.inputs.has(output.tag)) fed.push({ tag: output.tag, value: output.value, ts: output.ts, quality: output.quality });
-    }
-    return this.report(await this.engine.ingest(fed, { replay }));
+  async follow(followed: readonly TagValue[], replay = false): Promise<ShadowPass> {
+    return this.report(await this.engine.ingest(followed, { replay }));
   }
 
   async tick(now: number): Promise<ShadowPass> {
@@ -102,11 +109,9 @@ export class ShadowRuns {
   }
 
   private report(pass: PassResult): ShadowPass {
+    // Named by the script already (the candidate's lineage); a stopped candidate's last words are dropped.
     const outputs: OutputValue[] = [];
-    for (const output of pass.outputs) {
-      const run = this.byShadow.get(output.script.id);
-      if (run) outputs.push({ ...output, script: { id: run.scriptId, name: run.name, version: run.version } });
-    }
+    for (const output of pass.outputs) if (this.lineages.has(output.script)) outputs.push(output);
     const scriptOf = <T extends { id: string }>(entry: T): T[] => {
       const run = this.byShadow.get(entry.id);
       return run ? [{ ...entry, id: run.scriptId }] : [];
@@ -121,6 +126,6 @@ export class ShadowRuns {
   }
 
   private reindex(): void {
-    this.inputs = new Set([...this.runs.values()].flatMap((run) => run.definition.inputs.map((input) => input.tag)));
+    this.live.follow(new Set([...this.runs.values()].flatMap((run) => run.definition.inputs.map((input) => input.tag))));
   }
 }

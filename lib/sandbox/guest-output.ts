@@ -25,15 +25,18 @@ export function collectOutput(
     out[Out.Side] > 0
       ? (JSON.parse(readSide() ?? '{"strings":[],"errors":[]}') as { strings: string[]; errors: GuestError[] })
       : { strings: [], errors: [] };
-  for (let r = 0, p = Out.Header; r < recordCount; r++, p += Out.Record) {
-    const kind = out[p + Rec.Kind];
-    if (kind === Kind.Failed) {
-      outcome.records.push({ ordinal: out[p + Rec.Ordinal], index: out[p + Rec.Index], value: null, quality: 'bad', reason: 'error' });
+  // The wire's constants read once (an imported enum member costs a getter call per use under tsx).
+  const RECORD: number = Out.Record, ORDINAL: number = Rec.Ordinal, INDEX: number = Rec.Index, KIND: number = Rec.Kind, NUMBER: number = Rec.Number, QUALITY: number = Rec.Quality;
+  const FAILED: number = Kind.Failed, IS_NUMBER: number = Kind.Number, IS_NULL: number = Kind.Null, IS_FALSE: number = Kind.False, IS_TRUE: number = Kind.True;
+  for (let r = 0, p: number = Out.Header; r < recordCount; r++, p += RECORD) {
+    const kind = out[p + KIND];
+    if (kind === FAILED) {
+      outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value: null, quality: 'bad', reason: 'error' });
       continue;
     }
-    const number = out[p + Rec.Number];
-    const value: TagScalar = kind === Kind.Number ? number : kind === Kind.Null ? null : kind === Kind.False ? false : kind === Kind.True ? true : side.strings[number];
-    outcome.records.push({ ordinal: out[p + Rec.Ordinal], index: out[p + Rec.Index], value, quality: QUALITIES[out[p + Rec.Quality]] });
+    const number = out[p + NUMBER];
+    const value: TagScalar = kind === IS_NUMBER ? number : kind === IS_NULL ? null : kind === IS_FALSE ? false : kind === IS_TRUE ? true : side.strings[number];
+    outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value, quality: QUALITIES[out[p + QUALITY]] });
   }
   for (const error of side.errors) {
     const program = programs.get(error.slot);

@@ -9,14 +9,31 @@ export type DecodedOp =
   | { type: 'step'; step: number; now: number }
   | { type: 'run'; slot: number; conditional: boolean; ordinal: number; quality: number };
 
+// The wire's constants, read once: where the code runs unbundled (tsx: tests, tools, the bench) an
+// imported enum member is a getter call per use, which the per-value methods below cannot afford.
+const STRIDE: number = Layout.OpStride;
+const OP_BYTES: number = Layout.OpBytes;
+const NO_INDEX: number = Layout.NoIndex;
+const UPDATE: number = Op.Update;
+const RUN: number = Op.Run;
+const STEP: number = Op.Step;
+const VALUES: number = Op.Values;
+const NULL: number = Kind.Null;
+const NUMBER: number = Kind.Number;
+const FALSE: number = Kind.False;
+const TRUE: number = Kind.True;
+const STRING: number = Kind.String;
+const UNCONDITIONAL: number = RunMode.Unconditional;
+const CONDITIONAL: number = RunMode.Conditional;
+
 /**
  * Builds the op stream of one batch (the wire format of wire.ts): op n is ints[4n..4n+3] and
  * nums[4n..4n+3]. Integers travel in an Int32Array because the guest indexes its arrays with them:
  * QuickJS looks an array up by a double several times slower, and converting costs as much.
  */
 export class OpStream {
-  private ints = new Int32Array(Layout.OpStride * 1024);
-  private nums = new Float64Array(Layout.OpStride * 1024);
+  private ints = new Int32Array(STRIDE * 1024);
+  private nums = new Float64Array(STRIDE * 1024);
   private length = 0;
   readonly strings: string[] = [];
 
@@ -37,19 +54,19 @@ export class OpStream {
   }
 
   update(index: number, value: TagScalar, ts: number, quality: Quality, step: number): void {
-    const q = this.reserve(Op.Update);
+    const q = this.reserve(UPDATE);
     const ints = this.ints;
     const nums = this.nums;
     ints[q + 1] = index;
     if (typeof value === 'number') {
-      ints[q + 2] = Kind.Number;
+      ints[q + 2] = NUMBER;
       nums[q] = value;
     } else if (value === null) {
-      ints[q + 2] = Kind.Null;
+      ints[q + 2] = NULL;
     } else if (typeof value === 'boolean') {
-      ints[q + 2] = value ? Kind.True : Kind.False;
+      ints[q + 2] = value ? TRUE : FALSE;
     } else {
-      ints[q + 2] = Kind.String;
+      ints[q + 2] = STRING;
       nums[q] = this.strings.length;
       this.strings.push(value);
     }
@@ -66,7 +83,7 @@ export class OpStream {
     const open = this.openValues;
     if (open >= 0) {
       const ints = this.ints;
-      if (ints[open + 2] === Layout.NoIndex) {
+      if (ints[open + 2] === NO_INDEX) {
         ints[open + 2] = index;
         this.nums[open + 1] = value;
         return;
@@ -76,10 +93,10 @@ export class OpStream {
       this.openValues = -1;
       return;
     }
-    const q = this.reserve(Op.Values);
+    const q = this.reserve(VALUES);
     this.ints[q + 1] = index;
-    this.ints[q + 2] = Layout.NoIndex;
-    this.ints[q + 3] = Layout.NoIndex;
+    this.ints[q + 2] = NO_INDEX;
+    this.ints[q + 3] = NO_INDEX;
     this.nums[q] = value;
     this.openValues = q;
   }
@@ -90,7 +107,7 @@ export class OpStream {
   /** Starts a step: the runs that follow evaluate at `step`, with ctx.now = `now`. */
   step(step: number, now: number): void {
     if (step === this.currentStep && now === this.currentNow) return;
-    const q = this.reserve(Op.Step);
+    const q = this.reserve(STEP);
     this.nums[q] = step;
     this.nums[q + 1] = now;
     this.currentStep = step;
@@ -102,10 +119,10 @@ export class OpStream {
    * stream order). `quality`: the worst input quality when known, -1 to let the runner work it out.
    */
   run(slot: number, conditional: boolean, quality: number, outputCount: number): number {
-    const q = this.reserve(Op.Run);
+    const q = this.reserve(RUN);
     const ints = this.ints;
     ints[q + 1] = slot;
-    ints[q + 2] = conditional ? RunMode.Conditional : RunMode.Unconditional;
+    ints[q + 2] = conditional ? CONDITIONAL : UNCONDITIONAL;
     ints[q + 3] = quality;
     this.outputSlots += outputCount;
     this.runOps.push(this.length - 1);
@@ -129,9 +146,9 @@ export class OpStream {
     let step = 0;
     let now = 0;
     for (let at = Math.min(op, this.length) - 1; at >= 0; at--) {
-      if (this.ints[Layout.OpStride * at] === Op.Step) {
-        step = this.nums[Layout.OpStride * at];
-        now = this.nums[Layout.OpStride * at + 1];
+      if (this.ints[STRIDE * at] === STEP) {
+        step = this.nums[STRIDE * at];
+        now = this.nums[STRIDE * at + 1];
         break;
       }
     }
@@ -151,13 +168,13 @@ export class OpStream {
 
   /** The slot of run op `op` (for the host's own bookkeeping). */
   slotAt(op: number): number {
-    const q = Layout.OpStride * op;
-    return this.ints[q] === Op.Run ? this.ints[q + 1] : -1;
+    const q = STRIDE * op;
+    return this.ints[q] === RUN ? this.ints[q + 1] : -1;
   }
 
   /** The ordinal of run op `op`, -1 for other ops. */
   ordinalAt(op: number): number {
-    if (this.ints[Layout.OpStride * op] !== Op.Run) return -1;
+    if (this.ints[STRIDE * op] !== RUN) return -1;
     return this.resumePoint(op).ordinal;
   }
 
@@ -172,20 +189,20 @@ export class OpStream {
     const ints = this.ints;
     const nums = this.nums;
     for (let op = from; op < this.length; op++) {
-      const q = Layout.OpStride * op;
+      const q = STRIDE * op;
       const type = ints[q];
-      if (type === Op.Values) {
-        for (let k = 0; k < 3 && ints[q + 1 + k] !== Layout.NoIndex; k++) {
+      if (type === VALUES) {
+        for (let k = 0; k < 3 && ints[q + 1 + k] !== NO_INDEX; k++) {
           ops.push({ type: 'update', tag: tagAt(ints[q + 1 + k]), value: nums[q + k], ts: 0, quality: 'good', step: 0 });
         }
-      } else if (type === Op.Update) {
+      } else if (type === UPDATE) {
         const kind = ints[q + 2];
-        const value: TagScalar = kind === Kind.Number ? nums[q] : kind === Kind.Null ? null : kind === Kind.False ? false : kind === Kind.True ? true : this.strings[nums[q]];
+        const value: TagScalar = kind === NUMBER ? nums[q] : kind === NULL ? null : kind === FALSE ? false : kind === TRUE ? true : this.strings[nums[q]];
         ops.push({ type: 'update', tag: tagAt(ints[q + 1]), value, ts: nums[q + 1], quality: QUALITIES[ints[q + 3]], step: nums[q + 2] });
-      } else if (type === Op.Step) {
+      } else if (type === STEP) {
         ops.push({ type: 'step', step: nums[q], now: nums[q + 1] });
       } else {
-        ops.push({ type: 'run', slot: ints[q + 1], conditional: ints[q + 2] === RunMode.Conditional, quality: ints[q + 3], ordinal: this.runOps.indexOf(op) });
+        ops.push({ type: 'run', slot: ints[q + 1], conditional: ints[q + 2] === CONDITIONAL, quality: ints[q + 3], ordinal: this.runOps.indexOf(op) });
       }
     }
     return ops;
@@ -194,17 +211,17 @@ export class OpStream {
   /** The stream as the guest reads it: the ops' integers, then their numbers, in one buffer. */
   finish(): ArrayBuffer {
     const n = this.length;
-    const buffer = new ArrayBuffer(Layout.OpBytes * n);
-    new Int32Array(buffer, 0, Layout.OpStride * n).set(this.ints.subarray(0, Layout.OpStride * n));
-    new Float64Array(buffer, 4 * Layout.OpStride * n, Layout.OpStride * n).set(this.nums.subarray(0, Layout.OpStride * n));
+    const buffer = new ArrayBuffer(OP_BYTES * n);
+    new Int32Array(buffer, 0, STRIDE * n).set(this.ints.subarray(0, STRIDE * n));
+    new Float64Array(buffer, 4 * STRIDE * n, STRIDE * n).set(this.nums.subarray(0, STRIDE * n));
     return buffer;
   }
 
   /** Starts an op of `type`; returns its first position in both arrays (they share the stride). */
   private reserve(type: number): number {
     this.openValues = -1;
-    const q = Layout.OpStride * this.length;
-    if (q + Layout.OpStride > this.ints.length) {
+    const q = STRIDE * this.length;
+    if (q + STRIDE > this.ints.length) {
       const ints = new Int32Array(this.ints.length * 2);
       ints.set(this.ints);
       this.ints = ints;

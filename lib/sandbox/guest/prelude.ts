@@ -470,14 +470,18 @@ const api = {
         }
         continue;
       }
-      if (type === Op.Update) {
-        const i = T[q + 1];
-        const kind = T[q + 2];
-        V[i] = kind === Kind.Number ? F[q] : kind === Kind.Null ? null : kind === Kind.True ? true : kind === Kind.False ? false : strings[F[q] | 0];
-        Q[i] = T[q + 3]; S[i] = F[q + 1]; C[i] = F[q + 2];
+      // Runs are the next most frequent op: one comparison tells them from updates and steps.
+      if (type !== Op.Run) {
+        if (type === Op.Update) {
+          const i = T[q + 1];
+          const kind = T[q + 2];
+          V[i] = kind === Kind.Number ? F[q] : kind === Kind.Null ? null : kind === Kind.True ? true : kind === Kind.False ? false : strings[F[q] | 0];
+          Q[i] = T[q + 3]; S[i] = F[q + 1]; C[i] = F[q + 2];
+        } else if (type === Op.Step) {
+          step = F[q]; now = F[q + 1];
+        }
         continue;
       }
-      if (type === Op.Step) { step = F[q]; now = F[q + 1]; continue; }
       // At most maxRuns runs per call: the host hears from the sandbox regularly (its watchdog).
       if (started === maxRuns) { next = op; break; }
       const slot = T[q + 1];

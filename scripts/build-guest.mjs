@@ -2,7 +2,7 @@
 // lib/sandbox/prelude.generated.ts. esbuild bundles the guest file with the wire constants of
 // lib/sandbox/wire.ts inlined, and the bundle is wrapped in a function whose value is the host API.
 //
-//   node scripts/build-guest.mjs           writes lib/sandbox/prelude.generated.ts
+//   node scripts/build-guest.mjs           writes lib/sandbox/prelude.generated.ts (npm run build:guest)
 //   node scripts/build-guest.mjs --check   exit 1 when the file is out of date
 //
 // npm run build runs it first; lib/sandbox/prelude-generated.test.ts fails when the file is stale.

@@ -14,6 +14,8 @@ import { buildSync } from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const GUEST_ENTRY = 'lib/sandbox/guest/prelude.ts';
 export const GENERATED_FILE = 'lib/sandbox/prelude.generated.ts';
+/** The only files the guest bundle may contain. */
+const GUEST_INPUTS = [GUEST_ENTRY, 'lib/sandbox/wire.ts'];
 
 /** The guest prelude as JavaScript: an expression whose value is the prelude's default export. */
 export function guestSource(base = root) {
@@ -29,7 +31,12 @@ export function guestSource(base = root) {
     target: 'es2022',
     legalComments: 'none',
     charset: 'utf8',
+    metafile: true,
   });
+  // The guest runs inside QuickJS: it may import the wire format and nothing else (a module of the
+  // host bundled into it would run in every sandbox, and could reach what scripts must not).
+  const foreign = Object.keys(built.metafile.inputs).filter((input) => !GUEST_INPUTS.includes(input));
+  if (foreign.length > 0) throw new Error(`${GUEST_ENTRY} may import only lib/sandbox/wire.ts; it brings in ${foreign.join(', ')}`);
   const text = built.outputFiles[0].text;
   const exported = /\nexport\s*\{\s*(\w+) as default\s*\};?\s*$/.exec(text);
   if (!exported) throw new Error(`${GUEST_ENTRY}: the bundle does not end with its default export (found: ${text.slice(-120)})`);

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script without type declarations
@@ -16,5 +17,22 @@ describe('the generated guest prelude', () => {
     const source: string = guestSource(root);
     expect(source).not.toMatch(/\b(Op|Kind|Layout|Out|Rec|Ran|Cur|QualityCode)\.[A-Z]/);
     expect(source.startsWith('(function () {')).toBe(true);
+  });
+
+  it('refuses a guest that imports anything but the wire format', () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'guest-'));
+    try {
+      mkdirSync(path.join(base, 'lib/sandbox/guest'), { recursive: true });
+      mkdirSync(path.join(base, 'lib/model'), { recursive: true });
+      writeFileSync(path.join(base, 'lib/sandbox/wire.ts'), 'export const enum Op { Run = 2 }\n');
+      writeFileSync(path.join(base, 'lib/model/host.ts'), 'export const secret = 1;\n');
+      writeFileSync(
+        path.join(base, 'lib/sandbox/guest/prelude.ts'),
+        "import { Op } from '../wire';\nimport { secret } from '../../model/host';\nexport default { run: () => Op.Run + secret };\n",
+      );
+      expect(() => guestSource(base)).toThrow(/may import only lib\/sandbox\/wire\.ts; it brings in lib\/model\/host\.ts/);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

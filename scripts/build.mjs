@@ -1,13 +1,17 @@
 // npm run build: the Next.js app (pages and route handlers) and the server-side bundles (the web
 // server, the worker process and the two worker threads) in dist/.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { GENERATED_FILE, generatedModule } from './build-guest.mjs';
 import { sourceFingerprint, STAMP_FILE } from './fingerprint.mjs';
 
 const root = process.cwd();
 const started = Date.now();
+// The guest prelude (lib/sandbox/guest/prelude.ts) compiled into the string the sandbox evaluates.
+const guest = generatedModule(root);
+if (readFileSync(path.join(root, GENERATED_FILE), 'utf8') !== guest) writeFileSync(path.join(root, GENERATED_FILE), guest);
 const fingerprint = sourceFingerprint(root);
 
 console.log('Building the web app (next build)…');

@@ -1,10 +1,30 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
 import type { CompiledScript } from '../compiler/compile-script';
-import type { Diagnostic, DiagnosticSource } from '../model/diagnostic';
+import type { Diagnostic } from '../model/diagnostic';
 import { diagnostic } from '../model/diagnostic-messages';
-import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
+import type { TagScalar } from '../model/tag-value';
+import { collectOutput } from './guest-output';
+import { OpStream, QUALITY_CODE } from './op-stream';
 import { PRELUDE, PRELUDE_FILE } from './prelude';
 import { newCappedModule } from './quickjs-module';
+import { mapLine, memoryOrFatal, runtimeDiagnostic, timeoutDiagnostic } from './sandbox-diagnostics';
+import type {
+  BatchResult,
+  ConsoleLog,
+  EvaluationJob,
+  InputSample,
+  JobResult,
+  LoadOptions,
+  LoadResult,
+  OpsResult,
+  SandboxLimits,
+  StaticState,
+} from './sandbox-types';
+import { Out } from './wire';
+
+export type * from './sandbox-types';
+export { OpStream, type DecodedOp } from './op-stream';
+export { locate, mapLine, outputDiagnostic } from './sandbox-diagnostics';
 
 /**
  * One QuickJS sandbox (a WebAssembly module with capped memory, one runtime, one context) that hosts
@@ -23,77 +43,6 @@ import { newCappedModule } from './quickjs-module';
  *    marks the sandbox broken, and its owner rebuilds it.
  */
 
-/** A script's static variables as JSON (dumpState), or which one does not serialise and why. */
-export type StaticState =
-  | { ok: true; vars: Record<string, unknown>; undef: string[] }
-  | { ok: false; variable: string; why: string };
-
-export interface SandboxLimits {
-  cpuMs: number;
-  initCpuMs: number;
-  memoryMb: number;
-  /** QuickJS stack bound; keeps deep recursion a catchable error inside the guest. */
-  stackBytes?: number;
-}
-
-export interface InputSample {
-  value: TagScalar;
-  ts: number;
-  quality: Quality;
-}
-
-export interface EvaluationJob {
-  slot: number;
-  now: number;
-  inputs: InputSample[];
-}
-
-export interface OutputSample {
-  /** Index into the script's outputs. */
-  index: number;
-  value: TagScalar;
-  quality: Quality;
-}
-
-export type JobResult =
-  | { status: 'ok'; outputs: OutputSample[] }
-  | { status: 'failed'; outputs: OutputSample[]; error: Diagnostic }
-  | { status: 'skipped' };
-
-export interface PreviousOutput {
-  value: TagScalar;
-  quality: Quality;
-}
-
-export interface LoadOptions {
-  /** ctx.now during initCode. */
-  now: number;
-  /** Last published value of each output (by index), for change detection and ctx.previous. */
-  previous?: ReadonlyArray<PreviousOutput | null | undefined>;
-  /** Report every valid output on every run, not only the changed ones (editor runs). */
-  reportAll?: boolean;
-  /** The program is a traced compilation (debug runs): give it a step recorder, read with takeTrace. */
-  trace?: boolean;
-  /** Latest known values of the script's tags (inputs seen, outputs published), by tag. */
-  seed?: ReadonlyMap<string, InputSample> | ((tag: string) => InputSample | undefined);
-}
-
-/** On failure `slot` is the slot the program was given, for reading the trace of its initCode. */
-export type LoadResult = { ok: true; slot: number } | { ok: false; error: Diagnostic; slot?: number };
-
-export interface ConsoleLog {
-  level: 'log' | 'warn' | 'error';
-  message: string;
-  line?: number;
-  source?: DiagnosticSource;
-}
-
-export interface BatchResult {
-  results: JobResult[];
-  /** Set when the sandbox broke during the batch: jobs from this index on were not run. */
-  brokenAt: number | null;
-}
-
 export const DEFAULT_STACK_BYTES = 256 * 1024;
 const SCRIPT_FILE = 'script.js';
 
@@ -102,271 +51,9 @@ type Guard =
   | { mode: 'deadline'; deadline: number }
   | { mode: 'batch'; limit: number; lastJob: number; lastJobAt: number; lastReadAt: number };
 
-interface GuestError {
-  op: number;
-  ordinal: number;
-  slot: number;
-  kind: 'runtime' | 'output';
-  name?: string;
-  message?: string;
-  stack?: string;
-  output?: number;
-}
-
-/** A value a script published in a batch. */
-export interface PublishedRecord {
-  /** The ordinal the run op carried (the caller's own numbering). */
-  ordinal: number;
-  /** Tag table index of the output tag. */
-  index: number;
-  value: TagScalar;
-  quality: Quality;
-  /** 'error': the null/bad value a failed run publishes for an output it could not compute. */
-  reason?: 'error';
-}
-
-/** A run that failed in a batch. */
-export interface FailedRun {
-  ordinal: number;
-  slot: number;
-  op: number;
-  error: Diagnostic;
-}
-
-export interface OpsResult {
-  records: PublishedRecord[];
-  failures: FailedRun[];
-  /** Conditional runs that did not evaluate (not triggered, or an input never seen), by ordinal. */
-  skipped: number[];
-  /** Set when the sandbox broke: ops from this index on were not applied. */
-  brokenAt: number | null;
-}
-
-/** Each op is 4 integers and 4 numbers (see prelude.ts): one stride for both arrays. */
-const OP_STRIDE = 4;
-const OP_BYTES = (4 + 8) * OP_STRIDE;
 const READ_INTERVAL_MS = 1;
 /** Runs per VM call: bounds how long one call lasts, so a watchdog can tell a hang from a big batch. */
 const MAX_RUNS_PER_CALL = 2000;
-
-export type DecodedOp =
-  | { type: 'update'; tag: string; value: TagScalar; ts: number; quality: Quality; step: number }
-  | { type: 'step'; step: number; now: number }
-  | { type: 'run'; slot: number; conditional: boolean; ordinal: number; quality: number };
-
-const UPDATE = 1;
-const RUN = 2;
-const STEP = 3;
-const VALUES = 4;
-
-/**
- * Builds the op stream of one batch (the wire format of prelude.ts): op n is ints[4n..4n+3] and
- * nums[4n..4n+3]. Integers travel in an Int32Array because the guest indexes its arrays with them:
- * QuickJS looks an array up by a double several times slower, and converting costs as much.
- */
-export class OpStream {
-  private ints = new Int32Array(OP_STRIDE * 1024);
-  private nums = new Float64Array(OP_STRIDE * 1024);
-  private length = 0;
-  readonly strings: string[] = [];
-
-  get count(): number {
-    return this.length;
-  }
-
-  /** Empties the stream for the next batch, keeping its buffers (the engine reuses one per sandbox). */
-  reset(): this {
-    this.length = 0;
-    this.strings.length = 0;
-    this.runOps.length = 0;
-    this.outputSlots = 0;
-    this.currentStep = Number.NaN;
-    this.currentNow = Number.NaN;
-    this.openValues = -1;
-    return this;
-  }
-
-  update(index: number, value: TagScalar, ts: number, quality: Quality, step: number): void {
-    const q = this.reserve(UPDATE);
-    const ints = this.ints;
-    const nums = this.nums;
-    ints[q + 1] = index;
-    if (typeof value === 'number') {
-      ints[q + 2] = 1;
-      nums[q] = value;
-    } else if (value === null) {
-      ints[q + 2] = 0;
-    } else if (typeof value === 'boolean') {
-      ints[q + 2] = value ? 3 : 2;
-    } else {
-      ints[q + 2] = 4;
-      nums[q] = this.strings.length;
-      this.strings.push(value);
-    }
-    ints[q + 3] = QUALITY_CODE[quality];
-    nums[q + 1] = ts;
-    nums[q + 2] = step;
-  }
-
-  /**
-   * A number for a tag, nothing else (see prelude.ts: only when nothing reads qualities or stamps).
-   * Up to three consecutive values share one op: the guest's loop turns once for three of them.
-   */
-  value(index: number, value: number): void {
-    const open = this.openValues;
-    if (open >= 0) {
-      const ints = this.ints;
-      if (ints[open + 2] < 0) {
-        ints[open + 2] = index;
-        this.nums[open + 1] = value;
-        return;
-      }
-      ints[open + 3] = index;
-      this.nums[open + 2] = value;
-      this.openValues = -1;
-      return;
-    }
-    const q = this.reserve(VALUES);
-    this.ints[q + 1] = index;
-    this.ints[q + 2] = -1;
-    this.ints[q + 3] = -1;
-    this.nums[q] = value;
-    this.openValues = q;
-  }
-
-  /** Position of the last op when it is a value op with room for another value, else -1. */
-  private openValues = -1;
-
-  /** Starts a step: the runs that follow evaluate at `step`, with ctx.now = `now`. */
-  step(step: number, now: number): void {
-    if (step === this.currentStep && now === this.currentNow) return;
-    const q = this.reserve(STEP);
-    this.nums[q] = step;
-    this.nums[q + 1] = now;
-    this.currentStep = step;
-    this.currentNow = now;
-  }
-
-  /**
-   * A run of the script in `slot` at the current step; returns its ordinal (runs are numbered in
-   * stream order). `quality`: the worst input quality when known, -1 to let the runner work it out.
-   */
-  run(slot: number, conditional: boolean, quality: number, outputCount: number): number {
-    const q = this.reserve(RUN);
-    const ints = this.ints;
-    ints[q + 1] = slot;
-    ints[q + 2] = conditional ? 1 : 0;
-    ints[q + 3] = quality;
-    this.outputSlots += outputCount;
-    this.runOps.push(this.length - 1);
-    return this.runOps.length - 1;
-  }
-
-  private currentStep = Number.NaN;
-  private currentNow = Number.NaN;
-  /** Op index of each run, by ordinal. */
-  private readonly runOps: number[] = [];
-
-  /** Ordinal of the first run at or after op `op`, and the step/time in force there. */
-  resumePoint(op: number): { ordinal: number; step: number; now: number } {
-    let ordinal = this.runOps.length;
-    for (let r = 0; r < this.runOps.length; r++) {
-      if (this.runOps[r] >= op) {
-        ordinal = r;
-        break;
-      }
-    }
-    let step = 0;
-    let now = 0;
-    for (let at = Math.min(op, this.length) - 1; at >= 0; at--) {
-      if (this.ints[OP_STRIDE * at] === STEP) {
-        step = this.nums[OP_STRIDE * at];
-        now = this.nums[OP_STRIDE * at + 1];
-        break;
-      }
-    }
-    return { ordinal, step, now };
-  }
-
-  get runCount(): number {
-    return this.runOps.length;
-  }
-
-  /** Room for every output of every run: what the guest may publish. */
-  private outputSlots = 0;
-
-  get resultCapacity(): number {
-    return 4 + 5 * this.outputSlots;
-  }
-
-  /** The slot of run op `op` (for the host's own bookkeeping). */
-  slotAt(op: number): number {
-    const q = OP_STRIDE * op;
-    return this.ints[q] === RUN ? this.ints[q + 1] : -1;
-  }
-
-  /** The ordinal of run op `op`, -1 for other ops. */
-  ordinalAt(op: number): number {
-    if (this.ints[OP_STRIDE * op] !== RUN) return -1;
-    return this.resumePoint(op).ordinal;
-  }
-
-  /** The ordinal of the first run op at or after `op` (runs before it were reached). */
-  firstOrdinalFrom(op: number): number {
-    return this.resumePoint(op).ordinal;
-  }
-
-  /** The ops from `from` on, readable (for replaying them in another sandbox). */
-  decode(from: number, tagAt: (index: number) => string): DecodedOp[] {
-    const ops: DecodedOp[] = [];
-    const ints = this.ints;
-    const nums = this.nums;
-    for (let op = from; op < this.length; op++) {
-      const q = OP_STRIDE * op;
-      const type = ints[q];
-      if (type === VALUES) {
-        for (let k = 0; k < 3 && ints[q + 1 + k] >= 0; k++) {
-          ops.push({ type: 'update', tag: tagAt(ints[q + 1 + k]), value: nums[q + k], ts: 0, quality: 'good', step: 0 });
-        }
-      } else if (type === UPDATE) {
-        const kind = ints[q + 2];
-        const value: TagScalar = kind === 1 ? nums[q] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : this.strings[nums[q]];
-        ops.push({ type: 'update', tag: tagAt(ints[q + 1]), value, ts: nums[q + 1], quality: QUALITIES[ints[q + 3]], step: nums[q + 2] });
-      } else if (type === STEP) {
-        ops.push({ type: 'step', step: nums[q], now: nums[q + 1] });
-      } else {
-        ops.push({ type: 'run', slot: ints[q + 1], conditional: ints[q + 2] === 1, quality: ints[q + 3], ordinal: this.runOps.indexOf(op) });
-      }
-    }
-    return ops;
-  }
-
-  /** The stream as the guest reads it: the ops' integers, then their numbers, in one buffer. */
-  finish(): ArrayBuffer {
-    const n = this.length;
-    const buffer = new ArrayBuffer(OP_BYTES * n);
-    new Int32Array(buffer, 0, OP_STRIDE * n).set(this.ints.subarray(0, OP_STRIDE * n));
-    new Float64Array(buffer, 4 * OP_STRIDE * n, OP_STRIDE * n).set(this.nums.subarray(0, OP_STRIDE * n));
-    return buffer;
-  }
-
-  /** Starts an op of `type`; returns its first position in both arrays (they share the stride). */
-  private reserve(type: number): number {
-    this.openValues = -1;
-    const q = OP_STRIDE * this.length;
-    if (q + OP_STRIDE > this.ints.length) {
-      const ints = new Int32Array(this.ints.length * 2);
-      ints.set(this.ints);
-      this.ints = ints;
-      const nums = new Float64Array(this.nums.length * 2);
-      nums.set(this.nums);
-      this.nums = nums;
-    }
-    this.ints[q] = type;
-    this.length++;
-    return q;
-  }
-}
 
 export class ScriptSandbox {
   private guard: Guard = { mode: 'idle' };
@@ -621,9 +308,9 @@ export class ScriptSandbox {
         if (!call.error) {
           const out = this.readOutput(call.value);
           call.value.dispose();
-          this.collect(out, out.length >= 4 && out[1] > 0 ? this.callForString(this.fns.skipped) : null, outcome);
-          if (out.length >= 4 && out[3] < count) {
-            start = out[3];
+          collectOutput(out, this.readSide, out.length >= Out.Header && out[Out.Skips] > 0 ? this.callForString(this.fns.skipped) : null, this.programs, outcome);
+          if (out.length >= Out.Header && out[Out.Next] < count) {
+            start = out[Out.Next];
             continue;
           }
           if (progress) progress(-1);
@@ -641,10 +328,10 @@ export class ScriptSandbox {
         if (info.name === 'InternalError' && info.message === 'interrupted') {
           const skipped = this.callForString(this.fns.partial);
           const partialHandle = this.context.getProp(this.stateHandle, 'outBuffer');
-          this.collect(this.readOutput(partialHandle), skipped, outcome);
+          collectOutput(this.readOutput(partialHandle), this.readSide, skipped, this.programs, outcome);
           partialHandle.dispose();
           const ordinal = stream.ordinalAt(stoppedAt);
-          outcome.failures.push({ ordinal, slot, op: stoppedAt, error: this.timeoutDiagnostic(info, program, 'calc', cpuMs) });
+          outcome.failures.push({ ordinal, slot, op: stoppedAt, error: timeoutDiagnostic(info, program, 'calc', cpuMs) });
           if (slot >= 0) {
             // Its outputs report the failure (scripts.md); the guest's table learns it for the runs that follow.
             const at = stream.resumePoint(stoppedAt);
@@ -660,13 +347,13 @@ export class ScriptSandbox {
         try {
           const skipped = this.callForString(this.fns.partial);
           const partialHandle = this.context.getProp(this.stateHandle, 'outBuffer');
-          this.collect(this.readOutput(partialHandle), skipped, outcome);
+          collectOutput(this.readOutput(partialHandle), this.readSide, skipped, this.programs, outcome);
           partialHandle.dispose();
         } catch {
           // nothing more to save
         }
         this.brokenReason = `${info.name}: ${info.message}`;
-        outcome.failures.push({ ordinal: stream.ordinalAt(stoppedAt), slot, op: stoppedAt, error: this.memoryOrFatal(info, program, 'calc') });
+        outcome.failures.push({ ordinal: stream.ordinalAt(stoppedAt), slot, op: stoppedAt, error: memoryOrFatal(info, program, 'calc', this.limits.memoryMb) });
         outcome.brokenAt = stoppedAt + 1 < count ? stoppedAt + 1 : null;
         return outcome;
       }
@@ -824,37 +511,8 @@ export class ScriptSandbox {
     return new Float64Array(copy.buffer, copy.byteOffset, copy.byteLength / 8);
   }
 
-  /**
-   * Adds what the guest published, the failures it recorded and the conditional runs it skipped to
-   * `outcome`. R holds [records, skips, side entries, 0, then 5 numbers per record].
-   */
-  private collect(out: Float64Array, skippedJson: string | null, outcome: OpsResult): void {
-    if (out.length < 4) return;
-    const recordCount = out[0];
-    const side =
-      out[2] > 0
-        ? (JSON.parse(this.callForString(this.fns.side) ?? '{"strings":[],"errors":[]}') as { strings: string[]; errors: GuestError[] })
-        : { strings: [], errors: [] };
-    for (let r = 0, p = 4; r < recordCount; r++, p += 5) {
-      const kind = out[p + 2];
-      if (kind === 5) {
-        outcome.records.push({ ordinal: out[p], index: out[p + 1], value: null, quality: 'bad', reason: 'error' });
-        continue;
-      }
-      const value: TagScalar = kind === 1 ? out[p + 3] : kind === 0 ? null : kind === 2 ? false : kind === 3 ? true : side.strings[out[p + 3]];
-      outcome.records.push({ ordinal: out[p], index: out[p + 1], value, quality: QUALITIES[out[p + 4]] });
-    }
-    for (const error of side.errors) {
-      const program = this.programs.get(error.slot);
-      outcome.failures.push({
-        ordinal: error.ordinal,
-        slot: error.slot,
-        op: error.op,
-        error: program ? this.guestDiagnostic(error, program) : diagnostic('runtime-error', { error: error.message ?? 'the calculation failed' }, { source: 'calc', kind: 'runtime' }),
-      });
-    }
-    if (skippedJson) for (const ordinal of JSON.parse(skippedJson) as number[]) outcome.skipped.push(ordinal);
-  }
+  /** The guest's side channel (strings and errors of the last call), as JSON. */
+  private readonly readSide = (): string | null => this.callForString(this.fns.side);
 
   private callForString(fn: QuickJSHandle, argument?: number | number[]): string | null {
     const args = argument === undefined ? [] : (Array.isArray(argument) ? argument : [argument]).map((n) => this.context.newNumber(n));
@@ -890,45 +548,13 @@ export class ScriptSandbox {
     const info = this.errorInfo(handle);
     handle.dispose();
     if (info.name === 'InternalError' && info.message === 'interrupted') {
-      return this.timeoutDiagnostic(info, program, phase, step === 'init' ? this.limits.initCpuMs : this.limits.cpuMs);
+      return timeoutDiagnostic(info, program, phase, step === 'init' ? this.limits.initCpuMs : this.limits.cpuMs);
     }
     if (info.name === 'InternalError' && info.message === 'out of memory') {
       this.brokenReason = 'out of memory';
-      return this.memoryOrFatal(info, program, phase);
+      return memoryOrFatal(info, program, phase, this.limits.memoryMb);
     }
     return runtimeDiagnostic(info, program, phase, step === 'compile' ? 'syntax' : 'runtime');
-  }
-
-  private guestDiagnostic(error: GuestError, program: CompiledScript): Diagnostic {
-    if (error.kind === 'output') return outputDiagnostic(program, error.output ?? 0, error.message ?? '');
-    return runtimeDiagnostic({ name: error.name ?? '', message: error.message ?? '', stack: error.stack ?? '' }, program, 'calc', 'runtime');
-  }
-
-  private timeoutDiagnostic(
-    info: { stack: string },
-    program: CompiledScript | undefined,
-    phase: 'init' | 'calc',
-    limitMs: number,
-  ): Diagnostic {
-    // QuickJS reports an interrupt at the start of the running function, not at the loop, so the
-    // loops found by the compiler are the better pointer.
-    const located = program ? locate(info.stack, program) : null;
-    const source = located?.source ?? phase;
-    const loops = program ? program.loops[source] : [];
-    const culprit = loops.find((loop) => located && loop.line >= located.line) ?? loops[0];
-    const params = { part: phase, ms: limitMs };
-    if (!culprit) return diagnostic('timeout', params, { source, kind: 'timeout', line: located?.line, column: located?.column });
-    const others = loops.filter((loop) => loop !== culprit).slice(0, 3).map((loop) => loop.line);
-    const place = { source, kind: 'timeout' as const, line: culprit.line, column: culprit.column };
-    return others.length ? diagnostic('timeout-loops', { ...params, lines: others.join(', ') }, place) : diagnostic('timeout-loop', params, place);
-  }
-
-  private memoryOrFatal(info: { name: string; message: string; stack: string }, program: CompiledScript | undefined, phase: 'init' | 'calc'): Diagnostic {
-    const place = program ? locate(info.stack, program) : null;
-    const at = { source: place?.source ?? phase, line: place?.line, column: place?.column };
-    return info.message === 'out of memory'
-      ? diagnostic('out-of-memory', { mb: this.limits.memoryMb }, { ...at, kind: 'memory' })
-      : diagnostic('sandbox-failed', { error: `${info.name}: ${info.message}` }, { ...at, kind: 'runtime' });
   }
 
   private fatal(error: unknown, phase: 'init' | 'calc'): Diagnostic {
@@ -943,56 +569,4 @@ export class ScriptSandbox {
     if (this.disposed) throw new Error('sandbox is disposed');
     if (this.brokenReason) throw new Error(`sandbox is broken: ${this.brokenReason}`);
   }
-}
-
-const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
-
-/** Maps a line of the generated program back to the user's code. */
-export function mapLine(program: CompiledScript, generatedLine: number): { source: 'init' | 'calc'; line: number } | null {
-  if (generatedLine >= program.calcLine && generatedLine < program.calcLine + program.calcLines) {
-    return { source: 'calc', line: generatedLine - program.calcLine + 1 };
-  }
-  if (generatedLine >= program.initLine && generatedLine < program.initLine + program.initLines) {
-    return { source: 'init', line: generatedLine - program.initLine + 1 };
-  }
-  return null;
-}
-
-/** The first frame of the stack that lies in the user's code. */
-export function locate(stack: string, program: CompiledScript): { source: 'init' | 'calc'; line: number; column?: number } | null {
-  const frame = /script\.js:(\d+)(?::(\d+))?/g;
-  for (let match = frame.exec(stack); match; match = frame.exec(stack)) {
-    const mapped = mapLine(program, Number(match[1]));
-    if (mapped) return { ...mapped, column: match[2] ? Number(match[2]) : undefined };
-  }
-  return null;
-}
-
-function runtimeDiagnostic(
-  info: { name: string; message: string; stack: string },
-  program: CompiledScript,
-  phase: 'init' | 'calc',
-  kind: 'runtime' | 'syntax',
-): Diagnostic {
-  const place = locate(info.stack, program);
-  const at = { source: place?.source ?? phase, kind, line: place?.line, column: place?.column };
-  if (info.name === 'InternalError' && info.message === 'stack overflow') return diagnostic('stack-overflow', {}, at);
-  return diagnostic(kind === 'syntax' ? 'syntax' : 'runtime-error', { error: info.name ? `${info.name}: ${info.message}` : info.message }, at);
-}
-
-/**
- * An output whose value cannot be published, reported where its variable was last assigned (the
- * compiler's scope analysis). `problem` is the prelude's code: "undefined", "nonfinite NaN",
- * "long 5000", "type array".
- */
-export function outputDiagnostic(program: CompiledScript, index: number, problem: string): Diagnostic {
-  const output = program.outputs[index];
-  const place = program.outputPlaces?.[index];
-  const at = { source: place?.source ?? ('calc' as const), kind: 'output' as const, line: place?.line, column: place?.column };
-  const params = { output: output.tag, variable: output.variable };
-  const [what, detail = ''] = problem.split(' ');
-  if (what === 'undefined') return diagnostic('output-undefined', params, at);
-  if (what === 'nonfinite') return diagnostic('output-not-finite', { ...params, value: detail }, at);
-  if (what === 'long') return diagnostic('output-too-long', { ...params, length: Number(detail) }, at);
-  return diagnostic('output-wrong-type', { ...params, type: detail || 'unknown' }, at);
 }

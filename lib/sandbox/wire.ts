@@ -1,0 +1,102 @@
+/**
+ * The wire format between the host (script-sandbox.ts, op-stream.ts) and the guest
+ * (guest/prelude.ts): the one place its numbers are defined. The guest is bundled with these
+ * constants inlined (scripts/build-guest.mjs: esbuild inlines TypeScript enums), so they cost the
+ * interpreter nothing.
+ *
+ * A batch (one ArrayBuffer in): n ops, each four integers (an Int32Array T over the first 16n bytes)
+ * and four numbers (a Float64Array F after it); op k is T[4k..4k+3] and F[4k..4k+3]:
+ *   update: T Op.Update, index, kind, quality   F number, ts, step    kind: Kind below (a string's
+ *                                                                     number is its index into the
+ *                                                                     batch's strings)
+ *   values: T Op.Values, index, index, index    F number, number, number
+ *                                               numbers only (when no script of the sandbox reads
+ *                                               qualities, timestamps or change stamps): one to
+ *                                               three, index Layout.NoIndex unused
+ *   step:   T Op.Step                           F step, now   the runs that follow evaluate at this step/time
+ *   run:    T Op.Run, slot, cond, quality       cond RunMode.Conditional: only if a trigger input changed at
+ *                                               this step and every input has been seen; quality: the
+ *                                               worst input quality, QualityCode.Unknown to work it out
+ * Indexes travel as integers: QuickJS indexes an array by a double several times slower.
+ * Runs are numbered in stream order (their ordinal).
+ *
+ * Out (one Float64Array): a header of Out.Header numbers — record count, skipped-run count, side
+ * entries (errors + strings), next op (when the call stopped early) — then Out.Record numbers per
+ * published output: ordinal, table index, kind (Kind.Failed: null reporting a failed run), number,
+ * quality. Strings, errors and skipped runs go in a side channel, read only when there are any.
+ */
+
+/** Sizes. Each op is OpStride integers and OpStride numbers: one stride for both arrays. */
+export const enum Layout {
+  OpStride = 4,
+  OpBytes = (4 + 8) * 4,
+  /** An unused index of a values op. */
+  NoIndex = -1,
+}
+
+export const enum Op {
+  Update = 1,
+  Run = 2,
+  Step = 3,
+  Values = 4,
+}
+
+/** Kinds of a value (update ops, published records). */
+export const enum Kind {
+  Null = 0,
+  Number = 1,
+  False = 2,
+  True = 3,
+  String = 4,
+  /** A published record only: null/bad reporting a failed run (reason "error"). */
+  Failed = 5,
+}
+
+/** Quality codes, in the order of QUALITIES (model/tag-value.ts). */
+export const enum QualityCode {
+  Good = 0,
+  Uncertain = 1,
+  Bad = 2,
+  /** A run's worst input quality when the host does not know it: the runner works it out. */
+  Unknown = -1,
+}
+
+/** A run op's condition (the runner's third argument). */
+export const enum RunMode {
+  /** Runs whatever changed (a script triggered by a raw value). */
+  Unconditional = 0,
+  /** Runs only if a trigger input changed at this step and every input has been seen. */
+  Conditional = 1,
+}
+
+/** What a runner returns (compiler/generate-runner.ts writes these numbers into its epilogue). */
+export const enum Ran {
+  Skipped = 0,
+  Ok = 1,
+  BadOutput = 2,
+}
+
+/** The guest's `state.cur`: the op of the run in progress, or one of these. */
+export const enum Cur {
+  Idle = -1,
+  Init = -2,
+}
+
+/** The out buffer: header fields, then records of Record numbers. */
+export const enum Out {
+  Header = 4,
+  Record = 5,
+  Records = 0,
+  Skips = 1,
+  Side = 2,
+  Next = 3,
+}
+
+/** Fields of a published record in the out buffer. */
+export const enum Rec {
+  Ordinal = 0,
+  Index = 1,
+  Kind = 2,
+  Number = 3,
+  Quality = 4,
+}

@@ -1,0 +1,59 @@
+// P1's sandbox alone (no engine, no catalog): where a batch's time goes between the op stream's
+// values and the runs. One sandbox with the first --scripts scripts of the standard mix (100: the
+// engine's scripts per sandbox); op streams built beforehand; each round is one runOps call.
+// Timed in CPU time (process.cpuUsage), so the machine's load weighs less than on a wall clock.
+//
+//   node --import tsx scripts/bench/p1-guest.mts [--scripts 100] [--rounds 400]
+//   prints µs per script for: "values" (every input's value and a single run — what a call costs
+//   before the runs) and "values + runs" (the whole batch, as the engine sends it)
+import { compileScript } from '../../lib/compiler/compile-script';
+import { OpStream, ScriptSandbox } from '../../lib/sandbox/script-sandbox';
+import { argValue } from './common.mts';
+import { definitionOf, inputRounds, standardMix } from './standard-mix.mts';
+
+const args = process.argv.slice(2);
+const SCRIPTS = Number(argValue(args, 'scripts', '100'));
+const ROUNDS = Number(argValue(args, 'rounds', '400'));
+const POOL = 16;
+
+const mix = standardMix(SCRIPTS);
+const pool = inputRounds(mix, POOL);
+const sandbox = await ScriptSandbox.create({ cpuMs: 50, initCpuMs: 500, memoryMb: 32 });
+const slots: number[] = [];
+const indexes: number[][] = [];
+for (const script of mix.scripts) {
+  const program = compileScript(definitionOf(script)).program!;
+  const loaded = sandbox.load(program, { now: 0 });
+  if (!loaded.ok) throw new Error(`loading ${script.name} failed`);
+  slots.push(loaded.slot);
+  indexes.push(program.inputTags.map((tag) => sandbox.indexOf(tag)));
+}
+
+function streams(allRuns: boolean): OpStream[] {
+  const built: OpStream[] = [];
+  for (let r = 0; r < POOL; r++) {
+    const stream = new OpStream();
+    mix.scripts.forEach((_, i) => indexes[i].forEach((index, k) => stream.value(index, pool[r][mix.offsets[i] + k])));
+    stream.step(r + 1, 1000 * r);
+    for (let i = 0; i < (allRuns ? SCRIPTS : 1); i++) stream.run(slots[i], false, 0, 1);
+    built.push(stream);
+  }
+  return built;
+}
+
+function microsPerScript(batches: OpStream[], rounds: number): number {
+  const started = process.cpuUsage();
+  for (let r = 0; r < rounds; r++) {
+    const outcome = sandbox.runOps(batches[r % POOL]);
+    if (outcome.failures.length > 0) throw new Error(`a run failed: ${outcome.failures[0].error.message}`);
+  }
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / rounds / SCRIPTS;
+}
+
+for (const [name, batches] of [['values', streams(false)], ['values + runs', streams(true)]] as const) {
+  microsPerScript(batches, ROUNDS >> 1);
+  const samples = Array.from({ length: 5 }, () => microsPerScript(batches, ROUNDS)).sort((a, b) => a - b);
+  console.log(`${name}: ${samples[2].toFixed(2)} µs per script (median of 5; ${samples.map((s) => s.toFixed(2)).join(' ')})`);
+}
+sandbox.dispose();

@@ -155,24 +155,50 @@ export class SqlHistoryStore implements HistoryStore {
     }
   }
 
+  /**
+   * One index probe per grid time (the (tag, ts) key walked backwards from t, at most one row), the
+   * rows found read as one page with their lineage: a 7-day export at 1 min reads 10 080 points of a
+   * tag instead of 604 800.
+   */
+  async *readLastPerStep(tag: string, from: number, to: number, grid: { first: number; step: number }, options: { chunkSize?: number } = {}): AsyncIterable<HistoryRow[]> {
+    const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
+    const step = Math.max(1, Math.round(grid.step));
+    const first = Math.ceil(from);
+    const end = Math.ceil(to);
+    // The first grid time whose interval (t − step, t] reaches `from`, then chunkSize grid times a query.
+    let time = grid.first + Math.max(0, Math.ceil((first - grid.first - step + 1) / step)) * step;
+    // The last grid time whose interval reaches below `to`.
+    const lastTime = time + Math.floor((end + step - 2 - time) / step) * step;
+    while (time <= lastTime) {
+      const last = Math.min(lastTime, time + (chunkSize - 1) * step);
+      const times = sql`select (select h.ts from ${history} h where h.tag = ${tag} and h.ts <= least(g.t, ${end - 1}) and h.ts > g.t - ${step} and h.ts >= ${first}
+          order by h.ts desc limit 1) as ts from generate_series(${time}::bigint, ${last}::bigint, ${step}::bigint) as g(t)`;
+      yield this.rowsOf(tag, await this.selectPageWithExtras(sql`tag = ${tag} and ts = any(array(${times})) order by ts asc`, true));
+      time = last + step;
+    }
+  }
+
   /** One tag's rows in [from, to), with source, reason and lineage, in pages of `chunkSize`. */
   private async *readTagRows(tag: string, from: number, to: number, chunkSize: number): AsyncIterable<HistoryRow[]> {
-    for await (const { columns, extras } of this.halfOpenPages(tag, from, to, chunkSize, true)) {
-      const rows: HistoryRow[] = new Array(columns.length);
-      for (let index = 0; index < columns.length; index++) {
-        rows[index] = { tag, ts: columns.ts[index], value: valueAt(columns, index), quality: qualityOf(columns.quality[index]), source: 'raw' };
-      }
-      let at = 0;
-      for (const [ts, source, scriptId, scriptName, scriptVersion, reason] of extras) {
-        while (at < rows.length && rows[at].ts < ts) at++;
-        const row = rows[at];
-        if (row?.ts !== ts) continue;
-        if (source === SOURCE_CODE.script) row.source = 'script';
-        if (scriptId !== null) row.script = { id: scriptId, name: scriptName ?? '', version: scriptVersion ?? 0 };
-        if (isValueReason(reason)) row.reason = reason;
-      }
-      yield rows;
+    for await (const page of this.halfOpenPages(tag, from, to, chunkSize, true)) yield this.rowsOf(tag, page);
+  }
+
+  /** A page read with its lineage as rows. */
+  private rowsOf(tag: string, { columns, extras }: { columns: HistoryColumns; extras: LineageExtra[] }): HistoryRow[] {
+    const rows: HistoryRow[] = new Array(columns.length);
+    for (let index = 0; index < columns.length; index++) {
+      rows[index] = { tag, ts: columns.ts[index], value: valueAt(columns, index), quality: qualityOf(columns.quality[index]), source: 'raw' };
     }
+    let at = 0;
+    for (const [ts, source, scriptId, scriptName, scriptVersion, reason] of extras) {
+      while (at < rows.length && rows[at].ts < ts) at++;
+      const row = rows[at];
+      if (row?.ts !== ts) continue;
+      if (source === SOURCE_CODE.script) row.source = 'script';
+      if (scriptId !== null) row.script = { id: scriptId, name: scriptName ?? '', version: scriptVersion ?? 0 };
+      if (isValueReason(reason)) row.reason = reason;
+    }
+    return rows;
   }
 
   /** Keyset pages of `tag` with from <= ts < to; with `lineage`, the extras of the points that have any. */

@@ -24,9 +24,8 @@ import path from 'node:path';
 import { SqlHistoryStore } from '../../lib/adapters/history/sql-history-store';
 import { openDatabase } from '../../lib/adapters/store/open-database';
 import { silentLogger } from '../../lib/support/logger';
-import { callApi } from '../../tests/helpers/api-requests';
-import { startApp, type RunningApp } from '../../tests/helpers/app-process';
-import { PLOT_DRAFT, plotRange, requestPlot, writePlotHistory } from '../plot-workload';
+import { authFetch, startApp, type RunningApp } from '../../tests/helpers/app-process';
+import { PLOT_DRAFT, plotRange, writePlotHistory } from '../plot-workload';
 import { argValue, log, median, migrationsFingerprint, percentile, round, runFigure, sleep, thousands, type FigureResult } from './common.mts';
 
 const args = process.argv.slice(2);
@@ -47,6 +46,18 @@ const BAR = `rate ≥ ${MIN_RATE_RATIO} × the plot replay's (same script, perio
 const OUTPUT_TAGS = PLOT_DRAFT.outputs.map((output) => output.tag);
 /** The output that changes at every step (the filter of a sine): one row per step. */
 const EVERY_STEP_TAG = 'PLOT.FILTERED';
+
+/** One signed-in API call (tests/helpers/api-requests imports vitest, so not from there). */
+async function callApi(base: string, method: string, route: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+  const response = await authFetch(`${base}${route}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null, text };
+}
 
 async function openHistory() {
   const database = await openDatabase({ kind: 'embedded', dataDir: DATA_DIR, migrationsFolder: path.resolve('db/migrations'), logger: silentLogger });
@@ -153,7 +164,8 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
     const plotRates: number[] = [];
     for (let run = 0; run <= PLOTS; run++) {
       const started = performance.now();
-      const { status, body } = await requestPlot(app.url, range);
+      // As requestPlot (scripts/plot-workload.ts) does, with this module's signed-in fetch.
+      const { status, json: body } = await callApi(app.url, 'POST', '/api/scripts/plot', { script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 });
       const seconds = (performance.now() - started) / 1000;
       if (status !== 200) throw new Error(`plot answered ${status}: ${JSON.stringify(body).slice(0, 500)}`);
       log(`P8 (${label}): plot ${run === 0 ? 'warm-up' : `${run}/${PLOTS}`}: ${round(seconds, 2)} s, ${thousands(body.evaluations / seconds)} steps/s`);

@@ -104,14 +104,23 @@ async function outputRows(range: { from: number; to: number }, action: 'clear' |
   }
 }
 
-/** GET /api/scripts one after another until `stop()`: each answer's time in ms. */
+/**
+ * GET /api/scripts one after another until `stop()`: each answer's time in ms. A request that fails
+ * (a kept-alive connection closed under it) is counted and logged, not timed; more than 5 end the figure.
+ */
 async function sampleLatency(app: RunningApp, stop: () => boolean): Promise<number[]> {
   const times: number[] = [];
+  let failures = 0;
   while (!stop()) {
     const started = performance.now();
-    const answer = await callApi(app.url, 'GET', '/api/scripts');
-    times.push(performance.now() - started);
-    if (answer.status !== 200) throw new Error(`GET /api/scripts answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+    try {
+      const answer = await callApi(app.url, 'GET', '/api/scripts');
+      if (answer.status !== 200) throw new Error(`GET /api/scripts answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+      times.push(performance.now() - started);
+    } catch (error) {
+      log(`P8: a latency sample failed: ${(error as Error).message}${(error as Error).cause ? ` (${String((error as Error).cause)})` : ''}`);
+      if (++failures > 5) throw error;
+    }
     await sleep(SAMPLE_GAP_MS);
   }
   return times;
@@ -177,6 +186,7 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
     // 3. The backfill, the API sampled meanwhile.
     let ended = false;
     const sampling = sampleLatency(app, () => ended);
+    sampling.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
     const started = performance.now();
     const posted = await callApi(app.url, 'POST', `/api/scripts/${id}/backfill`, {
       from: new Date(range.from).toISOString(),
@@ -191,7 +201,8 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
     let job = posted.json;
     while (!['done', 'failed', 'cancelled'].includes(job.state)) {
       await sleep(100);
-      job = (await callApi(app.url, 'GET', `/api/jobs/${posted.json.id}`)).json;
+      if (app.process.exitCode !== null || app.process.signalCode !== null) throw new Error('the app exited during the backfill');
+      job = (await callApi(app.url, 'GET', `/api/jobs/${posted.json.id}`).catch(() => ({ json: job }))).json;
     }
     const seconds = (performance.now() - started) / 1000;
     ended = true;
@@ -221,6 +232,9 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
     measured.rows = await outputRows({ from: range.from, to: range.to + 1000 }, 'count');
     log(`P8 (${label}): ${EVERY_STEP_TAG} holds ${thousands(measured.rows)} rows in the period for ${thousands(steps)} steps`);
     return measured;
+  } catch (error) {
+    log(`P8 (${label}): failed; the app ${app.process.exitCode === null && app.process.signalCode === null ? 'runs' : `exited (${app.process.exitCode ?? app.process.signalCode})`}, its last output:\n${app.output().slice(-3000)}`);
+    throw error;
   } finally {
     await app.stop();
   }

@@ -156,6 +156,8 @@ export async function backfill(
       state: { steps: 0, capped: false },
       maxSteps: NO_STEP_LIMIT,
       chunkSize: chunkSteps,
+      // Pages of about a chunk: PGlite holds the main thread (and the API) for the whole of each read.
+      readPage: chunkSteps,
     }),
   );
   let evaluationsSeen = 0;

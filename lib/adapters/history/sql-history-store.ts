@@ -32,8 +32,11 @@ const WRITE_CHUNK_ROWS = 5_000;
 export const DEFAULT_READ_CHUNK = 10_000;
 /** Rows per DELETE when pruning: short statements let the engine's own writes interleave. */
 const PRUNE_BATCH_ROWS = 20_000;
-/** Rows per write of `writeBulk`: each its own transaction, with a turn of the event loop between. */
-const BULK_PIECE_ROWS = 2_000;
+/**
+ * Rows per write of `writeBulk`: each its own transaction (or COPY), with a turn of the event loop
+ * between. PGlite holds the main thread for a whole piece, so the API waits up to one piece.
+ */
+const BULK_PIECE_ROWS = 1_000;
 
 const VALUE_NULL = 0;
 const VALUE_NUMBER = 1;

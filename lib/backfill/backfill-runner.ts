@@ -25,13 +25,17 @@ export interface BackfillRunnerOptions {
   pollMs?: number;
   /** A running job whose heartbeat is older than this is taken over (its process died). */
   staleMs?: number;
+  /** Steps per chunk (BACKFILL_CHUNK_STEPS); default BACKFILL_CHUNK_STEPS. */
+  chunkSteps?: number;
 }
 
 export const BACKFILL_POLL_MS = 1000;
 export const BACKFILL_STALE_MS = 15_000;
 /**
  * Steps per chunk: progress is saved, a cancel noticed and a restart resumed at this grain; each
- * chunk's steps may use their CPU deadline before the lab's watchdog stops the thread.
+ * chunk's steps may use their CPU deadline before the lab's watchdog stops the thread. An editor run
+ * waits behind the chunk in the lab thread, and the API behind the chunk's write on the main thread
+ * (docs/performance.md, "P8 backfill", for the measured sizes).
  */
 export const BACKFILL_CHUNK_STEPS = 2048;
 /** Steps of unbounded length: a backfill may cover months. */
@@ -106,7 +110,7 @@ export class BackfillRunner {
     }, (this.options.staleMs ?? BACKFILL_STALE_MS) / 3);
     heartbeat.unref();
     try {
-      const outcome = await backfill(this.ports, job, progress, () => this.stopping);
+      const outcome = await backfill(this.ports, job, progress, () => this.stopping, this.options.chunkSteps);
       if (outcome === 'interrupted') return;
       await jobs.finish(job.id, outcome.error ? 'failed' : 'done', progress, outcome.error, new Date(this.ports.now()));
       log.info({ ...progress, error: outcome.error }, 'backfill ended');
@@ -129,6 +133,7 @@ export async function backfill(
   job: StoredJob,
   progress: JobProgress,
   stopping: () => boolean = () => false,
+  chunkSteps = BACKFILL_CHUNK_STEPS,
 ): Promise<{ error: string | null } | 'interrupted'> {
   const found = await ports.store.getVersion(job.scriptId, job.version);
   if (!found?.found) return { error: `script '${job.scriptId}' has no version ${job.version} any more` };
@@ -150,7 +155,9 @@ export async function backfill(
       readTags,
       state: { steps: 0, capped: false },
       maxSteps: NO_STEP_LIMIT,
-      chunkSize: BACKFILL_CHUNK_STEPS,
+      chunkSize: chunkSteps,
+      // Pages of about a chunk: PGlite holds the main thread (and the API) for the whole of each read.
+      readPage: chunkSteps,
     }),
   );
   let evaluationsSeen = 0;

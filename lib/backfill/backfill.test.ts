@@ -257,6 +257,26 @@ describe('backfill', () => {
     expect(rest.written).toBe(live.length);
   }, 120_000);
 
+  it('works in chunks of BACKFILL_CHUNK_STEPS: stops at that grain and resumes to the live values', async () => {
+    const live = sorted(await liveOutputs());
+    for (const tag of OUTPUTS) await history.deleteRange(tag, at(0), at(STEPS));
+    const started = await startBackfill(ports, scriptId, whole, author);
+    const claimed = (await jobs.claim(new Date(ports.now()), new Date(0)))!;
+    const progress = { ...claimed.progress };
+    let chunks = 0;
+    expect(await backfill(ports, claimed, progress, () => ++chunks >= 3, 500)).toBe('interrupted');
+    const halfway = (await jobs.get(started.id))!;
+    // Three chunks of 500 steps (each step evaluates at most once), far less than one default chunk.
+    expect(halfway.progress.evaluations).toBeGreaterThan(0);
+    expect(halfway.progress.evaluations).toBeLessThanOrEqual(3 * 500);
+    expect(halfway.progress.processedUntil).toBeLessThan(at(STEPS));
+    const resumed = (await jobs.claim(new Date(ports.now()), new Date(halfway.heartbeatAt!.getTime() + 1)))!;
+    const rest = { ...resumed.progress };
+    expect(await backfill(ports, resumed, rest, () => false, 500)).toEqual({ error: null });
+    await jobs.finish(resumed.id, 'done', rest, null, new Date(ports.now()));
+    expect(sorted(await outputRows())).toEqual(live);
+  }, 120_000);
+
   it('runs queued jobs through the runner, one at a time by default', async () => {
     const runner = new BackfillRunner({ ...ports, now: () => Date.now() }, { concurrency: 1, pollMs: 50 });
     const later = { ...ports, now: () => Date.now() };

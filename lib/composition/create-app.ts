@@ -300,7 +300,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
 
     if (lab && adapters.jobs) {
       // Backfill jobs (history-ml.md): read here, evaluated in the lab thread, written to history.
-      const runner = new BackfillRunner({ ...services, log: log.child({ part: 'backfill' }) }, { concurrency: config.BACKFILL_CONCURRENCY });
+      const runner = new BackfillRunner({ ...services, log: log.child({ part: 'backfill' }) }, { concurrency: config.BACKFILL_CONCURRENCY, chunkSteps: config.BACKFILL_CHUNK_STEPS });
       services.backfillRunner = runner;
       runner.start();
       stops.unshift(() => runner.stop());

@@ -71,6 +71,10 @@ export const CONFIG_VARIABLES = {
   DEBUG_SESSION_MAX: { schema: positiveInt(1, 10_000).default(50), doc: 'live debug sessions kept; the least recently used is evicted beyond' },
   HISTORY_RETENTION_DAYS: { schema: z.coerce.number().positive().max(36_500).default(7), doc: 'embedded history retention' },
   BACKFILL_CONCURRENCY: { schema: positiveInt(1, 64).default(1), doc: 'backfill jobs run at once by one web process (each in the lab thread, chunk by chunk)' },
+  BACKFILL_CHUNK_STEPS: {
+    schema: positiveInt(64, 65_536).default(2048),
+    doc: 'evaluation steps per backfill chunk: progress is saved, a cancel noticed and outputs written at this grain; larger chunks hold the lab and the API longer (docs/performance.md, P8)',
+  },
   EXPORT_MAX_ROWS: { schema: positiveInt(1, 1_000_000_000).default(5_000_000), doc: 'most rows of one GET /api/export (rows = period ÷ step); beyond it the request is refused with 400' },
   BODY_LIMIT_BYTES: { schema: positiveInt(1024, 1024 * 1024 * 1024).default(1024 * 1024), doc: 'largest accepted request body' },
   LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']).default('info'), doc: 'log level' },

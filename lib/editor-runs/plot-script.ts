@@ -144,6 +144,8 @@ export async function* replayChunks(
     maxSteps?: number;
     /** Steps per chunk; default STEPS_PER_CHUNK. */
     chunkSize?: number;
+    /** Points per page read from the store, per input; default PLOT_READ_PAGE. */
+    readPage?: number;
   },
 ): AsyncIterable<ReplayChunk> {
   const { from, to, fixed, overrides } = context;
@@ -156,7 +158,7 @@ export async function* replayChunks(
   );
   const trigger = draft.trigger ?? { type: 'onChange' as const };
   const triggerAliases = trigger.type === 'onChange' ? new Set(trigger.inputs ?? draft.inputs.map((input) => input.alias)) : null;
-  const pages = context.readTags.map((tag) => [tag, readAhead(readHistoryColumns(services.history, tag, from, to, { chunkSize: PLOT_READ_PAGE }))] as const);
+  const pages = context.readTags.map((tag) => [tag, readAhead(readHistoryColumns(services.history, tag, from, to, { chunkSize: context.readPage ?? PLOT_READ_PAGE }))] as const);
   const inputSamplers = context.inputSamplers;
   const samplers = inputSamplers ? context.readTags.map((tag) => inputSamplers.get(tag)!) : [];
   yield* replaySteps(

@@ -154,6 +154,74 @@ export function describeExportContract(name: string, open: () => Promise<{ histo
       }
     });
 
+    it('on a coarse grid: the same file as when every point is read, from the last point of each row only (when the store can)', async () => {
+      const calls = { exports: 0, lastPerStep: 0, lastPerStepRows: 0, pointsRead: 0 };
+      const history = opened!.history;
+      // The store as it is, counting what it is asked, and the same store without readLastPerStep (read point by point, as before).
+      const counting: ExportPorts['history'] = {
+        read: async function* (...args) {
+          for await (const points of history.read(...args)) yield ((calls.pointsRead += points.length), points);
+        },
+        readRows: async function* (...args) {
+          for await (const rows of history.readRows(...args)) yield ((calls.pointsRead += rows.length), rows);
+        },
+        readLatestBefore: (...args) => history.readLatestBefore(...args),
+        readLastPerStep: history.readLastPerStep
+          ? async function* (...args) {
+              calls.lastPerStep++;
+              for await (const rows of history.readLastPerStep!(...args)) yield ((calls.lastPerStepRows += rows.length), rows);
+            }
+          : undefined,
+      };
+      const pointByPoint: ExportPorts['history'] = { read: history.read.bind(history), readRows: history.readRows.bind(history), readLatestBefore: history.readLatestBefore.bind(history) };
+      for (const [step, from] of [
+        ['10s', T0],
+        ['1m', T0 - 3_500],
+        ['17s', T0 + 1_250],
+        ['PT5M', T0 + 60_000],
+      ] as const) {
+        for (const fill of ['previous', 'none'] as const) {
+          for (const format of ['csv', 'parquet'] as const) {
+            const request = query({ step, fill, format, quality: format === 'csv' ? 'column' : 'mask', from: isoTime(from), to: isoTime(T0 + (SECONDS + 5) * 1000) });
+            const before = await collect((await exportHistory({ ...ports, history: pointByPoint }, request, T0 + 86_400_000)).body);
+            const coarse = await collect((await exportHistory({ ...ports, history: counting }, request, T0 + 86_400_000)).body);
+            calls.exports++;
+            expect({ step, fill, format, same: Buffer.compare(coarse, before) === 0 }).toEqual({ step, fill, format, same: true });
+          }
+        }
+      }
+      if (history.readLastPerStep) {
+        // Only the point each tag holds when the export starts (fill=previous), with its lineage.
+        expect(calls.pointsRead).toBeLessThanOrEqual(3 * calls.exports);
+        expect(calls.lastPerStep).toBeGreaterThan(0);
+        // At most one point per row and tag, not the 1 to 10 a second the tags hold.
+        expect(calls.lastPerStepRows).toBeLessThan(3 * 16 * (SECONDS / 10 + 2));
+      }
+    });
+
+    it('the last point of each interval (t − step, t] within [from, to): what a coarse export reads', async ({ skip }) => {
+      const history = opened!.history;
+      if (!history.readLastPerStep) skip();
+      const all = seed();
+      for (const [tag, from, to, first, step, chunkSize] of [
+        [FLOW, T0 - 5_000, T0 + 120_000, T0, 10_000, 3],
+        [PUMP, T0, T0 + 600_000, T0 - 700, 60_000, 100],
+        [STATE, T0 + 1_000, T0 + 30_001, T0 + 1_000, 7_000, 1],
+        [FLOW, T0 + 10_000, T0 + 10_000, T0, 10_000, 10],
+      ] as const) {
+        const expected: HistoryRecord[] = [];
+        for (let t = first; t - step < to; t += step) {
+          const inside = all.filter((record) => record.tag === tag && record.ts > t - step && record.ts <= t && record.ts >= from && record.ts < to);
+          if (inside.length > 0) expected.push(inside.at(-1)!);
+        }
+        const got: Array<{ ts: number; value: TagScalar; quality: string; version: number | null }> = [];
+        for await (const rows of history.readLastPerStep!(tag, from, to, { first, step }, { chunkSize })) {
+          for (const row of rows) got.push({ ts: row.ts, value: row.value, quality: row.quality, version: row.script?.version ?? null });
+        }
+        expect({ tag, from, step, got }).toEqual({ tag, from, step, got: expected.map((record) => ({ ts: record.ts, value: record.value, quality: record.quality, version: record.script?.version ?? null })) });
+      }
+    });
+
     it('refuses more rows than EXPORT_MAX_ROWS, more than 200 tags and unknown tags, naming the limit', async () => {
       const tooMany = await refusal(exportHistory(ports, query({ to: isoTime(T0 + 5_001_000) }), T0 + 86_400_000));
       expect(tooMany).toMatchObject({ status: 400, details: { limit: 'EXPORT_MAX_ROWS', max: 5_000, rows: 5_001 } });

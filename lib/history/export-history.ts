@@ -20,9 +20,14 @@ const BLOCK_ROWS = 8_192;
 const CELLS_PER_BLOCK = 2_000_000;
 /** Points held per tag while reading (fewer when many tags are exported together). */
 const POINTS_IN_MEMORY = 400_000;
+/**
+ * From this step on, a store that can (readLastPerStep) is asked for the last point of each row's
+ * interval instead of every point: a row needs no other (docs/performance.md, "Export on a coarse grid").
+ */
+export const COARSE_STEP_MS = 10_000;
 
 export interface ExportPorts {
-  history: Pick<HistoryStore, 'read' | 'readRows' | 'readLatestBefore'>;
+  history: Pick<HistoryStore, 'read' | 'readRows' | 'readLatestBefore' | 'readLastPerStep'>;
   catalog: Pick<TagCatalog, 'get'>;
   tagDirectory: Pick<TagDirectory, 'refresh' | 'producerOf'>;
   config: { EXPORT_MAX_ROWS: number };
@@ -89,9 +94,13 @@ export async function exportHistory(services: ExportPorts, query: ExportQuery, n
   const filename = `history-${compactTime(from)}-${compactTime(to)}.${format}`;
 
   async function* body(): AsyncIterable<Uint8Array> {
-    // Raw tags column-wise (no object per point); computed tags with their lineage, for `.version`.
+    // On a coarse grid only the last point of each row's interval (with its lineage); else raw tags
+    // column-wise (no object per point), computed tags with their lineage, for `.version`.
+    const lastPerStep = step >= COARSE_STEP_MS ? services.history.readLastPerStep?.bind(services.history) : undefined;
     const pages = (index: number): AsyncIterable<CursorPage> =>
-      columns[index].version
+      lastPerStep
+        ? rowPages(lastPerStep(tags[index], start, end, { first: from, step }, { chunkSize }))
+        : columns[index].version
         ? rowPages(services.history.readRows([tags[index]], start, end, { chunkSize }))
         : columnPages(readHistoryColumns(services.history, tags[index], start, end - 1, { chunkSize }));
     const cursors = tags.map((_, index) => new TagCursor(pages(index), seeds[index]));

@@ -55,6 +55,14 @@ export interface HistoryStore {
    */
   readTimestamps(tag: string, from: number, to: number, options?: { chunkSize?: number }): AsyncIterable<number[]>;
 
+  /**
+   * For each grid time t = grid.first + k·grid.step, the last point of `tag` (with its lineage) with
+   * t − step < ts <= t and from <= ts < to, in time order, in chunks of at most `chunkSize` grid
+   * times: what an export on a coarse grid needs, without reading every raw point. Optional: a
+   * store without it is read point by point.
+   */
+  readLastPerStep?(tag: string, from: number, to: number, grid: { first: number; step: number }, options?: { chunkSize?: number }): AsyncIterable<HistoryRow[]>;
+
   /** Deletes the points of `tag` in [from, to) (backfill's `replace`). Returns how many were deleted. */
   deleteRange(tag: string, from: number, to: number): Promise<number>;
 

@@ -1,4 +1,4 @@
-// npm run bench — the performance figures P1–P6 and P9 of quality-bar.md (and SHADOW: the cost of shadow runs, changes.md), each against its bar, every speed
+// npm run bench — the performance figures P1–P6, P8 and P9 of quality-bar.md (and SHADOW: the cost of shadow runs, changes.md), each against its bar, every speed
 // ratio against a baseline measured in the same run. See docs/performance.md.
 //
 //   npm run bench                         the table on stdout, progress on stderr
@@ -32,7 +32,7 @@ const influxArg = args.find((arg) => arg.startsWith('--influx'));
 const influx = influxArg === undefined ? '' : influxArg.includes('=') ? influxArg.split('=')[1] : 'http://127.0.0.1:8086';
 const onlyArg = args.find((arg) => arg.startsWith('--only'));
 const onlyValue = onlyArg === '--only' ? args[args.indexOf('--only') + 1] : onlyArg?.split('=')[1];
-const ALL = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P9', 'SHADOW'];
+const ALL = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P8', 'P9', 'SHADOW'];
 const selected = onlyValue ? onlyValue.split(',').map((id) => id.trim().toUpperCase()).filter((id) => ALL.includes(id)) : ALL;
 const KAFKA = process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -44,6 +44,7 @@ const BARS: Record<string, { unit: string; bar: string }> = {
   P4: { unit: 'MB RSS', bar: '≤ 1024 MB RSS with 10 000 scripts' },
   P5: { unit: 's', bar: '≤ 5 s and ≥ 120 000 steps/s' },
   P6: { unit: 's', bar: '≤ 10 s' },
+  P8: { unit: 'steps/s', bar: 'rate ≥ 0.5 × the plot replay (same script, period, run); API p99 during the job ≤ 2 × idle; one output row per step' },
   P9: { unit: 's', bar: 'each ≤ 15 s; app RSS growth ≤ 150 MB; every row read back (Parquet by hyparquet)' },
   SHADOW: { unit: '× time', bar: 'extra time per shadow evaluation ≤ 1.5 × a live evaluation (100 shadows beside 1 000 scripts)' },
 };
@@ -205,11 +206,11 @@ async function main(): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GB, Node ${process.version}`;
   log(`npm run bench ${args.join(' ')} — ${machine}; load average ${loadBefore} (1/5/15 min)`);
 
-  const needsBuild = selected.some((id) => ['P2', 'P3', 'P5', 'P6', 'P9'].includes(id));
+  const needsBuild = selected.some((id) => ['P2', 'P3', 'P5', 'P6', 'P8', 'P9'].includes(id));
   const buildProblem = needsBuild ? await ensureBuild() : null;
   let appDir = process.cwd();
   let copyProblem: string | null = null;
-  if (!buildProblem && selected.some((id) => ['P2', 'P3', 'P5', 'P9'].includes(id))) {
+  if (!buildProblem && selected.some((id) => ['P2', 'P3', 'P5', 'P8', 'P9'].includes(id))) {
     const copied = await copyBuiltApp();
     if ('dir' in copied) appDir = copied.dir;
     else copyProblem = copied.problem;
@@ -268,6 +269,9 @@ async function main(): Promise<void> {
     } else if (id === 'P9') {
       const problem = buildProblem ?? copyProblem;
       results.push(...(problem ? [skip(id, problem)] : await runFigureScript([id], 'p9-export.mts', quick ? ['--days', '1'] : [], [], appDir)));
+    } else if (id === 'P8') {
+      const problem = buildProblem ?? copyProblem;
+      results.push(...(problem ? [skip(id, problem)] : await runFigureScript([id], 'p8-backfill.mts', quick ? ['--days', '1', '--plots', '1'] : [], [], appDir)));
     } else if (id === 'P5' || id === 'P6') {
       const problem = buildProblem ?? (id === 'P5' ? copyProblem : null);
       if (problem) {

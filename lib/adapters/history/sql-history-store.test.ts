@@ -5,6 +5,7 @@ import { openDatabase, type DatabaseHandle } from '../store/open-database';
 import { describeHistoryStoreContract, readAll, record } from './history-store.contract';
 import { decodeColumnPage, SqlHistoryStore, type ColumnPageRow } from './sql-history-store';
 import { pointsFromColumns } from '../../history/history-columns';
+import type { HistoryRecord } from '../../ports/history-store';
 
 const migrationsFolder = path.resolve(__dirname, '../../../db/migrations');
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
@@ -66,6 +67,40 @@ describe('SqlHistoryStore', () => {
     const { store } = await open();
     await store.write([record('ends\\', T0, 1, 'good')]);
     expect(await store.readLatestBefore('ends\\', T0)).toEqual({ ts: T0, value: 1, quality: 'good' });
+  });
+
+  it('writes in bulk through COPY on PGlite exactly what write stores, and overwrites what is there', async () => {
+    const { database, store } = await open();
+    const client = (database.db as unknown as { $client: { query: (...args: unknown[]) => Promise<unknown> } }).$client;
+    const statements: string[] = [];
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => (statements.push(String(args[0])), query(...args));
+    const values = ['', 'a,"b"\nc', 'back\\slash', '\\N', 'NULL', null, true, false, Number.NaN, Number.NEGATIVE_INFINITY, 0.1 + 0.2, -0, 'ünïcødé 한국'];
+    const lineage = { id: 'scr-"1"', name: 'Name, with comma', version: 3 };
+    const records = (tag: string): HistoryRecord[] =>
+      values.map((value, i) => ({
+        tag,
+        ts: T0 + i * 1000,
+        value,
+        quality: value === null ? 'bad' : 'good',
+        ...(i % 2 === 0 ? { source: 'script' as const, script: lineage, ...(value === null ? { reason: 'error' as const } : {}) } : { source: 'raw' as const }),
+      }));
+    await store.write(records('by.write'));
+    expect(await store.writeBulk(records('by.bulk'))).toBe(values.length);
+    expect(statements.filter((statement) => statement.startsWith('copy ')).length).toBe(1);
+    const rows = async (tag: string) => {
+      const out: unknown[] = [];
+      for await (const page of store.readRows([tag], T0, T0 + HOUR)) out.push(...page.map(({ tag: _tag, ...row }) => row));
+      return out;
+    };
+    expect(await rows('by.bulk')).toEqual(await rows('by.write'));
+    expect((await rows('by.bulk')).length).toBe(values.length);
+    // A point already there: COPY refuses the piece, which is written again with the overwriting INSERT.
+    await store.writeBulk([{ tag: 'by.bulk', ts: T0, value: 'again', quality: 'uncertain', source: 'raw' }, { tag: 'by.bulk', ts: T0 + HOUR - 1, value: 7, quality: 'good', source: 'raw' }]);
+    const after = await readAll(store, 'by.bulk', T0, T0 + HOUR);
+    expect(after[0]).toEqual({ ts: T0, value: 'again', quality: 'uncertain' });
+    expect(after.at(-1)).toEqual({ ts: T0 + HOUR - 1, value: 7, quality: 'good' });
+    expect(after.length).toBe(values.length + 1);
   });
 
   it('writes more rows in one call than one statement takes', async () => {

@@ -43,8 +43,13 @@ interface Credentials {
   token?: Promise<string>;
 }
 
-/** Apps started by this process with sign-in on, by their base URL: authFetch signs in to each once. */
-const credentialsByBase = new Map<string, Credentials>();
+/**
+ * Apps started by this process with sign-in on, by their base URL: authFetch signs in to each once.
+ * Kept on globalThis: under tsx a `.mts` bench and a `.ts` module it imports load this file as two
+ * module instances (ESM and CommonJS), and both must see the apps the other started.
+ */
+const CREDENTIALS_KEY = Symbol.for('script-server.test-app-credentials');
+const credentialsByBase: Map<string, Credentials> = ((globalThis as Record<symbol, unknown>)[CREDENTIALS_KEY] ??= new Map<string, Credentials>()) as Map<string, Credentials>;
 
 /**
  * Signs in to the app at `base` as its administrator (POST /api/auth/login) and creates an admin API

@@ -74,3 +74,19 @@ function redact(url: string): string {
     return url;
   }
 }
+
+/**
+ * Whether @confluentinc/kafka-javascript loads here (KAFKA_CLIENT=confluent, docs/decisions/0016).
+ * It is optional — its install builds librdkafka from source — so its absence skips the suites that
+ * need it, with the reason printed.
+ */
+export async function confluentAvailable(suite: string): Promise<boolean> {
+  const { loadConfluentKafkaJS } = await import('../../lib/adapters/bus/confluent-bus');
+  try {
+    await loadConfluentKafkaJS();
+    return true;
+  } catch (error) {
+    console.warn(`[skip] ${suite}: ${(error as Error).message}`);
+    return false;
+  }
+}

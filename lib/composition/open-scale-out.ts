@@ -1,4 +1,4 @@
-import { ConfluentBus } from '../adapters/bus/confluent-bus';
+import { ConfluentBus, loadConfluentKafkaJS } from '../adapters/bus/confluent-bus';
 import { ConfluentStateTopic } from '../adapters/bus/confluent-state-topic';
 import { KafkaBus, type ScaleOutBus } from '../adapters/bus/kafka-bus';
 import { KafkaStateTopic } from '../adapters/bus/kafka-state-topic';
@@ -27,7 +27,7 @@ export function scaleOutTopics(config: Config): { routed: string; state: string 
   };
 }
 
-export function openScaleOut(config: Config, log: Logger, onAssignment: (partitions: number[]) => void): ScaleOutAdapters {
+export async function openScaleOut(config: Config, log: Logger, onAssignment: (partitions: number[]) => void): Promise<ScaleOutAdapters> {
   const brokers = (config.KAFKA_BROKERS ?? '').split(',').map((broker) => broker.trim());
   const topics = scaleOutTopics(config);
   const partitions = config.KAFKA_ROUTED_PARTITIONS;
@@ -37,6 +37,8 @@ export function openScaleOut(config: Config, log: Logger, onAssignment: (partiti
   ];
   // KAFKA_CLIENT (docs/decisions/0016): kafkajs, or librdkafka with cooperative-sticky rebalancing.
   const confluent = config.KAFKA_CLIENT === 'confluent';
+  // Absent (an optional package built from source): the worker stops at start, saying how to install it.
+  if (confluent) await loadConfluentKafkaJS();
   const Bus = confluent ? ConfluentBus : KafkaBus;
   const instance = (part: string) => (confluent && config.KAFKA_GROUP_INSTANCE_ID ? { groupInstanceId: `${config.KAFKA_GROUP_INSTANCE_ID}-${part}` } : {});
   const router = new Bus({

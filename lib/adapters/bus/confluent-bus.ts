@@ -5,8 +5,8 @@ import type { Logger } from '../../support/logger';
 import { ThrottledWarning } from '../../support/throttled-warning';
 import { withTimeout } from '../../support/with-timeout';
 import type { BusCounters, InputBatch, InputHandler } from '../../ports/bus';
-import { isoTime, type OutputValue, type TagValue } from '../../model/tag-value';
-import { chunkBySize, decodeInputMessages, originalCause, rawBody, sleep, type ScaleOutBus } from './kafka-bus';
+import type { OutputValue, TagValue } from '../../model/tag-value';
+import { chunkBySize, decodeInputMessages, kafkaUnreachable, outputMessage, rawBody, routedMessage, sleep, type KafkaBusOptions, type ScaleOutBus } from './kafka-bus';
 
 /**
  * The Kafka bus of scale-out's router and engine on `@confluentinc/kafka-javascript` (librdkafka,
@@ -22,31 +22,14 @@ import { chunkBySize, decodeInputMessages, originalCause, rawBody, sleep, type S
  * bus first connects, and its absence is an error that says how to install it.
  */
 
-export interface ConfluentBusOptions {
-  brokers: string[];
-  inputTopic: string;
-  outputTopic: string;
-  groupId: string;
-  dlqTopic?: string;
-  createTopics: boolean;
-  /** Unique per process by default (`<prefix>-<random>`): how this member finds its own id in the group. */
+/** KafkaBus's options (same meanings and defaults), less kafkajs's own. */
+export interface ConfluentBusOptions extends Omit<KafkaBusOptions, 'assigner' | 'kafkaLogLevel' | 'clientId'> {
+  /** Unique per process by default (`script-server-<random>`): how this member finds its own id in the group. */
   clientId?: string;
-  logger: Logger;
-  fromBeginning?: boolean;
-  maxBatchMessages?: number;
-  partitionsConcurrently?: number;
-  sessionTimeoutMs?: number;
-  rebalanceTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  stopTimeoutMs?: number;
-  pingTimeoutMs?: number;
   /** Always cooperative-sticky here ('spread': the members share the partitions); single-active needs kafkajs. */
   assigner?: 'spread';
   /** Static membership: a stable id per worker (e.g. its host name); unset joins dynamically. */
   groupInstanceId?: string;
-  /** Called with all of this member's partitions after each (incremental) assignment or revocation. */
-  onAssignment?: (partitions: number[]) => void;
-  extraTopics?: Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>;
 }
 
 export const CONFLUENT_MODULE = '@confluentinc/kafka-javascript';
@@ -283,21 +266,7 @@ export class ConfluentBus implements ScaleOutBus {
 
   async publishOutputs(values: readonly OutputValue[]): Promise<void> {
     if (values.length === 0) return;
-    await this.sendReliably(
-      'outputs',
-      this.config.outputTopic,
-      values.map((output) => ({
-        key: output.tag,
-        value: JSON.stringify({
-          tag: output.tag,
-          value: output.value,
-          ts: isoTime(output.ts),
-          quality: output.quality,
-          script: { id: output.script.id, name: output.script.name, version: output.script.version },
-          ...(output.reason === undefined ? {} : { reason: output.reason }),
-        }),
-      })),
-    );
+    await this.sendReliably('outputs', this.config.outputTopic, values.map(outputMessage));
     this.totals.valuesOut += values.length;
   }
 
@@ -306,11 +275,7 @@ export class ConfluentBus implements ScaleOutBus {
   }
 
   publishRouted(topic: string, batches: ReadonlyArray<{ partition: number; key: string; values: readonly TagValue[] }>): Promise<void> {
-    return this.sendReliably(
-      'routed values',
-      topic,
-      batches.map((batch) => ({ partition: batch.partition, key: batch.key, value: JSON.stringify(batch.values.map(rawBody)) })),
-    );
+    return this.sendReliably('routed values', topic, batches.map(routedMessage));
   }
 
   async publishRaw(values: readonly TagValue[]): Promise<void> {
@@ -523,9 +488,6 @@ export class ConfluentBus implements ScaleOutBus {
   }
 
   private unreachable(error: unknown, what?: string): OperationalError {
-    if (error instanceof OperationalError) return error;
-    const detail = messageOf(originalCause(error));
-    const message = what ? `${what}: Kafka brokers ${this.config.brokers.join(', ')}: ${detail}` : `Kafka brokers ${this.config.brokers.join(', ')} are unreachable: ${detail}`;
-    return new OperationalError('Kafka', message, { cause: error });
+    return kafkaUnreachable(this.config.brokers, error, what);
   }
 }

@@ -347,19 +347,7 @@ export class KafkaBus implements Bus {
 
   async publishOutputs(values: readonly OutputValue[]): Promise<void> {
     if (values.length === 0) return;
-    const messages = values.map((output) => ({
-      key: output.tag,
-      value: JSON.stringify({
-        tag: output.tag,
-        value: output.value,
-        ts: isoTime(output.ts),
-        quality: output.quality,
-        script: { id: output.script.id, name: output.script.name, version: output.script.version },
-        // Only on a value that reports a failure or a stop (messages.md).
-        ...(output.reason === undefined ? {} : { reason: output.reason }),
-      }),
-    }));
-    await this.sendReliably('outputs', this.config.outputTopic, messages);
+    await this.sendReliably('outputs', this.config.outputTopic, values.map(outputMessage));
     this.totals.valuesOut += values.length;
   }
 
@@ -377,11 +365,7 @@ export class KafkaBus implements Bus {
    * resolves once every record is acknowledged (acks=all, idempotent producer).
    */
   publishRouted(topic: string, batches: ReadonlyArray<{ partition: number; key: string; values: readonly TagValue[] }>): Promise<void> {
-    return this.sendReliably(
-      'routed values',
-      topic,
-      batches.map((batch) => ({ partition: batch.partition, key: batch.key, value: JSON.stringify(batch.values.map(rawBody)) })),
-    );
+    return this.sendReliably('routed values', topic, batches.map(routedMessage));
   }
 
   async publishRaw(values: readonly TagValue[]): Promise<void> {
@@ -693,16 +677,40 @@ export class KafkaBus implements Bus {
   }
 
   private unreachable(error: unknown, what?: string): OperationalError {
-    if (error instanceof OperationalError) return error;
-    const detail = messageOf(originalCause(error));
-    const message = what
-      ? `${what}: Kafka brokers ${this.config.brokers.join(', ')}: ${detail}`
-      : `Kafka brokers ${this.config.brokers.join(', ')} are unreachable: ${detail}`;
-    return new OperationalError('Kafka', message, { cause: error });
+    return kafkaUnreachable(this.config.brokers, error, what);
   }
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** An OperationalError naming the brokers and what failed (the error itself when it already is one). */
+export function kafkaUnreachable(brokers: readonly string[], error: unknown, what?: string): OperationalError {
+  if (error instanceof OperationalError) return error;
+  const detail = messageOf(originalCause(error));
+  const message = what ? `${what}: Kafka brokers ${brokers.join(', ')}: ${detail}` : `Kafka brokers ${brokers.join(', ')} are unreachable: ${detail}`;
+  return new OperationalError('Kafka', message, { cause: error });
+}
+
+/** A computed value as messages.md writes it on the output topic, keyed by its tag. */
+export function outputMessage(output: OutputValue): Message {
+  return {
+    key: output.tag,
+    value: JSON.stringify({
+      tag: output.tag,
+      value: output.value,
+      ts: isoTime(output.ts),
+      quality: output.quality,
+      script: { id: output.script.id, name: output.script.name, version: output.script.version },
+      // Only on a value that reports a failure or a stop (messages.md).
+      ...(output.reason === undefined ? {} : { reason: output.reason }),
+    }),
+  };
+}
+
+/** Scale-out's routed record: a script group's values, keyed by the group's key, to its partition. */
+export function routedMessage(batch: { partition: number; key: string; values: readonly TagValue[] }): Message {
+  return { partition: batch.partition, key: batch.key, value: JSON.stringify(batch.values.map(rawBody)) };
+}
 
 /** Decodes one message of the output topic (messages.md); null when it is not one. */
 export function decodeOutput(message: KafkaMessage): OutputValue | null {

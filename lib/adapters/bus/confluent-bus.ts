@@ -96,7 +96,7 @@ export function loadConfluentKafkaJS(): Promise<{ Kafka: new (config: Record<str
       return api;
     } catch (error) {
       loaded = null;
-      throw new OperationalError('Kafka', `KAFKA_CLIENT=confluent needs the package ${name}, which could not be loaded (${messageOf(error)}): ${CONFLUENT_INSTALL_HINT}`, { cause: error });
+      throw new OperationalError('Kafka', `KAFKA_CLIENT=confluent needs the package ${name}, which could not be loaded (${messageOf(error).split('\n')[0]}): ${CONFLUENT_INSTALL_HINT}`, { cause: error });
     }
   })();
   return loaded;

@@ -170,7 +170,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       let partitioned: PartitionedWorker | null = null;
       const scaleOut =
         config.WORKER_MODE === 'partitioned' && config.mode.bus === 'kafka' && !overrides.bus
-          ? openScaleOut(config, log, (partitions) => void partitioned?.assign(partitions).catch((error) => log.error({ err: error }, `loading assigned partitions failed: ${messageOf(error)}`)))
+          ? await openScaleOut(config, log, (partitions) => void partitioned?.assign(partitions).catch((error) => log.error({ err: error }, `loading assigned partitions failed: ${messageOf(error)}`)))
           : null;
       const engineBus = scaleOut?.engineBus ?? bus;
 

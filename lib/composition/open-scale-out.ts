@@ -1,4 +1,6 @@
-import { KafkaBus } from '../adapters/bus/kafka-bus';
+import { ConfluentBus, loadConfluentKafkaJS } from '../adapters/bus/confluent-bus';
+import { ConfluentStateTopic } from '../adapters/bus/confluent-state-topic';
+import { KafkaBus, type ScaleOutBus } from '../adapters/bus/kafka-bus';
 import { KafkaStateTopic } from '../adapters/bus/kafka-state-topic';
 import type { Config } from '../config/config';
 import type { Logger } from '../support/logger';
@@ -12,8 +14,8 @@ import type { Logger } from '../support/logger';
 export interface ScaleOutAdapters {
   routedTopic: string;
   stateTopic: string;
-  router: KafkaBus;
-  engineBus: KafkaBus;
+  router: ScaleOutBus;
+  engineBus: ScaleOutBus;
   state: KafkaStateTopic;
   stop(): Promise<void>;
 }
@@ -25,7 +27,7 @@ export function scaleOutTopics(config: Config): { routed: string; state: string 
   };
 }
 
-export function openScaleOut(config: Config, log: Logger, onAssignment: (partitions: number[]) => void): ScaleOutAdapters {
+export async function openScaleOut(config: Config, log: Logger, onAssignment: (partitions: number[]) => void): Promise<ScaleOutAdapters> {
   const brokers = (config.KAFKA_BROKERS ?? '').split(',').map((broker) => broker.trim());
   const topics = scaleOutTopics(config);
   const partitions = config.KAFKA_ROUTED_PARTITIONS;
@@ -33,7 +35,13 @@ export function openScaleOut(config: Config, log: Logger, onAssignment: (partiti
     { topic: topics.routed, numPartitions: partitions },
     { topic: topics.state, numPartitions: partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
   ];
-  const router = new KafkaBus({
+  // KAFKA_CLIENT (docs/decisions/0016): kafkajs, or librdkafka with cooperative-sticky rebalancing.
+  const confluent = config.KAFKA_CLIENT === 'confluent';
+  // Absent (an optional package built from source): the worker stops at start, saying how to install it.
+  if (confluent) await loadConfluentKafkaJS();
+  const Bus = confluent ? ConfluentBus : KafkaBus;
+  const instance = (part: string) => (confluent && config.KAFKA_GROUP_INSTANCE_ID ? { groupInstanceId: `${config.KAFKA_GROUP_INSTANCE_ID}-${part}` } : {});
+  const router = new Bus({
     brokers,
     inputTopic: config.KAFKA_INPUT_TOPIC,
     outputTopic: config.KAFKA_OUTPUT_TOPIC,
@@ -42,10 +50,10 @@ export function openScaleOut(config: Config, log: Logger, onAssignment: (partiti
     createTopics: config.KAFKA_CREATE_TOPICS,
     extraTopics,
     assigner: 'spread',
-    clientId: 'script-server-router',
+    ...(confluent ? instance('router') : { clientId: 'script-server-router' }),
     logger: log.child({ part: 'router' }),
   });
-  const engineBus = new KafkaBus({
+  const engineBus = new Bus({
     brokers,
     inputTopic: topics.routed,
     outputTopic: config.KAFKA_OUTPUT_TOPIC,
@@ -54,10 +62,10 @@ export function openScaleOut(config: Config, log: Logger, onAssignment: (partiti
     extraTopics,
     assigner: 'spread',
     onAssignment,
-    clientId: 'script-server-engine',
+    ...(confluent ? instance('engine') : { clientId: 'script-server-engine' }),
     logger: log.child({ part: 'engine-bus' }),
   });
-  const state = new KafkaStateTopic({ brokers, topic: topics.state, groupId: config.KAFKA_GROUP_ID, logger: log, bus: engineBus });
+  const state = new (confluent ? ConfluentStateTopic : KafkaStateTopic)({ brokers, topic: topics.state, groupId: config.KAFKA_GROUP_ID, logger: log, bus: engineBus });
   return {
     routedTopic: topics.routed,
     stateTopic: topics.state,

@@ -33,6 +33,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_ROUTED_PARTITIONS: '0' })).toThrow(/KAFKA_ROUTED_PARTITIONS/);
   });
 
+  it('keeps kafkajs by default; KAFKA_CLIENT=confluent is for partitioned workers, with an optional static member id', () => {
+    expect(loadConfig({}).KAFKA_CLIENT).toBe('kafkajs');
+    const confluent = loadConfig({ KAFKA_BROKERS: 'k:9092', WORKER_MODE: 'partitioned', KAFKA_CLIENT: 'confluent', KAFKA_GROUP_INSTANCE_ID: 'worker-a' });
+    expect(confluent).toMatchObject({ KAFKA_CLIENT: 'confluent', KAFKA_GROUP_INSTANCE_ID: 'worker-a' });
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_CLIENT: 'confluent' })).toThrow(/KAFKA_CLIENT=confluent is for WORKER_MODE=partitioned.*set WORKER_MODE=partitioned or KAFKA_CLIENT=kafkajs/);
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', WORKER_MODE: 'partitioned', KAFKA_CLIENT: 'rdkafka' })).toThrow(/KAFKA_CLIENT="rdkafka"/);
+  });
+
   it('selects production adapters from their variables, with the simulator off by default with Kafka', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://u:secret@db:5432/x',

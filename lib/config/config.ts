@@ -44,6 +44,14 @@ export const CONFIG_VARIABLES = {
     schema: z.enum(['single', 'partitioned']).default('single'),
     doc: 'single: one worker of the group computes, the others stand by; partitioned: the script groups are split across the workers (needs KAFKA_BROKERS)',
   },
+  KAFKA_CLIENT: {
+    schema: z.enum(['kafkajs', 'confluent']).default('kafkajs'),
+    doc: 'partitioned mode: the Kafka client of the router, engine and state topic; confluent (@confluentinc/kafka-javascript, built from source) rebalances cooperatively (docs/decisions/0016)',
+  },
+  KAFKA_GROUP_INSTANCE_ID: {
+    schema: optionalString,
+    doc: 'KAFKA_CLIENT=confluent: static group membership, a stable id unique to this worker; a restart within the session timeout keeps its partitions without a rebalance',
+  },
   KAFKA_ROUTED_TOPIC: { schema: optionalString, doc: 'partitioned mode: topic of raw values routed by script group; default <KAFKA_GROUP_ID>.routed' },
   KAFKA_ROUTED_PARTITIONS: { schema: positiveInt(1, 10_000).default(32), doc: 'partitioned mode: partitions of the routed and state topics when created (the most workers that can share the work)' },
   KAFKA_STATE_TOPIC: { schema: optionalString, doc: 'partitioned mode: compacted topic of the scripts\' state; default <KAFKA_GROUP_ID>.state' },
@@ -124,6 +132,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   problems.push(...oidcProblems(values));
   if (values.WORKER_MODE === 'partitioned' && !values.KAFKA_BROKERS) {
     problems.push('WORKER_MODE=partitioned splits the work through Kafka: set KAFKA_BROKERS too (or WORKER_MODE=single)');
+  }
+  if (values.KAFKA_CLIENT === 'confluent' && values.WORKER_MODE !== 'partitioned') {
+    problems.push('KAFKA_CLIENT=confluent is for WORKER_MODE=partitioned: single mode gives every partition to one worker with an assignor librdkafka cannot run (decision 0005); set WORKER_MODE=partitioned or KAFKA_CLIENT=kafkajs');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = values as Omit<Config, 'mode'>;

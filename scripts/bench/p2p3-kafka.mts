@@ -19,6 +19,9 @@
 //        [--partitions 3] [--rate 5000] [--latency-seconds 22] [--brokers 127.0.0.1:9092]
 //        [--influx http://127.0.0.1:8086]   history in InfluxDB (as in production) instead of the embedded table
 //        [--profile-app DIR]                CPU profiles of the app (every thread) in one more P2 sample, not counted
+//   The app runs with WORKER_MODE and KAFKA_CLIENT from the environment (default single, kafkajs): with
+//   WORKER_MODE=partitioned, P2 drains the router group on the input topic and then the engine group
+//   on the routed topic (docs/decisions/0016 compares the two clients this way).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +45,7 @@ const LATENCY_SECONDS = Number(argValue(args, 'latency-seconds', '22'));
 const LATENCY_WARMUP_SECONDS = 3;
 const INFLUX = argValue(args, 'influx', '');
 const PROFILE_APP = argValue(args, 'profile-app', '');
+const PARTITIONED = process.env.WORKER_MODE === 'partitioned';
 const P2_BAR = 0.8;
 const P3_BAR_MS = 50;
 
@@ -125,6 +129,19 @@ async function drain(admin: Admin, groupId: string, topic: string, target: numbe
   return { rate: counted / (ms / 1000), ms, counted, totalMs: end - began };
 }
 
+/**
+ * WORKER_MODE=partitioned: the routers drain the input topic into the routed topic, then the engines
+ * drain the routed topic; the rate is the input's values over the time from the routers' first commit
+ * to the engines' last.
+ */
+async function drainPartitioned(admin: Admin, target: number, alive: () => string | null) {
+  const routed = `${groups.app}.routed`;
+  const routing = await drain(admin, `${groups.app}-router`, topics.appIn, target, alive);
+  const computing = await drain(admin, groups.app, routed, await topicEnd(admin, routed), alive);
+  const ms = routing.ms + computing.totalMs;
+  return { rate: routing.counted / (ms / 1000), ms, counted: routing.counted, totalMs: routing.totalMs + computing.totalMs };
+}
+
 async function api(app: RunningApp, method: string, route: string, body?: unknown) {
   const response = await authFetch(`${app.url}${route}`, {
     method,
@@ -157,6 +174,8 @@ function appEnv(): Record<string, string> {
     KAFKA_OUTPUT_TOPIC: topics.appOut,
     KAFKA_GROUP_ID: groups.app,
     LOG_LEVEL: 'warn',
+    ...(PARTITIONED ? { WORKER_MODE: 'partitioned', KAFKA_ROUTED_PARTITIONS: process.env.KAFKA_ROUTED_PARTITIONS ?? '8' } : {}),
+    ...(process.env.KAFKA_CLIENT ? { KAFKA_CLIENT: process.env.KAFKA_CLIENT } : {}),
     ...(INFLUX ? { INFLUX_URL: INFLUX, INFLUX_DB: `bench_${run}` } : {}),
   };
 }
@@ -213,7 +232,9 @@ async function measureThroughput(admin: Admin, producer: Producer, dataDir: stri
     const app = await startApp({ dataDir, env: appEnv(), waitForHealth: false, ...profileArgs });
     appHolder.app = app;
     const drainFrom = process.hrtime.bigint() / 1000n;
-    const appRun = await drain(admin, groups.app, topics.appIn, target, () => exitedReason(app.process, 'the app', app.output));
+    const appRun = PARTITIONED
+      ? await drainPartitioned(admin, target, () => exitedReason(app.process, 'the app', app.output))
+      : await drain(admin, groups.app, topics.appIn, target, () => exitedReason(app.process, 'the app', app.output));
     if (profiling) {
       // The measured span on the profiler's clock, for summarize-profile.mts --window.
       const window = { fromUs: Number(drainFrom) + Math.round((appRun.totalMs - appRun.ms) * 1000), toUs: Number(process.hrtime.bigint() / 1000n) };
@@ -398,7 +419,7 @@ async function main(): Promise<FigureResult[]> {
     // Every input seen once, so every script evaluates from the first measured value on.
     const primeTs = nextTs++;
     await produceAll(producer, topics.appIn, rawMessages(mix.tags.length, () => primeTs));
-    await drain(admin, groups.app, topics.appIn, await topicEnd(admin, topics.appIn), () => exitedReason(holder.app!.process, 'the app', holder.app!.output), 120_000);
+    await drain(admin, PARTITIONED ? `${groups.app}-router` : groups.app, topics.appIn, await topicEnd(admin, topics.appIn), () => exitedReason(holder.app!.process, 'the app', holder.app!.output), 120_000);
 
     const details: Record<string, unknown> = { scripts: SCRIPTS, partitions: PARTITIONS, history: INFLUX ? 'influx' : 'embedded', registerSeconds: round(registerMs / 1000, 1) };
     if (ONLY.has('P2')) {

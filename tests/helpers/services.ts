@@ -74,3 +74,21 @@ function redact(url: string): string {
     return url;
   }
 }
+
+/**
+ * Whether @confluentinc/kafka-javascript loads here (KAFKA_CLIENT=confluent, docs/decisions/0016).
+ * It is optional — its install builds librdkafka from source — so its absence skips the suites that
+ * need it, with the reason printed.
+ */
+export async function confluentAvailable(suite: string): Promise<boolean> {
+  // Loaded in a child process: the native addon must not be loaded in a test's worker thread.
+  const { spawnSync } = await import('node:child_process');
+  const probe = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./lib/adapters/bus/confluent-bus.ts').then((m) => (m.loadConfluentKafkaJS ?? m.default.loadConfluentKafkaJS)()).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(1); })"], {
+    cwd: process.cwd(),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (probe.status === 0) return true;
+  console.warn(`[skip] ${suite}: ${(probe.stderr || probe.error?.message || 'the probe failed').replace(/\s+/g, ' ').trim()}`);
+  return false;
+}

@@ -11,7 +11,7 @@ import type { ScriptDraft } from '../../lib/model/script-schema';
 import { partitionOf } from '../../lib/partitioning/script-groups';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
-import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
+import { confluentAvailable, servicesAvailable, TEST_SERVICES } from '../helpers/services';
 
 /**
  * WORKER_MODE=partitioned on the real broker (scale-out.md): three worker processes (dist/worker.mjs)
@@ -19,9 +19,14 @@ import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
  * from the state topic after its worker is killed with SIGKILL (never going back, no gaps); a
  * script change that merges two groups keeps their state. Scripts are written to PostgreSQL through
  * the store, as the web process would, so no web process (and no Next build) is needed.
+ * The whole suite runs on each Kafka client of KAFKA_CLIENT (docs/decisions/0016).
  */
 
 const available = await servicesAvailable('partitioned workers', 'kafka', 'postgres');
+const CLIENTS = [
+  { client: 'kafkajs', enabled: true },
+  { client: 'confluent', enabled: await confluentAvailable('partitioned workers on @confluentinc/kafka-javascript') },
+] as const;
 
 const COUNTERS = 12;
 const PER_ROUND = 5;
@@ -33,7 +38,11 @@ interface Output {
   script: { id: string; name: string; version: number };
 }
 
-describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', () => {
+describe.skipIf(!available).each(CLIENTS)('partitioned workers on $client (real Kafka and PostgreSQL)', ({ client, enabled }) => {
+  if (!enabled) {
+    it.skip(`needs @confluentinc/kafka-javascript (see the printed reason)`, () => undefined);
+    return;
+  }
   const run = randomBytes(4).toString('hex');
   const group = `it-part-${run}`;
   const topics = { input: `it-part-in-${run}`, output: `it-part-out-${run}` };
@@ -161,6 +170,7 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
       KAFKA_OUTPUT_TOPIC: topics.output,
       KAFKA_GROUP_ID: group,
       WORKER_MODE: 'partitioned',
+      KAFKA_CLIENT: client,
       KAFKA_ROUTED_PARTITIONS: '8',
       STATE_CHECKPOINT_MS: '200',
       LOG_LEVEL: 'info',
@@ -225,7 +235,9 @@ describe.skipIf(!available)('partitioned workers (real Kafka and PostgreSQL)', (
       }, 30_000, 'three workers with heartbeats owning every counter');
       expect(answer.mode).toBe('partitioned');
       expect(answer.members.flatMap((member) => member.partitions).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-      for (const member of answer.members) expect(member).toMatchObject({ clientId: 'script-server-engine', host: expect.any(String) });
+      // kafkajs: one client id for every engine; confluent: one per process (how a member finds its id).
+      const clientId = client === 'kafkajs' ? 'script-server-engine' : expect.stringMatching(/^script-server-[0-9a-f]{8}$/);
+      for (const member of answer.members) expect(member).toMatchObject({ clientId, host: expect.any(String) });
     } finally {
       await bus.stop();
     }

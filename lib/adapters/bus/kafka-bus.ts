@@ -85,6 +85,18 @@ export interface KafkaBusOptions {
   extraTopics?: Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>;
 }
 
+/** Writes scale-out's state records through a bus's idempotent producer (acks=all). */
+export interface StateProducer {
+  produce(what: string, topic: string, messages: Array<{ partition?: number; key: string; value: string | null }>): Promise<void>;
+}
+
+/** What scale-out's router and engine need of a Kafka bus, whichever client it runs on (KAFKA_CLIENT). */
+export interface ScaleOutBus extends Bus, StateProducer {
+  publishRouted(topic: string, batches: ReadonlyArray<{ partition: number; key: string; values: readonly TagValue[] }>): Promise<void>;
+  /** This process's member id in its consumer group (after it joined). */
+  memberId(): string | null;
+}
+
 /** Headers on every DLQ message, so an operator can find the original and see why it was refused. */
 export const DLQ_HEADERS = {
   reason: 'dlq-reason',
@@ -323,56 +335,7 @@ export class KafkaBus implements Bus {
   }
 
   private decodeMessages(topic: string, partition: number, messages: KafkaMessage[]) {
-    const values: TagValue[] = [];
-    const offsets: number[] = [];
-    const dlq: Message[] = [];
-    let rejected = 0;
-    const now = Date.now();
-    for (const message of messages) {
-      this.totals.messagesIn++;
-      const result = decodeSafely(message, now);
-      const offset = Number(message.offset);
-      for (const value of result.values) {
-        values.push(value);
-        offsets.push(offset);
-      }
-      this.totals.valuesIn += result.values.length;
-      if (result.rejected.length === 0) continue;
-      rejected += result.rejected.length;
-      this.totals.rejectedIn += result.rejected.length;
-      const reasons = result.rejected.map((entry) => entry.reason).join('; ');
-      this.rejectWarning.warn(
-        this.logger,
-        { partition, offset: message.offset, reason: truncateText(reasons, 300) },
-        `refused ${result.rejected.length === 1 ? 'an input value' : `${result.rejected.length} input values`} from ${topic}[${partition}] at offset ${message.offset}${this.config.dlqTopic ? ` (sent to ${this.config.dlqTopic})` : ''}: ${truncateText(reasons, 300)}`,
-      );
-      if (this.config.dlqTopic) dlq.push(this.dlqMessage(topic, partition, message, result.rejected, reasons));
-    }
-    return { values, offsets, rejected, dlq };
-  }
-
-  private dlqMessage(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    rejected: Array<{ index: number | null }>,
-    reasons: string,
-  ): Message {
-    const headers: IHeaders = { ...(message.headers ?? {}) };
-    headers[DLQ_HEADERS.reason] = truncateText(reasons, MAX_REASON_CHARS);
-    headers[DLQ_HEADERS.sourceTopic] = topic;
-    headers[DLQ_HEADERS.sourcePartition] = String(partition);
-    headers[DLQ_HEADERS.sourceOffset] = message.offset;
-    headers[DLQ_HEADERS.sourceTimestamp] = message.timestamp;
-    headers[DLQ_HEADERS.rejectedAt] = new Date().toISOString();
-    const elements = rejected.filter((entry) => entry.index !== null).map((entry) => entry.index);
-    if (elements.length > 0) headers[DLQ_HEADERS.rejectedElements] = elements.join(',');
-    let value = message.value;
-    if (value && value.length > MAX_DLQ_VALUE_BYTES) {
-      headers[DLQ_HEADERS.truncatedFrom] = String(value.length);
-      value = value.subarray(0, MAX_DLQ_VALUE_BYTES);
-    }
-    return { key: message.key, value, headers };
+    return decodeInputMessages({ totals: this.totals, rejectWarning: this.rejectWarning, logger: this.logger, dlqTopic: this.config.dlqTopic }, topic, partition, messages);
   }
 
   private async forwardToDlq(messages: Message[]): Promise<void> {
@@ -384,19 +347,7 @@ export class KafkaBus implements Bus {
 
   async publishOutputs(values: readonly OutputValue[]): Promise<void> {
     if (values.length === 0) return;
-    const messages = values.map((output) => ({
-      key: output.tag,
-      value: JSON.stringify({
-        tag: output.tag,
-        value: output.value,
-        ts: isoTime(output.ts),
-        quality: output.quality,
-        script: { id: output.script.id, name: output.script.name, version: output.script.version },
-        // Only on a value that reports a failure or a stop (messages.md).
-        ...(output.reason === undefined ? {} : { reason: output.reason }),
-      }),
-    }));
-    await this.sendReliably('outputs', this.config.outputTopic, messages);
+    await this.sendReliably('outputs', this.config.outputTopic, values.map(outputMessage));
     this.totals.valuesOut += values.length;
   }
 
@@ -414,11 +365,7 @@ export class KafkaBus implements Bus {
    * resolves once every record is acknowledged (acks=all, idempotent producer).
    */
   publishRouted(topic: string, batches: ReadonlyArray<{ partition: number; key: string; values: readonly TagValue[] }>): Promise<void> {
-    return this.sendReliably(
-      'routed values',
-      topic,
-      batches.map((batch) => ({ partition: batch.partition, key: batch.key, value: JSON.stringify(batch.values.map(rawBody)) })),
-    );
+    return this.sendReliably('routed values', topic, batches.map(routedMessage));
   }
 
   async publishRaw(values: readonly TagValue[]): Promise<void> {
@@ -730,16 +677,40 @@ export class KafkaBus implements Bus {
   }
 
   private unreachable(error: unknown, what?: string): OperationalError {
-    if (error instanceof OperationalError) return error;
-    const detail = messageOf(originalCause(error));
-    const message = what
-      ? `${what}: Kafka brokers ${this.config.brokers.join(', ')}: ${detail}`
-      : `Kafka brokers ${this.config.brokers.join(', ')} are unreachable: ${detail}`;
-    return new OperationalError('Kafka', message, { cause: error });
+    return kafkaUnreachable(this.config.brokers, error, what);
   }
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** An OperationalError naming the brokers and what failed (the error itself when it already is one). */
+export function kafkaUnreachable(brokers: readonly string[], error: unknown, what?: string): OperationalError {
+  if (error instanceof OperationalError) return error;
+  const detail = messageOf(originalCause(error));
+  const message = what ? `${what}: Kafka brokers ${brokers.join(', ')}: ${detail}` : `Kafka brokers ${brokers.join(', ')} are unreachable: ${detail}`;
+  return new OperationalError('Kafka', message, { cause: error });
+}
+
+/** A computed value as messages.md writes it on the output topic, keyed by its tag. */
+export function outputMessage(output: OutputValue): Message {
+  return {
+    key: output.tag,
+    value: JSON.stringify({
+      tag: output.tag,
+      value: output.value,
+      ts: isoTime(output.ts),
+      quality: output.quality,
+      script: { id: output.script.id, name: output.script.name, version: output.script.version },
+      // Only on a value that reports a failure or a stop (messages.md).
+      ...(output.reason === undefined ? {} : { reason: output.reason }),
+    }),
+  };
+}
+
+/** Scale-out's routed record: a script group's values, keyed by the group's key, to its partition. */
+export function routedMessage(batch: { partition: number; key: string; values: readonly TagValue[] }): Message {
+  return { partition: batch.partition, key: batch.key, value: JSON.stringify(batch.values.map(rawBody)) };
+}
 
 /** Decodes one message of the output topic (messages.md); null when it is not one. */
 export function decodeOutput(message: KafkaMessage): OutputValue | null {
@@ -769,7 +740,7 @@ export function decodeOutput(message: KafkaMessage): OutputValue | null {
 }
 
 /** A raw value as messages.md writes it. */
-function rawBody(value: TagValue) {
+export function rawBody(value: TagValue) {
   return { tag: value.tag, value: value.value, ts: isoTime(value.ts), quality: value.quality };
 }
 
@@ -780,6 +751,71 @@ function decodeSafely(message: KafkaMessage, now: number) {
   } catch (error) {
     return { values: [], rejected: [{ index: null, reason: `the message could not be decoded: ${messageOf(error)}` }] };
   }
+}
+
+/** What decoding input needs from its bus (the kafkajs and the confluent bus share it). */
+export interface InputDecoding {
+  totals: { messagesIn: number; valuesIn: number; rejectedIn: number };
+  rejectWarning: ThrottledWarning;
+  logger: Logger;
+  dlqTopic?: string;
+}
+
+/**
+ * Decodes a slice of input messages (messages.md): the values with their messages' offsets, the
+ * refused ones counted, logged at a bounded rate and turned into DLQ messages with their reasons.
+ */
+export function decodeInputMessages(bus: InputDecoding, topic: string, partition: number, messages: readonly KafkaMessage[]) {
+  const values: TagValue[] = [];
+  const offsets: number[] = [];
+  const dlq: Message[] = [];
+  let rejected = 0;
+  const now = Date.now();
+  for (const message of messages) {
+    bus.totals.messagesIn++;
+    const result = decodeSafely(message, now);
+    const offset = Number(message.offset);
+    for (const value of result.values) {
+      values.push(value);
+      offsets.push(offset);
+    }
+    bus.totals.valuesIn += result.values.length;
+    if (result.rejected.length === 0) continue;
+    rejected += result.rejected.length;
+    bus.totals.rejectedIn += result.rejected.length;
+    const reasons = result.rejected.map((entry) => entry.reason).join('; ');
+    bus.rejectWarning.warn(
+      bus.logger,
+      { partition, offset: message.offset, reason: truncateText(reasons, 300) },
+      `refused ${result.rejected.length === 1 ? 'an input value' : `${result.rejected.length} input values`} from ${topic}[${partition}] at offset ${message.offset}${bus.dlqTopic ? ` (sent to ${bus.dlqTopic})` : ''}: ${truncateText(reasons, 300)}`,
+    );
+    if (bus.dlqTopic) dlq.push(dlqMessage(topic, partition, message, result.rejected, reasons));
+  }
+  return { values, offsets, rejected, dlq };
+}
+
+function dlqMessage(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  rejected: Array<{ index: number | null }>,
+  reasons: string,
+): Message {
+  const headers: IHeaders = { ...(message.headers ?? {}) };
+  headers[DLQ_HEADERS.reason] = truncateText(reasons, MAX_REASON_CHARS);
+  headers[DLQ_HEADERS.sourceTopic] = topic;
+  headers[DLQ_HEADERS.sourcePartition] = String(partition);
+  headers[DLQ_HEADERS.sourceOffset] = message.offset;
+  headers[DLQ_HEADERS.sourceTimestamp] = message.timestamp;
+  headers[DLQ_HEADERS.rejectedAt] = new Date().toISOString();
+  const elements = rejected.filter((entry) => entry.index !== null).map((entry) => entry.index);
+  if (elements.length > 0) headers[DLQ_HEADERS.rejectedElements] = elements.join(',');
+  let value = message.value;
+  if (value && value.length > MAX_DLQ_VALUE_BYTES) {
+    headers[DLQ_HEADERS.truncatedFrom] = String(value.length);
+    value = value.subarray(0, MAX_DLQ_VALUE_BYTES);
+  }
+  return { key: message.key, value, headers };
 }
 
 /**
@@ -802,7 +838,7 @@ export async function fetchTopicEnds(admin: Admin, topic: string) {
 }
 
 /** Splits messages so no produce request carries more than MAX_SEND_BYTES of keys and values. */
-function chunkBySize(messages: Message[]): Message[][] {
+export function chunkBySize(messages: Message[]): Message[][] {
   const chunks: Message[][] = [];
   let current: Message[] = [];
   let bytes = 0;
@@ -825,7 +861,7 @@ function byteLength(data: Message['value'] | Message['key']): number {
   return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 }
 
-function originalCause(error: unknown): unknown {
+export function originalCause(error: unknown): unknown {
   let current = error;
   for (let depth = 0; depth < 10; depth++) {
     const cause = (current as { cause?: unknown } | null)?.cause;
@@ -839,7 +875,7 @@ function truncateText(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);

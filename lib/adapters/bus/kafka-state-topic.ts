@@ -3,7 +3,7 @@ import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer } from 'kaf
 import { messageOf } from '../../model/errors';
 import type { Logger } from '../../support/logger';
 import type { ScriptStateRecord, StateTopic, StateWrite } from '../../ports/scale-out';
-import { fetchTopicEnds, pinoLogCreator, type KafkaBus } from './kafka-bus';
+import { fetchTopicEnds, pinoLogCreator, type StateProducer } from './kafka-bus';
 
 /**
  * The compacted state topic of scale-out.md on kafkajs. Writes go through the bus's idempotent
@@ -19,14 +19,15 @@ export interface KafkaStateTopicOptions {
   groupId: string;
   clientId?: string;
   logger: Logger;
-  bus: KafkaBus;
+  /** The engine bus: its idempotent producer writes the records (acks=all). */
+  bus: StateProducer;
   /** Longest wait for the reader to reach a partition's end (default 60 s). */
   readTimeoutMs?: number;
 }
 
 export class KafkaStateTopic implements StateTopic {
   private readonly kafka: Kafka;
-  private readonly logger: Logger;
+  protected readonly logger: Logger;
   private readonly byPartition = new Map<number, Map<string, ScriptStateRecord>>();
   /** Next offset the reader will see, by partition. */
   private readonly reached = new Map<number, number>();
@@ -34,9 +35,9 @@ export class KafkaStateTopic implements StateTopic {
   private started: Promise<void> | null = null;
   private admin: Promise<Admin> | null = null;
   private readonly totals = { written: 0, restored: 0 };
-  private stopped = false;
+  protected stopped = false;
 
-  constructor(private readonly options: KafkaStateTopicOptions) {
+  constructor(protected readonly options: KafkaStateTopicOptions) {
     this.logger = options.logger.child({ component: 'state-topic' });
     this.kafka = new Kafka({
       clientId: `${options.clientId ?? 'script-server'}-state`,
@@ -60,9 +61,7 @@ export class KafkaStateTopic implements StateTopic {
 
   async readPartition(partition: number): Promise<Map<string, ScriptStateRecord>> {
     await this.start();
-    const admin = await this.connectedAdmin();
-    const ends = await fetchTopicEnds(admin, this.options.topic);
-    const end = Number(ends.find((entry) => entry.partition === partition)?.high ?? 0);
+    const end = await this.partitionEnd(partition);
     const deadline = Date.now() + (this.options.readTimeoutMs ?? 60_000);
     while ((this.reached.get(partition) ?? 0) < end) {
       if (this.stopped) throw new Error('the state topic reader stopped');
@@ -82,6 +81,13 @@ export class KafkaStateTopic implements StateTopic {
     return { ...this.totals };
   }
 
+  /** Where the partition ends now, as the broker reports it. */
+  protected async partitionEnd(partition: number): Promise<number> {
+    const admin = await this.connectedAdmin();
+    const ends = await fetchTopicEnds(admin, this.options.topic);
+    return Number(ends.find((entry) => entry.partition === partition)?.high ?? 0);
+  }
+
   private start(): Promise<void> {
     this.started ??= this.startReader().catch((error) => {
       this.started = null;
@@ -90,7 +96,8 @@ export class KafkaStateTopic implements StateTopic {
     return this.started;
   }
 
-  private async startReader(): Promise<void> {
+  /** Follows the whole topic from its beginning, handing each batch to `apply`. */
+  protected async startReader(): Promise<void> {
     const consumer = this.kafka.consumer({ groupId: `${this.options.groupId}-state-reader-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 100 });
     this.consumer = consumer;
     const joined = new Promise<void>((resolve) => {
@@ -103,27 +110,30 @@ export class KafkaStateTopic implements StateTopic {
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        let records = this.byPartition.get(batch.partition);
-        if (!records) this.byPartition.set(batch.partition, (records = new Map()));
-        for (const message of batch.messages) {
-          const key = message.key?.toString('utf8');
-          if (!key) continue;
-          if (!message.value) {
-            records.delete(key);
-            continue;
-          }
-          try {
-            records.set(key, JSON.parse(message.value.toString('utf8')) as ScriptStateRecord);
-          } catch (error) {
-            this.logger.warn({ partition: batch.partition, offset: message.offset }, `a state record could not be read and is ignored: ${messageOf(error)}`);
-          }
-        }
-        const last = batch.messages.at(-1);
-        if (last) this.reached.set(batch.partition, Number(last.offset) + 1);
-      },
+      eachBatch: async ({ batch }) => this.apply(batch.partition, batch.messages),
     });
     await joined;
+  }
+
+  /** Keeps the latest record of each script of a batch (a tombstone removes it) and how far the reader got. */
+  protected apply(partition: number, messages: ReadonlyArray<{ key: Buffer | null; value: Buffer | null; offset: string }>): void {
+    let records = this.byPartition.get(partition);
+    if (!records) this.byPartition.set(partition, (records = new Map()));
+    for (const message of messages) {
+      const key = message.key?.toString('utf8');
+      if (!key) continue;
+      if (!message.value) {
+        records.delete(key);
+        continue;
+      }
+      try {
+        records.set(key, JSON.parse(message.value.toString('utf8')) as ScriptStateRecord);
+      } catch (error) {
+        this.logger.warn({ partition, offset: message.offset }, `a state record could not be read and is ignored: ${messageOf(error)}`);
+      }
+    }
+    const last = messages.at(-1);
+    if (last) this.reached.set(partition, Number(last.offset) + 1);
   }
 
   private connectedAdmin(): Promise<Admin> {

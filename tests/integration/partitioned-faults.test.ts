@@ -335,9 +335,11 @@ describe.skipIf(!available)('R10: partitioned workers under load through SIGKILL
     note('worker killed (SIGKILL)');
     const before = steps;
     const shares = await engineMembers(2);
+    note('two engines share the partitions');
     expect(shares.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: ROUTED_PARTITIONS }, (_, n) => n));
     // Values produced after the kill are computed.
     await countersReach(outputs, before + 10, 60_000, 'outputs after the kill');
+    note('every counter past the kill');
     await victim.stop('SIGKILL');
   });
 
@@ -346,8 +348,10 @@ describe.skipIf(!available)('R10: partitioned workers under load through SIGKILL
     note('worker added');
     const before = steps;
     const shares = await engineMembers(3);
+    note('three engines share the partitions');
     expect(shares.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: ROUTED_PARTITIONS }, (_, n) => n));
     await countersReach(outputs, before + 10, 60_000, 'outputs after the worker was added');
+    note('every counter past the addition');
   });
 
   it('the broker restarted under load: the workers reconnect and go on', async () => {
@@ -358,6 +362,7 @@ describe.skipIf(!available)('R10: partitioned workers under load through SIGKILL
     const before = steps;
     expect(workers.every((worker) => worker.process.exitCode === null && worker.process.signalCode === null), 'every worker survives the restart').toBe(true);
     await countersReach(outputs, before + 10, 90_000, `outputs after the broker's restart (it was down ${downMs} ms)`);
+    note(`every counter past the restart (broker down ${downMs} ms)`);
   });
 
   it('no value lost and no counter back: every counter is 1, 2, 3… by event time; a new timestamp never carries a lower count', async () => {
@@ -367,6 +372,8 @@ describe.skipIf(!available)('R10: partitioned workers under load through SIGKILL
     expect(total).toBeGreaterThan(100);
     await countersReach(outputs, total, 60_000, 'every value produced computed');
     const tags = byTimestamp(outputs);
+    const distinct = [...tags.values()].reduce((sum, values) => sum + values.size, 0);
+    console.info(`R10: ${total} steps (${total * COUNTERS} values) produced; ${outputs.length} outputs published, ${outputs.length - distinct} of them again after a fault (same value); ${events.join('; ')}`);
     for (let n = 0; n < COUNTERS; n++) {
       const tag = `R.C.${n}`;
       const values = [...tags.get(tag)!.entries()].sort(([a], [b]) => (a < b ? -1 : 1));

@@ -173,6 +173,8 @@ async function measure(admin: Admin, producer: Producer, side: Side, partitioned
   await produce(producer, side.topics.input, rawValues(rawTags, rawTags.length, 11, from - rawTags.length));
   await drained(admin, side, partitioned);
   const before = partitioned ? await evaluationsAfter(side, Date.now()) : null;
+  const records = partitioned ? await routedAndStateRecords(admin, side) : null;
+  const idle = await idleCpuPerSecond(side);
   const cpuBefore = cpuOf(side);
   const started = performance.now();
   await produce(producer, side.topics.input, rawValues(rawTags, VALUES, 12, from));
@@ -181,6 +183,15 @@ async function measure(admin: Admin, producer: Producer, side: Side, partitioned
   const cpu = cpuOf(side) - cpuBefore;
   const ended = Date.now();
   log(`P7 ${side.name}: ${thousands(VALUES)} values in ${round(seconds, 1)} s, ${round(cpu, 1)} CPU-s (${round((cpu * 1e6) / VALUES, 1)} µs per value)`);
+  // What the side costs doing nothing (polling the database, heartbeats, ticks), for the record: not subtracted.
+  const idleCpu = idle * seconds;
+  log(`P7 ${side.name}: of which about ${round(idleCpu, 1)} CPU-s would have been spent idle over that time (${round(idle * 1000, 1)} CPU-ms/s measured before)`);
+  let perValue: { routedRecords: number; stateRecords: number } | null = null;
+  if (records) {
+    const afterRecords = await routedAndStateRecords(admin, side);
+    perValue = { routedRecords: round((afterRecords.routed - records.routed) / VALUES, 3), stateRecords: round((afterRecords.state - records.state) / VALUES, 3) };
+    log(`P7 ${side.name}: ${perValue.routedRecords} routed records and ${perValue.stateRecords} state records per value`);
+  }
   let shares: number[] = [];
   if (before) {
     const after = await evaluationsAfter(side, ended);
@@ -189,7 +200,21 @@ async function measure(admin: Admin, producer: Producer, side: Side, partitioned
     shares = grown.map((value) => (sum > 0 ? value / sum : 0));
     log(`P7 ${side.name}: evaluations per worker ${grown.map(thousands).join(', ')} (shares ${shares.map((share) => `${round(share * 100, 1)} %`).join(', ')})`);
   }
-  return { cpu, seconds, shares };
+  return { cpu, seconds, shares, idleCpu, perValue };
+}
+
+/** Records in the side's routed and state topics so far. */
+async function routedAndStateRecords(admin: Admin, side: Side): Promise<{ routed: number; state: number }> {
+  const total = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
+  return { routed: await total(`${side.groupId}.routed`), state: await total(`${side.groupId}.state`) };
+}
+
+/** CPU seconds per second the side's processes use with nothing to do (3 s). */
+async function idleCpuPerSecond(side: Side): Promise<number> {
+  const from = cpuOf(side);
+  const started = performance.now();
+  await sleep(3_000);
+  return (cpuOf(side) - from) / ((performance.now() - started) / 1000);
 }
 
 async function main(): Promise<FigureResult> {
@@ -229,7 +254,11 @@ async function main(): Promise<FigureResult> {
       summary:
         `3 partitioned workers ${round(perValue(three), 1)} µs CPU per value (${round(three.seconds, 1)} s), one single worker ${round(perValue(one), 1)} µs (${round(one.seconds, 1)} s); ` +
         `shares of the evaluations ${three.shares.map((share) => `${round(share * 100, 1)} %`).join(', ')}`,
-      details: { scripts: SCRIPTS, groups: Math.ceil(SCRIPTS / CHAIN), values: VALUES, routedPartitions: ROUTED_PARTITIONS, inputPartitions: INPUT_PARTITIONS, shares: three.shares.map((share) => round(share, 4)), cpuSeconds: { partitioned: round(three.cpu, 2), single: round(one.cpu, 2) } },
+      details: {
+        idleCpuSeconds: { partitioned: round(three.idleCpu, 2), single: round(one.idleCpu, 2) },
+        recordsPerValue: three.perValue,
+        wallSeconds: { partitioned: round(three.seconds, 1), single: round(one.seconds, 1) },
+        scripts: SCRIPTS, groups: Math.ceil(SCRIPTS / CHAIN), values: VALUES, routedPartitions: ROUTED_PARTITIONS, inputPartitions: INPUT_PARTITIONS, shares: three.shares.map((share) => round(share, 4)), cpuSeconds: { partitioned: round(three.cpu, 2), single: round(one.cpu, 2) } },
     };
   } finally {
     for (const side of sides) {

@@ -136,6 +136,32 @@ describe('PartitionedWorker', () => {
     expect(events.at(-1)).toBe(`state write a@${partition}:2`);
   });
 
+  it('computes a batch that arrives while its partition is being loaded only once every script of it is in the engine', async () => {
+    const partition = partitionOf('a', PARTITIONS);
+    const second = ['b', 'c', 'd', 'e', 'f', 'g'].find((id) => partitionOf(id, PARTITIONS) === partition)!;
+    const { worker, events } = setup([stored('a', 'X', 'A'), stored(second, 'Y', 'B')]);
+    const engine = (worker as unknown as { deps: { engine: EngineHost } }).deps.engine;
+    const register = engine.register.bind(engine);
+    // Registering is slow (a loaded machine): the batch comes in between the two scripts.
+    let registered = 0;
+    let batchSent: Promise<void> | null = null;
+    engine.register = async (spec) => {
+      const outcome = await register(spec);
+      if (++registered === 1) {
+        batchSent = worker.handleRouted(batchOf([value('X', 1), value('Y', 2)], partition, [0, 1]));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return outcome;
+    };
+    await worker.start();
+    await worker.assign([partition]);
+    await batchSent;
+    await worker.stop();
+    const evaluate = events.indexOf('evaluate 1,2');
+    expect(evaluate).toBeGreaterThan(events.indexOf(`register ${second}`));
+    expect(evaluate).toBeGreaterThan(events.indexOf('register a'));
+  });
+
   it('unloads the scripts of revoked partitions without publishing for them', async () => {
     const partition = partitionOf('a', PARTITIONS);
     const { worker, events } = setup([stored('a', 'X', 'A')]);

@@ -211,9 +211,6 @@ export class PartitionedWorker {
     let reflected = 0;
     for (const record of records.values()) reflected = Math.max(reflected, record.routedOffset);
     await this.restoreTags([...records.values()]);
-    this.owned.add(partition);
-    this.loadNumber.set(partition, ++this.loads);
-    this.skipBefore.set(partition, reflected);
     for (const group of this.plan.groups) {
       if (group.partition !== partition) continue;
       for (const id of group.scriptIds) {
@@ -221,6 +218,12 @@ export class PartitionedWorker {
         if (script) await this.start1(script, partition, records.get(id) ?? null);
       }
     }
+    // Owned only once every script is in the engine: a batch that arrives meanwhile waits for the
+    // load (handleRouted) instead of being computed by the scripts registered so far — which lost
+    // every value of a moved partition's backlog whose script was not registered yet.
+    this.owned.add(partition);
+    this.loadNumber.set(partition, ++this.loads);
+    this.skipBefore.set(partition, reflected);
   }
 
   /** Latest values saved with the states, where they are newer than what this process holds. */

@@ -6,6 +6,7 @@ import { AssignerProtocol, Kafka, logLevel, type Consumer, type Producer } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../lib/adapters/store/open-database';
 import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
+import { SqlWorkerRegistry } from '../../lib/adapters/store/sql-worker-registry';
 import type { ScriptDraft } from '../../lib/model/script-schema';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
@@ -144,10 +145,54 @@ describe.skipIf(!available)('R10: partitioned workers under load through SIGKILL
     return dir;
   }
 
+  /** The routers' counters from the workers' heartbeats (values read, routed, and read by no script). */
+  async function routerFigures(): Promise<string> {
+    try {
+      const beats = await new SqlWorkerRegistry(handles[0]).list();
+      return beats.map((beat) => `${beat.memberId.slice(-8)}: in ${beat.figures.routerValuesIn}, routed ${beat.figures.routerValuesRouted}, partitions ${beat.figures.partitions.join(',')}`).join('; ');
+    } catch (error) {
+      return `router figures unknown: ${String(error)}`;
+    }
+  }
+
+  /** Where the routed records holding the first missing counter values are (partition, offset), read again from the routed topic. */
+  async function routedRecordsOfMissing(): Promise<string> {
+    const wanted = new Set<string>();
+    for (let n = 0; n < COUNTERS; n++) {
+      const seen = new Set(outputsOf(outputs, `R.C.${n}`).map((output) => output.ts));
+      for (let k = 0; k < steps && wanted.size < 20; k++) {
+        const ts = new Date(base + k * STEP_MS).toISOString();
+        if (!seen.has(ts)) wanted.add(`R.X.${n}@${ts}`);
+      }
+    }
+    if (wanted.size === 0) return '';
+    const found: string[] = [];
+    const consumer = kafka.consumer({ groupId: `r10-diagnosis-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 200 });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: `${group}.routed`, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          for (const value of JSON.parse(message.value!.toString()) as Array<{ tag: string; ts: string }>) {
+            if (wanted.has(`${value.tag}@${value.ts}`)) found.push(`${value.tag}@${value.ts} in routed ${partition}:${message.offset}`);
+          }
+        },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    } catch (error) {
+      found.push(`routed topic unread: ${String(error)}`);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    return `missing values looked for in the routed topic: ${[...wanted].join(', ')}; found: ${found.join(', ') || 'none'}`;
+  }
+
   async function failureContext(): Promise<string> {
     return [
       events.join('\n'),
       missingSteps(outputs),
+      await routedRecordsOfMissing(),
+      `routers: ${await routerFigures()}`,
       `ends/committed: ${await offsets()}`,
       `steps produced: ${steps}; outputs read: ${outputs.length}, reference outputs: ${referenceOutputs.length}`,
       `send failures: ${sendFailures.slice(-5).join(' | ')}`,

@@ -14,6 +14,8 @@ const HEARTBEAT_MS = 5_000;
  */
 export function startWorkerHeartbeat(deps: { registry: WorkerRegistry; engine: EngineHost; worker: PartitionedWorker; memberId: () => string | null; log: Logger }) {
   let previous: { at: number; evaluations: number } | null = null;
+  /** Evaluations since start: the sum of each interval's growth (an unloaded script takes its own count with it). */
+  let total = 0;
   const beat = async () => {
     const memberId = deps.memberId();
     if (!memberId) return;
@@ -21,7 +23,9 @@ export function startWorkerHeartbeat(deps: { registry: WorkerRegistry; engine: E
       const statuses = await deps.engine.statuses();
       const evaluations = statuses.reduce((sum, status) => sum + status.evaluations, 0);
       const at = Date.now();
-      const rate = previous && at > previous.at ? Math.max(0, ((evaluations - previous.evaluations) * 1000) / (at - previous.at)) : 0;
+      const grown = Math.max(0, evaluations - (previous?.evaluations ?? 0));
+      total += grown;
+      const rate = previous && at > previous.at ? (grown * 1000) / (at - previous.at) : 0;
       previous = { at, evaluations };
       const counters = deps.worker.counters();
       await deps.registry.beat({
@@ -34,6 +38,7 @@ export function startWorkerHeartbeat(deps: { registry: WorkerRegistry; engine: E
           groups: counters.groups,
           scripts: counters.scripts,
           evaluationsPerSecond: Math.round(rate * 10) / 10,
+          evaluations: total,
           routerValuesIn: counters.routerValuesIn,
           routerValuesRouted: counters.routerValuesRouted,
           stateRecordsWritten: counters.stateRecordsWritten,

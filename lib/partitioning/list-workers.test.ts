@@ -12,6 +12,7 @@ const figures = (partitions: number[], scripts: number): WorkerHeartbeat['figure
   groups: scripts,
   scripts,
   evaluationsPerSecond: 12.5,
+  evaluations: 4200,
   routerValuesIn: 100,
   routerValuesRouted: 80,
   stateRecordsWritten: 7,
@@ -65,6 +66,10 @@ describe('listWorkers', () => {
     expect(text).toContain('# TYPE script_server_worker_partitions gauge\nscript_server_worker_partitions{member="m-1",host="host-a"} 3\n');
     expect(text).toContain('script_server_worker_state_records_written{member="m-1",host="host-a"} 7');
     expect(text).toContain('script_server_worker_rebalance_seconds{member="m-1",host="host-a"} 1.5');
+    expect(text).toContain('script_server_worker_evaluations_total{member="m-1",host="host-a"} 4200');
+    // A heartbeat of an older version has no total: 0, not "undefined".
+    const { evaluations: _, ...older } = figures([0], 1);
+    expect(workerMetricsText([{ memberId: 'm-0', clientId: 'c', host: 'h', figures: older, lastSeenAt: new Date() }])).toContain('script_server_worker_evaluations_total{member="m-0",host="h"} 0\n');
     expect(workerMetricsText([])).toBe('');
   });
 });

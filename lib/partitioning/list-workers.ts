@@ -51,6 +51,7 @@ export function workerMetricsText(heartbeats: readonly WorkerHeartbeat[]): strin
     ['script_server_worker_groups', 'script groups the worker computes', (h) => h.figures.groups],
     ['script_server_worker_scripts', 'scripts the worker computes', (h) => h.figures.scripts],
     ['script_server_worker_evaluations_per_second', 'evaluations per second at the last heartbeat', (h) => h.figures.evaluationsPerSecond],
+    ['script_server_worker_evaluations_total', 'evaluations since the worker started, at the last heartbeat', (h) => h.figures.evaluations ?? 0],
     ['script_server_worker_router_values_in', 'raw values the worker routed from the input topic', (h) => h.figures.routerValuesIn],
     ['script_server_worker_router_values_routed', 'values the worker wrote to the routed topic', (h) => h.figures.routerValuesRouted],
     ['script_server_worker_state_records_written', 'state records the worker wrote', (h) => h.figures.stateRecordsWritten],

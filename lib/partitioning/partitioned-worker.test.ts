@@ -111,6 +111,57 @@ describe('PartitionedWorker', () => {
     expect(worker.counters()).toMatchObject({ partitions: [partition], scripts: 1, valuesSkipped: 1 });
   });
 
+  it('leaves a batch uncommitted (fails it) when its partition is revoked while it is computed: no state written for it', async () => {
+    const partition = partitionOf('a', PARTITIONS);
+    const { worker, events } = setup([stored('a', 'X', 'A')]);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The engine's pass is under way when the consumer group takes the partition away (and, here, gives it back).
+    (worker as unknown as { deps: { evaluate: (batch: InputBatch) => Promise<void> } }).deps.evaluate = async () => {
+      events.push('evaluate (held)');
+      await held;
+    };
+    await worker.start();
+    await worker.assign([partition]);
+    const handling = worker.handleRouted(batchOf([value('X', 1)], partition, [0]));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await worker.assign([]);
+    await worker.assign([partition]);
+    release();
+    await expect(handling).rejects.toThrow(`routed partition ${partition} was reassigned while a batch of it was being computed`);
+    await worker.stop();
+    expect(events).toEqual([`state read ${partition}`, 'register a', 'evaluate (held)', 'unload a', `state read ${partition}`, 'register a']);
+    // A batch of the new load is computed and checkpointed as usual.
+    await worker.handleRouted(batchOf([value('X', 2)], partition, [1]));
+    expect(events.at(-1)).toBe(`state write a@${partition}:2`);
+  });
+
+  it('computes a batch that arrives while its partition is being loaded only once every script of it is in the engine', async () => {
+    const partition = partitionOf('a', PARTITIONS);
+    const second = ['b', 'c', 'd', 'e', 'f', 'g'].find((id) => partitionOf(id, PARTITIONS) === partition)!;
+    const { worker, events } = setup([stored('a', 'X', 'A'), stored(second, 'Y', 'B')]);
+    const engine = (worker as unknown as { deps: { engine: EngineHost } }).deps.engine;
+    const register = engine.register.bind(engine);
+    // Registering is slow (a loaded machine): the batch comes in between the two scripts.
+    let registered = 0;
+    let batchSent: Promise<void> | null = null;
+    engine.register = async (spec) => {
+      const outcome = await register(spec);
+      if (++registered === 1) {
+        batchSent = worker.handleRouted(batchOf([value('X', 1), value('Y', 2)], partition, [0, 1]));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return outcome;
+    };
+    await worker.start();
+    await worker.assign([partition]);
+    await batchSent;
+    await worker.stop();
+    const evaluate = events.indexOf('evaluate 1,2');
+    expect(evaluate).toBeGreaterThan(events.indexOf(`register ${second}`));
+    expect(evaluate).toBeGreaterThan(events.indexOf('register a'));
+  });
+
   it('unloads the scripts of revoked partitions without publishing for them', async () => {
     const partition = partitionOf('a', PARTITIONS);
     const { worker, events } = setup([stored('a', 'X', 'A')]);

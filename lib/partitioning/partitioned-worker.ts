@@ -77,6 +77,9 @@ export class PartitionedWorker {
   /** Partition → next routed offset after the last batch evaluated here. */
   private readonly position = new Map<number, number>();
   private readonly inFlight = new Map<number, number>();
+  /** Partition → which load of it the engine holds (a partition revoked and assigned again is a new load). */
+  private readonly loadNumber = new Map<number, number>();
+  private loads = 0;
   private readonly queue = new PromiseQueue();
   private timers: NodeJS.Timeout[] = [];
   private polling: Promise<void> | null = null;
@@ -155,6 +158,7 @@ export class PartitionedWorker {
     try {
       // Normally loaded on assignment already; a batch never runs before its partition's state.
       if (!this.owned.has(partition)) await this.queue.run(() => (this.owned.has(partition) ? undefined : this.load(partition)));
+      const load = this.loadNumber.get(partition);
       const skip = this.skipBefore.get(partition) ?? 0;
       let values = batch.values;
       if (skip > 0 && origin.offsets.length > 0 && origin.offsets[0] < skip) {
@@ -163,8 +167,15 @@ export class PartitionedWorker {
       }
       if (values.length > 0) await this.deps.evaluate({ ...batch, values });
       await this.queue.run(async () => {
+        // Revoked (kafkajs may rejoin while another partition's batch is in hand) or revoked and
+        // loaded again meanwhile: its scripts may have been unloaded under the batch, and the state
+        // the new owner read does not reflect it. Failing leaves the offsets uncommitted, so the
+        // owner computes the batch again from that state: duplicates, never a value lost.
+        if (load === undefined || this.loadNumber.get(partition) !== load) {
+          throw new Error(`routed partition ${partition} was reassigned while a batch of it was being computed; the batch is left uncommitted for its owner`);
+        }
         this.position.set(partition, origin.nextOffset);
-        if (this.owned.has(partition)) await this.checkpoint(partition, true);
+        await this.checkpoint(partition, true);
       });
     } finally {
       this.inFlight.set(partition, (this.inFlight.get(partition) ?? 1) - 1);
@@ -189,6 +200,7 @@ export class PartitionedWorker {
 
   private forget(partition: number): void {
     this.owned.delete(partition);
+    this.loadNumber.delete(partition);
     this.skipBefore.delete(partition);
     this.position.delete(partition);
   }
@@ -199,8 +211,6 @@ export class PartitionedWorker {
     let reflected = 0;
     for (const record of records.values()) reflected = Math.max(reflected, record.routedOffset);
     await this.restoreTags([...records.values()]);
-    this.owned.add(partition);
-    this.skipBefore.set(partition, reflected);
     for (const group of this.plan.groups) {
       if (group.partition !== partition) continue;
       for (const id of group.scriptIds) {
@@ -208,6 +218,12 @@ export class PartitionedWorker {
         if (script) await this.start1(script, partition, records.get(id) ?? null);
       }
     }
+    // Owned only once every script is in the engine: a batch that arrives meanwhile waits for the
+    // load (handleRouted) instead of being computed by the scripts registered so far — which lost
+    // every value of a moved partition's backlog whose script was not registered yet.
+    this.owned.add(partition);
+    this.loadNumber.set(partition, ++this.loads);
+    this.skipBefore.set(partition, reflected);
   }
 
   /** Latest values saved with the states, where they are newer than what this process holds. */

@@ -8,6 +8,8 @@ export interface WorkerFigures {
   groups: number;
   scripts: number;
   evaluationsPerSecond: number;
+  /** Evaluations since the worker started (absent in heartbeats of older versions). */
+  evaluations?: number;
   routerValuesIn: number;
   routerValuesRouted: number;
   stateRecordsWritten: number;

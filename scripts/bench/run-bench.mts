@@ -1,4 +1,4 @@
-// npm run bench — the performance figures P1–P6, P8 and P9 of quality-bar.md (and SHADOW: the cost of shadow runs, changes.md), each against its bar, every speed
+// npm run bench — the performance figures P1–P9 of quality-bar.md (and SHADOW: the cost of shadow runs, changes.md), each against its bar, every speed
 // ratio against a baseline measured in the same run. See docs/performance.md.
 //
 //   npm run bench                         the table on stdout, progress on stderr
@@ -11,14 +11,14 @@
 //   npm run bench -- --influx[=URL]       P2/P3 with the history in InfluxDB (production) instead of embedded
 //
 // Each figure runs in its own Node.js process (scripts/bench/p*.mts), so one figure's heap, JIT state
-// and threads never weigh on another. Kafka (P2, P3) is started with `bash scripts/services.sh up kafka`
+// and threads never weigh on another. Kafka (P2, P3, P7) is started with `bash scripts/services.sh up kafka`
 // when it is not reachable; when that fails the figures are skipped with the reason.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { portOpen } from '../../tests/helpers/services';
+import { portOpen, TEST_SERVICES } from '../../tests/helpers/services';
 import { loadAverage, log, round, runToStderr, thousands, type FigureResult } from './common.mts';
 import { formatSummary, summarizeProfile } from './summarize-profile.mts';
 
@@ -32,7 +32,7 @@ const influxArg = args.find((arg) => arg.startsWith('--influx'));
 const influx = influxArg === undefined ? '' : influxArg.includes('=') ? influxArg.split('=')[1] : 'http://127.0.0.1:8086';
 const onlyArg = args.find((arg) => arg.startsWith('--only'));
 const onlyValue = onlyArg === '--only' ? args[args.indexOf('--only') + 1] : onlyArg?.split('=')[1];
-const ALL = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P8', 'P9', 'SHADOW'];
+const ALL = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'SHADOW'];
 const selected = onlyValue ? onlyValue.split(',').map((id) => id.trim().toUpperCase()).filter((id) => ALL.includes(id)) : ALL;
 const KAFKA = process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -44,6 +44,7 @@ const BARS: Record<string, { unit: string; bar: string }> = {
   P4: { unit: 'MB RSS', bar: '≤ 1024 MB RSS with 10 000 scripts' },
   P5: { unit: 's', bar: '≤ 5 s and ≥ 120 000 steps/s' },
   P6: { unit: 's', bar: '≤ 10 s' },
+  P7: { unit: 'µs CPU per value', bar: "3 partitioned workers: each one's share of the evaluations within ±20 % of ⅓; CPU per value ≤ 1.5 × one single-mode worker" },
   P8: { unit: 'steps/s', bar: 'rate ≥ 0.5 × the plot replay (same script, period, run); API p99 during the job ≤ 2 × idle; one output row per step' },
   P9: { unit: 's', bar: 'each ≤ 15 s; app RSS growth ≤ 150 MB; every row read back (Parquet by hyparquet)' },
   SHADOW: { unit: '× time', bar: 'extra time per shadow evaluation ≤ 1.5 × a live evaluation (100 shadows beside 1 000 scripts)' },
@@ -100,6 +101,12 @@ async function ensureKafka(): Promise<string | null> {
   const code = await runToStderr('bash', ['scripts/services.sh', 'up', 'kafka']);
   if (code === 0 && (await brokerOpen(KAFKA))) return null;
   return `Kafka not reachable at ${KAFKA}, even after \`bash scripts/services.sh up kafka\` (exit ${code}) — start it with \`npm run services:up\``;
+}
+
+async function postgresProblem(): Promise<string | null> {
+  const url = new URL(TEST_SERVICES.postgres);
+  if (await portOpen(url.hostname, Number(url.port || 5432))) return null;
+  return `PostgreSQL not reachable at ${url.host} (the partitioned workers share a database) — start it with \`npm run services:up\``;
 }
 
 async function ensureBuild(): Promise<string | null> {
@@ -206,11 +213,11 @@ async function main(): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GB, Node ${process.version}`;
   log(`npm run bench ${args.join(' ')} — ${machine}; load average ${loadBefore} (1/5/15 min)`);
 
-  const needsBuild = selected.some((id) => ['P2', 'P3', 'P5', 'P6', 'P8', 'P9'].includes(id));
+  const needsBuild = selected.some((id) => ['P2', 'P3', 'P5', 'P6', 'P7', 'P8', 'P9'].includes(id));
   const buildProblem = needsBuild ? await ensureBuild() : null;
   let appDir = process.cwd();
   let copyProblem: string | null = null;
-  if (!buildProblem && selected.some((id) => ['P2', 'P3', 'P5', 'P8', 'P9'].includes(id))) {
+  if (!buildProblem && selected.some((id) => ['P2', 'P3', 'P5', 'P7', 'P8', 'P9'].includes(id))) {
     const copied = await copyBuiltApp();
     if ('dir' in copied) appDir = copied.dir;
     else copyProblem = copied.problem;
@@ -264,6 +271,10 @@ async function main(): Promise<void> {
           log(text);
         }
       }
+    } else if (id === 'P7') {
+      // Workers share a PostgreSQL database: without it (or Kafka) the figure is skipped with the reason.
+      const problem = buildProblem ?? copyProblem ?? (await ensureKafka()) ?? (await postgresProblem());
+      results.push(...(problem ? [skip(id, problem)] : await runFigureScript([id], 'p7-scale-out.mts', quick ? ['--values', '20000'] : [], [], appDir)));
     } else if (id === 'P4') {
       results.push(...(await runFigureScript(['P4'], 'p4-memory.mts', quick ? ['--scripts', '2000'] : [], ['--expose-gc'])));
     } else if (id === 'P9') {

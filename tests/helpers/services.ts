@@ -92,3 +92,44 @@ export async function confluentAvailable(suite: string): Promise<boolean> {
   console.warn(`[skip] ${suite}: ${(probe.stderr || probe.error?.message || 'the probe failed').replace(/\s+/g, ' ').trim()}`);
   return false;
 }
+
+/**
+ * Whether the broker at "host:port" answers a Metadata request naming at least one live broker (it is
+ * registered and unfenced), as `scripts/services.sh` probes it: an open port is not enough just after
+ * a (re)start.
+ */
+export function kafkaAcceptsMetadata(broker: string, timeoutMs = 3000): Promise<boolean> {
+  const [host, port] = broker.split(':');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port: Number(port) });
+    let received = Buffer.alloc(0);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+    socket.once('connect', () => {
+      // size=20 | api_key=3 (Metadata) | api_version=4 | correlation_id=7 | client_id="probe" | topics=null | allow_auto_topic_creation=false
+      socket.write(Buffer.from([0, 0, 0, 20, 0, 3, 0, 4, 0, 0, 0, 7, 0, 5, ...Buffer.from('probe'), 0xff, 0xff, 0xff, 0xff, 0]));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 16) return;
+      // size | correlation_id | throttle_time_ms | brokers count
+      const brokers = received.readInt32BE(12);
+      done(received.readInt32BE(4) === 7 && brokers >= 1 && brokers < 1000);
+    });
+  });
+}
+
+/** Waits until the first broker of a "host:port,…" list answers a metadata request; throws with the reason after timeoutMs. */
+export async function waitForKafka(brokers: string, timeoutMs: number): Promise<void> {
+  const broker = brokers.split(',')[0];
+  const deadline = Date.now() + timeoutMs;
+  while (!(await kafkaAcceptsMetadata(broker))) {
+    if (Date.now() > deadline) throw new Error(`the Kafka broker at ${broker} did not answer a metadata request (with a live broker) within ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}

@@ -11,7 +11,7 @@ import type { ScriptDraft } from '../../lib/model/script-schema';
 import { partitionOf } from '../../lib/partitioning/script-groups';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
-import { confluentAvailable, servicesAvailable, TEST_SERVICES } from '../helpers/services';
+import { confluentAvailable, servicesAvailable, TEST_SERVICES, waitForKafka } from '../helpers/services';
 
 /**
  * WORKER_MODE=partitioned on the real broker (scale-out.md): three worker processes (dist/worker.mjs)
@@ -155,6 +155,9 @@ describe.skipIf(!available).each(CLIENTS)('partitioned workers on $client (real 
   }
 
   beforeAll(async () => {
+    // An open port is not a ready broker: just after a restart it refuses group and produce requests
+    // until it is registered, which would make the workers' first minute (and this suite) flaky.
+    await waitForKafka(TEST_SERVICES.kafka, 90_000);
     database = await createTestDatabase();
     handle = await openDatabase({ kind: 'postgres', url: database.url });
     store = new SqlScriptStore(handle);

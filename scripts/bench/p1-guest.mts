@@ -10,6 +10,8 @@
 // Each figure is measured after --warmup-ms of the same batches: V8 compiles QuickJS's WebAssembly
 // in tiers, and in the first seconds a VM call costs twice what it costs once the optimised code is
 // in (a run of a few seconds without the warm-up mostly measures the baseline tier).
+// --trivial-bodies: every script's body is `const y = <first alias>;` (no initCode): what the
+// sandbox costs around the bodies (the difference with the mix is the bodies' share).
 import { compileScript } from '../../lib/compiler/compile-script';
 import { OpStream, ScriptSandbox } from '../../lib/sandbox/script-sandbox';
 import { argValue } from './common.mts';
@@ -20,6 +22,7 @@ const SCRIPTS = Number(argValue(args, 'scripts', '100'));
 const ROUNDS = Number(argValue(args, 'rounds', '400'));
 const POOL = 16;
 const WARMUP_MS = Number(argValue(args, 'warmup-ms', '4000'));
+const TRIVIAL = args.includes('--trivial-bodies');
 
 const mix = standardMix(SCRIPTS);
 const pool = inputRounds(mix, POOL);
@@ -27,7 +30,8 @@ const sandbox = await ScriptSandbox.create({ cpuMs: 50, initCpuMs: 500, memoryMb
 const slots: number[] = [];
 const indexes: number[][] = [];
 for (const script of mix.scripts) {
-  const program = compileScript(definitionOf(script)).program!;
+  const definition = definitionOf(script);
+  const program = compileScript(TRIVIAL ? { ...definition, initCode: undefined, calcCode: `const y = ${script.aliases[0]};` } : definition).program!;
   const loaded = sandbox.load(program, { now: 0 });
   if (!loaded.ok) throw new Error(`loading ${script.name} failed`);
   slots.push(loaded.slot);

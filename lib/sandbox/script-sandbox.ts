@@ -76,6 +76,8 @@ export class ScriptSandbox {
     private readonly context: QuickJSContext,
     private readonly api: QuickJSHandle,
     private readonly stateHandle: QuickJSHandle,
+    /** The guest's Int32Array whose one cell is the op of the run in progress (prelude.ts CUR). */
+    private readonly curHandle: QuickJSHandle,
     private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'dumpState' | 'loadState' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial' | 'fail', QuickJSHandle>,
     readonly limits: SandboxLimits,
   ) {
@@ -97,7 +99,8 @@ export class ScriptSandbox {
     const names = ['define', 'drop', 'run', 'side', 'readStatic', 'dumpState', 'loadState', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial', 'fail'] as const;
     const fns = Object.fromEntries(names.map((name) => [name, context.getProp(api, name)])) as ScriptSandbox['fns'];
     const stateHandle = context.getProp(api, 'state');
-    return new ScriptSandbox(wasmModule, runtime, context, api, stateHandle, fns, limits);
+    const curHandle = context.getProp(api, 'cur');
+    return new ScriptSandbox(wasmModule, runtime, context, api, stateHandle, curHandle, fns, limits);
   }
 
   /** Why the sandbox can no longer be used (out of memory, fatal error), or null. */
@@ -450,6 +453,7 @@ export class ScriptSandbox {
     try {
       for (const handle of Object.values(this.fns)) handle.dispose();
       this.stateHandle.dispose();
+      this.curHandle.dispose();
       this.api.dispose();
       this.context.dispose();
       this.runtime.dispose();
@@ -488,7 +492,7 @@ export class ScriptSandbox {
   }
 
   private currentJob(): number {
-    const handle = this.context.getProp(this.stateHandle, 'cur');
+    const handle = this.context.getProp(this.curHandle, 0);
     const value = this.context.getNumber(handle);
     handle.dispose();
     return value;

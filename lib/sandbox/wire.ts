@@ -76,7 +76,7 @@ export const enum Ran {
   BadOutput = 2,
 }
 
-/** The guest's `state.cur`: the op of the run in progress, or one of these. */
+/** The guest's CUR[0] (the host reads it as `api.cur[0]`): the op of the run in progress, or one of these. */
 export const enum Cur {
   Idle = -1,
   Init = -2,

@@ -3,9 +3,15 @@
 // engine's scripts per sandbox); op streams built beforehand; each round is one runOps call.
 // Timed in CPU time (process.cpuUsage), so the machine's load weighs less than on a wall clock.
 //
-//   node --import tsx scripts/bench/p1-guest.mts [--scripts 100] [--rounds 400]
-//   prints µs per script for: "values" (every input's value and a single run — what a call costs
-//   before the runs) and "values + runs" (the whole batch, as the engine sends it)
+//   node --import tsx scripts/bench/p1-guest.mts [--scripts 100] [--rounds 400] [--warmup-ms 4000]
+//   prints µs per script for: "call" (a step and a single run, no values: what a VM call costs),
+//   "values" (every input's value and a single run — what a call costs before the runs) and
+//   "values + runs" (the whole batch, as the engine sends it)
+// Each figure is measured after --warmup-ms of the same batches: V8 compiles QuickJS's WebAssembly
+// in tiers, and in the first seconds a VM call costs twice what it costs once the optimised code is
+// in (a run of a few seconds without the warm-up mostly measures the baseline tier).
+// --trivial-bodies: every script's body is `const y = <first alias>;` (no initCode): what the
+// sandbox costs around the bodies (the difference with the mix is the bodies' share).
 import { compileScript } from '../../lib/compiler/compile-script';
 import { OpStream, ScriptSandbox } from '../../lib/sandbox/script-sandbox';
 import { argValue } from './common.mts';
@@ -15,6 +21,8 @@ const args = process.argv.slice(2);
 const SCRIPTS = Number(argValue(args, 'scripts', '100'));
 const ROUNDS = Number(argValue(args, 'rounds', '400'));
 const POOL = 16;
+const WARMUP_MS = Number(argValue(args, 'warmup-ms', '4000'));
+const TRIVIAL = args.includes('--trivial-bodies');
 
 const mix = standardMix(SCRIPTS);
 const pool = inputRounds(mix, POOL);
@@ -22,18 +30,20 @@ const sandbox = await ScriptSandbox.create({ cpuMs: 50, initCpuMs: 500, memoryMb
 const slots: number[] = [];
 const indexes: number[][] = [];
 for (const script of mix.scripts) {
-  const program = compileScript(definitionOf(script)).program!;
+  const definition = definitionOf(script);
+  const program = compileScript(TRIVIAL ? { ...definition, initCode: undefined, calcCode: `const y = ${script.aliases[0]};` } : definition).program!;
   const loaded = sandbox.load(program, { now: 0 });
   if (!loaded.ok) throw new Error(`loading ${script.name} failed`);
   slots.push(loaded.slot);
   indexes.push(program.inputTags.map((tag) => sandbox.indexOf(tag)));
 }
 
-function streams(allRuns: boolean): OpStream[] {
+function streams(allRuns: boolean, values = true): OpStream[] {
   const built: OpStream[] = [];
   for (let r = 0; r < POOL; r++) {
     const stream = new OpStream();
-    mix.scripts.forEach((_, i) => indexes[i].forEach((index, k) => stream.value(index, pool[r][mix.offsets[i] + k])));
+    // Without values, the first batch still brings every input (the runs need them once).
+    if (values || r === 0) mix.scripts.forEach((_, i) => indexes[i].forEach((index, k) => stream.value(index, pool[r][mix.offsets[i] + k])));
     stream.step(r + 1, 1000 * r);
     for (let i = 0; i < (allRuns ? SCRIPTS : 1); i++) stream.run(slots[i], false, 0, 1);
     built.push(stream);
@@ -51,8 +61,10 @@ function microsPerScript(batches: OpStream[], rounds: number): number {
   return (used.user + used.system) / rounds / SCRIPTS;
 }
 
-for (const [name, batches] of [['values', streams(false)], ['values + runs', streams(true)]] as const) {
-  microsPerScript(batches, ROUNDS >> 1);
+for (const [name, batches] of [['call', streams(false, false)], ['values', streams(false)], ['values + runs', streams(true)]] as const) {
+  const warm = performance.now();
+  do microsPerScript(batches, ROUNDS >> 2);
+  while (performance.now() - warm < WARMUP_MS);
   const samples = Array.from({ length: 5 }, () => microsPerScript(batches, ROUNDS)).sort((a, b) => a - b);
   console.log(`${name}: ${samples[2].toFixed(2)} µs per script (median of 5; ${samples.map((s) => s.toFixed(2)).join(' ')})`);
 }

@@ -51,7 +51,12 @@ const scripts: Array<ScriptRecord | undefined> = [];
 // The runner of each slot, kept apart from its record: called as a plain function, its this is
 // undefined, so script code never sees the record.
 const runners: Array<Runner | undefined> = [];
-const state: { cur: number; outBuffer: ArrayBuffer | null } = { cur: Cur.Idle, outBuffer: null };
+const state: { outBuffer: ArrayBuffer | null } = { outBuffer: null };
+// The op of the run in progress, or Cur.Idle / Cur.Init: the one cell the host's interrupt handler
+// reads (api.cur[0]). A typed array's element is written without the property lookup an object's
+// field costs, twice per run.
+const CUR = new Int32Array(1);
+CUR[0] = Cur.Idle;
 let current: ScriptRecord | null = null;
 // The tag table (see above). Plain arrays that only ever grow, so runners may keep references.
 const V: TagValue[] = [], Q: number[] = [], S: number[] = [], C: number[] = [];
@@ -392,6 +397,7 @@ function reportPartial(rec: ScriptRecord) {
 // ---- the host API ----
 const api = {
   state: state,
+  cur: CUR,
   define(slot: number, factory: (out: unknown[], cap: ScriptRecord["cap"], ctx: unknown, kit: unknown) => [Runner, ScriptRecord["reader"], ScriptRecord["writer"]?], metaJson: string) {
     const meta = jsonParse(metaJson);
     const nIn = meta.aliases.length;
@@ -422,7 +428,7 @@ const api = {
     tracers[slot] = rec.cap.t;
     const ctx = makeCtx(rec);
     current = rec;
-    state.cur = Cur.Init;
+    CUR[0] = Cur.Init;
     try {
       const made = factory(rec.out, rec.cap, ctx, freeze({ V: V, Q: Q, C: C, emit: emit, bad: bad, ok: validOther, failOut: failOut, FAIL: FAIL, QS: rec.qSet, I: rec.idx, fill: fillInPlace }));
       runners[slot] = made[0];
@@ -456,8 +462,10 @@ const api = {
     const first = startOp | 0;
     let ordinal = firstOrdinal | 0;
     let step = firstStep, now = firstNow;
+    // ctx.now of the runs that follow: set per step, not per run.
+    curNow = now;
     let next = count;
-    let started = 0;
+    const lastOrdinal = ordinal + maxRuns;
     for (let op = first, q = Layout.OpStride * first; op < count; op++, q += Layout.OpStride) {
       const type = T[q];
       if (type === Op.Values) {
@@ -478,22 +486,20 @@ const api = {
           V[i] = kind === Kind.Number ? F[q] : kind === Kind.Null ? null : kind === Kind.True ? true : kind === Kind.False ? false : strings[F[q] | 0];
           Q[i] = T[q + 3]; S[i] = F[q + 1]; C[i] = F[q + 2];
         } else if (type === Op.Step) {
-          step = F[q]; now = F[q + 1];
+          step = F[q]; now = curNow = F[q + 1];
         }
         continue;
       }
       // At most maxRuns runs per call: the host hears from the sandbox regularly (its watchdog).
-      if (started === maxRuns) { next = op; break; }
+      if (ordinal === lastOrdinal) { next = op; break; }
       const slot = T[q + 1];
       const run = runners[slot];
       curOrdinal = ordinal++;
-      started++;
       if (run === void 0) continue;
-      state.cur = op;
+      CUR[0] = op;
       current = scripts[slot]!;
-      curNow = now;
       let done;
-      // No finally here: an interrupt skips finally blocks too, and state.cur must still name the
+      // No finally here: an interrupt skips finally blocks too, and CUR[0] must still name the
       // run that was stopped when the host reads it.
       try {
         done = run(step, now, T[q + 2], T[q + 3]);
@@ -503,7 +509,7 @@ const api = {
         // the batch. A trap that loops is stopped by the deadline like any script code.
         try { info = describe(error); } catch (ignored) { info = { name: "", message: "threw a value that could not be inspected", stack: "" }; }
         if (isFatal(info)) throw error;
-        state.cur = Cur.Idle;
+        CUR[0] = Cur.Idle;
         const rec = current!;
         if (rec.cap.f !== null) {
           try { rec.cap.f(); } catch (ignored) {}
@@ -513,7 +519,7 @@ const api = {
         failed(rec, op, { kind: "runtime", name: info.name, message: info.message, stack: info.stack });
         continue;
       }
-      state.cur = Cur.Idle;
+      CUR[0] = Cur.Idle;
       if (done !== Ran.Ok) {
         if (done === Ran.Skipped) skips.push(curOrdinal);
         else failed(current!, op, { kind: "output", output: badOutput.k, message: badOutput.problem });
@@ -524,7 +530,7 @@ const api = {
     R[Out.Skips] = skips.length;
     R[Out.Side] = side.errors.length + side.strings.length;
     R[Out.Next] = next;
-    state.cur = Cur.Idle;
+    CUR[0] = Cur.Idle;
     return rlen === R.length ? R.buffer : R.slice(0, rlen).buffer;
   },
   /**

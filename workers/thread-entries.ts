@@ -10,5 +10,7 @@ import { threadEntry } from '../lib/threads/thread-rpc';
  */
 export const ENGINE_THREAD = threadEntry<EngineMethods>('engine-thread', import.meta.url);
 export const LAB_THREAD = threadEntry<LabMethods>('lab-thread', import.meta.url);
+/** The embedded database (PGlite) when PGLITE_THREAD is on: a message protocol of its own, not methods. */
+export const PGLITE_THREAD = threadEntry<Record<string, never>>('pglite-thread', import.meta.url);
 
-export const THREAD_ENTRIES = { engine: ENGINE_THREAD, lab: LAB_THREAD };
+export const THREAD_ENTRIES = { engine: ENGINE_THREAD, lab: LAB_THREAD, pglite: PGLITE_THREAD };

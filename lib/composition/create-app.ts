@@ -74,6 +74,8 @@ export function sandboxLimits(config: Config): SandboxLimits {
 export interface AppThreads {
   engine: ThreadEntry<EngineMethods>;
   lab: ThreadEntry<LabMethods>;
+  /** The embedded database's thread (PGLITE_THREAD); without it PGlite runs on the main thread. */
+  pglite?: { readonly file: string };
 }
 
 export async function createApp(config: Config, role: ProcessRole, log: Logger, version: string, threads: AppThreads, overrides: AppOverrides = {}): Promise<App> {
@@ -91,6 +93,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
     const adapters = await openAdapters(config, log, {
       ...overrides,
       migrationsFolder: overrides.migrationsFolder ?? path.resolve(process.cwd(), 'db/migrations'),
+      pgliteThread: threads.pglite,
     });
     stops.push(() => adapters.close());
     const { store, tagMeta, identities, shadows, history, bus } = adapters;

@@ -50,6 +50,8 @@ export async function openAdapters(
     history?: HistoryStore;
     bus?: Bus;
     migrationsFolder?: string;
+    /** The entry of the embedded database's thread, used when PGLITE_THREAD is on. */
+    pgliteThread?: { readonly file: string };
   },
 ): Promise<Adapters> {
   const closers: Array<() => Promise<void>> = [];
@@ -59,7 +61,13 @@ export async function openAdapters(
     ? await openDatabase(
         config.DATABASE_URL
           ? { kind: 'postgres', url: config.DATABASE_URL, migrationsFolder: overrides.migrationsFolder, logger: log }
-          : { kind: 'embedded', dataDir: config.DATA_DIR, migrationsFolder: overrides.migrationsFolder, logger: log },
+          : {
+              kind: 'embedded',
+              dataDir: config.DATA_DIR,
+              migrationsFolder: overrides.migrationsFolder,
+              logger: log,
+              thread: config.PGLITE_THREAD ? overrides.pgliteThread : undefined,
+            },
       )
     : null;
 

@@ -21,6 +21,10 @@ export const CONFIG_VARIABLES = {
   PORT: { schema: positiveInt(1, 65535).default(3000), doc: 'where the web app and API listen (port)' },
   HOST: { schema: z.string().min(1).default('127.0.0.1'), doc: 'where the web app and API listen (interface)' },
   DATA_DIR: { schema: z.string().min(1).default('./data'), doc: 'embedded database and other files of embedded mode' },
+  PGLITE_THREAD: {
+    schema: boolFlag.default(false),
+    doc: 'on: the embedded database (PGlite) runs in a worker thread of its own, so its statements never hold the thread serving the API; off (the default for now, docs/decisions/0018): on the main thread',
+  },
   DATABASE_URL: {
     schema: optionalString.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
       message: 'expected a postgres://user:password@host:5432/database URL',

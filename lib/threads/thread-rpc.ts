@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, type WorkerOptions } from 'node:worker_threads';
 import { AppError, OperationalError, UnexpectedError, UserError, type ErrorCode } from '../model/errors';
 
 /**
@@ -88,6 +88,17 @@ export function threadEntry<T extends Methods>(name: string, besideUrl: string):
   return { name, file: path.join(path.dirname(beside), `${name}${extension}`) };
 }
 
+/**
+ * Starts the worker thread of an entry file. From the TypeScript sources (npm run dev, tests) the
+ * thread registers tsx before loading its entry; a built entry (.mjs) must exist.
+ */
+export function spawnThread(file: string, options: WorkerOptions & { name: string }): Worker {
+  if (!file.endsWith('.ts') && !existsSync(file)) throw new Error(`thread entry ${file} is missing: run npm run build`);
+  return file.endsWith('.ts')
+    ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, { ...options, eval: true })
+    : new Worker(file, options);
+}
+
 export interface ThreadClientOptions<T extends Methods> {
   entry: ThreadEntry<T>;
   name: string;
@@ -149,12 +160,7 @@ export class ThreadClient<T extends Methods> {
 
   private start(): void {
     const entry = this.options.entry.file;
-    const options = { name: this.options.name, workerData: this.options.workerData, resourceLimits: { stackSizeMb: this.options.stackSizeMb ?? 16 } };
-    // From the TypeScript sources (npm run dev, tests) the thread registers tsx before loading its entry.
-    if (!entry.endsWith('.ts') && !existsSync(entry)) throw new Error(`thread entry ${entry} is missing: run npm run build`);
-    const worker = entry.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(entry)});`, { ...options, eval: true })
-      : new Worker(entry, options);
+    const worker = spawnThread(entry, { name: this.options.name, workerData: this.options.workerData, resourceLimits: { stackSizeMb: this.options.stackSizeMb ?? 16 } });
     worker.on('message', (reply: ReplyMessage) => {
       const entry = this.pending.get(reply.id);
       if (!entry) return;

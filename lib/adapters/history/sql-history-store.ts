@@ -34,7 +34,8 @@ export const DEFAULT_READ_CHUNK = 10_000;
 const PRUNE_BATCH_ROWS = 20_000;
 /**
  * Rows per write of `writeBulk`: each its own transaction (or COPY), with a turn of the event loop
- * between. PGlite holds the main thread for a whole piece, so the API waits up to one piece.
+ * between. PGlite holds its thread (the main thread with PGLITE_THREAD=off) for a whole piece, so a
+ * request's statement waits up to one piece (docs/performance.md, P8 with PGlite in its thread).
  */
 const BULK_PIECE_ROWS = 1_000;
 
@@ -129,7 +130,7 @@ export class SqlHistoryStore implements HistoryStore {
     for (let start = 0; start < records.length; start += BULK_PIECE_ROWS) {
       const piece = records.slice(start, start + BULK_PIECE_ROWS);
       if (!(await this.copy(piece))) await this.write(piece);
-      // PGlite runs on this thread: let requests and the bus in between pieces.
+      // Let requests and the bus in between pieces (PGlite's thread, or this one when PGLITE_THREAD=off).
       await new Promise((resolve) => setImmediate(resolve));
     }
     return records.length;

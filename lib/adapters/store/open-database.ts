@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { isAppError, messageOf, OperationalError, UnexpectedError, type AppError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../support/logger';
+import { PgliteThreadClient } from './pglite-thread-client';
 
 /**
  * Opens the SQL database behind the script store and the embedded history: PGlite (embedded
@@ -42,6 +43,12 @@ export interface EmbeddedDatabaseOptions extends CommonOptions {
   kind: 'embedded';
   /** DATA_DIR: the database lives in `${dataDir}/pglite` (created when missing). Omit for an in-memory database. */
   dataDir?: string;
+  /**
+   * PGLITE_THREAD: the entry file of the embedded database's thread (workers/pglite-thread.ts, declared
+   * by the process layer). Given, PGlite runs in that worker thread and this thread only sends it
+   * statements (docs/decisions/0018-embedded-db-thread.md); omitted, PGlite runs on this thread.
+   */
+  thread?: { readonly file: string };
 }
 
 export interface PostgresDatabaseOptions extends CommonOptions {
@@ -79,10 +86,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: string): Promise<DatabaseHandle> {
   const logger = options.logger ?? silentLogger;
-  let client: PGlite;
+  let client: PGlite | PgliteThreadClient;
   const where = options.dataDir === undefined ? 'memory' : path.resolve(options.dataDir, 'pglite');
   try {
-    if (options.dataDir === undefined) {
+    if (options.thread) {
+      client = new PgliteThreadClient(options.thread.file, options.dataDir === undefined ? undefined : where);
+    } else if (options.dataDir === undefined) {
       client = new PGlite();
     } else {
       mkdirSync(where, { recursive: true });
@@ -92,14 +101,15 @@ async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: 
   } catch (error) {
     throw new OperationalError('database', `the embedded database in ${where} could not be opened: ${messageOf(error)}`, { cause: error });
   }
-  const db = drizzlePglite({ client });
+  // The thread's client has the part of PGlite's surface the driver uses (query, exec, transaction).
+  const db = drizzlePglite({ client: client as PGlite });
   try {
     if (options.migrate !== false) await migratePglite(db, { migrationsFolder });
   } catch (error) {
     await client.close().catch(() => undefined);
     throw migrationError(error);
   }
-  logger.info({ db: 'embedded', where }, 'embedded database ready');
+  logger.info({ db: 'embedded', where, thread: options.thread !== undefined }, 'embedded database ready');
   let closed = false;
   return {
     kind: 'embedded',

@@ -1,0 +1,60 @@
+/**
+ * The messages between the main thread's PGlite proxy (`pglite-thread-client.ts`) and the thread that
+ * runs PGlite (`pglite-thread-server.ts`). One module, imported by both sides.
+ */
+
+/** What the thread is started with (workerData). */
+export interface PgliteThreadData {
+  /** The folder PGlite opens (`${DATA_DIR}/pglite`); undefined for an in-memory database. */
+  readonly where: string | undefined;
+}
+
+/** A statement: on the database, or inside the open transaction `tx` (0: none). */
+export type PgliteRequest =
+  | {
+      id: number;
+      op: 'query';
+      tx: number;
+      sql: string;
+      params: unknown[];
+      /** Result types whose text the main thread parses (drizzle's parsers): sent back unparsed. */
+      rawTypes: number[];
+      rowMode?: 'array' | 'object';
+      blob?: Blob;
+    }
+  | { id: number; op: 'exec'; tx: number; sql: string }
+  /** Opens a transaction pinned to the thread; answers its number. */
+  | { id: number; op: 'begin' }
+  /** Commits (or rolls back) transaction `tx`; answers when PGlite has. */
+  | { id: number; op: 'end'; tx: number; commit: boolean }
+  | { id: number; op: 'dumpDataDir' }
+  | { id: number; op: 'close' };
+
+/** A driver error as data: its name, message and every plain field (code, detail, position…). */
+export interface PgliteErrorData {
+  name: string;
+  message: string;
+  fields: Record<string, string | number | boolean | null>;
+}
+
+export type PgliteReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: PgliteErrorData };
+
+/** The first message of the thread: PGlite is open, or why not. */
+export type PgliteReady = { ready: true } | { ready: false; error: PgliteErrorData };
+
+export function errorToData(error: unknown): PgliteErrorData {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error), fields: {} };
+  const fields: PgliteErrorData['fields'] = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) fields[key] = value as string | number | boolean | null;
+  }
+  return { name: error.name, message: error.message, fields };
+}
+
+/** The driver error again, with the same `code` (SQLSTATE), `detail`… that translateDatabaseError reads. */
+export function errorFromData(data: PgliteErrorData): Error {
+  const error = new Error(data.message) as Error & Record<string, unknown>;
+  for (const [key, value] of Object.entries(data.fields)) if (key !== 'message' && key !== 'stack') error[key] = value;
+  error.name = data.name;
+  return error;
+}

@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import type { MessagePort } from 'node:worker_threads';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { errorToData, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteThreadData } from './pglite-thread-protocol';
+
+/**
+ * Inside the embedded database's thread (workers/pglite-thread.ts): opens PGlite and answers the main
+ * thread's statements (pglite-thread-protocol.ts). A transaction stays open in PGlite's own
+ * `transaction` callback until the main thread ends it, so its statements run on its connection and
+ * every other statement waits for it, exactly as when PGlite runs on the main thread.
+ */
+export async function servePglite(port: MessagePort, data: PgliteThreadData): Promise<void> {
+  let client: PGlite;
+  try {
+    if (data.where === undefined) client = new PGlite();
+    else {
+      mkdirSync(data.where, { recursive: true });
+      client = new PGlite(data.where);
+    }
+    await client.waitReady;
+  } catch (error) {
+    port.postMessage({ ready: false, error: errorToData(error) } satisfies PgliteReady);
+    return;
+  }
+
+  const open = new Map<number, { tx: Transaction; end: (commit: boolean) => void; done: Promise<void> }>();
+  let nextTx = 1;
+  const ROLLBACK = Symbol('rollback');
+  const identity = (value: string) => value;
+
+  const begin = () =>
+    new Promise<number>((resolve, reject) => {
+      const id = nextTx++;
+      let entered = false;
+      const done = client
+        .transaction(
+          (tx) =>
+            new Promise<void>((commit, rollback) => {
+              entered = true;
+              open.set(id, { tx, end: (ok) => (ok ? commit() : rollback(ROLLBACK)), done });
+              resolve(id);
+            }),
+        )
+        .catch((error: unknown) => {
+          if (error !== ROLLBACK) throw error;
+        })
+        .finally(() => open.delete(id));
+      // BEGIN itself failed: the callback never ran.
+      done.catch((error: unknown) => {
+        if (!entered) reject(error);
+      });
+    });
+
+  const on = (tx: number) => {
+    if (tx === 0) return client;
+    const entry = open.get(tx);
+    if (!entry) throw new Error(`transaction ${tx} of the embedded database is not open`);
+    return entry.tx;
+  };
+
+  async function answer(request: PgliteRequest): Promise<unknown> {
+    switch (request.op) {
+      case 'query': {
+        const parsers = Object.fromEntries(request.rawTypes.map((type) => [type, identity]));
+        const result = await on(request.tx).query(request.sql, request.params, {
+          rowMode: request.rowMode,
+          parsers,
+          ...(request.blob ? { blob: request.blob } : {}),
+        });
+        // Only the data fields: a PGlite result may carry getters and functions.
+        return { rows: result.rows, fields: result.fields, affectedRows: result.affectedRows, blob: result.blob };
+      }
+      case 'exec': {
+        const results = await on(request.tx).exec(request.sql);
+        return results.map((result) => ({ rows: result.rows, fields: result.fields, affectedRows: result.affectedRows }));
+      }
+      case 'begin':
+        return begin();
+      case 'end': {
+        const entry = open.get(request.tx);
+        if (!entry) throw new Error(`transaction ${request.tx} of the embedded database is not open`);
+        entry.end(request.commit);
+        await entry.done;
+        return null;
+      }
+      case 'dumpDataDir':
+        return client.dumpDataDir();
+      case 'close':
+        await client.close();
+        return null;
+    }
+  }
+
+  port.on('message', (request: PgliteRequest) => {
+    answer(request).then(
+      (value) => port.postMessage({ id: request.id, ok: true, value } satisfies PgliteReply),
+      (error: unknown) => port.postMessage({ id: request.id, ok: false, error: errorToData(error) } satisfies PgliteReply),
+    );
+  });
+  port.postMessage({ ready: true } satisfies PgliteReady);
+}

@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PGLITE_THREAD } from '../../../workers/thread-entries';
+import { describeHistoryStoreContract, readAll, record } from '../history/history-store.contract';
+import { SqlHistoryStore } from '../history/sql-history-store';
+import { OPEN_TIMEOUT_MS, rejectionOf } from './contract-support';
+import { describeIdentityStoreContract } from './identity-store.contract';
+import { openDatabase, translateDatabaseError, type DatabaseHandle } from './open-database';
+import { describeScriptStoreContract } from './script-store.contract';
+import { SqlIdentityStore } from './sql-identity-store';
+import { SqlScriptStore } from './sql-script-store';
+import { SqlTagMetaStore } from './sql-tag-meta-store';
+import { describeTagMetaStoreContract } from './tag-meta-store.contract';
+
+// The same contracts as PGlite on the main thread, with PGlite in its own thread (PGLITE_THREAD).
+const migrationsFolder = path.resolve(__dirname, '../../../db/migrations');
+const openThreaded = (dataDir?: string) => openDatabase({ kind: 'embedded', dataDir, migrationsFolder, thread: PGLITE_THREAD });
+
+describeScriptStoreContract('PGlite in its thread', async () => {
+  const store = new SqlScriptStore(await openThreaded(), { closeDatabase: true });
+  return { store, cleanup: () => store.close() };
+});
+
+describeTagMetaStoreContract('PGlite in its thread', async () => {
+  const database = await openThreaded();
+  return { tagMeta: new SqlTagMetaStore(database), scripts: new SqlScriptStore(database), cleanup: () => database.close() };
+});
+
+describeIdentityStoreContract('PGlite in its thread', async () => {
+  const store = new SqlIdentityStore(await openThreaded(), { closeDatabase: true });
+  return { store, cleanup: () => store.close() };
+});
+
+describeHistoryStoreContract('SqlHistoryStore on PGlite in its thread', async () => {
+  const database = await openThreaded();
+  return { store: new SqlHistoryStore(database.db), cleanup: () => database.close() };
+});
+
+describe('PGlite in its thread', () => {
+  const opened: DatabaseHandle[] = [];
+  const folders: string[] = [];
+  afterEach(async () => {
+    for (const database of opened.splice(0)) await database.close();
+    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+  });
+  const open = async (dataDir?: string) => {
+    const database = await openThreaded(dataDir);
+    opened.push(database);
+    return database;
+  };
+
+  it(
+    'leaves this thread free while a statement runs',
+    async () => {
+      const { db } = await open();
+      let turns = 0;
+      const timer = setInterval(() => turns++, 5);
+      try {
+        // On this thread, pg_sleep would hold the event loop for the whole statement: no turn at all.
+        await db.execute(sql`select pg_sleep(0.3)`);
+      } finally {
+        clearInterval(timer);
+      }
+      expect(turns).toBeGreaterThan(0);
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'keeps the SQLSTATE of a failed statement, and rolls a failed transaction back',
+    async () => {
+      const { db } = await open();
+      await db.execute(sql`create table pairs (k text primary key, v int)`);
+      await db.execute(sql`insert into pairs values ('a', 1)`);
+      const failed = await db.transaction(async (tx) => {
+        await tx.execute(sql`insert into pairs values ('b', 2)`);
+        await tx.execute(sql`insert into pairs values ('a', 3)`);
+      }).catch((error: unknown) => error);
+      expect(translateDatabaseError(failed).message).toMatch(/SQLSTATE 23505/);
+      const rowsOf = async (query: ReturnType<typeof sql>) => ((await db.execute(query)) as unknown as { rows: unknown[] }).rows;
+      expect(await rowsOf(sql`select k, v from pairs order by k`)).toEqual([{ k: 'a', v: 1 }]);
+
+      // tx.rollback() inside drizzle: nothing kept; a commit keeps everything, timestamps as text.
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`insert into pairs values ('c', 3)`);
+        tx.rollback();
+      }).catch(() => undefined);
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`insert into pairs values ('d', 4)`);
+      });
+      expect(await rowsOf(sql`select k from pairs order by k`)).toEqual([{ k: 'a' }, { k: 'd' }]);
+      expect(await rowsOf(sql`select '2026-12-07 08:00:00+00'::timestamptz as at`)).toEqual([{ at: '2026-12-07 08:00:00+00' }]);
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'writes history in bulk (COPY from a blob across the thread) and keeps it across a restart',
+    async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'script-server-pglite-thread-'));
+      folders.push(dataDir);
+      const first = await openThreaded(dataDir);
+      const points = Array.from({ length: 500 }, (_, index) => record('FT-101.PV', 1_790_000_000_000 + index * 1000, index, 'good'));
+      await new SqlHistoryStore(first.db).writeBulk(points);
+      await first.close();
+
+      const second = await open(dataDir);
+      const read = await readAll(new SqlHistoryStore(second.db), 'FT-101.PV', 0, 2_000_000_000_000);
+      expect(read).toHaveLength(500);
+      expect(read[499]).toEqual({ ts: 1_790_000_000_000 + 499_000, value: 499, quality: 'good' });
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'answers a clear error once closed',
+    async () => {
+      const database = await openThreaded();
+      await database.close();
+      const error = await rejectionOf(new SqlScriptStore(database).list());
+      expect(error.kind).toBe('operational');
+      expect(error.message).toMatch(/unavailable: PGlite is closed/);
+    },
+    OPEN_TIMEOUT_MS,
+  );
+});

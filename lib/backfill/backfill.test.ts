@@ -232,15 +232,20 @@ describe('backfill', () => {
     expect(Math.max(...totals.map((row) => row.ts))).toBeLessThan(job.progress.processedUntil!);
   }, 120_000);
 
-  it('resumes an interrupted job from its last written chunk, with the state rebuilt from `from`', async () => {
+  /** The live outputs, then a backfill of the whole period (outputs deleted first) stopped after `chunks` chunks. */
+  async function interruptedAfter(chunks: number, chunkSteps?: number) {
     const live = sorted(await liveOutputs());
     for (const tag of OUTPUTS) await history.deleteRange(tag, at(0), at(STEPS));
     const started = await startBackfill(ports, scriptId, whole, author);
     const claimed = (await jobs.claim(new Date(ports.now()), new Date(0)))!;
     const progress = { ...claimed.progress };
-    let chunks = 0;
-    expect(await backfill(ports, claimed, progress, () => ++chunks >= 1)).toBe('interrupted');
-    const halfway = (await jobs.get(started.id))!;
+    let done = 0;
+    expect(await backfill(ports, claimed, progress, () => ++done >= chunks, chunkSteps)).toBe('interrupted');
+    return { live, started, halfway: (await jobs.get(started.id))! };
+  }
+
+  it('resumes an interrupted job from its last written chunk, with the state rebuilt from `from`', async () => {
+    const { live, started, halfway } = await interruptedAfter(1);
     expect(halfway.state).toBe('running');
     expect(halfway.progress.processedUntil).toBeGreaterThan(at(0));
     expect(halfway.progress.processedUntil).toBeLessThan(at(STEPS));
@@ -258,14 +263,7 @@ describe('backfill', () => {
   }, 120_000);
 
   it('works in chunks of BACKFILL_CHUNK_STEPS: stops at that grain and resumes to the live values', async () => {
-    const live = sorted(await liveOutputs());
-    for (const tag of OUTPUTS) await history.deleteRange(tag, at(0), at(STEPS));
-    const started = await startBackfill(ports, scriptId, whole, author);
-    const claimed = (await jobs.claim(new Date(ports.now()), new Date(0)))!;
-    const progress = { ...claimed.progress };
-    let chunks = 0;
-    expect(await backfill(ports, claimed, progress, () => ++chunks >= 3, 500)).toBe('interrupted');
-    const halfway = (await jobs.get(started.id))!;
+    const { live, halfway } = await interruptedAfter(3, 500);
     // Three chunks of 500 steps (each step evaluates at most once), far less than one default chunk.
     expect(halfway.progress.evaluations).toBeGreaterThan(0);
     expect(halfway.progress.evaluations).toBeLessThanOrEqual(3 * 500);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BACKFILL_MODES, JOB_STATES } from '../model/job';
+import { lookupKey } from './api-schemas';
 
 /** Request and answer schemas of the backfill jobs (history-ml.md "Backfill"). */
 
@@ -57,9 +58,9 @@ export const StartedJobSchema = JobSchema.extend({
 
 export const JobListSchema = z.object({ jobs: z.array(JobSchema) });
 
-export const JobIdParams = z.object({ id: z.string().min(1, { message: 'id must not be empty' }).max(200, { message: 'id is at most 200 characters' }) });
+export const JobIdParams = z.object({ id: lookupKey('id', 200) });
 
 export const JobListQuerySchema = z.strictObject({
-  scriptId: z.string().min(1).max(200).optional(),
+  scriptId: lookupKey('scriptId', 200).optional(),
   state: z.enum(JOB_STATES, { message: `state must be one of ${JOB_STATES.join(', ')}` }).optional(),
 });

@@ -241,10 +241,12 @@ test('an alias renamed in the table or with F2 is renamed in the code, and only 
       editor.focus();
     });
     await page.keyboard.press('F2');
-    await expect(page.locator('.rename-box input')).toBeVisible();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.type('vapour');
-    await page.keyboard.press('Enter');
+    // Typed into the rename box itself: the box can be visible a moment before it has the focus, and
+    // keys sent meanwhile go to the editor (Ctrl+A there selects the whole code).
+    const renameBox = page.locator('.rename-box input');
+    await expect(renameBox).toBeVisible();
+    await renameBox.fill('vapour');
+    await renameBox.press('Enter');
     await expect.poll(() => modelText(page, 'calc.js')).toBe("const label = 'in1';\nconst result = vapour * 2 + { in1: vapour }.in1;\n");
     await expect(alias).toHaveValue('vapour');
     await expect(page.getByTestId('no-problems')).toBeVisible();

@@ -170,7 +170,7 @@ export function AuditPage() {
             <tbody>
               {entries.map((entry) => (
                 <Fragment key={entry.id}>
-                  <tr data-testid="audit-row" data-action={entry.action}>
+                  <tr data-testid="audit-row" data-action={entry.action} data-target-type={entry.target.type}>
                     <td className="when">{formatDateTime(locale, entry.at)}</td>
                     <td>
                       <AuditActor entry={entry} />

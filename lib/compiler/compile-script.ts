@@ -4,7 +4,7 @@ import { analyzeCode, type CodeAnalysis } from './analyze-code';
 import { hasErrors, type Diagnostic } from '../model/diagnostic';
 import { diagnostic } from '../model/diagnostic-messages';
 import { didYouMean } from './did-you-mean';
-import { generateEpilogue, generatePrologue, RUNNER_PARAMETERS, triggerInputIndexes } from './generate-runner';
+import { fastBodyApplies, fastBodyFooter, fastBodyHeader, generateEpilogue, generatePrologue, RUNNER_PARAMETERS, triggerInputIndexes } from './generate-runner';
 
 /**
  * Turns a script definition into a program for the sandbox, or into diagnostics placed in the user's
@@ -48,6 +48,13 @@ export interface CompiledScript {
   staticVariables: string[];
   /** Whether the program records what was computed when a calculation throws (editor runs only). */
   capture: boolean;
+  /**
+   * The program also returns its body as a plain function of its inputs (`__ssBody(a, b, …)`,
+   * returning the one output): the sandbox's generated step code calls it directly (see
+   * generate-runner.ts fastBody). Only for engine programs with one output, no deadband, no ctx and
+   * no isGood.
+   */
+  fast: boolean;
 }
 
 export interface OutputPlace {
@@ -201,9 +208,12 @@ function generate(
   const header = `(function (__ssOut, __ssCap, ctx, __ssK) {"use strict";${bindings}`;
   const initLine = 2;
   const initLines = lineCount(rewrittenInit);
-  const calcHeader = `;const __ssRun = function (${RUNNER_PARAMETERS}) {${generatePrologue(shape)}`;
+  const readsInputMeta = usesCtx || [...init.free, ...calc.free].some((reference) => reference.name === 'isGood');
+  const fast = fastBodyApplies(shape, readsInputMeta, draft.calcCode);
+  const calcHeader = fast ? fastBodyHeader(shape) : `;const __ssRun = function (${RUNNER_PARAMETERS}) {${generatePrologue(shape)}`;
   const calcLine = initLine + initLines + 1;
-  const source = [header, rewrittenInit, calcHeader, rewrittenCalc, `;${generateEpilogue(shape)}`, `};return [__ssRun, ${reader}, ${writer}];})`].join('\n');
+  const calcFooter = fast ? fastBodyFooter(shape) : `;${generateEpilogue(shape)}`;
+  const source = [header, rewrittenInit, calcHeader, rewrittenCalc, calcFooter, `};return [__ssRun, ${reader}, ${writer}${fast ? ', __ssBody' : ''}];})`].join('\n');
   return {
     source,
     initLine,
@@ -214,11 +224,12 @@ function generate(
     aliases,
     inputTags: draft.inputs.map((input) => input.tag),
     usesCtx,
-    readsInputMeta: usesCtx || [...init.free, ...calc.free].some((reference) => reference.name === 'isGood'),
+    readsInputMeta,
     outputs: draft.outputs,
     outputPlaces: draft.outputs.map((output) => outputPlace(output.variable, init, calc)),
     staticVariables,
     capture,
+    fast,
   };
 }
 

@@ -96,3 +96,42 @@ export function triggerInputIndexes(aliases: readonly string[], trigger: Trigger
   }
   return aliases.map((_, index) => index);
 }
+
+/**
+ * The fast body (an engine program with one output, no deadband, no ctx, no isGood): the script's
+ * calcCode as a plain function of its inputs returning its output,
+ *
+ *   ;const __ssBody = function (<aliases>) {
+ *   <calcCode>
+ *   ;return <output variable>;};const __ssRun = function (<runner parameters>) {<prologue>const __ssY = __ssBody(<aliases>); <epilogue of __ssY>
+ *
+ * so the sandbox's generated step code (script-sandbox.ts stepSource) calls it with the inputs read
+ * straight from the tag table and does the epilogue's work inline, while the runner — the general
+ * path: conditional runs, an unknown quality, an invalid output — keeps every rule. Line numbers are
+ * the same as the runner's: calcCode starts on the line after the header.
+ */
+export function fastBodyApplies(shape: RunnerShape, readsInputMeta: boolean, calcCode: string): boolean {
+  const { aliases, outputs, usesCtx, capture } = shape;
+  return (
+    !capture &&
+    !usesCtx &&
+    !readsInputMeta &&
+    aliases.length > 0 &&
+    outputs.length === 1 &&
+    !((outputs[0].deadband ?? 0) > 0) &&
+    // `arguments` would be the body's, not the runner's: such a script keeps the general path.
+    !/\barguments\b/.test(calcCode)
+  );
+}
+
+export function fastBodyHeader(shape: RunnerShape): string {
+  return `;const __ssBody = function (${shape.aliases.join(', ')}) {`;
+}
+
+export function fastBodyFooter(shape: RunnerShape): string {
+  const runnerShape = { ...shape, outputs: [{ ...shape.outputs[0], variable: '__ssY' }] };
+  return (
+    `;return ${shape.outputs[0].variable};};` +
+    `const __ssRun = function (${RUNNER_PARAMETERS}) {${generatePrologue(shape)} const __ssY = __ssBody(${shape.aliases.join(', ')}); ${generateEpilogue(runnerShape)}`
+  );
+}

@@ -8,6 +8,7 @@ import { OpStream, QUALITY_CODE } from './op-stream';
 import { PRELUDE, PRELUDE_FILE } from './prelude';
 import { newCappedModule } from './quickjs-module';
 import { mapLine, memoryOrFatal, runtimeDiagnostic, timeoutDiagnostic } from './sandbox-diagnostics';
+import { installStepCode } from './step-code';
 import type {
   BatchResult,
   ConsoleLog,
@@ -63,6 +64,8 @@ export class ScriptSandbox {
   private readonly tagIndexes = new Map<string, number>();
   private readonly tagNames: string[] = [];
   private stepCounter = 0;
+  /** The guest's step code (step-code.ts) no longer matches the loaded scripts. */
+  private stepStale = false;
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private brokenReason: string | null = null;
@@ -78,7 +81,7 @@ export class ScriptSandbox {
     private readonly stateHandle: QuickJSHandle,
     /** The guest's Int32Array whose one cell is the op of the run in progress (prelude.ts CUR). */
     private readonly curHandle: QuickJSHandle,
-    private readonly fns: Record<'define' | 'drop' | 'run' | 'side' | 'readStatic' | 'dumpState' | 'loadState' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial' | 'fail', QuickJSHandle>,
+    private readonly fns: Record<'define' | 'drop' | 'setStep' | 'run' | 'side' | 'readStatic' | 'dumpState' | 'loadState' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial' | 'fail', QuickJSHandle>,
     readonly limits: SandboxLimits,
   ) {
     runtime.setInterruptHandler(() => this.shouldInterrupt());
@@ -96,7 +99,7 @@ export class ScriptSandbox {
       throw new Error(`sandbox prelude failed: ${detail}`);
     }
     const api = evaluated.value;
-    const names = ['define', 'drop', 'run', 'side', 'readStatic', 'dumpState', 'loadState', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial', 'fail'] as const;
+    const names = ['define', 'drop', 'setStep', 'run', 'side', 'readStatic', 'dumpState', 'loadState', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial', 'fail'] as const;
     const fns = Object.fromEntries(names.map((name) => [name, context.getProp(api, name)])) as ScriptSandbox['fns'];
     const stateHandle = context.getProp(api, 'state');
     const curHandle = context.getProp(api, 'cur');
@@ -179,6 +182,7 @@ export class ScriptSandbox {
       result.value.dispose();
       this.programs.set(slot, program);
       this.slotIndexes.set(slot, indexes);
+      this.stepStale = true;
       return { ok: true, slot };
     } catch (error) {
       return { ok: false, error: this.fatal(error, 'init') };
@@ -269,6 +273,15 @@ export class ScriptSandbox {
     const count = stream.count;
     if (count === 0) return outcome;
     this.assertUsable();
+    if (this.stepStale) {
+      this.stepStale = false;
+      this.guard = { mode: 'deadline', deadline: performance.now() + this.limits.initCpuMs };
+      try {
+        installStepCode(this.context, this.api, this.fns.setStep, this.programs, this.slotIndexes);
+      } finally {
+        this.guard = { mode: 'idle' };
+      }
+    }
     const inputHandle = this.context.newArrayBuffer(stream.finish());
     const stringsHandle = stream.strings.length > 0 ? this.context.newString(JSON.stringify(stream.strings)) : this.context.undefined;
     const capacity = stream.resultCapacity;

@@ -17,11 +17,15 @@
  * read and publish through it by index. The batch format is described in ../wire.ts.
  */
 
-import { Cur, Kind, Layout, Op, Out, QualityCode, Ran, Rec } from '../wire';
+import { Cur, Kind, Layout, Op, Out, QualityCode, Ran, Rec, RunMode } from '../wire';
 
 /** A value in the tag table: what a tag can hold (undefined: never seen). */
 type TagValue = number | string | boolean | null | undefined;
 type Runner = (step: number, now: number, cond: number, quality: number) => number;
+/** A program's fast body (compiler/generate-runner.ts fastBodyHeader): its inputs in, its output out. */
+type Body = (...inputs: TagValue[]) => unknown;
+/** The sandbox's generated step code (step-code.ts): runs the marked fast runs in slot order. */
+type StepCode = (R: Float64Array, step: number, now: number) => void;
 /** Error the guest reports to the host (read by script-sandbox.ts as GuestError). */
 interface GuestError { kind: string; name?: string; message?: string; stack?: string; output?: number; op?: number; ordinal?: number; slot?: number }
 interface Tracer { on: boolean; truncated: boolean; s(site: number, values: unknown[]): void; x(value: unknown, site: number, values: unknown[] | null): unknown; g(read: () => unknown): unknown; take(): string }
@@ -65,6 +69,21 @@ function ensureTable(size: number) {
 }
 let R = new Float64Array(4);
 let rlen = Out.Header;
+// ---- the fast path (see the host's step-code.ts) ----
+// Bodies of fast programs, by slot; FASTQ[slot] 1 when the installed step code runs that slot.
+const bodies: Array<Body | undefined> = [];
+const FASTQ: number[] = [];
+// A marked run, by slot: D its op + 1 (0: not marked), O its ordinal, W its worst input quality.
+const D: number[] = [], O: number[] = [], W: number[] = [];
+// The out buffer's length while the step code writes records (it cannot see rlen).
+const RL = new Int32Array(1);
+let stepCode: StepCode | null = null;
+let inStepCode = false;
+// Marks may be left in D (a run the host stopped, a fatal error): cleared before the next call.
+let marksLeft = false;
+function ensureSlot(slot: number) {
+  while (D.length <= slot) { D.push(0); O.push(0); W.push(0); FASTQ.push(0); }
+}
 let curOrdinal = 0;
 let curNow = 0;
 let skips: number[] = [];
@@ -394,11 +413,60 @@ function reportPartial(rec: ScriptRecord) {
   }
 }
 
+// ---- the fast path: the step code's runs ----
+/** Runs the marked runs (the step code), each failure handled as the op loop handles a runner's. */
+function runMarked(T: Int32Array, step: number, now: number) {
+  RL[0] = rlen;
+  inStepCode = marksLeft = true;
+  for (;;) {
+    try {
+      stepCode!(R, step, now);
+      break;
+    } catch (error) {
+      // As in the op loop (see run): no finally, CUR[0] names the run that threw.
+      let info;
+      try { info = describe(error); } catch (ignored) { info = { name: "", message: "threw a value that could not be inspected", stack: "" }; }
+      if (isFatal(info)) throw error;
+      const op = CUR[0];
+      CUR[0] = Cur.Idle;
+      rlen = RL[0];
+      const slot = T[Layout.OpStride * op + 1];
+      const rec = scripts[slot]!;
+      curOrdinal = O[slot];
+      failOutputs(rec, now, step);
+      failed(rec, op, { kind: "runtime", name: info.name, message: info.message, stack: info.stack });
+      RL[0] = rlen;
+      // The runs marked after it are still marked (D): the step code goes on with them.
+    }
+  }
+  rlen = RL[0];
+  inStepCode = marksLeft = false;
+  CUR[0] = Cur.Idle;
+}
+/**
+ * What the step code hands back when a fast body's output is not a finite number: a valid other
+ * value (a string, a boolean, null) is published as the runner's epilogue would; an invalid one
+ * publishes null/bad and reports the failure.
+ */
+function slowOutput(slot: number, value: unknown, step: number, now: number) {
+  rlen = RL[0];
+  curOrdinal = O[slot];
+  const rec = scripts[slot]!;
+  const index = rec.idx[rec.nIn];
+  const quality = W[slot];
+  const problem = checkOutput(value);
+  if (problem !== null) {
+    failOut(index, now, step);
+    failed(rec, CUR[0], { kind: "output", output: 0, message: problem });
+  } else if (Q[index] !== quality || V[index] !== value) emit(index, value as TagValue, quality, now, step);
+  RL[0] = rlen;
+}
+
 // ---- the host API ----
 const api = {
   state: state,
   cur: CUR,
-  define(slot: number, factory: (out: unknown[], cap: ScriptRecord["cap"], ctx: unknown, kit: unknown) => [Runner, ScriptRecord["reader"], ScriptRecord["writer"]?], metaJson: string) {
+  define(slot: number, factory: (out: unknown[], cap: ScriptRecord["cap"], ctx: unknown, kit: unknown) => [Runner, ScriptRecord["reader"], ScriptRecord["writer"]?, Body?], metaJson: string) {
     const meta = jsonParse(metaJson);
     const nIn = meta.aliases.length;
     const nOut = meta.outputs.length;
@@ -434,12 +502,33 @@ const api = {
       runners[slot] = made[0];
       rec.reader = made[1];
       rec.writer = made[2] || null;
+      ensureSlot(slot);
+      bodies[slot] = typeof made[3] === "function" ? (made[3] as Body) : undefined;
+      // The step code in place knows the old scripts only: the host installs a new one.
+      FASTQ[slot] = 0;
+      stepCode = null;
     } finally {
       current = null;
     }
     scripts[slot] = rec;
   },
-  drop(slot: number) { scripts[slot] = undefined; runners[slot] = undefined; tracers[slot] = undefined; },
+  drop(slot: number) { scripts[slot] = undefined; runners[slot] = undefined; tracers[slot] = undefined; bodies[slot] = undefined; if (slot < FASTQ.length) FASTQ[slot] = 0; },
+  /**
+   * Installs the sandbox's step code: `factory` (generated by the host from numbers only) gets the
+   * tables and the bodies; `slotsJson` lists the slots it runs.
+   */
+  setStep(factory: (kit: unknown) => StepCode, slotsJson: string) {
+    const slots: number[] = jsonParse(slotsJson);
+    for (let n = 0; n < FASTQ.length; n++) FASTQ[n] = 0;
+    stepCode = null;
+    const made = factory(freeze({ V: V, Q: Q, S: S, C: C, D: D, O: O, W: W, CUR: CUR, RL: RL, B: bodies, slow: slowOutput }));
+    for (let n = 0; n < slots.length; n++) {
+      const slot = slots[n];
+      ensureSlot(slot);
+      if (bodies[slot] !== undefined) FASTQ[slot] = 1;
+    }
+    stepCode = made;
+  },
   takeTrace(slot: number) {
     const tracer = tracers[slot];
     if (!tracer) return "null";
@@ -466,8 +555,26 @@ const api = {
     curNow = now;
     let next = count;
     const lastOrdinal = ordinal + maxRuns;
+    // Fast runs are marked (D, O, W) and run by the step code together, in slot order: a run is
+    // marked only when its slot is above the last one marked, so that order is the stream's order
+    // (a run stopped by its deadline has every run before it done and none after it).
+    let marked = -1;
+    if (marksLeft) { for (let n = 0; n < D.length; n++) D[n] = 0; marksLeft = false; }
+    const fast = stepCode !== null && !capturing;
     for (let op = first, q = Layout.OpStride * first; op < count; op++, q += Layout.OpStride) {
       const type = T[q];
+      if (fast) {
+        if (type === Op.Run) {
+          const slot = T[q + 1];
+          if (slot > marked && FASTQ[slot] === 1 && T[q + 2] === RunMode.Unconditional && T[q + 3] >= 0) {
+            if (ordinal === lastOrdinal) { next = op; break; }
+            D[slot] = op + 1; O[slot] = ordinal++; W[slot] = T[q + 3];
+            marked = slot;
+            continue;
+          }
+        }
+        if (marked >= 0) { runMarked(T, step, now); marked = -1; }
+      }
       if (type === Op.Values) {
         V[T[q + 1]] = F[q];
         const j = T[q + 2];
@@ -526,6 +633,7 @@ const api = {
       }
       current = null;
     }
+    if (marked >= 0) runMarked(T, step, now);
     R[Out.Records] = (rlen - Out.Header) / Out.Record;
     R[Out.Skips] = skips.length;
     R[Out.Side] = side.errors.length + side.strings.length;
@@ -551,6 +659,7 @@ const api = {
   },
   /** After an interrupt: how many records R holds so far, and the runs skipped so far. */
   partial() {
+    if (inStepCode) { rlen = RL[0]; inStepCode = false; }
     R[Out.Records] = (rlen - Out.Header) / Out.Record;
     R[Out.Skips] = skips.length;
     R[Out.Side] = side.errors.length + side.strings.length;

@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { compileScript } from '../compiler/compile-script';
+import type { RunnableDraft } from '../model/script-schema';
+import { OpStream, ScriptSandbox } from './script-sandbox';
+
+// The fast path (step-code.ts): runs of fast programs, unconditional with a known quality, are run by
+// the sandbox's generated step code instead of their runners. Quality -1 sends the same run through
+// the runner (the general path), so both paths can be compared on the same scripts.
+
+const limits = { cpuMs: 50, initCpuMs: 200, memoryMb: 32 };
+const sandboxes: ScriptSandbox[] = [];
+afterEach(() => {
+  sandboxes.splice(0).forEach((sandbox) => sandbox.dispose());
+});
+
+function compile(draft: Partial<RunnableDraft> & Pick<RunnableDraft, 'calcCode' | 'outputs'>) {
+  const result = compileScript({ name: 'test', inputs: [], ...draft } as RunnableDraft);
+  if (!result.program) throw new Error(JSON.stringify(result.diagnostics));
+  return result.program;
+}
+
+const BODIES = [
+  { initCode: '', calcCode: 'const y = a * 2 + b;' },
+  { initCode: 'let f = null;', calcCode: 'const s = a - b;\nf = f === null ? s : f + 0.5 * (s - f);\nconst y = Math.round(f * 100) / 100;' },
+  { initCode: '', calcCode: 'const y = a > 50 ? "high" : a > 10 ? Math.sqrt(a) : null;' },
+  { initCode: 'let n = 0;', calcCode: 'n++;\nif (a > 90) throw new RangeError("too big: " + a);\nconst y = n % 3 === 0 ? a / (b - b) : a + n;' },
+  { initCode: '', calcCode: 'const y = Math.max(a, b) - Math.min(a, b);' },
+];
+
+async function loaded(count: number) {
+  const box = await ScriptSandbox.create(limits);
+  sandboxes.push(box);
+  const slots: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const body = BODIES[i % BODIES.length];
+    const program = compile({
+      inputs: [{ tag: `S${i}.A`, alias: 'a' }, { tag: `S${i}.B`, alias: 'b' }],
+      ...(body.initCode ? { initCode: body.initCode } : {}),
+      calcCode: body.calcCode,
+      outputs: [{ tag: `S${i}.Y`, variable: 'y' }],
+    });
+    expect(program.fast).toBe(true);
+    const result = box.load(program, { now: 0 });
+    if (!result.ok) throw new Error('load failed');
+    slots.push(result.slot);
+  }
+  return { box, slots };
+}
+
+function batch(box: ScriptSandbox, slots: readonly number[], values: ReadonlyArray<readonly [number, number]>, step: number, quality: number) {
+  const stream = new OpStream();
+  slots.forEach((_, i) => {
+    stream.value(box.indexOf(`S${i}.A`), values[i][0]);
+    stream.value(box.indexOf(`S${i}.B`), values[i][1]);
+  });
+  stream.step(step, 1000 * step);
+  for (const slot of slots) stream.run(slot, false, quality, 1);
+  return stream;
+}
+
+describe('the step code (fast path)', () => {
+  it('publishes what the runners publish: same records, same failures, same order, round after round', async () => {
+    const fast = await loaded(10);
+    const general = await loaded(10);
+    let seed = 7;
+    const next = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let round = 1; round <= 30; round++) {
+      const values = fast.slots.map(() => [Math.floor(1 + next() * 99), Math.floor(1 + next() * 99)] as const);
+      const a = fast.box.runOps(batch(fast.box, fast.slots, values, round, 0));
+      const b = general.box.runOps(batch(general.box, general.slots, values, round, -1));
+      expect(a.records).toEqual(b.records);
+      expect(a.failures.map((f) => [f.ordinal, f.slot, f.error.message, f.error.line])).toEqual(b.failures.map((f) => [f.ordinal, f.slot, f.error.message, f.error.line]));
+    }
+  });
+
+  it('a run that throws fails alone, named by its ordinal and line; the runs after it in the step still run', async () => {
+    const { box, slots } = await loaded(5);
+    const values: Array<[number, number]> = [[1, 2], [3, 4], [5, 6], [95, 1], [7, 9]];
+    const outcome = box.runOps(batch(box, slots, values, 1, 0));
+    expect(outcome.failures).toHaveLength(1);
+    expect(outcome.failures[0]).toMatchObject({ ordinal: 3, slot: slots[3] });
+    expect(outcome.failures[0].error.message).toMatch(/too big: 95/);
+    expect(outcome.failures[0].error.line).toBe(2);
+    expect(outcome.records.map((r) => [r.ordinal, r.value, r.quality])).toEqual([
+      [0, 4, 'good'],
+      [1, -1, 'good'],
+      [2, null, 'good'],
+      [3, null, 'bad'],
+      [4, 2, 'good'],
+    ]);
+  });
+
+  it('an output that is not a number is published as the runner would: a string, null; NaN fails the run with its line', async () => {
+    const { box, slots } = await loaded(4);
+    const first = box.runOps(batch(box, slots, [[1, 1], [1, 1], [60, 1], [1, 1]], 1, 0));
+    expect(first.records.find((r) => r.ordinal === 2)).toMatchObject({ value: 'high', quality: 'good' });
+    box.runOps(batch(box, slots, [[1, 1], [1, 1], [20, 1], [1, 1]], 2, 0));
+    const third = box.runOps(batch(box, slots, [[1, 1], [1, 1], [5, 1], [1, 1]], 3, 0));
+    expect(third.records.find((r) => r.ordinal === 2)).toMatchObject({ value: null, quality: 'good' });
+    // Script 3's third run divides by zero.
+    expect(third.failures).toHaveLength(1);
+    expect(third.failures[0].ordinal).toBe(3);
+    expect(third.failures[0].error.kind).toBe('output');
+    expect(third.failures[0].error.line).toBe(3);
+    expect(third.records.find((r) => r.ordinal === 3)).toMatchObject({ value: null, quality: 'bad', reason: 'error' });
+  });
+
+  it('a run stopped at its deadline is the one named; the runs after it run once, and the next batch is whole', async () => {
+    const box = await ScriptSandbox.create({ ...limits, cpuMs: 30 });
+    sandboxes.push(box);
+    const slots: number[] = [];
+    const codes = ['const y = a + 1;', 'let x = 0;\nwhile (a > 5) { x++; }\nconst y = x;', 'let runs = 0;', 'const y = b * 3;'];
+    codes.forEach((calcCode, i) => {
+      const program = compile({
+        inputs: [{ tag: `S${i}.A`, alias: 'a' }, { tag: `S${i}.B`, alias: 'b' }],
+        ...(i === 2 ? { initCode: calcCode } : {}),
+        calcCode: i === 2 ? 'runs++;\nconst y = runs;' : calcCode,
+        outputs: [{ tag: `S${i}.Y`, variable: 'y' }],
+      });
+      expect(program.fast).toBe(true);
+      const result = box.load(program, { now: 0 });
+      if (!result.ok) throw new Error('load failed');
+      slots.push(result.slot);
+    });
+    const outcome = box.runOps(batch(box, slots, [[1, 1], [9, 1], [1, 1], [1, 2]], 1, 0));
+    expect(outcome.failures).toHaveLength(1);
+    expect(outcome.failures[0]).toMatchObject({ ordinal: 1, slot: slots[1] });
+    expect(outcome.failures[0].error.kind).toBe('timeout');
+    const byOrdinal = Object.fromEntries(outcome.records.map((r) => [r.ordinal, [r.value, r.quality]]));
+    expect(byOrdinal).toEqual({ 0: [2, 'good'], 1: [null, 'bad'], 2: [1, 'good'], 3: [6, 'good'] });
+    const next = box.runOps(batch(box, slots, [[2, 1], [1, 1], [1, 1], [1, 3]], 2, 0));
+    expect(next.failures).toEqual([]);
+    expect(next.records.map((r) => [r.ordinal, r.value])).toEqual([
+      [0, 3],
+      [1, 0],
+      [2, 2],
+      [3, 9],
+    ]);
+  });
+});

@@ -1,0 +1,87 @@
+import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import type { CompiledScript } from '../compiler/compile-script';
+import { Cur, Kind, Out, Rec } from './wire';
+
+/**
+ * The sandbox's step code: one generated function per sandbox (regenerated when its scripts change)
+ * that runs the marked fast runs of a step in slot order, straight-line — per script: the deadline's
+ * cell written (CUR[0], the run's op), the body called with its inputs read from the tag table by
+ * constant index, the output checked and compared, and its record written inline. No op dispatch, no
+ * runner call, no prologue or epilogue, no `emit` call. What the fast path cannot do (an output that is
+ * not a finite number) goes back to the prelude (`slow`). See guest/prelude.ts runMarked and
+ * docs/decisions/0019-guest-step-code.md.
+ *
+ * The source is made of numbers only (slots, table indexes) and evaluated by the host; script code
+ * cannot reach the function (it is not on the global object) nor change its text.
+ */
+
+export interface StepEntry {
+  slot: number;
+  /** Tag table indexes of the inputs, in alias order. */
+  inputs: readonly number[];
+  /** Tag table index of the one output. */
+  output: number;
+}
+
+export function stepSource(entries: readonly StepEntry[]): string {
+  const sorted = [...entries].sort((a, b) => a.slot - b.slot);
+  const bodies = sorted.map((entry) => `b${entry.slot} = K.B[${entry.slot}]`).join(', ');
+  const runs = sorted.map((entry) => {
+    const s = entry.slot;
+    const o = entry.output;
+    const args = entry.inputs.map((index) => `V[${index}]`).join(', ');
+    const record =
+      `a = RL[0]; R[a + ${Rec.Ordinal}] = O[${s}]; R[a + ${Rec.Index}] = ${o}; R[a + ${Rec.Kind}] = ${Kind.Number}; ` +
+      `R[a + ${Rec.Number}] = x; R[a + ${Rec.Quality}] = w; RL[0] = a + ${Out.Record};`;
+    return (
+      `d = D[${s}]; if (d !== 0) { D[${s}] = 0; CUR[0] = d - 1; x = b${s}(${args}); w = W[${s}]; ` +
+      `if (typeof x === "number" && x - x === 0) { if (V[${o}] !== x || Q[${o}] !== w) { V[${o}] = x; Q[${o}] = w; S[${o}] = now; C[${o}] = step; ${record} } } ` +
+      `else slow(${s}, x, step, now); }`
+    );
+  });
+  return [
+    '(function (K) {"use strict";',
+    'const V = K.V, Q = K.Q, S = K.S, C = K.C, D = K.D, O = K.O, W = K.W, CUR = K.CUR, RL = K.RL, slow = K.slow;',
+    bodies.length > 0 ? `const ${bodies};` : '',
+    'return function (R, step, now) { var d, x, w, a;',
+    ...runs,
+    `CUR[0] = ${Cur.Idle}; };})`,
+  ].join('\n');
+}
+
+/**
+ * Generates and installs the step code for the fast programs of a sandbox (guest api.setStep).
+ * Returns false when it could not be installed: the sandbox then runs every script by its runner,
+ * which is slower, never wrong.
+ */
+export function installStepCode(
+  context: QuickJSContext,
+  api: QuickJSHandle,
+  setStep: QuickJSHandle,
+  programs: ReadonlyMap<number, CompiledScript>,
+  slotIndexes: ReadonlyMap<number, readonly number[]>,
+): boolean {
+  const entries: StepEntry[] = [];
+  for (const [slot, program] of programs) {
+    const indexes = slotIndexes.get(slot);
+    if (!program.fast || !indexes) continue;
+    const n = program.inputTags.length;
+    entries.push({ slot, inputs: indexes.slice(0, n), output: indexes[n] });
+  }
+  if (entries.length === 0) return true;
+  const evaluated = context.evalCode(stepSource(entries), 'step.js', { strict: true });
+  if (evaluated.error) {
+    evaluated.error.dispose();
+    return false;
+  }
+  const slots = context.newString(JSON.stringify(entries.map((entry) => entry.slot)));
+  const result = context.callFunction(setStep, api, evaluated.value, slots);
+  slots.dispose();
+  evaluated.value.dispose();
+  if (result.error) {
+    result.error.dispose();
+    return false;
+  }
+  result.value.dispose();
+  return true;
+}

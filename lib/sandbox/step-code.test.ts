@@ -137,4 +137,28 @@ describe('the step code (fast path)', () => {
       [3, 9],
     ]);
   });
+
+  it('a fast output read by another script of the sandbox carries its step: the conditional reader runs in the same step, with its timestamp', async () => {
+    const box = await ScriptSandbox.create(limits);
+    sandboxes.push(box);
+    const first = compile({ inputs: [{ tag: 'A', alias: 'a' }], calcCode: 'const y = a * 10;', outputs: [{ tag: 'X', variable: 'y' }] });
+    const reader = compile({ inputs: [{ tag: 'X', alias: 'x' }], calcCode: 'const y = x + 1;\nconst t = ctx.input("x").ts;', outputs: [{ tag: 'Z', variable: 'y' }, { tag: 'T', variable: 't' }] });
+    expect(first.fast).toBe(true);
+    expect(reader.fast).toBe(false);
+    const a = box.load(first, { now: 0 });
+    const b = box.load(reader, { now: 0 });
+    if (!a.ok || !b.ok) throw new Error('load failed');
+    for (const [step, value] of [[1, 2], [2, 2], [3, 5]]) {
+      const stream = new OpStream();
+      stream.value(box.indexOf('A'), value);
+      stream.step(step, 1000 * step);
+      stream.run(a.slot, false, 0, 1);
+      stream.run(b.slot, true, -1, 2);
+      const outcome = box.runOps(stream);
+      expect(outcome.failures).toEqual([]);
+      const published = outcome.records.map((r) => [r.ordinal, box.tagAt(r.index), r.value]);
+      if (step === 2) expect(published).toEqual([]);
+      else expect(published).toEqual([[0, 'X', value * 10], [1, 'Z', value * 10 + 1], [1, 'T', 1000 * step]]);
+    }
+  });
 });

@@ -23,7 +23,12 @@ export interface StepEntry {
   output: number;
 }
 
-export function stepSource(entries: readonly StepEntry[]): string {
+/**
+ * `read`: the table indexes some script of the sandbox reads (its inputs). An output nobody reads
+ * gets no timestamp (S) or change stamp (C): only a reader's ctx.input and conditional runs look at
+ * them, and a script loaded later is seeded with its inputs' timestamps (and regenerates this code).
+ */
+export function stepSource(entries: readonly StepEntry[], read: ReadonlySet<number>): string {
   const sorted = [...entries].sort((a, b) => a.slot - b.slot);
   const bodies = sorted.map((entry) => `b${entry.slot} = K.B[${entry.slot}]`).join(', ');
   const runs = sorted.map((entry) => {
@@ -35,7 +40,7 @@ export function stepSource(entries: readonly StepEntry[]): string {
       `R[a + ${Rec.Number}] = x; R[a + ${Rec.Quality}] = w; RL[0] = a + ${Out.Record};`;
     return (
       `d = D[${s}]; if (d !== 0) { D[${s}] = 0; CUR[0] = d - 1; x = b${s}(${args}); w = W[${s}]; ` +
-      `if (typeof x === "number" && x - x === 0) { if (V[${o}] !== x || Q[${o}] !== w) { V[${o}] = x; Q[${o}] = w; S[${o}] = now; C[${o}] = step; ${record} } } ` +
+      `if (typeof x === "number" && x - x === 0) { if (V[${o}] !== x || Q[${o}] !== w) { V[${o}] = x; Q[${o}] = w; ${read.has(o) ? `S[${o}] = now; C[${o}] = step; ` : ''}${record} } } ` +
       `else slow(${s}, x, step, now); }`
     );
   });
@@ -62,14 +67,16 @@ export function installStepCode(
   slotIndexes: ReadonlyMap<number, readonly number[]>,
 ): boolean {
   const entries: StepEntry[] = [];
+  const read = new Set<number>();
   for (const [slot, program] of programs) {
     const indexes = slotIndexes.get(slot);
+    for (let i = 0; indexes && i < program.inputTags.length; i++) read.add(indexes[i]);
     if (!program.fast || !indexes) continue;
     const n = program.inputTags.length;
     entries.push({ slot, inputs: indexes.slice(0, n), output: indexes[n] });
   }
   if (entries.length === 0) return true;
-  const evaluated = context.evalCode(stepSource(entries), 'step.js', { strict: true });
+  const evaluated = context.evalCode(stepSource(entries, read), 'step.js', { strict: true });
   if (evaluated.error) {
     evaluated.error.dispose();
     return false;

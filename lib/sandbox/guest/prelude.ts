@@ -576,12 +576,18 @@ const api = {
         if (marked >= 0) { runMarked(T, step, now); marked = -1; }
       }
       if (type === Op.Values) {
-        V[T[q + 1]] = F[q];
-        const j = T[q + 2];
-        if (j !== Layout.NoIndex) {
-          V[j] = F[q + 1];
-          const k = T[q + 3];
-          if (k !== Layout.NoIndex) V[k] = F[q + 2];
+        // Value ops come in runs (a step's numbers): one tight loop over them.
+        for (;;) {
+          V[T[q + 1]] = F[q];
+          const j = T[q + 2];
+          if (j !== Layout.NoIndex) {
+            V[j] = F[q + 1];
+            const k = T[q + 3];
+            if (k !== Layout.NoIndex) V[k] = F[q + 2];
+          }
+          if (op + 1 === count || T[q + Layout.OpStride] !== Op.Values) break;
+          op++;
+          q += Layout.OpStride;
         }
         continue;
       }

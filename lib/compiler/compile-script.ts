@@ -23,6 +23,8 @@ import { fastBodyApplies, fastBodyFooter, fastBodyHeader, generateEpilogue, gene
  *
  * The runner (prologue and epilogue: generate-runner.ts) is what the sandbox's batch loop calls once
  * per evaluation; initCode's bindings live in the factory's scope, so they persist between runs.
+ * A fast program (generate-runner.ts fastBodyApplies) has calcCode in `__ssBody(<aliases>)` instead,
+ * on the same lines, with the runner after it calling the body; the factory returns the body too.
  */
 
 export interface CompiledScript {

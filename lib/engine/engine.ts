@@ -411,7 +411,17 @@ export class Engine {
       for (; index < sorted.length && sorted[index].ts === ts; index++) {
         const value = sorted[index];
         const known = this.catalog.size;
-        const applied = this.catalog.apply(value, 'raw');
+        const tap = this.taps.get(value.tag);
+        // One lookup per raw value: the tap keeps the tag's catalog entry.
+        let applied;
+        if (tap !== undefined && tap.held !== undefined && tap.heldEpoch === this.catalog.epoch) applied = this.catalog.applyHeld(tap.held, value, 'raw');
+        else {
+          applied = this.catalog.apply(value, 'raw');
+          if (tap !== undefined) {
+            tap.held = this.catalog.get(value.tag);
+            tap.heldEpoch = this.catalog.epoch;
+          }
+        }
         if (applied === 'older') {
           result.older++;
           continue;
@@ -421,7 +431,6 @@ export class Engine {
           continue;
         }
         if (this.catalog.size !== known) this.seen(value.tag);
-        const tap = this.taps.get(value.tag);
         if (tap === undefined) continue;
         if (tap.follow && followed !== null) followed.push(value);
         let fresh = false;

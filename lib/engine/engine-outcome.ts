@@ -76,8 +76,6 @@ export function account(context: PassContext, group: SandboxGroup, batch: Batch,
   }
   result.evaluations += evaluated;
   const sandbox = group.sandbox;
-  const catalog = context.catalog;
-  const held = (group.held ??= []);
 
   for (const record of outcome.records) {
     const script = batch.scripts[record.ordinal];
@@ -86,16 +84,9 @@ export function account(context: PassContext, group: SandboxGroup, batch: Batch,
     const output: OutputValue = { tag, value: record.value, ts: batch.nows[record.ordinal], quality: record.quality, script: script.lineage };
     const reason: ValueReason | undefined = record.reason ?? (record.quality === 'uncertain' && context.staleCount() > 0 && isStale(context, script) ? 'stale-input' : undefined);
     if (reason !== undefined) output.reason = reason;
-    // The output's catalog entry is kept by table index: no lookup per output while it is valid.
-    const entry = held[record.index];
-    if (entry !== undefined && entry.tag === tag && entry.epoch === catalog.epoch) catalog.applyHeld(entry.state, output, 'script');
-    else {
-      const known = catalog.size;
-      catalog.apply(output, 'script');
-      if (catalog.size !== known) context.seen(tag);
-      const state = catalog.get(tag);
-      held[record.index] = state ? { tag, state, epoch: catalog.epoch } : undefined;
-    }
+    const known = context.catalog.size;
+    context.catalog.apply(output, 'script');
+    if (context.catalog.size !== known) context.seen(tag);
     result.outputs.push(output);
     if (script.followed) context.forward(output);
   }

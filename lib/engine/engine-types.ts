@@ -1,7 +1,7 @@
 import type { CompiledScript } from '../compiler/compile-script';
 import type { GraphScript } from '../compiler/dependency-graph';
 import type { Diagnostic } from '../model/diagnostic';
-import type { OutputValue, TagState, TagValue } from '../model/tag-value';
+import type { OutputValue, TagValue } from '../model/tag-value';
 import type { EngineScriptSpec, PassResult } from '../ports/engine';
 import { OpStream, type ScriptSandbox } from '../sandbox/script-sandbox';
 
@@ -35,15 +35,6 @@ export interface SandboxGroup {
   light: boolean;
   /** The op stream of the group's last batch, reused by the next one (passes never overlap). */
   spare: OpStream | null;
-  /** The catalog entries of the outputs the group published, by table index (engine-outcome.ts account). */
-  held?: Array<HeldOutput | undefined>;
-}
-
-/** An output's catalog entry, valid while the sandbox's tag at that index and the catalog's epoch are these. */
-export interface HeldOutput {
-  tag: string;
-  state: TagState;
-  epoch: number;
 }
 
 /** What a raw value of a tag does: the sandboxes to update, the scripts to trigger. */
@@ -54,9 +45,6 @@ export interface Tap {
   stale: StaleRule | null;
   /** A follower (shadow runs) reads the tag: its applied values are handed over (see Engine.follow). */
   follow: boolean;
-  /** The tag's catalog entry, taken at catalog epoch `heldEpoch`: a raw value is looked up once (the tap). */
-  held?: TagState;
-  heldEpoch?: number;
 }
 
 export interface LoadedScript {

@@ -411,17 +411,7 @@ export class Engine {
       for (; index < sorted.length && sorted[index].ts === ts; index++) {
         const value = sorted[index];
         const known = this.catalog.size;
-        const tap = this.taps.get(value.tag);
-        // One lookup per raw value: the tap keeps the tag's catalog entry.
-        let applied;
-        if (tap !== undefined && tap.held !== undefined && tap.heldEpoch === this.catalog.epoch) applied = this.catalog.applyHeld(tap.held, value, 'raw');
-        else {
-          applied = this.catalog.apply(value, 'raw');
-          if (tap !== undefined) {
-            tap.held = this.catalog.get(value.tag);
-            tap.heldEpoch = this.catalog.epoch;
-          }
-        }
+        const applied = this.catalog.apply(value, 'raw');
         if (applied === 'older') {
           result.older++;
           continue;
@@ -431,6 +421,7 @@ export class Engine {
           continue;
         }
         if (this.catalog.size !== known) this.seen(value.tag);
+        const tap = this.taps.get(value.tag);
         if (tap === undefined) continue;
         if (tap.follow && followed !== null) followed.push(value);
         let fresh = false;

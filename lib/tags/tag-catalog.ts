@@ -8,15 +8,6 @@ import { sameScalar } from '../model/tag-value';
 export class TagCatalog {
   private readonly tags = new Map<string, TagState>();
   private notGood = 0;
-  private generation = 0;
-
-  /**
-   * Changes whenever an entry object is replaced or dropped (restore, remove): an entry kept outside
-   * (for applyHeld) is the catalog's own while the epoch it was taken at is the current one.
-   */
-  get epoch(): number {
-    return this.generation;
-  }
 
   /** How many tags hold a quality other than good (0: every input of every script is good). */
   get notGoodCount(): number {
@@ -41,29 +32,28 @@ export class TagCatalog {
    */
   apply(value: TagValue, source: TagSource): 'applied' | 'older' | 'duplicate' {
     const held = this.tags.get(value.tag);
-    if (held) return this.applyHeld(held, value, source);
-    const state: TagState = { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source };
-    if (value.reason !== undefined) state.reason = value.reason;
-    this.tags.set(value.tag, state);
-    if (value.quality !== 'good') this.notGood++;
-    return 'applied';
-  }
-
-  /** apply() for a tag whose entry the caller already holds (taken from get() at the current epoch). */
-  applyHeld(held: TagState, value: TagValue, source: TagSource): 'applied' | 'older' | 'duplicate' {
-    if (value.ts < held.ts) return 'older';
-    if (value.ts === held.ts && held.quality === value.quality && sameScalar(held.value, value.value) && held.reason === value.reason) return 'duplicate';
-    // Updated in place: the hot path allocates nothing per value.
-    if (held.quality !== value.quality) {
-      if (held.quality === 'good') this.notGood++;
-      else if (value.quality === 'good') this.notGood--;
+    if (held) {
+      if (value.ts < held.ts) return 'older';
+      if (value.ts === held.ts && held.quality === value.quality && sameScalar(held.value, value.value) && held.reason === value.reason) return 'duplicate';
     }
-    held.value = value.value;
-    held.ts = value.ts;
-    held.quality = value.quality;
-    held.source = source;
-    if (value.reason !== undefined) held.reason = value.reason;
-    else if (held.reason !== undefined) delete held.reason;
+    if (held) {
+      // Updated in place: the hot path allocates nothing per value.
+      if (held.quality !== value.quality) {
+        if (held.quality === 'good') this.notGood++;
+        else if (value.quality === 'good') this.notGood--;
+      }
+      held.value = value.value;
+      held.ts = value.ts;
+      held.quality = value.quality;
+      held.source = source;
+      if (value.reason !== undefined) held.reason = value.reason;
+      else if (held.reason !== undefined) delete held.reason;
+    } else {
+      const state: TagState = { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source };
+      if (value.reason !== undefined) state.reason = value.reason;
+      this.tags.set(value.tag, state);
+      if (value.quality !== 'good') this.notGood++;
+    }
     return 'applied';
   }
 
@@ -75,7 +65,6 @@ export class TagCatalog {
       if (held && held.quality !== 'good') this.notGood--;
       if (state.quality !== 'good') this.notGood++;
       this.tags.set(state.tag, { ...state });
-      this.generation++;
     }
   }
 
@@ -85,7 +74,6 @@ export class TagCatalog {
     if (!held) return false;
     if (held.quality !== 'good') this.notGood--;
     this.tags.delete(tag);
-    this.generation++;
     return true;
   }
 

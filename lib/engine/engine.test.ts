@@ -43,6 +43,26 @@ async function registered(engine: Engine, definition: Parameters<typeof spec>[0]
 }
 
 describe('Engine', () => {
+  it('keeps its catalog whole when tags are removed or restored between passes (a guard for any cache of catalog entries on the hot path)', async () => {
+    const engine = newEngine();
+    await registered(engine, SUM_OF_A_AND_B);
+    await engine.ingest([v('A', 1, 1000), v('B', 2, 1000)]);
+    await engine.ingest([v('A', 2, 2000)]);
+    expect(engine.catalog.get('SUM')).toMatchObject({ value: 4, ts: 2000 });
+    // An editor removes the tags (tag removal); the next values bring them back.
+    engine.catalog.remove('A');
+    engine.catalog.remove('SUM');
+    const result = await engine.ingest([v('A', 5, 3000)]);
+    expect(result.outputs.map((output) => [output.tag, output.value])).toEqual([['SUM', 7]]);
+    expect(engine.catalog.get('A')).toMatchObject({ value: 5, ts: 3000 });
+    expect(engine.catalog.get('SUM')).toMatchObject({ value: 7, ts: 3000, source: 'script' });
+    // A restored snapshot replaces entries: later values land in the catalog's entries, not in old copies.
+    engine.catalog.restore([{ tag: 'A', value: 6, ts: 3500, quality: 'good', source: 'raw' }, { tag: 'SUM', value: 8, ts: 3500, quality: 'good', source: 'script' }]);
+    await engine.ingest([v('A', 10, 4000)]);
+    expect(engine.catalog.get('A')).toMatchObject({ value: 10, ts: 4000 });
+    expect(engine.catalog.get('SUM')).toMatchObject({ value: 12, ts: 4000 });
+  });
+
   it('loads the program the caller compiled as it is, and compiles the definition only without one', async () => {
     const engine = newEngine();
     const doubled = { ...SUM_OF_A_AND_B, calcCode: 'const total = (a + b) * 2;' };

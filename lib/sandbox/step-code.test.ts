@@ -161,4 +161,32 @@ describe('the step code (fast path)', () => {
       else expect(published).toEqual([[0, 'X', value * 10], [1, 'Z', value * 10 + 1], [1, 'T', 1000 * step]]);
     }
   });
+
+  it('follows the scripts of the sandbox: a slot unloaded and reused by another script runs the new one, fast or not', async () => {
+    const box = await ScriptSandbox.create(limits);
+    sandboxes.push(box);
+    const inputs = [{ tag: 'A', alias: 'a' }];
+    const first = box.load(compile({ inputs, calcCode: 'const y = a + 1;', outputs: [{ tag: 'Y', variable: 'y' }] }), { now: 0 });
+    if (!first.ok) throw new Error('load failed');
+    const once = (step: number, value: number, slot: number, outputs = 1) => {
+      const stream = new OpStream();
+      stream.value(box.indexOf('A'), value);
+      stream.step(step, 1000 * step);
+      stream.run(slot, false, 0, outputs);
+      return box.runOps(stream).records.map((r) => [box.tagAt(r.index), r.value]);
+    };
+    expect(once(1, 1, first.slot)).toEqual([['Y', 2]]);
+    box.unload(first.slot);
+    const fast = box.load(compile({ inputs, calcCode: 'const y = a * 100;', outputs: [{ tag: 'Y', variable: 'y' }] }), { now: 0 });
+    if (!fast.ok) throw new Error('load failed');
+    expect(fast.slot).toBe(first.slot);
+    expect(once(2, 2, fast.slot)).toEqual([['Y', 200]]);
+    box.unload(fast.slot);
+    const general = compile({ inputs, calcCode: 'const y = a - 1;\nconst z = a;', outputs: [{ tag: 'Y', variable: 'y' }, { tag: 'Z', variable: 'z' }] });
+    expect(general.fast).toBe(false);
+    const other = box.load(general, { now: 0 });
+    if (!other.ok) throw new Error('load failed');
+    expect(other.slot).toBe(first.slot);
+    expect(once(3, 3, other.slot, 2)).toEqual([['Y', 2], ['Z', 3]]);
+  });
 });

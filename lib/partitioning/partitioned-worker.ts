@@ -80,6 +80,8 @@ export class PartitionedWorker {
   /** Partition → which load of it the engine holds (a partition revoked and assigned again is a new load). */
   private readonly loadNumber = new Map<number, number>();
   private loads = 0;
+  /** Partitions whose next checkpoint writes every script (an idle checkpoint overlapped one of their batches). */
+  private readonly captureWhole = new Set<number>();
   private readonly queue = new PromiseQueue();
   private timers: NodeJS.Timeout[] = [];
   private polling: Promise<void> | null = null;
@@ -175,7 +177,7 @@ export class PartitionedWorker {
           throw new Error(`routed partition ${partition} was reassigned while a batch of it was being computed; the batch is left uncommitted for its owner`);
         }
         this.position.set(partition, origin.nextOffset);
-        await this.checkpoint(partition, true);
+        await this.checkpoint(partition, !this.captureWhole.delete(partition));
       });
     } finally {
       this.inFlight.set(partition, (this.inFlight.get(partition) ?? 1) - 1);
@@ -203,6 +205,7 @@ export class PartitionedWorker {
     this.loadNumber.delete(partition);
     this.skipBefore.delete(partition);
     this.position.delete(partition);
+    this.captureWhole.delete(partition);
   }
 
   /** Reads the partition's state to its end, then loads its scripts with their state. */
@@ -273,9 +276,31 @@ export class PartitionedWorker {
     return { scriptId: id, version, routedOffset, state, tags, writtenAt: Date.now() };
   }
 
-  /** Periodic scripts and ticks: partitions with no batch in hand checkpoint what changed. */
+  /**
+   * Periodic scripts and ticks: what changed in the partitions with no batch in hand, asked of the
+   * engine thread in one round trip (not one per partition) and written in one produce; nothing is
+   * written for a partition none of whose scripts ran since its last checkpoint.
+   */
   private async checkpointIdle(): Promise<void> {
-    for (const partition of this.owned) if ((this.inFlight.get(partition) ?? 0) === 0) await this.checkpoint(partition, true);
+    if (!this.deps.engine.captureState) return;
+    const ids: string[] = [];
+    for (const [id, entry] of this.loaded) if (this.owned.has(entry.partition) && (this.inFlight.get(entry.partition) ?? 0) === 0) ids.push(id);
+    if (ids.length === 0) return;
+    const captured = await this.deps.engine.captureState({ ids, changedOnly: true });
+    const writes: StateWrite[] = [];
+    for (const entry of captured) {
+      const partition = this.loaded.get(entry.id)?.partition;
+      if (partition === undefined) continue;
+      // A batch of it started meanwhile: the state may hold part of it, which this checkpoint's
+      // offset would not say; that batch's own checkpoint writes the whole partition instead.
+      if ((this.inFlight.get(partition) ?? 0) > 0) {
+        this.captureWhole.add(partition);
+        continue;
+      }
+      const routedOffset = this.position.get(partition) ?? this.skipBefore.get(partition) ?? 0;
+      writes.push({ partition, scriptId: entry.id, record: this.recordOf(entry.id, entry.version, entry.state, routedOffset) });
+    }
+    if (writes.length > 0) await this.deps.state.write(writes);
   }
 
   // ---------------------------------------------------------------- script changes

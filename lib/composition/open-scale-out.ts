@@ -56,6 +56,7 @@ export async function openScaleOut(config: Config, log: Logger, onAssignment: (p
   const engineBus = new Bus({
     brokers,
     inputTopic: topics.routed,
+    inputFormat: 'routed',
     outputTopic: config.KAFKA_OUTPUT_TOPIC,
     groupId: config.KAFKA_GROUP_ID,
     createTopics: config.KAFKA_CREATE_TOPICS,

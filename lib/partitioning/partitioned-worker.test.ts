@@ -218,6 +218,38 @@ describe('PartitionedWorker', () => {
     expect(events).toEqual([`state write ${[first, third].map((id) => `${id}@${p1}:1`).join(',')}`]);
   });
 
+  it('checkpoints batches of several partitions that finish while a checkpoint is written in one round trip and one write, each released after it', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const [first, second, third] = ids.filter((id, index) => ids.findIndex((other) => partitionOf(other, PARTITIONS) === partitionOf(id, PARTITIONS)) === index);
+    const partitions = [first, second, third].map((id) => partitionOf(id, PARTITIONS));
+    const { worker, events } = setup([stored(first, 'X', 'A'), stored(second, 'Y', 'B'), stored(third, 'Z', 'C')]);
+    const state = (worker as unknown as { deps: { state: StateTopic } }).deps.state;
+    const write = state.write.bind(state);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let writes = 0;
+    // The first checkpoint's write is slow to be acknowledged; two other partitions' batches finish meanwhile.
+    state.write = async (entries) => {
+      if (++writes === 1) await held;
+      await write(entries);
+    };
+    const released: string[] = [];
+    await worker.start();
+    await worker.assign(partitions);
+    events.length = 0;
+    const handled = [first, second, third].map((id, n) => worker.handleRouted(batchOf([value(['X', 'Y', 'Z'][n], n + 1)], partitions[n], [10 * n])).then(() => void released.push(id)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(released).toEqual([]);
+    release();
+    await Promise.all(handled);
+    await worker.stop();
+    expect(events.filter((event) => event.startsWith('state write'))).toEqual([
+      `state write ${first}@${partitions[0]}:1`,
+      `state write ${second}@${partitions[1]}:11,${third}@${partitions[2]}:21`,
+    ]);
+    expect(released).toEqual([first, second, third]);
+  });
+
   it('unloads the scripts of revoked partitions without publishing for them', async () => {
     const partition = partitionOf('a', PARTITIONS);
     const { worker, events } = setup([stored('a', 'X', 'A')]);

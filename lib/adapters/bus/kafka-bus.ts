@@ -22,6 +22,7 @@ import { singleActiveAssigner } from './single-active-assigner';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
 import { decodeRawValues, type DecodeResult } from '../../model/decode-raw-values';
 import { decodeRouted, encodeRouted, isBinaryRouted } from './routed-codec';
+import { stopKafkajsIdleLoop } from './kafkajs-idle-loop';
 import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../model/parse-tag-fields';
 import { isoTime, isValueReason, type OutputValue, type TagValue } from '../../model/tag-value';
 
@@ -179,6 +180,7 @@ export class KafkaBus implements Bus {
       throw new Error(`the DLQ topic must differ from the input topic (${config.inputTopic}), or refused messages would come back forever`);
     }
     this.logger = config.logger.child({ component: 'kafka-bus' });
+    stopKafkajsIdleLoop();
     this.options = {
       fromBeginning: config.fromBeginning ?? true,
       maxBatchMessages: config.maxBatchMessages ?? 5_000,

@@ -4,6 +4,7 @@ import { messageOf } from '../../model/errors';
 import type { Logger } from '../../support/logger';
 import type { ScriptStateRecord, StateTopic, StateWrite } from '../../ports/scale-out';
 import { fetchTopicEnds, pinoLogCreator, type StateProducer } from './kafka-bus';
+import { stopKafkajsIdleLoop } from './kafkajs-idle-loop';
 
 /**
  * The compacted state topic of scale-out.md on kafkajs. Writes go through the bus's idempotent
@@ -43,6 +44,7 @@ export class KafkaStateTopic implements StateTopic {
 
   constructor(protected readonly options: KafkaStateTopicOptions) {
     this.logger = options.logger.child({ component: 'state-topic' });
+    stopKafkajsIdleLoop();
     this.kafka = new Kafka({
       clientId: `${options.clientId ?? 'script-server'}-state`,
       brokers: options.brokers,

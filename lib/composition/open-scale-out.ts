@@ -56,6 +56,10 @@ export async function openScaleOut(config: Config, log: Logger, onAssignment: (p
   const engineBus = new Bus({
     brokers,
     inputTopic: topics.routed,
+    inputFormat: 'routed',
+    // A worker holds many routed partitions (32 / workers): their batches handled together share
+    // one engine pass, one produce of outputs and one checkpoint (value-pipeline.ts, partitioned-worker.ts).
+    partitionsConcurrently: Math.max(4, partitions),
     outputTopic: config.KAFKA_OUTPUT_TOPIC,
     groupId: config.KAFKA_GROUP_ID,
     createTopics: config.KAFKA_CREATE_TOPICS,

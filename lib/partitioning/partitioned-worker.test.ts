@@ -162,6 +162,94 @@ describe('PartitionedWorker', () => {
     expect(evaluate).toBeGreaterThan(events.indexOf('register a'));
   });
 
+  it('checkpoints idle partitions in one engine round trip and one write, only scripts that ran; a partition with a batch in hand is left to that batch, whole', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const [first, second] = ids.filter((id, index) => ids.findIndex((other) => partitionOf(other, PARTITIONS) === partitionOf(id, PARTITIONS)) === index);
+    const third = ids.find((id) => id !== first && partitionOf(id, PARTITIONS) === partitionOf(first, PARTITIONS))!;
+    const [p1, p2] = [partitionOf(first, PARTITIONS), partitionOf(second, PARTITIONS)];
+    const { worker, events } = setup([stored(first, 'X', 'A'), stored(second, 'Y', 'B'), stored(third, 'Z', 'C')]);
+    const engine = (worker as unknown as { deps: { engine: EngineHost } }).deps.engine;
+    // Scripts that ran since their last capture, as the engine keeps them.
+    const ran = new Set<string>();
+    const captures: Array<{ ids?: string[]; changedOnly?: boolean }> = [];
+    engine.captureState = async (options) => {
+      captures.push(options);
+      const chosen = (options.ids ?? []).filter((id) => !options.changedOnly || ran.has(id));
+      for (const id of chosen) ran.delete(id);
+      return chosen.map((id) => ({ id, version: 1, state: { vars: { n: 1 }, undef: [] } }));
+    };
+    const checkpointIdle = () => (worker as unknown as { checkpointIdle(): Promise<void> }).checkpointIdle();
+    await worker.start();
+    await worker.assign([p1, p2]);
+    events.length = 0;
+    await checkpointIdle();
+    expect(captures).toHaveLength(1);
+    expect(events).toEqual([]);
+    ran.add(first);
+    ran.add(second);
+    await checkpointIdle();
+    expect(captures).toHaveLength(2);
+    expect([...captures[1].ids!].sort()).toEqual([first, second, third].sort());
+    expect(events).toEqual([`state write ${first}@${p1}:0,${second}@${p2}:0`]);
+
+    // A batch of p1 starts while the idle capture is in the engine: p1's capture is not written with
+    // an offset that does not say so; the batch's checkpoint writes all of p1's scripts.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    (worker as unknown as { deps: { evaluate: (batch: InputBatch) => Promise<void> } }).deps.evaluate = async () => {
+      ran.add(first);
+      await held;
+    };
+    ran.add(third);
+    events.length = 0;
+    const capture = engine.captureState;
+    let batch: Promise<void> | null = null;
+    engine.captureState = async (options) => {
+      batch ??= worker.handleRouted(batchOf([value('X', 1)], p1, [0]));
+      return capture(options);
+    };
+    await checkpointIdle();
+    engine.captureState = capture;
+    expect(events).toEqual([]);
+    release();
+    await batch;
+    await worker.stop();
+    expect(captures.at(-1)).toMatchObject({ changedOnly: false });
+    expect(events).toEqual([`state write ${[first, third].map((id) => `${id}@${p1}:1`).join(',')}`]);
+  });
+
+  it('checkpoints batches of several partitions that finish while a checkpoint is written in one round trip and one write, each released after it', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const [first, second, third] = ids.filter((id, index) => ids.findIndex((other) => partitionOf(other, PARTITIONS) === partitionOf(id, PARTITIONS)) === index);
+    const partitions = [first, second, third].map((id) => partitionOf(id, PARTITIONS));
+    const { worker, events } = setup([stored(first, 'X', 'A'), stored(second, 'Y', 'B'), stored(third, 'Z', 'C')]);
+    const state = (worker as unknown as { deps: { state: StateTopic } }).deps.state;
+    const write = state.write.bind(state);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let writes = 0;
+    // The first checkpoint's write is slow to be acknowledged; two other partitions' batches finish meanwhile.
+    state.write = async (entries) => {
+      if (++writes === 1) await held;
+      await write(entries);
+    };
+    const released: string[] = [];
+    await worker.start();
+    await worker.assign(partitions);
+    events.length = 0;
+    const handled = [first, second, third].map((id, n) => worker.handleRouted(batchOf([value(['X', 'Y', 'Z'][n], n + 1)], partitions[n], [10 * n])).then(() => void released.push(id)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(released).toEqual([]);
+    release();
+    await Promise.all(handled);
+    await worker.stop();
+    expect(events.filter((event) => event.startsWith('state write'))).toEqual([
+      `state write ${first}@${partitions[0]}:1`,
+      `state write ${second}@${partitions[1]}:11,${third}@${partitions[2]}:21`,
+    ]);
+    expect(released).toEqual([first, second, third]);
+  });
+
   it('unloads the scripts of revoked partitions without publishing for them', async () => {
     const partition = partitionOf('a', PARTITIONS);
     const { worker, events } = setup([stored('a', 'X', 'A')]);

@@ -80,6 +80,11 @@ export class PartitionedWorker {
   /** Partition → which load of it the engine holds (a partition revoked and assigned again is a new load). */
   private readonly loadNumber = new Map<number, number>();
   private loads = 0;
+  /** Batches evaluated and waiting for their checkpoint, and whether one is being written. */
+  private readonly finishing: FinishedBatch[] = [];
+  private checkpointing = false;
+  /** Partitions whose next checkpoint writes every script (an idle checkpoint overlapped one of their batches). */
+  private readonly captureWhole = new Set<number>();
   private readonly queue = new PromiseQueue();
   private timers: NodeJS.Timeout[] = [];
   private polling: Promise<void> | null = null;
@@ -166,16 +171,9 @@ export class PartitionedWorker {
         this.totals.valuesSkipped += batch.values.length - values.length;
       }
       if (values.length > 0) await this.deps.evaluate({ ...batch, values });
-      await this.queue.run(async () => {
-        // Revoked (kafkajs may rejoin while another partition's batch is in hand) or revoked and
-        // loaded again meanwhile: its scripts may have been unloaded under the batch, and the state
-        // the new owner read does not reflect it. Failing leaves the offsets uncommitted, so the
-        // owner computes the batch again from that state: duplicates, never a value lost.
-        if (load === undefined || this.loadNumber.get(partition) !== load) {
-          throw new Error(`routed partition ${partition} was reassigned while a batch of it was being computed; the batch is left uncommitted for its owner`);
-        }
-        this.position.set(partition, origin.nextOffset);
-        await this.checkpoint(partition, true);
+      await new Promise<void>((resolve, reject) => {
+        this.finishing.push({ partition, load, nextOffset: origin.nextOffset, resolve, reject });
+        if (!this.checkpointing) void this.checkpointFinished();
       });
     } finally {
       this.inFlight.set(partition, (this.inFlight.get(partition) ?? 1) - 1);
@@ -203,6 +201,7 @@ export class PartitionedWorker {
     this.loadNumber.delete(partition);
     this.skipBefore.delete(partition);
     this.position.delete(partition);
+    this.captureWhole.delete(partition);
   }
 
   /** Reads the partition's state to its end, then loads its scripts with their state. */
@@ -254,13 +253,62 @@ export class PartitionedWorker {
     await this.deps.store.setState(script.id, 'quarantined', error, quarantineAudit(error, 'could not start'));
   }
 
-  /** Writes the state of the partition's scripts evaluated since the last checkpoint (all of them: `changedOnly` false). */
-  private async checkpoint(partition: number, changedOnly: boolean, ids?: string[]): Promise<void> {
-    const chosen = ids ?? [...this.loaded].filter(([, entry]) => entry.partition === partition).map(([id]) => id);
-    if (chosen.length === 0 || !this.deps.engine.captureState) return;
-    const captured = await this.deps.engine.captureState({ ids: chosen, changedOnly });
-    const routedOffset = this.position.get(partition) ?? this.skipBefore.get(partition) ?? 0;
-    await this.deps.state.write(captured.map((entry) => ({ partition, scriptId: entry.id, record: this.recordOf(entry.id, entry.version, entry.state, routedOffset) })));
+  /**
+   * Checkpoints the batches evaluated so far, several partitions' at once (group commit): one
+   * engine round trip and one state write for every batch that finished while the previous
+   * checkpoint was being written, each batch released once the write is acknowledged.
+   */
+  private async checkpointFinished(): Promise<void> {
+    this.checkpointing = true;
+    try {
+      while (this.finishing.length > 0) {
+        const group = this.finishing.splice(0);
+        await this.queue.run(() => this.checkpointBatches(group)).catch((error: unknown) => group.forEach((entry) => entry.reject(error)));
+      }
+    } finally {
+      this.checkpointing = false;
+    }
+  }
+
+  private async checkpointBatches(group: FinishedBatch[]): Promise<void> {
+    const done: FinishedBatch[] = [];
+    const changed = new Set<number>();
+    const whole = new Set<number>();
+    for (const entry of group) {
+      // Revoked (kafkajs may rejoin while another partition's batch is in hand) or revoked and
+      // loaded again meanwhile: its scripts may have been unloaded under the batch, and the state
+      // the new owner read does not reflect it. Failing leaves the offsets uncommitted, so the
+      // owner computes the batch again from that state: duplicates, never a value lost.
+      if (entry.load === undefined || this.loadNumber.get(entry.partition) !== entry.load) {
+        entry.reject(new Error(`routed partition ${entry.partition} was reassigned while a batch of it was being computed; the batch is left uncommitted for its owner`));
+        continue;
+      }
+      this.position.set(entry.partition, entry.nextOffset);
+      (this.captureWhole.delete(entry.partition) ? whole : changed).add(entry.partition);
+      done.push(entry);
+    }
+    // The scripts evaluated since the last checkpoint (all of them where an idle checkpoint overlapped a batch).
+    const writes = [...(await this.captured(this.idsIn(changed), true)), ...(await this.captured(this.idsIn(whole), false))];
+    if (writes.length > 0) await this.deps.state.write(writes);
+    for (const entry of done) entry.resolve();
+  }
+
+  private idsIn(partitions: ReadonlySet<number>): string[] {
+    if (partitions.size === 0) return [];
+    return [...this.loaded].filter(([, entry]) => partitions.has(entry.partition)).map(([id]) => id);
+  }
+
+  /** State records of `ids` (those evaluated since their last capture when `changedOnly`), each in its partition at that partition's position; `keep` filters by partition. */
+  private async captured(ids: string[], changedOnly: boolean, keep?: (partition: number) => boolean): Promise<StateWrite[]> {
+    if (ids.length === 0 || !this.deps.engine.captureState) return [];
+    const writes: StateWrite[] = [];
+    for (const entry of await this.deps.engine.captureState({ ids, changedOnly })) {
+      const partition = this.loaded.get(entry.id)?.partition;
+      if (partition === undefined || (keep && !keep(partition))) continue;
+      const routedOffset = this.position.get(partition) ?? this.skipBefore.get(partition) ?? 0;
+      writes.push({ partition, scriptId: entry.id, record: this.recordOf(entry.id, entry.version, entry.state, routedOffset) });
+    }
+    return writes;
   }
 
   private recordOf(id: string, version: number, state: ScriptStateRecord['state'], routedOffset: number): ScriptStateRecord {
@@ -273,9 +321,21 @@ export class PartitionedWorker {
     return { scriptId: id, version, routedOffset, state, tags, writtenAt: Date.now() };
   }
 
-  /** Periodic scripts and ticks: partitions with no batch in hand checkpoint what changed. */
+  /**
+   * Periodic scripts and ticks: what changed in the partitions with no batch in hand, asked of the
+   * engine thread in one round trip (not one per partition) and written in one produce; nothing is
+   * written for a partition none of whose scripts ran since its last checkpoint.
+   */
   private async checkpointIdle(): Promise<void> {
-    for (const partition of this.owned) if ((this.inFlight.get(partition) ?? 0) === 0) await this.checkpoint(partition, true);
+    const idle = new Set([...this.owned].filter((partition) => (this.inFlight.get(partition) ?? 0) === 0));
+    const writes = await this.captured(this.idsIn(idle), true, (partition) => {
+      // A batch of it started meanwhile: the state may hold part of it, which this checkpoint's
+      // offset would not say; that batch's own checkpoint writes the whole partition instead.
+      if ((this.inFlight.get(partition) ?? 0) === 0) return true;
+      this.captureWhole.add(partition);
+      return false;
+    });
+    if (writes.length > 0) await this.deps.state.write(writes);
   }
 
   // ---------------------------------------------------------------- script changes
@@ -365,6 +425,15 @@ export class PartitionedWorker {
     if (!there) this.deps.log.warn({ scriptId: id }, `no saved state arrived for script ${id} moved from partition ${from} to ${to}: it starts from its initCode`);
     return there;
   }
+}
+
+interface FinishedBatch {
+  partition: number;
+  /** The partition's load number when the batch started. */
+  load: number | undefined;
+  nextOffset: number;
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 function graphOf(script: StoredScript) {

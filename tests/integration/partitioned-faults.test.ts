@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../lib/adapters/store/open-database';
 import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
 import { SqlWorkerRegistry } from '../../lib/adapters/store/sql-worker-registry';
+import { decodeRouted } from '../../lib/adapters/bus/routed-codec';
+import { isoTime } from '../../lib/model/tag-value';
 import type { ScriptDraft } from '../../lib/model/script-schema';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
@@ -173,8 +175,9 @@ describe.skipIf(!available)('R10: partitioned workers under load through SIGKILL
       await consumer.subscribe({ topic: `${group}.routed`, fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ partition, message }) => {
-          for (const value of JSON.parse(message.value!.toString()) as Array<{ tag: string; ts: string }>) {
-            if (wanted.has(`${value.tag}@${value.ts}`)) found.push(`${value.tag}@${value.ts} in routed ${partition}:${message.offset}`);
+          for (const value of decodeRouted(message.value!)) {
+            const at = `${value.tag}@${isoTime(value.ts)}`;
+            if (wanted.has(at)) found.push(`${at} in routed ${partition}:${message.offset}`);
           }
         },
       });

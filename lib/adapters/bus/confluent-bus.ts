@@ -228,7 +228,7 @@ export class ConfluentBus implements ScaleOutBus {
         if (start > 0 && (!payload.isRunning() || payload.isStale())) break;
         const slice = batch.messages.slice(start, start + max) as unknown as KafkaMessage[];
         const decoded = decodeInputMessages(
-          { totals: this.totals, rejectWarning: this.rejectWarning, logger: this.logger, dlqTopic: this.config.dlqTopic },
+          { totals: this.totals, rejectWarning: this.rejectWarning, logger: this.logger, dlqTopic: this.config.dlqTopic, routed: this.config.inputFormat === 'routed' },
           batch.topic,
           batch.partition,
           slice,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { KafkaStateTopic } from './kafka-state-topic';
+import { KafkaStateTopic, STATE_READER_WAIT_MS } from './kafka-state-topic';
 import { newConfluentKafka, type ConfluentAdmin, type ConfluentConsumer } from './confluent-bus';
 
 /**
@@ -16,7 +16,7 @@ export class ConfluentStateTopic extends KafkaStateTopic {
   protected override async startReader(): Promise<void> {
     const kafka = await newConfluentKafka(this.options.brokers, `${this.options.clientId ?? 'script-server'}-state-${randomUUID().slice(0, 8)}`, this.options.logger);
     const reader = kafka.consumer({
-      kafkaJS: { groupId: `${this.options.groupId}-state-reader-${randomUUID().slice(0, 8)}`, fromBeginning: true, autoCommit: false, maxWaitTimeInMs: 100 },
+      kafkaJS: { groupId: `${this.options.groupId}-state-reader-${randomUUID().slice(0, 8)}`, fromBeginning: true, autoCommit: false, maxWaitTimeInMs: STATE_READER_WAIT_MS },
       'js.consumer.max.batch.size': -1,
     });
     this.reader = reader;

@@ -20,7 +20,9 @@ import { ThrottledWarning } from '../../support/throttled-warning';
 import { withTimeout } from '../../support/with-timeout';
 import { singleActiveAssigner } from './single-active-assigner';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
-import { decodeRawValues } from '../../model/decode-raw-values';
+import { decodeRawValues, type DecodeResult } from '../../model/decode-raw-values';
+import { decodeRouted, encodeRouted, isBinaryRouted } from './routed-codec';
+import { stopKafkajsIdleLoop } from './kafkajs-idle-loop';
 import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../model/parse-tag-fields';
 import { isoTime, isValueReason, type OutputValue, type TagValue } from '../../model/tag-value';
 
@@ -81,6 +83,8 @@ export interface KafkaBusOptions {
   assigner?: 'single-active' | 'spread';
   /** Called with this member's partitions of the input topic after each rebalance. */
   onAssignment?: (partitions: number[]) => void;
+  /** What the input topic holds: messages.md's raw values (default), or scale-out's routed records (routed-codec.ts). */
+  inputFormat?: 'messages' | 'routed';
   /** Further topics created with the others when missing (scale-out's routed and state topics). */
   extraTopics?: Array<{ topic: string; numPartitions: number; configEntries?: Array<{ name: string; value: string }> }>;
 }
@@ -141,7 +145,7 @@ export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
 
   private readonly options: Required<
-    Omit<KafkaBusOptions, 'dlqTopic' | 'clientId' | 'logger' | 'kafkaLogLevel' | 'brokers' | 'inputTopic' | 'outputTopic' | 'groupId' | 'createTopics' | 'assigner' | 'onAssignment' | 'extraTopics'>
+    Omit<KafkaBusOptions, 'dlqTopic' | 'clientId' | 'logger' | 'kafkaLogLevel' | 'brokers' | 'inputTopic' | 'outputTopic' | 'groupId' | 'createTopics' | 'assigner' | 'onAssignment' | 'extraTopics' | 'inputFormat'>
   >;
   private readonly logger: Logger;
   private readonly kafka: Kafka;
@@ -176,6 +180,7 @@ export class KafkaBus implements Bus {
       throw new Error(`the DLQ topic must differ from the input topic (${config.inputTopic}), or refused messages would come back forever`);
     }
     this.logger = config.logger.child({ component: 'kafka-bus' });
+    stopKafkajsIdleLoop();
     this.options = {
       fromBeginning: config.fromBeginning ?? true,
       maxBatchMessages: config.maxBatchMessages ?? 5_000,
@@ -335,7 +340,12 @@ export class KafkaBus implements Bus {
   }
 
   private decodeMessages(topic: string, partition: number, messages: KafkaMessage[]) {
-    return decodeInputMessages({ totals: this.totals, rejectWarning: this.rejectWarning, logger: this.logger, dlqTopic: this.config.dlqTopic }, topic, partition, messages);
+    return decodeInputMessages(
+      { totals: this.totals, rejectWarning: this.rejectWarning, logger: this.logger, dlqTopic: this.config.dlqTopic, routed: this.config.inputFormat === 'routed' },
+      topic,
+      partition,
+      messages,
+    );
   }
 
   private async forwardToDlq(messages: Message[]): Promise<void> {
@@ -707,9 +717,9 @@ export function outputMessage(output: OutputValue): Message {
   };
 }
 
-/** Scale-out's routed record: a script group's values, keyed by the group's key, to its partition. */
+/** Scale-out's routed record: a script group's values (routed-codec.ts), keyed by the group's key, to its partition. */
 export function routedMessage(batch: { partition: number; key: string; values: readonly TagValue[] }): Message {
-  return { partition: batch.partition, key: batch.key, value: JSON.stringify(batch.values.map(rawBody)) };
+  return { partition: batch.partition, key: batch.key, value: encodeRouted(batch.values) };
 }
 
 /** Decodes one message of the output topic (messages.md); null when it is not one. */
@@ -745,8 +755,10 @@ export function rawBody(value: TagValue) {
 }
 
 /** A decoder bug must refuse one message, never stall the partition by failing the whole batch forever. */
-function decodeSafely(message: KafkaMessage, now: number) {
+function decodeSafely(message: KafkaMessage, now: number, routed: boolean): DecodeResult {
   try {
+    // A routed record was checked by its router: decoded once here, without messages.md's checks.
+    if (routed && message.value && isBinaryRouted(message.value)) return { values: decodeRouted(message.value), rejected: [] };
     return decodeRawValues(message.value, Number(message.timestamp), now);
   } catch (error) {
     return { values: [], rejected: [{ index: null, reason: `the message could not be decoded: ${messageOf(error)}` }] };
@@ -759,6 +771,8 @@ export interface InputDecoding {
   rejectWarning: ThrottledWarning;
   logger: Logger;
   dlqTopic?: string;
+  /** The input is scale-out's routed topic (routed-codec.ts). */
+  routed?: boolean;
 }
 
 /**
@@ -773,7 +787,7 @@ export function decodeInputMessages(bus: InputDecoding, topic: string, partition
   const now = Date.now();
   for (const message of messages) {
     bus.totals.messagesIn++;
-    const result = decodeSafely(message, now);
+    const result = decodeSafely(message, now, bus.routed === true);
     const offset = Number(message.offset);
     for (const value of result.values) {
       values.push(value);

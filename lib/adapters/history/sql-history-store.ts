@@ -178,7 +178,8 @@ export class SqlHistoryStore implements HistoryStore {
   }
 
   async deleteRange(tag: string, from: number, to: number): Promise<number> {
-    let deleted = 0;
+    // A point both layouts hold (a live write over a bulk-written one) counts once.
+    let deleted = -(await this.countInBoth(tag, Math.ceil(from), Math.ceil(to) - 1));
     for (;;) {
       // In batches, like prune: one DELETE of months of 1 s data would hold PGlite for seconds.
       const result = await this.guard('delete history', () =>
@@ -192,6 +193,26 @@ export class SqlHistoryStore implements HistoryStore {
       await new Promise((resolve) => setImmediate(resolve));
     }
     return deleted + (await this.guard('delete history', () => this.db.transaction((tx) => removeFromBuckets(tx, tag, Math.ceil(from), Math.ceil(to)))));
+  }
+
+  /** How many ts in [first, last] of `tag` both a live row and a bucket hold (a walk of both, in order). */
+  private async countInBoth(tag: string, first: number, last: number): Promise<number> {
+    if (!(first <= last)) return 0;
+    const rows = new PageCursor(this.rowPages(tag, first, last, DEFAULT_READ_CHUNK, false));
+    const buckets = new PageCursor(this.bucketPages(tag, first, last, false));
+    let both = 0;
+    try {
+      while ((rows.has() || (await rows.next())) && (buckets.has() || (await buckets.next()))) {
+        const rowTs = rows.ts();
+        const bucketTs = buckets.ts();
+        if (rowTs <= bucketTs) rows.skip();
+        if (bucketTs <= rowTs) buckets.skip();
+        if (rowTs === bucketTs) both++;
+      }
+    } finally {
+      await Promise.all([rows.close(), buckets.close()]);
+    }
+    return both;
   }
 
   /**
@@ -709,7 +730,14 @@ async function selectBuckets(
   return resultRows<BucketRow>(await db.execute(sql`select ${BUCKET_COLUMNS} from ${historyBuckets} where ${where}`));
 }
 
+/** Buckets per INSERT: 14 parameters each, far below PostgreSQL's 65 535. */
+const INSERT_BUCKETS = 256;
+
 async function insertBuckets(db: SqlExecutor, rows: readonly BucketRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += INSERT_BUCKETS) await insertBucketRows(db, rows.slice(start, start + INSERT_BUCKETS));
+}
+
+async function insertBucketRows(db: SqlExecutor, rows: readonly BucketRow[]): Promise<void> {
   if (rows.length === 0) return;
   const values = rows.map(
     (row) => sql`(${row.tag}, ${row.start}, ${row.end}, ${row.count}, decode(${row.ts}, 'base64'), decode(${row.values}, 'base64'), decode(${row.kinds}, 'base64'),

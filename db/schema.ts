@@ -197,8 +197,7 @@ export const history = pgTable(
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 
 /**
- * Embedded history in time buckets (decision 0020): up to 4 096 points of one tag sharing their source
- * and lineage, in time order, one row (lib/adapters/history/history-buckets.ts). Bulk writes (backfill,
+ * Embedded history in time buckets (decision 0020): up to 4 096 points of one tag, in time order, one row (lib/adapters/history/history-buckets.ts). Bulk writes (backfill,
  * seeding) go here, live writes to `history`; a (tag, ts) is in one of the two, and a tag's buckets
  * never overlap in time.
  */
@@ -219,10 +218,13 @@ export const historyBuckets = pgTable(
     /** JSON array of the string values; JSON array of [point index, reason]; null when none. */
     texts: text('texts'),
     reasons: text('reasons'),
+    /** Source (0 raw, 1 script) and lineage of the bucket's first point. */
     source: smallint('source').notNull(),
     scriptId: text('script_id'),
     scriptName: text('script_name'),
     scriptVersion: integer('script_version'),
+    /** Where the source or lineage changes within the bucket: JSON [point index, source, id, name, version][]; null when never. */
+    lineage: text('lineage'),
   },
   (table) => [primaryKey({ columns: [table.tag, table.bucketStart] }), index('history_buckets_end').on(table.bucketEnd)],
 );

@@ -13,6 +13,7 @@ CREATE TABLE "history_buckets" (
 	"script_id" text,
 	"script_name" text,
 	"script_version" integer,
+	"lineage" text,
 	CONSTRAINT "history_buckets_tag_bucket_start_pk" PRIMARY KEY("tag","bucket_start")
 );
 --> statement-breakpoint

@@ -6,10 +6,11 @@ import { isValueReason, QUALITIES, type TagSource } from '../../model/tag-value'
 
 /**
  * Time buckets of the embedded history (decision 0020): a run of up to BUCKET_POINTS points of one
- * tag, in time order, that share their source and lineage, stored as one row of `history_buckets` with
- * its columns packed: times and values as little-endian Float64Array bytes, kinds and qualities as one
- * byte each, strings and reasons (rare) as JSON. Writing or reading a bucket costs one row instead of
- * one per point. Pure: encoding and decoding only; the SQL is in sql-history-store.ts.
+ * tag, in time order, stored as one row of `history_buckets` with its columns packed: times and values
+ * as little-endian Float64Array bytes, kinds and qualities as one byte each, strings and reasons (rare)
+ * as JSON; the source and lineage of the first point in columns, and where they change within the
+ * bucket (rare: a backfill writes one lineage) as JSON runs. Writing or reading a bucket costs one row
+ * instead of one per point. Pure: encoding and decoding only; the SQL is in sql-history-store.ts.
  */
 
 /** Points per bucket at most: 32 KB of times and values; a backfill chunk (2 048 steps) fills one. */
@@ -32,20 +33,29 @@ export interface BucketRow {
   texts: string | null;
   /** JSON array of [point index, reason], or null. */
   reasons: string | null;
+  /** Source and lineage of the first point. */
   source: number;
   scriptId: string | null;
   scriptName: string | null;
   scriptVersion: number | null;
+  /** JSON array of [point index, source, script id, name, version] where they change, or null. */
+  lineage: string | null;
 }
 
-/** A decoded bucket: its points column-wise, their reasons (sparse) and the lineage they share. */
+/** From point `from` on (to the next run), the points' source and lineage. */
+export interface LineageRun {
+  from: number;
+  source: TagSource;
+  script: HistoryLineage | null;
+}
+
+/** A decoded bucket: its points column-wise, their reasons (sparse) and their lineage runs (the first from 0). */
 export interface Bucket {
   tag: string;
   columns: HistoryColumns;
   /** reasons[i] of point i, or undefined. */
   reasons: Map<number, string>;
-  source: TagSource;
-  script: HistoryLineage | null;
+  runs: LineageRun[];
 }
 
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -55,26 +65,25 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 export const storable = (text: string) => text.replace(UNSTORABLE, '\ufffd');
 
-/** Same source and lineage: may share a bucket. */
+/** Same source and lineage: one run. */
 function sameLineage(a: HistoryRecord, b: HistoryRecord): boolean {
   return a.source === b.source && a.script?.id === b.script?.id && a.script?.name === b.script?.name && a.script?.version === b.script?.version;
 }
 
 /**
  * Buckets of one tag's records, which must be in strictly increasing whole-millisecond ts order: cut
- * at BUCKET_POINTS and wherever the source or lineage changes.
+ * every BUCKET_POINTS.
  */
 export function encodeBuckets(tag: string, records: readonly HistoryRecord[], maxPoints = BUCKET_POINTS): BucketRow[] {
   const buckets: BucketRow[] = [];
-  let start = 0;
-  for (let index = 1; index <= records.length; index++) {
-    if (index === records.length || index - start >= maxPoints || !sameLineage(records[start], records[index])) {
-      buckets.push(encodeBucket(tag, records.slice(start, index)));
-      start = index;
-    }
-  }
+  for (let start = 0; start < records.length; start += maxPoints) buckets.push(encodeBucket(tag, records.slice(start, start + maxPoints)));
   return buckets;
 }
+
+const lineageOf = (record: HistoryRecord): [number, string | null, string | null, number | null] => {
+  const script = record.script;
+  return [SOURCE_CODES[record.source], script ? storable(script.id) : null, script ? storable(script.name) : null, script ? script.version : null];
+};
 
 function encodeBucket(tag: string, records: readonly HistoryRecord[]): BucketRow {
   const n = records.length;
@@ -84,8 +93,10 @@ function encodeBucket(tag: string, records: readonly HistoryRecord[]): BucketRow
   const qualities = new Uint8Array(n);
   const texts: string[] = [];
   const reasons: Array<[number, string]> = [];
+  const runs: Array<[number, ...ReturnType<typeof lineageOf>]> = [];
   for (let index = 0; index < n; index++) {
     const record = records[index];
+    if (index > 0 && !sameLineage(records[index - 1], record)) runs.push([index, ...lineageOf(record)]);
     ts[index] = Math.round(record.ts);
     const value = record.value;
     if (typeof value === 'number') {
@@ -104,7 +115,7 @@ function encodeBucket(tag: string, records: readonly HistoryRecord[]): BucketRow
     qualities[index] = qualityCode(record.quality);
     if (record.reason) reasons.push([index, record.reason]);
   }
-  const script = records[0].script;
+  const [source, scriptId, scriptName, scriptVersion] = lineageOf(records[0]);
   return {
     tag: storable(tag),
     start: ts[0],
@@ -116,10 +127,11 @@ function encodeBucket(tag: string, records: readonly HistoryRecord[]): BucketRow
     qualities: Buffer.from(qualities.buffer, qualities.byteOffset, qualities.byteLength).toString('base64'),
     texts: texts.length > 0 ? JSON.stringify(texts) : null,
     reasons: reasons.length > 0 ? JSON.stringify(reasons) : null,
-    source: SOURCE_CODES[records[0].source],
-    scriptId: script ? storable(script.id) : null,
-    scriptName: script ? storable(script.name) : null,
-    scriptVersion: script ? script.version : null,
+    source,
+    scriptId,
+    scriptName,
+    scriptVersion,
+    lineage: runs.length > 0 ? JSON.stringify(runs) : null,
   };
 }
 
@@ -168,22 +180,44 @@ export function decodeBucket(row: BucketRow): Bucket {
   }
   const reasons = new Map<number, string>();
   if (row.reasons) for (const [index, reason] of JSON.parse(row.reasons) as Array<[number, string]>) reasons.set(index, reason);
-  const script = row.scriptId === null ? null : { id: row.scriptId, name: row.scriptName ?? '', version: Number(row.scriptVersion ?? 0) };
-  return { tag: row.tag, columns, reasons, source: Number(row.source) === SOURCE_CODES.script ? 'script' : 'raw', script };
+  const runs = [lineageRun(0, row.source, row.scriptId, row.scriptName, row.scriptVersion)];
+  if (row.lineage) {
+    for (const [from, source, id, name, version] of JSON.parse(row.lineage) as Array<[number, number, string | null, string | null, number | null]>) {
+      if (!(from > runs[runs.length - 1].from && from < n)) throw malformed('its lineage runs are out of order');
+      runs.push(lineageRun(from, source, id, name, version));
+    }
+  }
+  return { tag: row.tag, columns, reasons, runs };
 }
 
-/** Point `index` of a bucket as a stored row. */
-export function bucketRow(bucket: Bucket, index: number): HistoryRow {
-  const row: HistoryRow = { tag: bucket.tag, ts: bucket.columns.ts[index], value: valueAt(bucket.columns, index), quality: qualityOf(bucket.columns.quality[index]), source: bucket.source };
+function lineageRun(from: number, source: number | string, id: string | null, name: string | null, version: number | string | null): LineageRun {
+  return { from, source: Number(source) === SOURCE_CODES.script ? 'script' : 'raw', script: id === null ? null : { id, name: name ?? '', version: Number(version ?? 0) } };
+}
+
+/** Point `index` of a bucket as a stored row, `run` its lineage run. */
+export function bucketRow(bucket: Bucket, index: number, run: LineageRun): HistoryRow {
+  const row: HistoryRow = { tag: bucket.tag, ts: bucket.columns.ts[index], value: valueAt(bucket.columns, index), quality: qualityOf(bucket.columns.quality[index]), source: run.source };
   const reason = bucket.reasons.get(index);
   if (isValueReason(reason)) row.reason = reason;
-  if (bucket.script) row.script = { ...bucket.script };
+  if (run.script) row.script = { ...run.script };
   return row;
+}
+
+/** The lineage run of each point of `bucket` from `begin` to `end`, in order: calls `each(index, run)`. */
+export function forEachRun(bucket: Bucket, begin: number, end: number, each: (index: number, run: LineageRun) => void): void {
+  let at = 0;
+  while (at + 1 < bucket.runs.length && bucket.runs[at + 1].from <= begin) at++;
+  for (let index = begin; index < end; index++) {
+    while (at + 1 < bucket.runs.length && bucket.runs[at + 1].from <= index) at++;
+    each(index, bucket.runs[at]);
+  }
 }
 
 /** Every point of a bucket as records (to merge with new ones, or to keep what a delete leaves). */
 export function bucketRecords(bucket: Bucket): HistoryRecord[] {
-  return Array.from({ length: bucket.columns.length }, (_, index) => bucketRow(bucket, index));
+  const records: HistoryRecord[] = [];
+  forEachRun(bucket, 0, bucket.columns.length, (index, run) => records.push(bucketRow(bucket, index, run)));
+  return records;
 }
 
 /** Copies point `index` of `from` as point `at` of `to` (a string gets a new entry of `to.texts`). */

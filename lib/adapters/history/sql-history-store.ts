@@ -24,6 +24,7 @@ import {
   decodeBucket,
   encodeBuckets,
   firstIndexAtOrAfter,
+  forEachRun,
   SOURCE_CODES,
   storable,
   type Bucket,
@@ -148,18 +149,26 @@ export class SqlHistoryStore implements HistoryStore {
     const first = points[0].ts;
     const last = points[points.length - 1].ts;
     const key = storable(tag);
+    const times = `{${points.map((point) => point.ts).join(',')}}`;
+    const buckets = encodeBuckets(key, points);
+    if (buckets.length <= INSERT_BUCKETS) {
+      // Where no bucket is yet (a backfill after `replace`, a seed): one statement that takes the live
+      // rows at these times and inserts the buckets, no transaction holding PGlite's one connection
+      // across round trips. It inserts nothing when a bucket overlaps: then the merge below.
+      const inserted = await this.guard('write history', () =>
+        this.db.execute(sql`with free as (select not exists (select 1 from ${historyBuckets} where ${overlapping(key, first, last)}) as ok),
+            taken as (delete from ${history} where (select ok from free) and tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[]))
+          insert into ${historyBuckets} (${BUCKET_FIELDS}) select * from (values ${bucketValues(buckets)}) as v where (select ok from free)`),
+      );
+      if (affectedRows(inserted) === buckets.length) return;
+    }
     await this.guard('write history', () =>
       this.db.transaction(async (tx) => {
-        await tx.execute(
-          sql`delete from ${history} where tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${`{${points.map((point) => point.ts).join(',')}}`}::bigint[])`,
-        );
-        const overlapping = await selectBuckets(tx, key, first, last);
-        let merged = points;
-        if (overlapping.length > 0) {
-          merged = mergePoints(overlapping.flatMap((row) => bucketRecords(decodeBucket(row))), points);
-          await deleteBuckets(tx, key, overlapping);
-        }
-        await insertBuckets(tx, encodeBuckets(key, merged));
+        await tx.execute(sql`delete from ${history} where tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[])`);
+        const existing = await selectBuckets(tx, key, first, last);
+        if (existing.length === 0) return insertBuckets(tx, buckets);
+        await deleteBuckets(tx, key, existing);
+        await insertBuckets(tx, encodeBuckets(key, mergePoints(existing.flatMap((row) => bucketRecords(decodeBucket(row))), points)));
       }),
     );
   }
@@ -682,13 +691,11 @@ function bucketPage(bucket: Bucket, first: number, last: number, lineage: boolea
       ? all
       : { length: Math.max(0, end - begin), ts: all.ts.subarray(begin, end), kind: all.kind.subarray(begin, end), num: all.num.subarray(begin, end), quality: all.quality.subarray(begin, end), texts: all.texts };
   const extras: LineageExtra[] = [];
-  if (lineage && (bucket.script || bucket.source !== 'raw' || bucket.reasons.size > 0)) {
-    const source = SOURCE_CODES[bucket.source];
-    const script = bucket.script;
-    for (let index = begin; index < end; index++) {
+  if (lineage && (bucket.runs.some((run) => run.script || run.source !== 'raw') || bucket.reasons.size > 0)) {
+    forEachRun(bucket, begin, end, (index, { source, script }) => {
       const reason = bucket.reasons.get(index) ?? null;
-      if (script || source !== SOURCE_CODES.raw || reason !== null) extras.push([all.ts[index], source, script?.id ?? null, script?.name ?? null, script?.version ?? null, reason]);
-    }
+      if (script || source !== 'raw' || reason !== null) extras.push([all.ts[index], SOURCE_CODES[source], script?.id ?? null, script?.name ?? null, script?.version ?? null, reason]);
+    });
   }
   return { columns, extras };
 }
@@ -696,7 +703,7 @@ function bucketPage(bucket: Bucket, first: number, last: number, lineage: boolea
 /** A bucket's columns as they travel: binary ones as base64 text. */
 const BUCKET_COLUMNS = sql`tag, bucket_start as start, bucket_end as "end", count, encode(ts, 'base64') as ts, encode(num, 'base64') as "values",
   encode(kinds, 'base64') as kinds, encode(qualities, 'base64') as qualities, texts, reasons, source,
-  script_id as "scriptId", script_name as "scriptName", script_version as "scriptVersion"`;
+  script_id as "scriptId", script_name as "scriptName", script_version as "scriptVersion", lineage`;
 
 type SqlExecutor = Pick<HistoryDatabase, 'execute'>;
 
@@ -720,31 +727,43 @@ async function selectBuckets(
   if (options.latest) {
     where = sql`tag = ${tag} and bucket_start <= ${last} order by bucket_start desc limit 1`;
   } else {
-    const lower =
-      options.after !== undefined && options.after !== null
-        ? sql`bucket_start > ${options.after}`
-        : sql`bucket_start >= coalesce((select max(bucket_start) from ${historyBuckets} where tag = ${tag} and bucket_start <= ${first}), ${first})`;
     const limit = options.limit ? sql` limit ${options.limit}` : sql``;
-    where = sql`tag = ${tag} and ${lower} and bucket_start <= ${last} and bucket_end >= ${first} order by bucket_start${limit}`;
+    where =
+      options.after !== undefined && options.after !== null
+        ? sql`tag = ${tag} and bucket_start > ${options.after} and bucket_start <= ${last} and bucket_end >= ${first} order by bucket_start${limit}`
+        : sql`${overlapping(tag, first, last)} order by bucket_start${limit}`;
   }
   return resultRows<BucketRow>(await db.execute(sql`select ${BUCKET_COLUMNS} from ${historyBuckets} where ${where}`));
 }
 
-/** Buckets per INSERT: 14 parameters each, far below PostgreSQL's 65 535. */
+/** Buckets per INSERT: 15 parameters each, far below PostgreSQL's 65 535. */
 const INSERT_BUCKETS = 256;
 
 async function insertBuckets(db: SqlExecutor, rows: readonly BucketRow[]): Promise<void> {
   for (let start = 0; start < rows.length; start += INSERT_BUCKETS) await insertBucketRows(db, rows.slice(start, start + INSERT_BUCKETS));
 }
 
+/** The condition of the buckets of `tag` with points in [first, last]: an index probe for the first (buckets never overlap). */
+function overlapping(tag: string, first: number, last: number): SQL {
+  return sql`tag = ${tag} and bucket_start >= coalesce((select max(bucket_start) from ${historyBuckets} where tag = ${tag} and bucket_start <= ${first}), ${first})
+    and bucket_start <= ${last} and bucket_end >= ${first}`;
+}
+
+const BUCKET_FIELDS = sql.raw('tag, bucket_start, bucket_end, count, ts, num, kinds, qualities, texts, reasons, source, script_id, script_name, script_version, lineage');
+
+/** The rows of a VALUES list of buckets, typed (they are also selected from, not only inserted). */
+function bucketValues(rows: readonly BucketRow[]): SQL {
+  const values = rows.map(
+    (row) => sql`(${row.tag}::text, ${row.start}::bigint, ${row.end}::bigint, ${row.count}::integer, decode(${row.ts}, 'base64'), decode(${row.values}, 'base64'),
+      decode(${row.kinds}, 'base64'), decode(${row.qualities}, 'base64'), ${row.texts}::text, ${row.reasons}::text, ${row.source}::smallint, ${row.scriptId}::text,
+      ${row.scriptName}::text, ${row.scriptVersion}::integer, ${row.lineage}::text)`,
+  );
+  return sql.join(values, sql`, `);
+}
+
 async function insertBucketRows(db: SqlExecutor, rows: readonly BucketRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const values = rows.map(
-    (row) => sql`(${row.tag}, ${row.start}, ${row.end}, ${row.count}, decode(${row.ts}, 'base64'), decode(${row.values}, 'base64'), decode(${row.kinds}, 'base64'),
-      decode(${row.qualities}, 'base64'), ${row.texts}, ${row.reasons}, ${row.source}, ${row.scriptId}, ${row.scriptName}, ${row.scriptVersion})`,
-  );
-  await db.execute(sql`insert into ${historyBuckets} (tag, bucket_start, bucket_end, count, ts, num, kinds, qualities, texts, reasons, source, script_id, script_name, script_version)
-    values ${sql.join(values, sql`, `)}`);
+  await db.execute(sql`insert into ${historyBuckets} (${BUCKET_FIELDS}) values ${bucketValues(rows)}`);
 }
 
 async function deleteBuckets(db: SqlExecutor, tag: string, rows: readonly BucketRow[]): Promise<void> {

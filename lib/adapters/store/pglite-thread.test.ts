@@ -98,7 +98,7 @@ describe('PGlite in its thread', () => {
   );
 
   it(
-    'writes history in bulk (COPY from a blob across the thread) and keeps it across a restart',
+    'writes history in bulk (time buckets across the thread) and keeps it across a restart',
     async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'script-server-pglite-thread-'));
       folders.push(dataDir);

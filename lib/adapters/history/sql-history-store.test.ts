@@ -57,6 +57,18 @@ describe('SqlHistoryStore', () => {
     expect(await store.prune(before)).toBe(0);
   });
 
+  it('prunes bulk-written buckets too, trimming the one that crosses the limit', async () => {
+    const { store } = await open();
+    await store.writeBulk(Array.from({ length: 10_000 }, (_, i) => ({ ...record('bulk.prune', T0 + i * 1000, i, 'good'), source: 'script' as const })));
+    await store.write([record('bulk.prune', T0 + 20_000 * 1000, -1, 'good')]);
+    // 5 000 points go: the first bucket (4 096) whole, 904 of the second.
+    expect(await store.prune(T0 + 5_000 * 1000)).toBe(5_000);
+    const points = await readAll(store, 'bulk.prune', T0 - HOUR, T0 + 10 * HOUR);
+    expect(points.length).toBe(5_001);
+    expect([points[0].ts, points[0].value, points.at(-1)?.value]).toEqual([T0 + 5_000 * 1000, 5_000, -1]);
+    expect(await store.readLatestBefore('bulk.prune', T0 + 4_000 * 1000)).toBeNull();
+  });
+
   it('stores what JSON cannot carry: NaN and infinities, and exact doubles', async () => {
     const { store } = await open();
     const values = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.1 + 0.2, 2 ** 53 + 2, -Number.MIN_VALUE];

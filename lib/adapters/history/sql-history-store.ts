@@ -17,6 +17,7 @@ import {
 import type { HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
 import { mergeRowStreams } from '../../history/merge-row-streams';
 import { translateDatabaseError, type SqlDatabase } from '../store/open-database';
+import { BULK_STATEMENT } from '../store/pglite-thread-protocol';
 import { isValueReason, QUALITIES, type Quality } from '../../model/tag-value';
 import {
   bucketRecords,
@@ -154,9 +155,10 @@ export class SqlHistoryStore implements HistoryStore {
     if (buckets.length <= INSERT_BUCKETS) {
       // Where no bucket is yet (a backfill after `replace`, a seed): one statement that takes the live
       // rows at these times and inserts the buckets, no transaction holding PGlite's one connection
-      // across round trips. It inserts nothing when a bucket overlaps: then the merge below.
+      // across round trips, marked as bulk (PGlite's thread serves requests' statements first). It
+      // inserts nothing when a bucket overlaps: then the merge below.
       const inserted = await this.guard('write history', () =>
-        this.db.execute(sql`with free as (select not exists (select 1 from ${historyBuckets} where ${overlapping(key, first, last)}) as ok),
+        this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select not exists (select 1 from ${historyBuckets} where ${overlapping(key, first, last)}) as ok),
             taken as (delete from ${history} where (select ok from free) and tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[]))
           insert into ${historyBuckets} (${BUCKET_FIELDS}) select * from (values ${bucketValues(buckets)}) as v where (select ok from free)`),
       );

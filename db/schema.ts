@@ -193,6 +193,42 @@ export const history = pgTable(
   (table) => [primaryKey({ columns: [table.tag, table.ts] }), index('history_ts').on(table.ts)],
 );
 
+/** Binary columns of history_buckets: written and read as base64 through encode/decode in SQL. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
+/**
+ * Embedded history in time buckets (decision 0020): up to 4 096 points of one tag, in time order, one row (lib/adapters/history/history-buckets.ts). Bulk writes (backfill,
+ * seeding) go here, live writes to `history`; a (tag, ts) is in one of the two, and a tag's buckets
+ * never overlap in time.
+ */
+export const historyBuckets = pgTable(
+  'history_buckets',
+  {
+    tag: text('tag').notNull(),
+    /** ts of the bucket's first and last point (ms). */
+    bucketStart: bigint('bucket_start', { mode: 'number' }).notNull(),
+    bucketEnd: bigint('bucket_end', { mode: 'number' }).notNull(),
+    count: integer('count').notNull(),
+    /** Float64Array (little-endian) of the times, of the values (a string's: its index in `texts`). */
+    ts: bytea('ts').notNull(),
+    num: bytea('num').notNull(),
+    /** One byte a point: kind (0 null, 1 number, 2 false, 3 true, 4 string), quality (index). */
+    kinds: bytea('kinds').notNull(),
+    qualities: bytea('qualities').notNull(),
+    /** JSON array of the string values; JSON array of [point index, reason]; null when none. */
+    texts: text('texts'),
+    reasons: text('reasons'),
+    /** Source (0 raw, 1 script) and lineage of the bucket's first point. */
+    source: smallint('source').notNull(),
+    scriptId: text('script_id'),
+    scriptName: text('script_name'),
+    scriptVersion: integer('script_version'),
+    /** Where the source or lineage changes within the bucket: JSON [point index, source, id, name, version][]; null when never. */
+    lineage: text('lineage'),
+  },
+  (table) => [primaryKey({ columns: [table.tag, table.bucketStart] }), index('history_buckets_end').on(table.bucketEnd)],
+);
+
 /**
  * Tag metadata (product.md item 7) of raw tags: set through PUT /api/tags/{tag}/meta or provided by
  * the simulator. An output tag's description and unit come from its script, not from here.

@@ -98,6 +98,82 @@ export function describeBulkOperations(store: () => HistoryStore): void {
     expect(await store().deleteRange(tag, T0 - 60_000, T0 + 60_000)).toBe(6);
     expect(await left(tag)).toEqual([]);
   });
+
+  // The embedded store keeps bulk writes as time buckets of up to 4 096 points and live writes as rows
+  // (decision 0020): the cases below cross those edges, and hold on every store.
+  it('deletes a range inside a bulk-written run of points, and the points around it stay in order', async () => {
+    const tag = 'bulk.edge.inside';
+    await store().writeBulk(Array.from({ length: 100 }, (_, i): HistoryRecord => ({ tag, ts: T0 + i * 1000, value: i, quality: 'good', source: 'script', script: lineage(1) })));
+    expect(await store().deleteRange(tag, T0 + 30_000, T0 + 60_000)).toBe(30);
+    const left = await readRowsAll(store(), [tag], T0, T0 + 100_000, 7);
+    expect(left.map((row) => row.value)).toEqual([...Array.from({ length: 30 }, (_, i) => i), ...Array.from({ length: 40 }, (_, i) => 60 + i)]);
+    expect(left.every((row) => row.script?.version === 1 && row.source === 'script')).toBe(true);
+    expect(await store().readLatestBefore(tag, T0 + 45_000)).toEqual({ ts: T0 + 29_000, value: 29, quality: 'good' });
+    expect(await store().deleteRange(tag, T0 + 30_000, T0 + 60_000)).toBe(0);
+    // The first and the last point: a range that cuts both ends.
+    expect(await store().deleteRange(tag, T0 - 1, T0 + 1)).toBe(1);
+    expect(await store().deleteRange(tag, T0 + 99_000, T0 + 99_001)).toBe(1);
+    expect((await readRowsAll(store(), [tag], T0, T0 + 100_000)).map((row) => row.value)).toEqual(left.slice(1, -1).map((row) => row.value));
+  });
+
+  it('fills the gaps of a long bulk-written run (more than a bucket) with a second bulk write: every point once, in order', async () => {
+    const tag = 'bulk.edge.fill';
+    const count = 10_000;
+    const point = (i: number): HistoryRecord => ({ tag, ts: T0 + i * 1000, value: i, quality: 'good', source: 'script', script: lineage(i % 2) });
+    await store().writeBulk(Array.from({ length: count / 2 }, (_, i) => point(2 * i)));
+    await store().writeBulk(Array.from({ length: count / 2 }, (_, i) => point(2 * i + 1)));
+    let seen = 0;
+    let wrong = 0;
+    for await (const chunk of store().readRows([tag], T0, T0 + count * 1000, { chunkSize: 4_093 })) {
+      for (const row of chunk) if (row.ts !== T0 + seen * 1000 || row.value !== seen || row.script?.version !== seen++ % 2) wrong++;
+    }
+    expect({ seen, wrong }).toEqual({ seen: count, wrong: 0 });
+    let timestamps = 0;
+    for await (const chunk of store().readTimestamps(tag, T0, T0 + count * 1000)) timestamps += chunk.length;
+    expect(timestamps).toBe(count);
+  });
+
+  it('keeps one point where a live write and a bulk write meet at the same timestamp: the later one', async () => {
+    const tag = 'bulk.edge.same';
+    const live = (value: number): HistoryRecord => ({ tag, ts: T0 + 5000, value, quality: 'good', source: 'script', script: lineage(1) });
+    await store().write([live(1)]);
+    await store().writeBulk(Array.from({ length: 10 }, (_, i): HistoryRecord => ({ tag, ts: T0 + i * 1000, value: 100 + i, quality: 'uncertain', source: 'script', script: lineage(2) })));
+    const values = async () => (await readRowsAll(store(), [tag], T0, T0 + 10_000)).map((row) => row.value);
+    expect(await values()).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
+    await store().write([live(2)]);
+    expect(await values()).toEqual([100, 101, 102, 103, 104, 2, 106, 107, 108, 109]);
+    expect(await readRowsAll(store(), [tag], T0 + 5000, T0 + 5001)).toEqual([{ ...live(2) }]);
+    expect(await store().readLatestBefore(tag, T0 + 5500)).toEqual({ ts: T0 + 5000, value: 2, quality: 'good' });
+    const timestamps: number[] = [];
+    for await (const chunk of store().readTimestamps(tag, T0, T0 + 10_000)) timestamps.push(...chunk);
+    expect(timestamps).toEqual(Array.from({ length: 10 }, (_, i) => T0 + i * 1000));
+    expect(await store().deleteRange(tag, T0 + 5000, T0 + 5001)).toBe(1);
+    expect(await values()).toEqual([100, 101, 102, 103, 104, 106, 107, 108, 109]);
+  });
+
+  it('reads live and bulk-written points of a tag interleaved in time order, by any chunk, and the last of each grid step', async () => {
+    const tag = 'bulk.edge.order';
+    const point = (i: number, live: boolean): HistoryRecord => ({ tag, ts: T0 + i * 500, value: live ? -i : i, quality: 'good', source: live ? 'raw' : 'script', ...(live ? {} : { script: lineage(3) }) });
+    // Live points at odd half-seconds, one bulk write over the even ones (before and after them).
+    await store().write(Array.from({ length: 50 }, (_, i) => point(2 * i + 1, true)));
+    await store().writeBulk(Array.from({ length: 60 }, (_, i) => point(2 * i, false)));
+    const expected = Array.from({ length: 120 }, (_, i) => (i % 2 === 1 && i < 100 ? point(i, true) : i % 2 === 0 ? point(i, false) : null)).filter((row) => row !== null);
+    for (const chunkSize of [1, 3, 7, 1_000]) {
+      expect({ chunkSize, rows: await readRowsAll(store(), [tag], T0, T0 + 60_000, chunkSize) }).toEqual({ chunkSize, rows: expected });
+    }
+    const read = store().readLastPerStep?.bind(store());
+    if (!read) return;
+    for (const step of [1000, 1500, 7000]) {
+      const lastPerStep: HistoryRow[] = [];
+      for await (const chunk of read(tag, T0 + 700, T0 + 50_000, { first: T0, step }, { chunkSize: 4 })) lastPerStep.push(...chunk);
+      const wanted = expected.filter((row, index) => {
+        if (row.ts < T0 + 700 || row.ts >= T0 + 50_000) return false;
+        const next = expected[index + 1];
+        return !next || next.ts >= T0 + 50_000 || Math.ceil((next.ts - T0) / step) !== Math.ceil((row.ts - T0) / step);
+      });
+      expect({ step, rows: lastPerStep }).toEqual({ step, rows: wanted });
+    }
+  });
 }
 
 async function readRowsAll(store: HistoryStore, tags: string[], from: number, to: number, chunkSize?: number): Promise<HistoryRow[]> {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '../../model/errors';
 import { openDatabase, type DatabaseHandle } from '../store/open-database';
@@ -56,6 +57,18 @@ describe('SqlHistoryStore', () => {
     expect(await store.prune(before)).toBe(0);
   });
 
+  it('prunes bulk-written buckets too, trimming the one that crosses the limit', async () => {
+    const { store } = await open();
+    await store.writeBulk(Array.from({ length: 10_000 }, (_, i) => ({ ...record('bulk.prune', T0 + i * 1000, i, 'good'), source: 'script' as const })));
+    await store.write([record('bulk.prune', T0 + 20_000 * 1000, -1, 'good')]);
+    // 5 000 points go: the first bucket (4 096) whole, 904 of the second.
+    expect(await store.prune(T0 + 5_000 * 1000)).toBe(5_000);
+    const points = await readAll(store, 'bulk.prune', T0 - HOUR, T0 + 10 * HOUR);
+    expect(points.length).toBe(5_001);
+    expect([points[0].ts, points[0].value, points.at(-1)?.value]).toEqual([T0 + 5_000 * 1000, 5_000, -1]);
+    expect(await store.readLatestBefore('bulk.prune', T0 + 4_000 * 1000)).toBeNull();
+  });
+
   it('stores what JSON cannot carry: NaN and infinities, and exact doubles', async () => {
     const { store } = await open();
     const values = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.1 + 0.2, 2 ** 53 + 2, -Number.MIN_VALUE];
@@ -69,36 +82,39 @@ describe('SqlHistoryStore', () => {
     expect(await store.readLatestBefore('ends\\', T0)).toEqual({ ts: T0, value: 1, quality: 'good' });
   });
 
-  it('writes in bulk through COPY on PGlite exactly what write stores, and overwrites what is there', async () => {
+  it('writes in bulk as time buckets exactly what write stores as rows, and overwrites what is there', async () => {
     const { database, store } = await open();
-    const client = (database.db as unknown as { $client: { query: (...args: unknown[]) => Promise<unknown> } }).$client;
-    const statements: string[] = [];
-    const query = client.query.bind(client);
-    client.query = (...args: unknown[]) => (statements.push(String(args[0])), query(...args));
+    const count = async (table: string, tag: string) =>
+      Number(((await database.db.execute(sql.raw(`select count(*)::int as n from ${table} where tag = '${tag}'`))) as unknown as { rows: Array<{ n: number }> }).rows[0].n);
     const values = ['', 'a,"b"\nc', 'back\\slash', '\\N', 'NULL', null, true, false, Number.NaN, Number.NEGATIVE_INFINITY, 0.1 + 0.2, -0, 'ünïcødé 한국'];
     const lineage = { id: 'scr-"1"', name: 'Name, with comma', version: 3 };
-    const records = (tag: string): HistoryRecord[] =>
+    const records = (tag: string, mixed: boolean): HistoryRecord[] =>
       values.map((value, i) => ({
         tag,
         ts: T0 + i * 1000,
         value,
         quality: value === null ? 'bad' : 'good',
-        ...(i % 2 === 0 ? { source: 'script' as const, script: lineage, ...(value === null ? { reason: 'error' as const } : {}) } : { source: 'raw' as const }),
+        ...(!mixed || i % 2 === 0 ? { source: 'script' as const, script: lineage, ...(value === null ? { reason: 'error' as const } : {}) } : { source: 'raw' as const }),
       }));
-    await store.write(records('by.write'));
-    expect(await store.writeBulk(records('by.bulk'))).toBe(values.length);
-    expect(statements.filter((statement) => statement.startsWith('copy ')).length).toBe(1);
     const rows = async (tag: string) => {
       const out: unknown[] = [];
       for await (const page of store.readRows([tag], T0, T0 + HOUR)) out.push(...page.map(({ tag: _tag, ...row }) => row));
       return out;
     };
-    expect(await rows('by.bulk')).toEqual(await rows('by.write'));
-    expect((await rows('by.bulk')).length).toBe(values.length);
-    // A point already there: COPY refuses the piece, which is written again with the overwriting INSERT.
-    await store.writeBulk([{ tag: 'by.bulk', ts: T0, value: 'again', quality: 'uncertain', source: 'raw' }, { tag: 'by.bulk', ts: T0 + HOUR - 1, value: 7, quality: 'good', source: 'raw' }]);
-    const after = await readAll(store, 'by.bulk', T0, T0 + HOUR);
+    for (const mixed of [false, true]) {
+      await store.write(records(`by.write.${mixed}`, mixed));
+      expect(await store.writeBulk(records(`by.bulk.${mixed}`, mixed))).toBe(values.length);
+      expect(await rows(`by.bulk.${mixed}`)).toEqual(await rows(`by.write.${mixed}`));
+      expect((await rows(`by.bulk.${mixed}`)).length).toBe(values.length);
+    }
+    // One bucket row for all 13 points, whether the lineage changes from point to point or not.
+    expect([await count('history_buckets', 'by.bulk.false'), await count('history', 'by.bulk.false')]).toEqual([1, 0]);
+    expect([await count('history_buckets', 'by.bulk.true'), await count('history', 'by.write.true')]).toEqual([1, values.length]);
+    // A point already there is overwritten; the bucket is merged with the new points.
+    await store.writeBulk([{ tag: 'by.bulk.false', ts: T0, value: 'again', quality: 'uncertain', source: 'raw' }, { tag: 'by.bulk.false', ts: T0 + HOUR - 1, value: 7, quality: 'good', source: 'raw' }]);
+    const after = await readAll(store, 'by.bulk.false', T0, T0 + HOUR);
     expect(after[0]).toEqual({ ts: T0, value: 'again', quality: 'uncertain' });
+    expect(after[1]).toEqual({ ts: T0 + 1000, value: values[1], quality: 'good' });
     expect(after.at(-1)).toEqual({ ts: T0 + HOUR - 1, value: 7, quality: 'good' });
     expect(after.length).toBe(values.length + 1);
   });

@@ -1,5 +1,5 @@
-import { getTableName, type SQL, sql } from 'drizzle-orm';
-import { history } from '../../../db/schema';
+import { type SQL, sql } from 'drizzle-orm';
+import { history, historyBuckets } from '../../../db/schema';
 import { OperationalError, UnexpectedError } from '../../model/errors';
 import {
   emptyColumns,
@@ -17,11 +17,28 @@ import {
 import type { HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
 import { mergeRowStreams } from '../../history/merge-row-streams';
 import { translateDatabaseError, type SqlDatabase } from '../store/open-database';
-import { isValueReason, QUALITIES, type Quality, type TagSource } from '../../model/tag-value';
+import { BULK_STATEMENT } from '../store/pglite-thread-protocol';
+import { isValueReason, QUALITIES, type Quality } from '../../model/tag-value';
+import {
+  bucketRecords,
+  copyPoint,
+  decodeBucket,
+  encodeBuckets,
+  firstIndexAtOrAfter,
+  forEachRun,
+  SOURCE_CODES,
+  storable,
+  type Bucket,
+  type BucketRow,
+} from './history-buckets';
 
 /**
- * History in the `history` table of the embedded database (PGlite) or of a real PostgreSQL: used when
- * InfluxDB is not configured. One row per (tag, ts), so a replay overwrites instead of duplicating.
+ * History in the embedded database (PGlite) or a real PostgreSQL: used when InfluxDB is not
+ * configured. Two layouts (decision 0020): live writes are rows of `history`, one per (tag, ts), so a
+ * replay overwrites instead of duplicating; bulk writes (backfill, seeding) are time buckets of
+ * `history_buckets`, one row per run of up to 4 096 points of a tag (history-buckets.ts). A (tag, ts)
+ * is in one layout only (a bulk write takes the rows' points it rewrites; when both ever hold one, the
+ * row wins), a tag's buckets never overlap in time, and every read merges the two in time order.
  */
 
 /**
@@ -33,18 +50,20 @@ export const DEFAULT_READ_CHUNK = 10_000;
 /** Rows per DELETE when pruning: short statements let the engine's own writes interleave. */
 const PRUNE_BATCH_ROWS = 20_000;
 /**
- * Rows per write of `writeBulk`: each its own transaction (or COPY), with a turn of the event loop
+ * Points of one tag per transaction of `writeBulk` (at most 4 buckets), with a turn of the event loop
  * between. PGlite holds its thread (the main thread with PGLITE_THREAD=off) for a whole piece, so a
- * request's statement waits up to one piece (docs/performance.md, P8 with PGlite in its thread).
+ * request's statement waits up to one piece (docs/performance.md, P8 with bucketed history).
  */
-const BULK_PIECE_ROWS = 1_000;
+const BULK_PIECE_POINTS = 16_384;
+/** Buckets per read query: 32 768 points at most. */
+const BUCKETS_PER_READ = 8;
 
 const VALUE_NULL = 0;
 const VALUE_NUMBER = 1;
 const VALUE_BOOLEAN = 2;
 const VALUE_STRING = 3;
 
-const SOURCE_CODE: Record<TagSource, number> = { raw: 0, script: 1 };
+const SOURCE_CODE = SOURCE_CODES;
 const BAD_QUALITY = QUALITIES.indexOf('bad');
 // Module-local copies for the page decoder: under tsx (tests, tools, `npm run dev`) an imported
 // binding is read through a getter on every use.
@@ -61,13 +80,8 @@ export type HistoryDatabase = SqlDatabase;
 export class SqlHistoryStore implements HistoryStore {
   readonly kind = 'embedded' as const;
 
-  /** PGlite's own client when the store runs on PGlite: bulk writes go through COPY (writeBulk). */
-  private readonly copyClient: PgliteCopyClient | null;
-
   /** `db` is shared with the script store; whoever opened it closes it. */
-  constructor(private readonly db: HistoryDatabase) {
-    this.copyClient = pgliteCopyClient(db);
-  }
+  constructor(private readonly db: HistoryDatabase) {}
 
   async write(records: readonly HistoryRecord[]): Promise<void> {
     if (records.length === 0) return;
@@ -111,56 +125,54 @@ export class SqlHistoryStore implements HistoryStore {
   async *readColumns(tag: string, from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryColumns> {
     const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
     // ts is a bigint column: fractional bounds are narrowed to the whole milliseconds inside them.
-    const first = Math.ceil(from);
-    const last = Math.floor(to);
-    if (!(first <= last)) return;
-    // Keyset pagination over the (tag, ts) primary key: every page is an index range scan whatever
-    // its depth, and memory stays at one page.
-    let lowerBound = sql`ts >= ${first}`;
-    for (;;) {
-      const page = await this.selectPage(sql`tag = ${tag} and ${lowerBound} and ts <= ${last} order by ts asc limit ${chunkSize}`);
-      if (page.length === 0) return;
-      yield page;
-      if (page.length < chunkSize) return;
-      lowerBound = sql`ts > ${page.ts[page.length - 1]}`;
-    }
+    for await (const page of this.unionPages(tag, Math.ceil(from), Math.floor(to), chunkSize, false)) yield page.columns;
   }
 
+  /**
+   * Writes `records` as time buckets: per tag, in time order, pieces of BULK_PIECE_POINTS in one
+   * transaction each, with a turn of the event loop between. A piece takes the live rows at its
+   * times (the later write wins) and, when it falls among existing buckets (backfill's `fill`, a
+   * rewrite), merges with them, its own points winning, and writes them again.
+   */
   async writeBulk(records: readonly HistoryRecord[]): Promise<number> {
-    for (let start = 0; start < records.length; start += BULK_PIECE_ROWS) {
-      const piece = records.slice(start, start + BULK_PIECE_ROWS);
-      if (!(await this.copy(piece))) await this.write(piece);
-      // Let requests and the bus in between pieces (PGlite's thread, or this one when PGLITE_THREAD=off).
-      await new Promise((resolve) => setImmediate(resolve));
+    for (const [tag, points] of pointsByTag(records)) {
+      for (let start = 0; start < points.length; start += BULK_PIECE_POINTS) {
+        await this.writeBuckets(tag, points.slice(start, start + BULK_PIECE_POINTS));
+        // Let requests and the bus in between pieces (PGlite's thread, or this one when PGLITE_THREAD=off).
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     return records.length;
   }
 
-  /**
-   * On PGlite, a piece of a bulk write as one COPY (CSV from a blob): 2.5 times fewer CPU per row than
-   * the INSERT of JSON rows, whose parsing is most of its cost (docs/performance.md, "P8 backfill").
-   * COPY cannot overwrite: false when a point already exists (or anything else fails), and the piece
-   * is written again with `write`, which overwrites (or reports the failure).
-   */
-  private async copy(records: readonly HistoryRecord[]): Promise<boolean> {
-    if (!this.copyClient || records.length === 0) return false;
-    // Rows without lineage have 8 fields of the 11 columns: the missing ones are nulls.
-    const csv = latestPerTagAndTs(records)
-      .map((record) => {
-        const row: ReadonlyArray<string | number | null> = encodeRow(record);
-        return Array.from({ length: 11 }, (_, index) => csvField(row[index])).join(',');
-      })
-      .join('\n');
-    try {
-      await this.copyClient.query(
-        `copy ${getTableName(history)} (tag, ts, value_type, value_num, value_text, quality, source, reason, script_id, script_name, script_version) from '/dev/blob' with (format csv)`,
-        [],
-        { blob: new Blob([csv]) },
+  /** One piece of a tag's points (strictly increasing whole-millisecond ts) in one transaction. */
+  private async writeBuckets(tag: string, points: readonly HistoryRecord[]): Promise<void> {
+    const first = points[0].ts;
+    const last = points[points.length - 1].ts;
+    const key = storable(tag);
+    const times = `{${points.map((point) => point.ts).join(',')}}`;
+    const buckets = encodeBuckets(key, points);
+    if (buckets.length <= INSERT_BUCKETS) {
+      // Where no bucket is yet (a backfill after `replace`, a seed): one statement that takes the live
+      // rows at these times and inserts the buckets, no transaction holding PGlite's one connection
+      // across round trips, marked as bulk (PGlite's thread serves requests' statements first). It
+      // inserts nothing when a bucket overlaps: then the merge below.
+      const inserted = await this.guard('write history', () =>
+        this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select not exists (select 1 from ${historyBuckets} where ${overlapping(key, first, last)}) as ok),
+            taken as (delete from ${history} where (select ok from free) and tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[]))
+          insert into ${historyBuckets} (${BUCKET_FIELDS}) select * from (values ${bucketValues(buckets)}) as v where (select ok from free)`),
       );
-      return true;
-    } catch {
-      return false;
+      if (affectedRows(inserted) === buckets.length) return;
     }
+    await this.guard('write history', () =>
+      this.db.transaction(async (tx) => {
+        await tx.execute(sql`delete from ${history} where tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[])`);
+        const existing = await selectBuckets(tx, key, first, last);
+        if (existing.length === 0) return insertBuckets(tx, buckets);
+        await deleteBuckets(tx, key, existing);
+        await insertBuckets(tx, encodeBuckets(key, mergePoints(existing.flatMap((row) => bucketRecords(decodeBucket(row))), points)));
+      }),
+    );
   }
 
   readRows(tags: readonly string[], from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryRow[]> {
@@ -177,7 +189,8 @@ export class SqlHistoryStore implements HistoryStore {
   }
 
   async deleteRange(tag: string, from: number, to: number): Promise<number> {
-    let deleted = 0;
+    // A point both layouts hold (a live write over a bulk-written one) counts once.
+    let deleted = -(await this.countInBoth(tag, Math.ceil(from), Math.ceil(to) - 1));
     for (;;) {
       // In batches, like prune: one DELETE of months of 1 s data would hold PGlite for seconds.
       const result = await this.guard('delete history', () =>
@@ -187,9 +200,30 @@ export class SqlHistoryStore implements HistoryStore {
       );
       const count = affectedRows(result);
       deleted += count;
-      if (count < PRUNE_BATCH_ROWS) return deleted;
+      if (count < PRUNE_BATCH_ROWS) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
+    return deleted + (await this.guard('delete history', () => this.db.transaction((tx) => removeFromBuckets(tx, tag, Math.ceil(from), Math.ceil(to)))));
+  }
+
+  /** How many ts in [first, last] of `tag` both a live row and a bucket hold (a walk of both, in order). */
+  private async countInBoth(tag: string, first: number, last: number): Promise<number> {
+    if (!(first <= last)) return 0;
+    const rows = new PageCursor(this.rowPages(tag, first, last, DEFAULT_READ_CHUNK, false));
+    const buckets = new PageCursor(this.bucketPages(tag, first, last, false));
+    let both = 0;
+    try {
+      while ((rows.has() || (await rows.next())) && (buckets.has() || (await buckets.next()))) {
+        const rowTs = rows.ts();
+        const bucketTs = buckets.ts();
+        if (rowTs <= bucketTs) rows.skip();
+        if (bucketTs <= rowTs) buckets.skip();
+        if (rowTs === bucketTs) both++;
+      }
+    } finally {
+      await Promise.all([rows.close(), buckets.close()]);
+    }
+    return both;
   }
 
   /**
@@ -206,12 +240,47 @@ export class SqlHistoryStore implements HistoryStore {
     let time = grid.first + Math.max(0, Math.ceil((first - grid.first - step + 1) / step)) * step;
     // The last grid time whose interval reaches below `to`.
     const lastTime = time + Math.floor((end + step - 2 - time) / step) * step;
-    while (time <= lastTime) {
-      const last = Math.min(lastTime, time + (chunkSize - 1) * step);
-      const times = sql`select (select h.ts from ${history} h where h.tag = ${tag} and h.ts <= least(g.t, ${end - 1}) and h.ts > g.t - ${step} and h.ts >= ${first}
-          order by h.ts desc limit 1) as ts from generate_series(${time}::bigint, ${last}::bigint, ${step}::bigint) as g(t)`;
-      yield this.rowsOf(tag, await this.selectPageWithExtras(sql`tag = ${tag} and ts = any(array(${times})) order by ts asc`, true));
-      time = last + step;
+    // The buckets are read point by point (cheap: packed arrays), the live rows probed per grid time.
+    const bucketPoints = new PageCursor(this.bucketPages(tag, first, end - 1, true));
+    try {
+      while (time <= lastTime) {
+        const last = Math.min(lastTime, time + (chunkSize - 1) * step);
+        const times = sql`select (select h.ts from ${history} h where h.tag = ${tag} and h.ts <= least(g.t, ${end - 1}) and h.ts > g.t - ${step} and h.ts >= ${first}
+            order by h.ts desc limit 1) as ts from generate_series(${time}::bigint, ${last}::bigint, ${step}::bigint) as g(t)`;
+        const live = await this.selectPageWithExtras(sql`tag = ${tag} and ts = any(array(${times})) order by ts asc`, true);
+        const interval = (ts: number) => Math.ceil((ts - time) / step);
+        // The bucket points' last of each interval (t − step, t] of this query's grid times.
+        const bucketed: Page = { columns: emptyColumns(Math.round((last - time) / step) + 1), extras: [] };
+        let previous: number | null = null;
+        while ((bucketPoints.has() || (await bucketPoints.next())) && bucketPoints.ts() <= Math.min(last, end - 1)) {
+          const ts = bucketPoints.ts();
+          if (previous !== null && interval(previous) === interval(ts)) {
+            bucketed.columns.length--;
+            if (bucketed.extras.at(-1)?.[0] === previous) bucketed.extras.pop();
+          }
+          bucketPoints.copyTo(bucketed, true);
+          previous = ts;
+        }
+        // Per interval, the later of the two (the row on a tie).
+        const rows = PageCursor.of(live);
+        const buckets = PageCursor.of(bucketed);
+        const out: Page = { columns: emptyColumns(live.columns.length + bucketed.columns.length), extras: [] };
+        while (rows.has() || buckets.has()) {
+          if (!buckets.has()) rows.copyTo(out, true);
+          else if (!rows.has()) buckets.copyTo(out, true);
+          else if (interval(rows.ts()) < interval(buckets.ts())) rows.copyTo(out, true);
+          else if (interval(buckets.ts()) < interval(rows.ts())) buckets.copyTo(out, true);
+          else {
+            const later = buckets.ts() > rows.ts() ? buckets : rows;
+            (later === rows ? buckets : rows).skip();
+            later.copyTo(out, true);
+          }
+        }
+        yield this.rowsOf(tag, out);
+        time = last + step;
+      }
+    } finally {
+      await bucketPoints.close();
     }
   }
 
@@ -238,13 +307,51 @@ export class SqlHistoryStore implements HistoryStore {
     return rows;
   }
 
-  /** Keyset pages of `tag` with from <= ts < to; with `lineage`, the extras of the points that have any. */
-  private async *halfOpenPages(tag: string, from: number, to: number, chunkSize: number, lineage: boolean): AsyncIterable<{ columns: HistoryColumns; extras: LineageExtra[] }> {
-    const first = Math.ceil(from);
-    const end = Math.ceil(to);
+  /** Pages of `tag` with from <= ts < to; with `lineage`, the extras of the points that have any. */
+  private halfOpenPages(tag: string, from: number, to: number, chunkSize: number, lineage: boolean): AsyncIterable<Page> {
+    return this.unionPages(tag, Math.ceil(from), Math.ceil(to) - 1, chunkSize, lineage);
+  }
+
+  /**
+   * Pages of `chunkSize` points of `tag` with first <= ts <= last, from both layouts merged in time
+   * order; at a ts held by both (never left by writeBulk), the row's point and not the bucket's.
+   */
+  private async *unionPages(tag: string, first: number, last: number, chunkSize: number, lineage: boolean): AsyncIterable<Page> {
+    if (!(first <= last)) return;
+    const rows = new PageCursor(this.rowPages(tag, first, last, chunkSize, lineage));
+    const buckets = new PageCursor(this.bucketPages(tag, first, last, lineage));
+    let out: Page = { columns: emptyColumns(chunkSize), extras: [] };
+    try {
+      for (;;) {
+        const haveRow = rows.has() || (await rows.next());
+        const haveBucket = buckets.has() || (await buckets.next());
+        if (!haveRow && !haveBucket) break;
+        // Runs from one side while the other has nothing earlier (most pages: all from one side).
+        const rowTs = haveRow ? rows.ts() : Infinity;
+        const bucketTs = haveBucket ? buckets.ts() : Infinity;
+        if (rowTs === bucketTs) {
+          buckets.skip();
+          continue;
+        }
+        const from = rowTs < bucketTs ? rows : buckets;
+        const bound = rowTs < bucketTs ? bucketTs : rowTs;
+        while (out.columns.length < chunkSize && from.has() && from.ts() < bound) from.copyTo(out, lineage);
+        if (out.columns.length === chunkSize) {
+          yield out;
+          out = { columns: emptyColumns(chunkSize), extras: [] };
+        }
+      }
+      if (out.columns.length > 0) yield out;
+    } finally {
+      await Promise.all([rows.close(), buckets.close()]);
+    }
+  }
+
+  /** Keyset pages of the live rows of `tag` with first <= ts <= last (an index range scan each). */
+  private async *rowPages(tag: string, first: number, last: number, chunkSize: number, lineage: boolean): AsyncIterable<Page> {
     let lowerBound = sql`ts >= ${first}`;
-    while (first < end) {
-      const { columns, extras } = await this.selectPageWithExtras(sql`tag = ${tag} and ${lowerBound} and ts < ${end} order by ts asc limit ${chunkSize}`, lineage);
+    for (;;) {
+      const { columns, extras } = await this.selectPageWithExtras(sql`tag = ${tag} and ${lowerBound} and ts <= ${last} order by ts asc limit ${chunkSize}`, lineage);
       if (columns.length === 0) return;
       yield { columns, extras };
       if (columns.length < chunkSize) return;
@@ -252,9 +359,31 @@ export class SqlHistoryStore implements HistoryStore {
     }
   }
 
+  /** The buckets of `tag` that hold points in [first, last], each a page cut to that range. */
+  private async *bucketPages(tag: string, first: number, last: number, lineage: boolean): AsyncIterable<Page> {
+    let after: number | null = null;
+    for (;;) {
+      const rows: BucketRow[] = await this.guard('read history', () => selectBuckets(this.db, tag, first, last, { after, limit: BUCKETS_PER_READ }));
+      for (const row of rows) {
+        const page = bucketPage(decodeBucket(row), first, last, lineage);
+        if (page.columns.length > 0) yield page;
+      }
+      if (rows.length < BUCKETS_PER_READ) return;
+      after = Number(rows[rows.length - 1].start);
+    }
+  }
+
   async readLatestBefore(tag: string, ts: number): Promise<HistoryPoint | null> {
-    const page = await this.selectPage(sql`tag = ${tag} and ts <= ${Math.floor(ts)} order by ts desc limit 1`);
-    return page.length === 0 ? null : pointsFromColumns(page)[0];
+    const at = Math.floor(ts);
+    const page = await this.selectPage(sql`tag = ${tag} and ts <= ${at} order by ts desc limit 1`);
+    const row = page.length === 0 ? null : pointsFromColumns(page)[0];
+    // The bucket that starts last at or before `at` holds the buckets' last point at or before it.
+    const [bucketRow] = await this.guard('read history', () => selectBuckets(this.db, tag, -Infinity, at, { latest: true }));
+    if (!bucketRow) return row;
+    const bucket = decodeBucket(bucketRow);
+    const index = firstIndexAtOrAfter(bucket.columns, at + 1) - 1;
+    if (index < 0 || (row && row.ts >= bucket.columns.ts[index])) return row;
+    return { ts: bucket.columns.ts[index], value: valueAt(bucket.columns, index), quality: qualityOf(bucket.columns.quality[index]) };
   }
 
   async prune(before: number): Promise<number> {
@@ -272,10 +401,11 @@ export class SqlHistoryStore implements HistoryStore {
       deleted += count;
       if (count < PRUNE_BATCH_ROWS) break;
     }
+    deleted += await this.guard('prune history', () => this.db.transaction((tx) => removeFromBuckets(tx, null, -Infinity, Math.ceil(before))));
     // PGlite runs no autovacuum: without this the space of pruned rows is never reused and the
     // embedded database grows without bound. On PostgreSQL it is what autovacuum would do anyway.
     // Housekeeping only: the rows are gone whether or not it succeeds, and the next prune retries it.
-    if (deleted > 0) await this.db.execute(sql`vacuum (analyze) ${history}`).catch(() => undefined);
+    if (deleted > 0) await this.db.execute(sql`vacuum (analyze) ${history}, ${historyBuckets}`).catch(() => undefined);
     return deleted;
   }
 
@@ -346,24 +476,6 @@ export class SqlHistoryStore implements HistoryStore {
   }
 }
 
-/** What writeBulk needs of PGlite's client (found on the drizzle handle as `$client`). */
-interface PgliteCopyClient {
-  query(text: string, params: unknown[], options: { blob: Blob }): Promise<unknown>;
-}
-
-/** PGlite's client behind a drizzle handle, or null on node-postgres (no COPY from a blob there). */
-function pgliteCopyClient(db: HistoryDatabase): PgliteCopyClient | null {
-  const client = (db as { $client?: { query?: unknown; dumpDataDir?: unknown } }).$client;
-  return client && typeof client.query === 'function' && typeof client.dumpDataDir === 'function' ? (client as PgliteCopyClient) : null;
-}
-
-/** One field of a COPY CSV line: null unquoted and empty, text quoted (so '' stays an empty string). */
-function csvField(field: string | number | null | undefined): string {
-  if (field === null || field === undefined) return '';
-  if (typeof field === 'number') return String(field);
-  return `"${field.replace(/"/g, '""')}"`;
-}
-
 /** Writing the same (tag, ts) twice in one INSERT ... ON CONFLICT is an error in PostgreSQL: the last one wins. */
 function latestPerTagAndTs(records: readonly HistoryRecord[]): readonly HistoryRecord[] {
   const byKey = new Map<string, HistoryRecord>();
@@ -378,9 +490,7 @@ type EncodedRow = [string, number, number, number | string | null, string | null
 type LineageExtra = [number, number, string | null, string | null, number | null, string | null];
 
 // PostgreSQL text cannot hold NUL, and JSON carrying unpaired UTF-16 surrogates is refused: such
-// characters (possible in a script's string output) become U+FFFD rather than block the writer.
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const storable = (text: string) => text.replace(UNSTORABLE, '\ufffd');
+// characters (possible in a script's string output) become U+FFFD rather than block the writer (`storable`).
 
 function encodeRow(record: HistoryRecord): EncodedRow {
   const tag = storable(record.tag);
@@ -497,4 +607,230 @@ function qualityCode(quality: Quality): number {
 function affectedRows(result: unknown): number {
   const shaped = result as { rowCount?: number | null; affectedRows?: number };
   return Number(shaped.rowCount ?? shaped.affectedRows ?? 0);
+}
+
+/** A page of one tag's points and the lineage extras of those that have any, in ts order. */
+interface Page {
+  columns: HistoryColumns;
+  extras: LineageExtra[];
+}
+
+/** Walks the points of a stream of pages, one at a time: the merge of the two layouts. */
+class PageCursor {
+  private page: Page | null = null;
+  private at = 0;
+  private extraAt = 0;
+  private done = false;
+  private readonly iterator: AsyncIterator<Page> | null;
+
+  constructor(pages: AsyncIterable<Page> | null) {
+    this.iterator = pages ? pages[Symbol.asyncIterator]() : null;
+    this.done = pages === null;
+  }
+
+  /** A cursor over one page already read. */
+  static of(page: Page): PageCursor {
+    const cursor = new PageCursor(null);
+    cursor.page = page;
+    return cursor;
+  }
+
+  /** Whether a point is at hand (without reading). */
+  has(): boolean {
+    return this.page !== null && this.at < this.page.columns.length;
+  }
+
+  /** Reads pages until one has a point; false at the end. */
+  async next(): Promise<boolean> {
+    while (!this.done && this.iterator) {
+      const result = await this.iterator.next();
+      if (result.done) break;
+      this.page = result.value;
+      this.at = 0;
+      this.extraAt = 0;
+      if (this.has()) return true;
+    }
+    this.done = true;
+    this.page = null;
+    return false;
+  }
+
+  ts(): number {
+    return this.page!.columns.ts[this.at];
+  }
+
+  skip(): void {
+    this.at++;
+  }
+
+  /** Appends the point at hand (and its extras with `lineage`) to `out`, and moves on. */
+  copyTo(out: Page, lineage: boolean): void {
+    const page = this.page!;
+    const ts = page.columns.ts[this.at];
+    copyPoint(page.columns, this.at, out.columns, out.columns.length);
+    if (lineage) {
+      const extras = page.extras;
+      while (this.extraAt < extras.length && extras[this.extraAt][0] < ts) this.extraAt++;
+      if (this.extraAt < extras.length && extras[this.extraAt][0] === ts) out.extras.push(extras[this.extraAt]);
+    }
+    out.columns.length++;
+    this.at++;
+  }
+
+  async close(): Promise<void> {
+    this.done = true;
+    await this.iterator?.return?.();
+  }
+}
+
+/** The points of a bucket in [first, last] as a page (a view when the bucket lies inside). */
+function bucketPage(bucket: Bucket, first: number, last: number, lineage: boolean): Page {
+  const all = bucket.columns;
+  const begin = firstIndexAtOrAfter(all, first);
+  const end = firstIndexAtOrAfter(all, last + 1);
+  const columns: HistoryColumns =
+    begin === 0 && end === all.length
+      ? all
+      : { length: Math.max(0, end - begin), ts: all.ts.subarray(begin, end), kind: all.kind.subarray(begin, end), num: all.num.subarray(begin, end), quality: all.quality.subarray(begin, end), texts: all.texts };
+  const extras: LineageExtra[] = [];
+  if (lineage && (bucket.runs.some((run) => run.script || run.source !== 'raw') || bucket.reasons.size > 0)) {
+    forEachRun(bucket, begin, end, (index, { source, script }) => {
+      const reason = bucket.reasons.get(index) ?? null;
+      if (script || source !== 'raw' || reason !== null) extras.push([all.ts[index], SOURCE_CODES[source], script?.id ?? null, script?.name ?? null, script?.version ?? null, reason]);
+    });
+  }
+  return { columns, extras };
+}
+
+/** A bucket's columns as they travel: binary ones as base64 text. */
+const BUCKET_COLUMNS = sql`tag, bucket_start as start, bucket_end as "end", count, encode(ts, 'base64') as ts, encode(num, 'base64') as "values",
+  encode(kinds, 'base64') as kinds, encode(qualities, 'base64') as qualities, texts, reasons, source,
+  script_id as "scriptId", script_name as "scriptName", script_version as "scriptVersion", lineage`;
+
+type SqlExecutor = Pick<HistoryDatabase, 'execute'>;
+
+function resultRows<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}
+
+/**
+ * The buckets of `tag` holding points in [first, last], in time order: from the one that starts last
+ * at or before `first` (an index probe: buckets of a tag never overlap). `after`: only those starting
+ * after it; `limit`: at most that many; `latest`: the one bucket that starts last at or before `last`.
+ */
+async function selectBuckets(
+  db: SqlExecutor,
+  tag: string,
+  first: number,
+  last: number,
+  options: { after?: number | null; limit?: number; latest?: boolean } = {},
+): Promise<BucketRow[]> {
+  let where: SQL;
+  if (options.latest) {
+    where = sql`tag = ${tag} and bucket_start <= ${last} order by bucket_start desc limit 1`;
+  } else {
+    const limit = options.limit ? sql` limit ${options.limit}` : sql``;
+    where =
+      options.after !== undefined && options.after !== null
+        ? sql`tag = ${tag} and bucket_start > ${options.after} and bucket_start <= ${last} and bucket_end >= ${first} order by bucket_start${limit}`
+        : sql`${overlapping(tag, first, last)} order by bucket_start${limit}`;
+  }
+  return resultRows<BucketRow>(await db.execute(sql`select ${BUCKET_COLUMNS} from ${historyBuckets} where ${where}`));
+}
+
+/** Buckets per INSERT: 15 parameters each, far below PostgreSQL's 65 535. */
+const INSERT_BUCKETS = 256;
+
+async function insertBuckets(db: SqlExecutor, rows: readonly BucketRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += INSERT_BUCKETS) await insertBucketRows(db, rows.slice(start, start + INSERT_BUCKETS));
+}
+
+/** The condition of the buckets of `tag` with points in [first, last]: an index probe for the first (buckets never overlap). */
+function overlapping(tag: string, first: number, last: number): SQL {
+  return sql`tag = ${tag} and bucket_start >= coalesce((select max(bucket_start) from ${historyBuckets} where tag = ${tag} and bucket_start <= ${first}), ${first})
+    and bucket_start <= ${last} and bucket_end >= ${first}`;
+}
+
+const BUCKET_FIELDS = sql.raw('tag, bucket_start, bucket_end, count, ts, num, kinds, qualities, texts, reasons, source, script_id, script_name, script_version, lineage');
+
+/** The rows of a VALUES list of buckets, typed (they are also selected from, not only inserted). */
+function bucketValues(rows: readonly BucketRow[]): SQL {
+  const values = rows.map(
+    (row) => sql`(${row.tag}::text, ${row.start}::bigint, ${row.end}::bigint, ${row.count}::integer, decode(${row.ts}, 'base64'), decode(${row.values}, 'base64'),
+      decode(${row.kinds}, 'base64'), decode(${row.qualities}, 'base64'), ${row.texts}::text, ${row.reasons}::text, ${row.source}::smallint, ${row.scriptId}::text,
+      ${row.scriptName}::text, ${row.scriptVersion}::integer, ${row.lineage}::text)`,
+  );
+  return sql.join(values, sql`, `);
+}
+
+async function insertBucketRows(db: SqlExecutor, rows: readonly BucketRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(sql`insert into ${historyBuckets} (${BUCKET_FIELDS}) values ${bucketValues(rows)}`);
+}
+
+async function deleteBuckets(db: SqlExecutor, tag: string, rows: readonly BucketRow[]): Promise<void> {
+  await db.execute(sql`delete from ${historyBuckets} where tag = ${tag} and bucket_start = any(${`{${rows.map((row) => Number(row.start)).join(',')}}`}::bigint[])`);
+}
+
+/**
+ * Removes the bucketed points of `tag` (every tag when null) with from <= ts < end: the buckets inside
+ * the range are deleted, the (at most two per tag) that cross one of its ends are written again with
+ * the points outside it. Returns how many points went.
+ */
+async function removeFromBuckets(db: SqlExecutor, tag: string | null, from: number, end: number): Promise<number> {
+  const ofTag = tag === null ? sql`true` : sql`tag = ${tag}`;
+  const fromIs = Number.isFinite(from) ? sql`bucket_start >= ${from}` : sql`true`;
+  const [removed] = resultRows<{ n: number | string }>(
+    await db.execute(sql`with removed as (delete from ${historyBuckets} where ${ofTag} and ${fromIs} and bucket_end < ${end} returning count)
+      select coalesce(sum(count), 0)::int as n from removed`),
+  );
+  let count = Number(removed?.n ?? 0);
+  const crossing =
+    tag !== null && Number.isFinite(from)
+      ? await selectBuckets(db, tag, from, end - 1)
+      : resultRows<BucketRow>(await db.execute(sql`select ${BUCKET_COLUMNS} from ${historyBuckets} where ${ofTag} and bucket_end >= ${end} and bucket_start < ${end}`));
+  for (const row of crossing) {
+    const points = bucketRecords(decodeBucket(row));
+    const kept = points.filter((point) => point.ts < from || point.ts >= end);
+    if (kept.length === points.length) continue;
+    count += points.length - kept.length;
+    await deleteBuckets(db, row.tag, [row]);
+    await insertBuckets(db, encodeBuckets(row.tag, kept));
+  }
+  return count;
+}
+
+/** Each tag's records in strictly increasing whole-millisecond ts order, the last written of a ts kept. */
+function pointsByTag(records: readonly HistoryRecord[]): Map<string, HistoryRecord[]> {
+  const byTag = new Map<string, HistoryRecord[]>();
+  for (const record of records) {
+    const ts = Math.round(record.ts);
+    const point = ts === record.ts ? record : { ...record, ts };
+    const tag = storable(record.tag);
+    const points = byTag.get(tag);
+    if (points) points.push(point);
+    else byTag.set(tag, [point]);
+  }
+  for (const [tag, points] of byTag) {
+    let ordered = true;
+    for (let index = 1; index < points.length && ordered; index++) ordered = points[index].ts > points[index - 1].ts;
+    if (ordered) continue;
+    // A stable sort keeps the order of writing among equal ts: the last of each run wins.
+    const sorted = points.map((point, index) => ({ point, index })).sort((a, b) => a.point.ts - b.point.ts || a.index - b.index).map(({ point }) => point);
+    byTag.set(tag, sorted.filter((point, index) => index === sorted.length - 1 || sorted[index + 1].ts !== point.ts));
+  }
+  return byTag;
+}
+
+/** Two runs of points in ts order as one; at an equal ts, `added`'s point. */
+function mergePoints(existing: readonly HistoryRecord[], added: readonly HistoryRecord[]): HistoryRecord[] {
+  const merged: HistoryRecord[] = [];
+  let at = 0;
+  for (const point of added) {
+    while (at < existing.length && existing[at].ts < point.ts) merged.push(existing[at++]);
+    if (at < existing.length && existing[at].ts === point.ts) at++;
+    merged.push(point);
+  }
+  while (at < existing.length) merged.push(existing[at++]);
+  return merged;
 }

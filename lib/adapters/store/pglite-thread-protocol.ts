@@ -58,3 +58,14 @@ export function errorFromData(data: PgliteErrorData): Error {
   error.name = data.name;
   return error;
 }
+
+/**
+ * The mark a bulk statement starts with (the SQL comment of a history store's bulk write): the thread
+ * runs it only when no other statement is under way. Never inside a transaction (its statements must
+ * run in order with the transaction's).
+ */
+export const BULK_STATEMENT = '/* bulk */';
+
+export function isBulkStatement(request: PgliteRequest): boolean {
+  return request.op === 'query' && request.tx === 0 && request.sql.startsWith(BULK_STATEMENT);
+}

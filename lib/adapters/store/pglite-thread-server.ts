@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { errorToData, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteThreadData } from './pglite-thread-protocol';
+import { errorToData, isBulkStatement, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteThreadData } from './pglite-thread-protocol';
 
 /**
  * Inside the embedded database's thread (workers/pglite-thread.ts): opens PGlite and answers the main
@@ -91,11 +91,32 @@ export async function servePglite(port: MessagePort, data: PgliteThreadData): Pr
     }
   }
 
+  // Requests' statements before bulk ones: a statement marked BULK_STATEMENT (a backfill's or a
+  // seed's history write, outside any transaction) waits while any other statement is under way, so
+  // an API read queues behind at most the bulk statement already in PGlite (docs/performance.md, "P8
+  // with bucketed history").
+  let urgent = 0;
+  const held: Array<() => void> = [];
   port.on('message', (request: PgliteRequest) => {
-    answer(request).then(
-      (value) => port.postMessage({ id: request.id, ok: true, value } satisfies PgliteReply),
-      (error: unknown) => port.postMessage({ id: request.id, ok: false, error: errorToData(error) } satisfies PgliteReply),
-    );
+    const bulk = isBulkStatement(request);
+    const run = () =>
+      answer(request)
+        .then(
+          (value) => port.postMessage({ id: request.id, ok: true, value } satisfies PgliteReply),
+          (error: unknown) => port.postMessage({ id: request.id, ok: false, error: errorToData(error) } satisfies PgliteReply),
+        )
+        .finally(() => {
+          if (bulk || --urgent > 0) return;
+          for (const next of held.splice(0)) next();
+        });
+    if (!bulk) {
+      urgent++;
+      void run();
+      return;
+    }
+    // PGlite holds this thread while a statement runs: the messages that came meanwhile are all
+    // delivered before the next turn, so a bulk statement looks for requests' statements only then.
+    setImmediate(() => (urgent > 0 ? held.push(run) : void run()));
   });
   port.postMessage({ ready: true } satisfies PgliteReady);
 }

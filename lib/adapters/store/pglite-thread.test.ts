@@ -9,6 +9,7 @@ import { SqlHistoryStore } from '../history/sql-history-store';
 import { OPEN_TIMEOUT_MS, rejectionOf } from './contract-support';
 import { describeIdentityStoreContract } from './identity-store.contract';
 import { openDatabase, translateDatabaseError, type DatabaseHandle } from './open-database';
+import { BULK_STATEMENT } from './pglite-thread-protocol';
 import { describeScriptStoreContract } from './script-store.contract';
 import { SqlIdentityStore } from './sql-identity-store';
 import { SqlScriptStore } from './sql-script-store';
@@ -70,6 +71,29 @@ describe('PGlite in its thread', () => {
   );
 
   it(
+    'serves a statement of a request before a bulk statement that came first, never one inside a transaction',
+    async () => {
+      const { db } = await open();
+      const order: string[] = [];
+      const run = (name: string, statement: ReturnType<typeof sql.raw>) => db.execute(statement).then(() => order.push(name));
+      // While the first statement runs, a bulk statement then an ordinary one arrive: the ordinary one goes first.
+      const first = run('first', sql.raw('select pg_sleep(0.3)'));
+      const bulk = run('bulk', sql.raw(`${BULK_STATEMENT} select 1`));
+      const request = run('request', sql.raw('select 2'));
+      await Promise.all([first, bulk, request]);
+      expect(order).toEqual(['first', 'request', 'bulk']);
+      // Inside a transaction the mark changes nothing: its statements run in order.
+      const inside = await db.transaction(async (tx) => {
+        await tx.execute(sql.raw(`${BULK_STATEMENT} create temporary table marked (n int)`));
+        await tx.execute(sql.raw(`${BULK_STATEMENT} insert into marked values (1)`));
+        return tx.execute(sql.raw('select count(*)::int as n from marked'));
+      });
+      expect((inside as unknown as { rows: Array<{ n: number }> }).rows).toEqual([{ n: 1 }]);
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
     'keeps the SQLSTATE of a failed statement, and rolls a failed transaction back',
     async () => {
       const { db } = await open();
@@ -98,7 +122,7 @@ describe('PGlite in its thread', () => {
   );
 
   it(
-    'writes history in bulk (COPY from a blob across the thread) and keeps it across a restart',
+    'writes history in bulk (time buckets across the thread) and keeps it across a restart',
     async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'script-server-pglite-thread-'));
       folders.push(dataDir);

@@ -60,6 +60,8 @@ function lanes(buffer: ArrayBuffer, n: number): Lanes {
 export class ValuePacker {
   private readonly tags = new Map<string, number>();
   private readonly lineages = new Map<string, number>();
+  /** The same lineage object comes with every output of a script: found without building its key. */
+  private readonly lineageOf = new WeakMap<object, number>();
 
   pack(values: readonly (TagValue | OutputValue)[]): PackedValues {
     const n = values.length;
@@ -92,18 +94,21 @@ export class ValuePacker {
       lane.reason[i] = value.reason === undefined ? 0 : VALUE_REASONS.indexOf(value.reason) + 1;
       const script = (value as Partial<OutputValue>).script;
       if (script === undefined) lane.lineage[i] = NO_LINEAGE;
-      else {
-        const key = `${script.id}\u0000${script.version}\u0000${script.name}`;
-        let lineage = this.lineages.get(key);
-        if (lineage === undefined) {
-          lineage = this.lineages.size;
-          this.lineages.set(key, lineage);
-          newLineages.push({ id: script.id, name: script.name, version: script.version });
-        }
-        lane.lineage[i] = lineage;
-      }
+      else lane.lineage[i] = this.lineageOf.get(script) ?? this.intern(script, newLineages);
     }
     return { count: n, buffer, newTags, newLineages, strings };
+  }
+
+  private intern(script: OutputValue['script'], newLineages: Array<OutputValue['script']>): number {
+    const key = `${script.id}\u0000${script.version}\u0000${script.name}`;
+    let lineage = this.lineages.get(key);
+    if (lineage === undefined) {
+      lineage = this.lineages.size;
+      this.lineages.set(key, lineage);
+      newLineages.push({ id: script.id, name: script.name, version: script.version });
+    }
+    this.lineageOf.set(script, lineage);
+    return lineage;
   }
 }
 

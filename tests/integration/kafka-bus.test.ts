@@ -332,6 +332,26 @@ describe.skipIf(!available).each(CLIENTS)('Kafka bus on $client (real broker)', 
     expect(later).toEqual(['R3']);
   });
 
+  it.skipIf(which !== 'bus-thread')('starts a bus thread that died again; what it had in hand is delivered again, then committed', async () => {
+    const topics = names('thread-death');
+    const ts = new Date(Date.now() - 60_000).toISOString();
+    const bus = newBus(topics) as ThreadedKafkaBus;
+    const deliveries: string[][] = [];
+    await bus.consume((batch) => {
+      deliveries.push(batch.values.map((value) => value.tag));
+      // The first delivery never finishes: its thread dies with it in hand.
+      return deliveries.length === 1 ? new Promise<void>(() => {}) : Promise.resolve();
+    });
+    await produce(topics.inputTopic, [json({ tag: 'T1', value: 1, ts }), json({ tag: 'T2', value: 2, ts })]);
+    await until(() => deliveries.length === 1, 'the first delivery');
+    await (bus as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await until(() => deliveries.slice(1).flat().includes('T2'), 'the redelivery through a new thread', 40_000);
+    expect(deliveries.slice(1).flat()).toEqual(['T1', 'T2']);
+    await until(() => bus.counters().valuesIn === 2, 'the new thread counting the values');
+    await bus.stop();
+    expect(await committedOffset(topics.groupId, topics.inputTopic)).toBe(2);
+  }, 60_000);
+
   it.skipIf(!enabled)('redelivers to another member of the group what a hung consumer never finished (at-least-once)', async () => {
     const topics = names('hang');
     const ts = new Date(Date.now() - 60_000).toISOString();

@@ -13,4 +13,7 @@ export const LAB_THREAD = threadEntry<LabMethods>('lab-thread', import.meta.url)
 /** The embedded database (PGlite) when PGLITE_THREAD is on: a message protocol of its own, not methods. */
 export const PGLITE_THREAD = threadEntry<Record<string, never>>('pglite-thread', import.meta.url);
 
-export const THREAD_ENTRIES = { engine: ENGINE_THREAD, lab: LAB_THREAD, pglite: PGLITE_THREAD };
+/** A worker's Kafka consumer and producer when BUS_THREAD is on: a message protocol of its own, not methods. */
+export const BUS_THREAD = threadEntry<Record<string, never>>('bus-thread', import.meta.url);
+
+export const THREAD_ENTRIES = { engine: ENGINE_THREAD, lab: LAB_THREAD, pglite: PGLITE_THREAD, bus: BUS_THREAD };

@@ -76,6 +76,8 @@ export interface AppThreads {
   lab: ThreadEntry<LabMethods>;
   /** The embedded database's thread (PGLITE_THREAD); without it PGlite runs on the main thread. */
   pglite?: { readonly file: string };
+  /** The Kafka bus thread of a process running the engine (BUS_THREAD); without it kafkajs runs on the main thread. */
+  bus?: { readonly file: string };
 }
 
 export async function createApp(config: Config, role: ProcessRole, log: Logger, version: string, threads: AppThreads, overrides: AppOverrides = {}): Promise<App> {
@@ -94,6 +96,8 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       ...overrides,
       migrationsFolder: overrides.migrationsFolder ?? path.resolve(process.cwd(), 'db/migrations'),
       pgliteThread: threads.pglite,
+      // Only where the engine consumes the input topic itself; partitioned mode has buses of its own.
+      busThread: role !== 'web' && config.WORKER_MODE !== 'partitioned' ? threads.bus : undefined,
     });
     stops.push(() => adapters.close());
     const { store, tagMeta, identities, shadows, history, bus } = adapters;

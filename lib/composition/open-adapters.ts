@@ -1,4 +1,5 @@
-import { KafkaBus } from '../adapters/bus/kafka-bus';
+import { KafkaBus, type KafkaBusOptions } from '../adapters/bus/kafka-bus';
+import { ThreadedKafkaBus } from '../adapters/bus/threaded-kafka-bus';
 import { MemoryBus } from '../adapters/bus/memory-bus';
 import { InfluxHistoryStore } from '../adapters/history/influx-history-store';
 import { SqlHistoryStore, type HistoryDatabase as SqlHistoryStoreDb } from '../adapters/history/sql-history-store';
@@ -52,6 +53,8 @@ export async function openAdapters(
     migrationsFolder?: string;
     /** The entry of the embedded database's thread, used when PGLITE_THREAD is on. */
     pgliteThread?: { readonly file: string };
+    /** The entry of the Kafka bus thread, used when BUS_THREAD is on (a process that consumes the input topic). */
+    busThread?: { readonly file: string };
   },
 ): Promise<Adapters> {
   const closers: Array<() => Promise<void>> = [];
@@ -81,18 +84,23 @@ export async function openAdapters(
   const history: HistoryStore = overrides.history ?? (await openHistory(config, log, database));
   closers.push(() => history.close());
 
+  const kafka: KafkaBusOptions | null = config.KAFKA_BROKERS
+    ? {
+        brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
+        inputTopic: config.KAFKA_INPUT_TOPIC,
+        outputTopic: config.KAFKA_OUTPUT_TOPIC,
+        groupId: config.KAFKA_GROUP_ID,
+        dlqTopic: config.KAFKA_DLQ_TOPIC,
+        createTopics: config.KAFKA_CREATE_TOPICS,
+        logger: log,
+      }
+    : null;
   const bus =
     overrides.bus ??
-    (config.KAFKA_BROKERS
-      ? new KafkaBus({
-          brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
-          inputTopic: config.KAFKA_INPUT_TOPIC,
-          outputTopic: config.KAFKA_OUTPUT_TOPIC,
-          groupId: config.KAFKA_GROUP_ID,
-          dlqTopic: config.KAFKA_DLQ_TOPIC,
-          createTopics: config.KAFKA_CREATE_TOPICS,
-          logger: log,
-        })
+    (kafka
+      ? config.BUS_THREAD && overrides.busThread
+        ? new ThreadedKafkaBus(kafka, overrides.busThread.file)
+        : new KafkaBus(kafka)
       : new MemoryBus({ logger: log }));
 
   if (database) closers.push(() => database.close());

@@ -7,7 +7,8 @@ import type { TagState, TagValue } from '../model/tag-value';
 import { UnexpectedError } from '../model/errors';
 import { ThreadClient, type ThreadEntry } from '../threads/thread-rpc';
 import type { EngineOptions } from '../engine/engine';
-import type { EngineMethods } from '../engine/engine-methods';
+import { unpackPassResult, type EngineMethods } from '../engine/engine-methods';
+import { ValuePacker } from '../model/packed-values';
 import { PROGRESS_BYTES, progressView } from '../engine/engine-progress';
 import type { EngineHost, EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, ShadowSpec, ShadowStatus } from '../ports/engine';
 
@@ -153,8 +154,11 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     return serial.run(async () => settle(await watched(method, argument)));
   }
 
+  /** Values to the thread and outputs back as packed lanes, not one object each (docs/decisions/0021). */
+  const ingest = (values: TagValue[], replay?: boolean) => client.call('ingestPacked', new ValuePacker().pack(values), replay).then(unpackPassResult);
+
   async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
-    const first = method === 'ingest' ? client.call('ingest', argument as TagValue[]) : client.call('tick', argument as number);
+    const first = method === 'ingest' ? ingest(argument as TagValue[]) : client.call('tick', argument as number);
     const outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
     if (outcome !== HUNG) return outcome;
     first.catch(() => undefined);
@@ -165,7 +169,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     await client.call('setCareful', true);
     view[0] = 0;
     // The restarted thread restored the latest values, this batch's included: replay it regardless.
-    const again = () => (method === 'ingest' ? client.call('ingest', argument as TagValue[], true) : client.call('tick', argument as number));
+    const again = () => (method === 'ingest' ? ingest(argument as TagValue[], true) : client.call('tick', argument as number));
     const careful = again();
     careful.catch(() => undefined);
     const carefulOutcome = await watch(careful, hangMs, () => view[0] > 0 && Date.now() - view[1] > runHangMs);

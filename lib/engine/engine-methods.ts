@@ -1,5 +1,6 @@
-import type { TagState, TagValue } from '../model/tag-value';
-import type { EngineScriptSpec, ShadowSpec, StopReason } from '../ports/engine';
+import type { OutputValue, TagState, TagValue } from '../model/tag-value';
+import { ValuePacker, ValueUnpacker, type PackedValues } from '../model/packed-values';
+import type { EngineScriptSpec, PassResult, ShadowSpec, StopReason } from '../ports/engine';
 import type { Engine } from './engine';
 import { progressView } from './engine-progress';
 import type { ShadowRuns } from './shadow-runs';
@@ -24,6 +25,15 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
     view[1] = Date.now();
     view[0] = number === undefined ? 0 : number + 1;
   };
+  const ingest = async (values: TagValue[], replay?: boolean) => {
+    beat();
+    // The live pass picks out what the candidates read (Engine.follow) as it applies it.
+    const followed: TagValue[] | undefined = shadows?.active ? [] : undefined;
+    const result = await engine.ingest(values, { replay, followed });
+    // After the live pass, never before: a shadow cannot delay or change what goes out.
+    if (shadows?.active) result.shadow = await shadows.follow(followed ?? [], replay);
+    return result;
+  };
   return {
     /** `number`: how the host names the script in the progress buffer. */
     register: (spec: EngineScriptSpec, number?: number) => {
@@ -36,15 +46,9 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
       shadows?.setProgressReporter(on && view ? reporter : null);
     },
     unregister: (id: string, reason?: StopReason) => engine.unregister(id, reason),
-    ingest: async (values: TagValue[], replay?: boolean) => {
-      beat();
-      // The live pass picks out what the candidates read (Engine.follow) as it applies it.
-      const followed: TagValue[] | undefined = shadows?.active ? [] : undefined;
-      const result = await engine.ingest(values, { replay, followed });
-      // After the live pass, never before: a shadow cannot delay or change what goes out.
-      if (shadows?.active) result.shadow = await shadows.follow(followed ?? [], replay);
-      return result;
-    },
+    ingest,
+    /** `ingest` with the values in and the live outputs out as packed lanes (docs/decisions/0021): no object per value crosses the thread. */
+    ingestPacked: async (values: PackedValues, replay?: boolean) => packPassResult(await ingest(new ValueUnpacker().unpack(values), replay)),
     tick: async (now: number) => {
       beat();
       const result = await engine.tick(now);
@@ -68,4 +72,15 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
 }
 
 export type EngineMethods = ReturnType<typeof engineMethods>;
+
+/** A pass's result with its live outputs packed (each batch its own tag table: nothing to keep in step across restarts). */
+export type PackedPassResult = Omit<PassResult, 'outputs'> & { packedOutputs: PackedValues };
+
+export function packPassResult({ outputs, ...rest }: PassResult): PackedPassResult {
+  return { ...rest, packedOutputs: new ValuePacker().pack(outputs) };
+}
+
+export function unpackPassResult({ packedOutputs, ...rest }: PackedPassResult): PassResult {
+  return { ...rest, outputs: new ValueUnpacker().unpack(packedOutputs) as OutputValue[] };
+}
 

@@ -1,0 +1,140 @@
+import { QUALITIES, VALUE_REASONS, type OutputValue, type Quality, type TagScalar, type TagValue, type ValueReason } from './tag-value';
+
+/**
+ * Tag values as lanes of one transferable ArrayBuffer, for handing batches between threads without
+ * structured-cloning an object per value (docs/decisions/0021-bus-thread.md).
+ *
+ * Layout for n values: ts f64[n] · number f64[n] · tag u32[n] · lineage u32[n] · kind u8[n] ·
+ * quality u8[n] · reason u8[n]. A tag is an index into a table both sides keep: the encoder sends
+ * only the names the decoder has not seen yet (`newTags`), in order, so the two tables stay equal as
+ * long as every packed batch is decoded once, in the order it was encoded — one channel, one encoder,
+ * one decoder. Output lineage ({id, name, version}) is interned the same way. Strings (string values)
+ * travel in `strings`, indexed by the number lane.
+ */
+
+export interface PackedValues {
+  count: number;
+  buffer: ArrayBuffer;
+  /** Tag names first seen in this batch, appended to the decoder's table in this order. */
+  newTags: string[];
+  /** Lineages first seen in this batch (outputs only). */
+  newLineages: Array<OutputValue['script']>;
+  /** String values of this batch, indexed by the number lane. */
+  strings: string[];
+}
+
+const KIND_NUMBER = 0;
+const KIND_FALSE = 1;
+const KIND_TRUE = 2;
+const KIND_NULL = 3;
+const KIND_STRING = 4;
+const NO_LINEAGE = 0xffffffff;
+/** Bytes per value: two f64 lanes, two u32 lanes, three u8 lanes. */
+const BYTES_PER_VALUE = 8 + 8 + 4 + 4 + 3;
+
+const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
+
+interface Lanes {
+  ts: Float64Array;
+  num: Float64Array;
+  tag: Uint32Array;
+  lineage: Uint32Array;
+  kind: Uint8Array;
+  quality: Uint8Array;
+  reason: Uint8Array;
+}
+
+function lanes(buffer: ArrayBuffer, n: number): Lanes {
+  return {
+    ts: new Float64Array(buffer, 0, n),
+    num: new Float64Array(buffer, 8 * n, n),
+    tag: new Uint32Array(buffer, 16 * n, n),
+    lineage: new Uint32Array(buffer, 20 * n, n),
+    kind: new Uint8Array(buffer, 24 * n, n),
+    quality: new Uint8Array(buffer, 25 * n, n),
+    reason: new Uint8Array(buffer, 26 * n, n),
+  };
+}
+
+/** The sending side of one channel. */
+export class ValuePacker {
+  private readonly tags = new Map<string, number>();
+  private readonly lineages = new Map<string, number>();
+  /** The same lineage object comes with every output of a script: found without building its key. */
+  private readonly lineageOf = new WeakMap<object, number>();
+
+  pack(values: readonly (TagValue | OutputValue)[]): PackedValues {
+    const n = values.length;
+    const buffer = new ArrayBuffer(n * BYTES_PER_VALUE);
+    const lane = lanes(buffer, n);
+    const newTags: string[] = [];
+    const newLineages: Array<OutputValue['script']> = [];
+    const strings: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const value = values[i];
+      let tag = this.tags.get(value.tag);
+      if (tag === undefined) {
+        tag = this.tags.size;
+        this.tags.set(value.tag, tag);
+        newTags.push(value.tag);
+      }
+      lane.tag[i] = tag;
+      lane.ts[i] = value.ts;
+      const scalar = value.value;
+      if (typeof scalar === 'number') {
+        lane.kind[i] = KIND_NUMBER;
+        lane.num[i] = scalar;
+      } else if (typeof scalar === 'string') {
+        lane.kind[i] = KIND_STRING;
+        lane.num[i] = strings.length;
+        strings.push(scalar);
+      } else if (scalar === null) lane.kind[i] = KIND_NULL;
+      else lane.kind[i] = scalar ? KIND_TRUE : KIND_FALSE;
+      lane.quality[i] = QUALITY_CODE[value.quality];
+      lane.reason[i] = value.reason === undefined ? 0 : VALUE_REASONS.indexOf(value.reason) + 1;
+      const script = (value as Partial<OutputValue>).script;
+      if (script === undefined) lane.lineage[i] = NO_LINEAGE;
+      else lane.lineage[i] = this.lineageOf.get(script) ?? this.intern(script, newLineages);
+    }
+    return { count: n, buffer, newTags, newLineages, strings };
+  }
+
+  private intern(script: OutputValue['script'], newLineages: Array<OutputValue['script']>): number {
+    const key = `${script.id}\u0000${script.version}\u0000${script.name}`;
+    let lineage = this.lineages.get(key);
+    if (lineage === undefined) {
+      lineage = this.lineages.size;
+      this.lineages.set(key, lineage);
+      newLineages.push({ id: script.id, name: script.name, version: script.version });
+    }
+    this.lineageOf.set(script, lineage);
+    return lineage;
+  }
+}
+
+/** The receiving side of one channel: rebuilds the values, sharing one string per tag name. */
+export class ValueUnpacker {
+  private readonly tags: string[] = [];
+  private readonly lineages: Array<OutputValue['script']> = [];
+
+  unpack(packed: PackedValues): Array<TagValue | OutputValue> {
+    for (const tag of packed.newTags) this.tags.push(tag);
+    for (const lineage of packed.newLineages) this.lineages.push(lineage);
+    const n = packed.count;
+    const lane = lanes(packed.buffer, n);
+    const values: Array<TagValue | OutputValue> = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const tag = this.tags[lane.tag[i]];
+      if (tag === undefined) throw new Error(`packed values name tag #${lane.tag[i]}, which this side never received`);
+      const kind = lane.kind[i];
+      const scalar: TagScalar =
+        kind === KIND_NUMBER ? lane.num[i] : kind === KIND_STRING ? packed.strings[lane.num[i]] : kind === KIND_NULL ? null : kind === KIND_TRUE;
+      const value: TagValue = { tag, value: scalar, ts: lane.ts[i], quality: QUALITIES[lane.quality[i]] };
+      const reason = lane.reason[i];
+      if (reason !== 0) value.reason = VALUE_REASONS[reason - 1] as ValueReason;
+      const lineage = lane.lineage[i];
+      values[i] = lineage === NO_LINEAGE ? value : { ...value, script: this.lineages[lineage] };
+    }
+    return values;
+  }
+}

@@ -26,8 +26,8 @@ export const CONFIG_VARIABLES = {
     doc: 'on: the embedded database (PGlite) runs in a worker thread of its own, so its statements never hold the thread serving the API; off (the default for now, docs/decisions/0018): on the main thread',
   },
   BUS_THREAD: {
-    schema: boolFlag.default(true),
-    doc: 'on (default): a worker\'s Kafka consumer and output producer run in a thread of their own, so kafkajs and the messages\' JSON never hold the thread serving the API (docs/decisions/0021); off: on the main thread. Not used by WORKER_MODE=partitioned',
+    schema: boolFlag.default(false),
+    doc: 'on: a worker\'s Kafka consumer and output producer run in a thread of their own, so kafkajs and the messages\' JSON never hold the thread serving the API (docs/decisions/0021); off (the default for now): on the main thread. Not used by WORKER_MODE=partitioned',
   },
   DATABASE_URL: {
     schema: optionalString.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {

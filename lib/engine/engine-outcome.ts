@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../model/diagnostic';
 import type { OutputValue, ValueReason } from '../model/tag-value';
 import type { PassResult, ScriptRuntimeStatus } from '../ports/engine';
-import { OpStream, type DecodedOp, type OpsResult } from '../sandbox/script-sandbox';
+import { eachRecord, OpStream, type DecodedOp, type OpsResult } from '../sandbox/script-sandbox';
 import type { TagCatalog } from '../tags/tag-catalog';
 import type { Batch, LoadedScript, SandboxGroup } from './engine-types';
 
@@ -77,19 +77,22 @@ export function account(context: PassContext, group: SandboxGroup, batch: Batch,
   result.evaluations += evaluated;
   const sandbox = group.sandbox;
 
-  for (const record of outcome.records) {
-    const script = batch.scripts[record.ordinal];
-    if (!script) continue;
-    const tag = sandbox.tagAt(record.index);
-    const output: OutputValue = { tag, value: record.value, ts: batch.nows[record.ordinal], quality: record.quality, script: script.lineage };
-    const reason: ValueReason | undefined = record.reason ?? (record.quality === 'uncertain' && context.staleCount() > 0 && isStale(context, script) ? 'stale-input' : undefined);
+  // One loop over what the guest published (its out buffer as it came back): one object per output.
+  const outputs = result.outputs;
+  const catalog = context.catalog;
+  eachRecord(outcome, (ordinal, index, value, quality, failed) => {
+    const script = batch.scripts[ordinal];
+    if (!script) return;
+    const tag = sandbox.tagAt(index);
+    const output: OutputValue = { tag, value, ts: batch.nows[ordinal], quality, script: script.lineage };
+    const reason: ValueReason | undefined = failed ?? (quality === 'uncertain' && context.staleCount() > 0 && isStale(context, script) ? 'stale-input' : undefined);
     if (reason !== undefined) output.reason = reason;
-    const known = context.catalog.size;
-    context.catalog.apply(output, 'script');
-    if (context.catalog.size !== known) context.seen(tag);
-    result.outputs.push(output);
+    const known = catalog.size;
+    catalog.apply(output, 'script');
+    if (catalog.size !== known) context.seen(tag);
+    outputs.push(output);
     if (script.followed) context.forward(output);
-  }
+  });
 }
 
 /** Applies null/bad/reason to the catalog for each output of `script` not already saying so. */
@@ -126,6 +129,7 @@ export async function runBatches(
       batch.stream,
       undefined,
       report ? (slot) => report(slot < 0 ? null : ([...group.scripts].find((script) => script.slot === slot)?.spec.id ?? null)) : undefined,
+      true,
     );
     account(context, group, batch, outcome, performance.now() - started, result);
     if (outcome.brokenAt === null && !group.sandbox.broken) {

@@ -35,6 +35,9 @@ export interface SandboxGroup {
   light: boolean;
   /** The op stream of the group's last batch, reused by the next one (passes never overlap). */
   spare: OpStream | null;
+  /** The pass's batches (its map) and this group's batch in it: batchOf looks the map up once per pass. */
+  passBatches?: Map<SandboxGroup, Batch>;
+  passBatch?: Batch;
 }
 
 /** What a raw value of a tag does: the sandboxes to update, the scripts to trigger. */
@@ -100,6 +103,7 @@ export function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 export function batchOf(batches: Map<SandboxGroup, Batch>, group: SandboxGroup): Batch {
+  if (group.passBatches === batches) return group.passBatch!;
   let batch = batches.get(group);
   if (!batch) {
     const stream = group.spare?.reset() ?? new OpStream();
@@ -107,6 +111,8 @@ export function batchOf(batches: Map<SandboxGroup, Batch>, group: SandboxGroup):
     batch = { stream, scripts: [], nows: [] };
     batches.set(group, batch);
   }
+  group.passBatches = batches;
+  group.passBatch = batch;
   return batch;
 }
 

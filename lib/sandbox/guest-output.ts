@@ -1,16 +1,48 @@
 import type { CompiledScript } from '../compiler/compile-script';
 import { diagnostic } from '../model/diagnostic-messages';
-import { QUALITIES, type TagScalar } from '../model/tag-value';
+import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
 import { guestDiagnostic } from './sandbox-diagnostics';
 import type { GuestError, OpsResult } from './sandbox-types';
 import { Kind, Out, Rec } from './wire';
 
 /** The copy-back: what one VM call of a batch returned, decoded on the host. */
 
+// The wire's constants read once (an imported enum member costs a getter call per use under tsx).
+const RECORD: number = Out.Record, ORDINAL: number = Rec.Ordinal, INDEX: number = Rec.Index, KIND: number = Rec.Kind, NUMBER: number = Rec.Number, QUALITY: number = Rec.Quality;
+const FAILED: number = Kind.Failed, IS_NUMBER: number = Kind.Number, IS_NULL: number = Kind.Null, IS_FALSE: number = Kind.False, IS_TRUE: number = Kind.True;
+
+/** The value of the record at `p` of an out buffer (not a failed one). */
+function valueAt(out: Float64Array, p: number, strings: readonly string[]): TagScalar {
+  const kind = out[p + KIND];
+  const number = out[p + NUMBER];
+  return kind === IS_NUMBER ? number : kind === IS_NULL ? null : kind === IS_FALSE ? false : kind === IS_TRUE ? true : strings[number];
+}
+
+/**
+ * Visits what a batch published, in order: from its raw out buffer when runOps kept it (no record
+ * object per output: the caller builds the one it keeps), else from `records`.
+ */
+export function eachRecord(
+  outcome: OpsResult,
+  visit: (ordinal: number, index: number, value: TagScalar, quality: Quality, reason: 'error' | undefined) => void,
+): void {
+  const raw = outcome.raw;
+  if (raw === undefined) {
+    for (const record of outcome.records) visit(record.ordinal, record.index, record.value, record.quality, record.reason);
+    return;
+  }
+  const out = raw.out;
+  const count = out[Out.Records];
+  for (let r = 0, p: number = Out.Header; r < count; r++, p += RECORD) {
+    if (out[p + KIND] === FAILED) visit(out[p + ORDINAL], out[p + INDEX], null, 'bad', 'error');
+    else visit(out[p + ORDINAL], out[p + INDEX], valueAt(out, p, raw.strings), QUALITIES[out[p + QUALITY]], undefined);
+  }
+}
+
 /**
  * Adds what the guest published, the failures it recorded and the conditional runs it skipped to
  * `outcome`. `out` is the guest's out buffer (wire.ts); the side channel is read only when it holds
- * something.
+ * something. `raw`: the buffer is kept as it is (outcome.raw) instead of decoded into records.
  */
 export function collectOutput(
   out: Float64Array,
@@ -18,6 +50,7 @@ export function collectOutput(
   skippedJson: string | null,
   programs: ReadonlyMap<number, CompiledScript>,
   outcome: OpsResult,
+  raw = false,
 ): void {
   if (out.length < Out.Header) return;
   const recordCount = out[Out.Records];
@@ -25,18 +58,12 @@ export function collectOutput(
     out[Out.Side] > 0
       ? (JSON.parse(readSide() ?? '{"strings":[],"errors":[]}') as { strings: string[]; errors: GuestError[] })
       : { strings: [], errors: [] };
-  // The wire's constants read once (an imported enum member costs a getter call per use under tsx).
-  const RECORD: number = Out.Record, ORDINAL: number = Rec.Ordinal, INDEX: number = Rec.Index, KIND: number = Rec.Kind, NUMBER: number = Rec.Number, QUALITY: number = Rec.Quality;
-  const FAILED: number = Kind.Failed, IS_NUMBER: number = Kind.Number, IS_NULL: number = Kind.Null, IS_FALSE: number = Kind.False, IS_TRUE: number = Kind.True;
-  for (let r = 0, p: number = Out.Header; r < recordCount; r++, p += RECORD) {
-    const kind = out[p + KIND];
-    if (kind === FAILED) {
-      outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value: null, quality: 'bad', reason: 'error' });
-      continue;
+  if (raw) outcome.raw = { out, strings: side.strings };
+  else {
+    for (let r = 0, p: number = Out.Header; r < recordCount; r++, p += RECORD) {
+      if (out[p + KIND] === FAILED) outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value: null, quality: 'bad', reason: 'error' });
+      else outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value: valueAt(out, p, side.strings), quality: QUALITIES[out[p + QUALITY]] });
     }
-    const number = out[p + NUMBER];
-    const value: TagScalar = kind === IS_NUMBER ? number : kind === IS_NULL ? null : kind === IS_FALSE ? false : kind === IS_TRUE ? true : side.strings[number];
-    outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value, quality: QUALITIES[out[p + QUALITY]] });
   }
   for (const error of side.errors) {
     const program = programs.get(error.slot);

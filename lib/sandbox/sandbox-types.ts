@@ -107,6 +107,11 @@ export interface FailedRun {
 
 export interface OpsResult {
   records: PublishedRecord[];
+  /**
+   * A batch that ran whole in one VM call, asked for with runOps's `raw`: its out buffer and side
+   * strings as they came back, instead of `records` (read them with eachRecord, guest-output.ts).
+   */
+  raw?: { out: Float64Array; strings: string[] };
   failures: FailedRun[];
   /** Conditional runs that did not evaluate (not triggered, or an input never seen), by ordinal. */
   skipped: number[];

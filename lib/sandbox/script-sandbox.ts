@@ -24,6 +24,7 @@ import type {
 import { Out } from './wire';
 
 export type * from './sandbox-types';
+export { eachRecord } from './guest-output';
 export { OpStream, type DecodedOp } from './op-stream';
 export { locate, mapLine, outputDiagnostic } from './sandbox-diagnostics';
 
@@ -266,9 +267,10 @@ export class ScriptSandbox {
   /**
    * Runs one batch of ops (tag updates and script runs, in order) — the engine's path. A run that
    * throws, times out or yields an invalid output fails alone; the batch resumes after it. When the
-   * sandbox breaks (out of memory), `brokenAt` says where the batch stopped.
+   * sandbox breaks (out of memory), `brokenAt` says where the batch stopped. `raw`: a batch that runs
+   * whole in one call keeps its out buffer (outcome.raw, read with eachRecord) instead of records.
    */
-  runOps(stream: OpStream, cpuMs: number = this.limits.cpuMs, progress?: (slot: number) => void): OpsResult {
+  runOps(stream: OpStream, cpuMs: number = this.limits.cpuMs, progress?: (slot: number) => void, raw = false): OpsResult {
     const outcome: OpsResult = { records: [], failures: [], skipped: [], brokenAt: null };
     const count = stream.count;
     if (count === 0) return outcome;
@@ -324,7 +326,8 @@ export class ScriptSandbox {
         if (!call.error) {
           const out = this.readOutput(call.value);
           call.value.dispose();
-          collectOutput(out, this.readSide, out.length >= Out.Header && out[Out.Skips] > 0 ? this.callForString(this.fns.skipped) : null, this.programs, outcome);
+          const whole = start === 0 && out.length >= Out.Header && out[Out.Next] >= count;
+          collectOutput(out, this.readSide, out.length >= Out.Header && out[Out.Skips] > 0 ? this.callForString(this.fns.skipped) : null, this.programs, outcome, raw && whole);
           if (out.length >= Out.Header && out[Out.Next] < count) {
             start = out[Out.Next];
             continue;

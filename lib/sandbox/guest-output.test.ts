@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileScript } from '../compiler/compile-script';
 import type { RunnableDraft } from '../model/script-schema';
-import { eachRecord, OpStream, ScriptSandbox, type OpsResult } from './script-sandbox';
+import { eachRecord, ScriptSandbox, type OpsResult } from './script-sandbox';
+import { twoInputBatch as batch } from './testing-batches';
 
 // The copy-back's raw path (runOps with `raw`, read with eachRecord): what the engine publishes from
 // must be exactly what the decoded records say — numbers, strings, null, booleans, failed runs —
@@ -32,17 +33,6 @@ async function loaded() {
     return loadedScript.slot;
   });
   return { box, slots };
-}
-
-function batch(box: ScriptSandbox, slots: readonly number[], values: ReadonlyArray<readonly [number, number]>, step: number, quality: number) {
-  const stream = new OpStream();
-  slots.forEach((_, i) => {
-    stream.value(box.indexOf(`S${i}.A`), values[i][0]);
-    stream.value(box.indexOf(`S${i}.B`), values[i][1]);
-  });
-  stream.step(step, 1000 * step);
-  for (const slot of slots) stream.run(slot, false, quality, 1);
-  return stream;
 }
 
 function visited(outcome: OpsResult) {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compileScript } from '../compiler/compile-script';
 import type { RunnableDraft } from '../model/script-schema';
 import { OpStream, ScriptSandbox } from './script-sandbox';
+import { twoInputBatch as batch } from './testing-batches';
 
 // The fast path (step-code.ts): runs of fast programs, unconditional with a known quality, are run by
 // the sandbox's generated step code instead of their runners. Quality -1 sends the same run through
@@ -45,17 +46,6 @@ async function loaded(count: number) {
     slots.push(result.slot);
   }
   return { box, slots };
-}
-
-function batch(box: ScriptSandbox, slots: readonly number[], values: ReadonlyArray<readonly [number, number]>, step: number, quality: number) {
-  const stream = new OpStream();
-  slots.forEach((_, i) => {
-    stream.value(box.indexOf(`S${i}.A`), values[i][0]);
-    stream.value(box.indexOf(`S${i}.B`), values[i][1]);
-  });
-  stream.step(step, 1000 * step);
-  for (const slot of slots) stream.run(slot, false, quality, 1);
-  return stream;
 }
 
 describe('the step code (fast path)', () => {

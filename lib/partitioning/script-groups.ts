@@ -110,7 +110,8 @@ export function planPartitions(scripts: readonly GroupableScript[], partitions: 
  *      of them from the hash partition on).
  * Every router and engine computes the same placement from the same scripts. It is stable under
  * small changes: most groups stay at their hash partition, whatever the others do; a registration
- * that adds, removes, splits or merges a group moves a few others (≈ 5 of 200 in simulations), and
+ * that adds, removes, splits or merges a group moves a few others (0–2 of 200 for a new one-script
+ * group, ≈ 5 for groups of 5 in simulations), and
  * a moved group takes its state with it like any regrouping (scale-out.md, "Changes").
  */
 function placeGroups(groups: ScriptGroup[], partitions: number): void {

@@ -138,8 +138,9 @@ describe('PartitionedWorker', () => {
 
   it('computes a batch that arrives while its partition is being loaded only once every script of it is in the engine', async () => {
     const partition = partitionOf('a', PARTITIONS);
-    const second = ['b', 'c', 'd', 'e', 'f', 'g'].find((id) => partitionOf(id, PARTITIONS) === partition)!;
-    const { worker, events } = setup([stored('a', 'X', 'A'), stored(second, 'Y', 'B')]);
+    // b reads a's output: one group, one partition.
+    const second = 'b';
+    const { worker, events } = setup([stored('a', 'X', 'A'), stored(second, 'A', 'B')]);
     const engine = (worker as unknown as { deps: { engine: EngineHost } }).deps.engine;
     const register = engine.register.bind(engine);
     // Registering is slow (a loaded machine): the batch comes in between the two scripts.
@@ -165,9 +166,10 @@ describe('PartitionedWorker', () => {
   it('checkpoints idle partitions in one engine round trip and one write, only scripts that ran; a partition with a batch in hand is left to that batch, whole', async () => {
     const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
     const [first, second] = ids.filter((id, index) => ids.findIndex((other) => partitionOf(other, PARTITIONS) === partitionOf(id, PARTITIONS)) === index);
-    const third = ids.find((id) => id !== first && partitionOf(id, PARTITIONS) === partitionOf(first, PARTITIONS))!;
+    // The third reads the first's output: one group, one partition.
+    const third = ids.find((id) => id > first && id !== second)!;
     const [p1, p2] = [partitionOf(first, PARTITIONS), partitionOf(second, PARTITIONS)];
-    const { worker, events } = setup([stored(first, 'X', 'A'), stored(second, 'Y', 'B'), stored(third, 'Z', 'C')]);
+    const { worker, events } = setup([stored(first, 'X', 'A'), stored(second, 'Y', 'B'), stored(third, 'A', 'C')]);
     const engine = (worker as unknown as { deps: { engine: EngineHost } }).deps.engine;
     // Scripts that ran since their last capture, as the engine keeps them.
     const ran = new Set<string>();

@@ -148,7 +148,11 @@ export class PartitionedWorker {
         for (const id of ids) this.loaded.delete(id);
         for (const partition of revoked) this.forget(partition);
       }
-      for (const partition of wanted) if (!this.owned.has(partition)) await this.load(partition);
+      // The new partitions' state is read at once (each read waits for the reader to reach it), then loaded one by one.
+      const added = [...wanted].filter((partition) => !this.owned.has(partition));
+      const reads = added.map((partition) => this.deps.state.readPartition(partition));
+      for (const read of reads) read.catch(() => undefined);
+      for (const [index, partition] of added.entries()) if (!this.owned.has(partition)) await this.load(partition, reads[index]);
       this.totals.rebalanceMs += Date.now() - started;
       this.deps.log.info({ partitions: [...this.owned].sort((a, b) => a - b), revoked, ms: Date.now() - started }, 'routed partitions assigned');
     });
@@ -205,8 +209,8 @@ export class PartitionedWorker {
   }
 
   /** Reads the partition's state to its end, then loads its scripts with their state. */
-  private async load(partition: number): Promise<void> {
-    const records = await this.deps.state.readPartition(partition);
+  private async load(partition: number, read?: Promise<Map<string, ScriptStateRecord>>): Promise<void> {
+    const records = await (read ?? this.deps.state.readPartition(partition));
     let reflected = 0;
     for (const record of records.values()) reflected = Math.max(reflected, record.routedOffset);
     await this.restoreTags([...records.values()]);

@@ -61,14 +61,76 @@ describe('script groups', () => {
   });
 });
 
+/** `count` chains of `size` scripts (script j reads script j − 1's output), keyed by UUID-like ids from a fixed seed. */
+function chains(count: number, size: number, seed: number): GroupableScript[] {
+  let state = seed;
+  const hex = (length: number) => {
+    let out = '';
+    while (out.length < length) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      out += (state >>> 8).toString(16).padStart(6, '0');
+    }
+    return out.slice(0, length);
+  };
+  const scripts: GroupableScript[] = [];
+  for (let c = 0; c < count; c++) {
+    for (let j = 0; j < size; j++) {
+      const id = `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+      scripts.push(script(id, [`raw.${c}.${j}`, ...(j > 0 ? [scripts.at(-1)!.outputTags[0]] : [])], [`out.${c}.${j}`]));
+    }
+  }
+  return scripts;
+}
+
+const scriptsPerPartition = (plan: ReturnType<typeof planPartitions>) => {
+  const load = new Array<number>(plan.partitions).fill(0);
+  for (const group of plan.groups) load[group.partition] += group.scriptIds.length;
+  return load;
+};
+
+describe('placing groups on partitions', () => {
+  it('puts about the same number of scripts on every partition (P7: 200 groups of 5 on 32), where the hash alone does not', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const plan = planPartitions(chains(200, 5, seed), 32);
+      expect(plan.groups).toHaveLength(200);
+      const load = scriptsPerPartition(plan);
+      // The mean is 31.25 scripts: every partition holds 6 or 7 groups of 5.
+      for (const scripts of load) expect([30, 35]).toContain(scripts);
+      // Three workers sharing the partitions round-robin: each within ±12 % of a third.
+      for (let member = 0; member < 3; member++) {
+        const share = load.filter((_, partition) => partition % 3 === member).reduce((a, b) => a + b, 0) / 1000;
+        expect(Math.abs(share - 1 / 3) * 3).toBeLessThanOrEqual(0.12);
+      }
+    }
+    // The hash partitions of the same keys are far apart (what the placement corrects).
+    const hashed = new Array<number>(32).fill(0);
+    for (const group of planPartitions(chains(200, 5, 1), 32).groups) hashed[partitionOf(group.key, 32)] += 5;
+    expect(Math.max(...hashed) - Math.min(...hashed)).toBeGreaterThan(20);
+  });
+
+  it('keeps most groups in place when a group is added, removed, or two merge', () => {
+    const scripts = chains(200, 5, 7);
+    const before = planPartitions(scripts, 32);
+    const home = before.groups.filter((group) => group.partition === partitionOf(group.key, 32)).length;
+    expect(home).toBeGreaterThan(150);
+    const added = planPartitions([...scripts, ...chains(1, 5, 99)], 32);
+    const removed = planPartitions(scripts.slice(5), 32);
+    // A script reading the outputs of the first two chains merges them.
+    const merged = planPartitions([...scripts, script('ffffffff-0000-4000-a000-000000000000', [scripts[0].outputTags[0], scripts[5].outputTags[0]], [])], 32);
+    expect(merged.groups).toHaveLength(199);
+    for (const after of [added, removed, merged]) expect(movedScripts(before, after).length).toBeLessThanOrEqual(15 * 5);
+  });
+});
+
 describe('routing raw values', () => {
   it('sends each value to every group reading it, keeps each tag in order, drops tags nobody reads', () => {
     const plan = planPartitions([script('b', ['t1', 't2'], ['b.out']), script('e', ['t1'], [])], 4);
     const { batches, unread } = routeValues([v('t1', 1, 10), v('zz', 9, 10), v('t2', 5, 11), v('t1', 2, 12)], plan);
     expect(unread).toBe(1);
     expect(batches).toEqual([
-      { key: 'b', partition: partitionOf('b', 4), values: [v('t1', 1, 10), v('t2', 5, 11), v('t1', 2, 12)] },
-      { key: 'e', partition: partitionOf('e', 4), values: [v('t1', 1, 10), v('t1', 2, 12)] },
+      { key: 'b', partition: plan.groupOf.get('b')!.partition, values: [v('t1', 1, 10), v('t2', 5, 11), v('t1', 2, 12)] },
+      { key: 'e', partition: plan.groupOf.get('e')!.partition, values: [v('t1', 1, 10), v('t1', 2, 12)] },
     ]);
+    expect(plan.groupOf.get('b')!.partition).not.toBe(plan.groupOf.get('e')!.partition);
   });
 });

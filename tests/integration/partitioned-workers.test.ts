@@ -8,7 +8,7 @@ import { KafkaBus } from '../../lib/adapters/bus/kafka-bus';
 import { listWorkers } from '../../lib/partitioning/list-workers';
 import { createLogger } from '../../lib/support/logger';
 import type { ScriptDraft } from '../../lib/model/script-schema';
-import { partitionOf } from '../../lib/partitioning/script-groups';
+import { planPartitions } from '../../lib/partitioning/script-groups';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
 import { confluentAvailable, servicesAvailable, TEST_SERVICES, waitForKafka } from '../helpers/services';
@@ -251,7 +251,9 @@ describe.skipIf(!available).each(CLIENTS)('partitioned workers on $client (real 
     // The victim computes some counters (else this would prove nothing): its last assignment names its partitions.
     const assigned = [...victim.output().matchAll(/"partitions":\[([\d,]*)\][^\n]*routed partitions assigned/g)].at(-1)?.[1] ?? '';
     const victimPartitions = new Set(assigned.split(',').filter(Boolean).map(Number));
-    expect(ids.filter((id) => victimPartitions.has(partitionOf(id, 8))).length).toBeGreaterThan(0);
+    // Each counter is a group of its own; the workers place them as planPartitions does.
+    const plan = planPartitions(ids.map((id, n) => ({ id, inputTags: [`P.X.${n}`], outputTags: [`P.C.${n}`] })), 8);
+    expect(ids.filter((id) => victimPartitions.has(plan.groupOf.get(id)!.partition)).length).toBeGreaterThan(0);
     victim.process.kill('SIGKILL');
     await produceRound(1);
     await allCountersReach(2 * PER_ROUND, 90_000);

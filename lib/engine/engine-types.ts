@@ -1,7 +1,7 @@
 import type { CompiledScript } from '../compiler/compile-script';
 import type { GraphScript } from '../compiler/dependency-graph';
 import type { Diagnostic } from '../model/diagnostic';
-import type { OutputValue, TagValue } from '../model/tag-value';
+import type { OutputValue } from '../model/tag-value';
 import type { EngineScriptSpec, PassResult } from '../ports/engine';
 import { OpStream, type ScriptSandbox } from '../sandbox/script-sandbox';
 
@@ -124,8 +124,11 @@ export function emptyResult(): PassResult {
   return { outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [], recovered: [] };
 }
 
-export function isSortedByTs(values: readonly TagValue[]): boolean {
-  for (let i = 1; i < values.length; i++) if (values[i].ts < values[i - 1].ts) return false;
+/** A value of a tag with a staleness rule arrived: true when it was stale (and no longer is). */
+export function freshen(rule: StaleRule, arrival: number): boolean {
+  rule.lastArrival = arrival;
+  if (!rule.stale) return false;
+  rule.stale = false;
   return true;
 }
 

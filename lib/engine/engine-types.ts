@@ -106,8 +106,14 @@ export function batchOf(batches: Map<SandboxGroup, Batch>, group: SandboxGroup):
   if (group.passBatches === batches) return group.passBatch!;
   let batch = batches.get(group);
   if (!batch) {
+    // The host marks the fast runs of the batch itself (wire.ts Op.Marks) when it pays: a block
+    // costs a fill op per three slots a step, a run marked by the guest ≈ a quarter of one (one loop
+    // turn); judged by the group's last batch.
+    const slots = group.sandbox.slotCount;
+    const marks = group.spare !== null && group.spare.runsPerStep * 4 >= Math.ceil(slots / 3);
     const stream = group.spare?.reset() ?? new OpStream();
     group.spare = null;
+    stream.markSlots = marks ? slots : 0;
     batch = { stream, scripts: [], nows: [] };
     batches.set(group, batch);
   }

@@ -26,6 +26,10 @@ import {
 } from './engine-types';
 import { LANE_NUMBER, byTagId, lanesOf, scalarAt, sortedLanes, valueAt, type ValueLanes } from './value-lanes';
 
+// Read once: unbundled (tsx: tests, tools, the bench) an imported binding is a getter call per use.
+const NUMBER_LANE: number = LANE_NUMBER;
+const QUALITY_OF = QUALITIES;
+
 /**
  * The script calculator: holds the tag catalog and the registered scripts, and turns raw values
  * into the output values to publish.
@@ -176,14 +180,9 @@ export class Engine {
     return this.exclusive.run(() => this.ingestNow(lanesOf(this.catalog, values), options.replay ?? false, options.followed ?? null));
   }
 
-  /** `ingest` with the values as lanes by tag id (`tagId`): no string or object per value. */
+  /** `ingest` with the values as lanes by tag id (`catalog.idOf`): no string or object per value. */
   ingestLanes(values: ValueLanes, options: { replay?: boolean; followed?: TagValue[] } = {}): Promise<PassResult> {
     return this.exclusive.run(() => this.ingestNow(sortedLanes(values), options.replay ?? false, options.followed ?? null));
-  }
-
-  /** A tag's id for `ingestLanes`: resolve it once (the same for the engine's lifetime). */
-  tagId(tag: string): number {
-    return this.catalog.idOf(tag);
   }
 
   /**
@@ -425,9 +424,9 @@ export class Engine {
       triggered.length = 0;
       for (; index < count && stamps[index] === ts; index++) {
         const id = ids[index];
-        const isNumber = kind[index] === LANE_NUMBER;
+        const isNumber = kind[index] === NUMBER_LANE;
         const value = isNumber ? num[index] : scalarAt(lanes, index);
-        const quality = QUALITIES[qualities[index]];
+        const quality = QUALITY_OF[qualities[index]];
         const known = catalog.size;
         const applied = catalog.applyById(id, value, ts, quality, reasons[index] === 0 ? undefined : VALUE_REASONS[reasons[index] - 1], 'raw');
         if (applied === 'older') {

@@ -57,10 +57,10 @@ describe('a pass by tag ids (value lanes)', () => {
     expect(byObjects.catalog.get('B')).toMatchObject({ value: 5, ts: 5000 });
   });
 
-  it('takes lanes written by tag id (Engine.tagId) as a pass of objects takes values', async () => {
+  it('takes lanes written by tag id (catalog.idOf) as a pass of objects takes values', async () => {
     const byObjects = await engineWithScripts();
     const byIds = await engineWithScripts();
-    const ids = { A: byIds.tagId('A'), B: byIds.tagId('B'), L: byIds.tagId('L') };
+    const ids = { A: byIds.catalog.idOf('A'), B: byIds.catalog.idOf('B'), L: byIds.catalog.idOf('L') };
     for (let round = 0; round < 5; round++) {
       const ts = 1000 * (round + 1);
       const lanes = emptyLanes(3);

@@ -20,6 +20,7 @@ const STEP: number = Op.Step;
 const VALUES: number = Op.Values;
 const MARKS: number = Op.Marks;
 const FILL: number = Op.Fill;
+const MARK_AT = markAt;
 const NULL: number = Kind.Null;
 const NUMBER: number = Kind.Number;
 const FALSE: number = Kind.False;
@@ -141,7 +142,7 @@ export class OpStream {
     const ints = this.ints;
     if (marked) {
       ints[this.block + 1]++;
-      ints[this.block + STRIDE + markAt(slot)] = this.length;
+      ints[this.block + STRIDE + MARK_AT(slot)] = this.length;
       this.blockSlot = slot;
       this.blockEnd = this.length;
     }

@@ -16,7 +16,7 @@
 //   node --import tsx scripts/bench/p1-engine.mts [--scripts 1000] [--samples 9] [--rounds 20]
 //        [--timestamps 1] [--engine-only] [--input lanes|objects|packed]
 // --input: how the engine is handed its batches (built before the clock starts, like the baselines'
-// inputs): `lanes` (default) value lanes by tag id, ids resolved once (Engine.tagId, ingestLanes);
+// inputs): `lanes` (default) value lanes by tag id, ids resolved once (catalog.idOf, Engine.ingestLanes);
 // `packed` packed lanes with their own tag table, as the engine thread receives them from its host
 // (lanesOfPacked resolves each name once per batch); `objects` TagValue objects (Engine.ingest).
 // Profile: node --cpu-prof --cpu-prof-dir DIR --import tsx scripts/bench/p1-engine.mts --engine-only,
@@ -65,7 +65,7 @@ async function engineHarness(mix: StandardMix, pool: Float64Array[]) {
     }
     return values;
   };
-  const ids = mix.tags.map((tag) => engine.tagId(tag));
+  const ids = mix.tags.map((tag) => engine.catalog.idOf(tag));
   const lanesOf = (first: number, count: number): ValueLanes => {
     const lanes = emptyLanes(count * mix.tags.length);
     let n = 0;

@@ -38,6 +38,8 @@ export interface SandboxGroup {
   /** The pass's batches (its map) and this group's batch in it: batchOf looks the map up once per pass. */
   passBatches?: Map<SandboxGroup, Batch>;
   passBatch?: Batch;
+  /** The catalog id of each table index of `sandbox` (publication applies outputs by id). */
+  catalogIds?: { sandbox: ScriptSandbox; byIndex: number[] };
 }
 
 /** What a raw value of a tag does: the sandboxes to update, the scripts to trigger. */

@@ -3,6 +3,7 @@ import { ValuePacker, ValueUnpacker, type PackedValues } from '../model/packed-v
 import type { EngineScriptSpec, PassResult, ShadowSpec, StopReason } from '../ports/engine';
 import type { Engine } from './engine';
 import { progressView } from './engine-progress';
+import { lanesOfPacked } from './value-lanes';
 import type { ShadowRuns } from './shadow-runs';
 
 /** The engine's methods as a worker thread serves them (workers/engine-thread.ts); the host calls them through lib/engine-host/threaded-engine.ts. */
@@ -25,15 +26,17 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
     view[1] = Date.now();
     view[0] = number === undefined ? 0 : number + 1;
   };
-  const ingest = async (values: TagValue[], replay?: boolean) => {
+  /** A live pass (`run`), then the shadows' pass on what it applied of the tags they read. */
+  const pass = async (run: (followed: TagValue[] | undefined) => Promise<PassResult>, replay?: boolean) => {
     beat();
     // The live pass picks out what the candidates read (Engine.follow) as it applies it.
     const followed: TagValue[] | undefined = shadows?.active ? [] : undefined;
-    const result = await engine.ingest(values, { replay, followed });
+    const result = await run(followed);
     // After the live pass, never before: a shadow cannot delay or change what goes out.
     if (shadows?.active) result.shadow = await shadows.follow(followed ?? [], replay);
     return result;
   };
+  const ingest = (values: TagValue[], replay?: boolean) => pass((followed) => engine.ingest(values, { replay, followed }), replay);
   return {
     /** `number`: how the host names the script in the progress buffer. */
     register: (spec: EngineScriptSpec, number?: number) => {
@@ -48,7 +51,8 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
     unregister: (id: string, reason?: StopReason) => engine.unregister(id, reason),
     ingest,
     /** `ingest` with the values in and the live outputs out as packed lanes (docs/decisions/0021): no object per value crosses the thread. */
-    ingestPacked: async (values: PackedValues, replay?: boolean) => packPassResult(await ingest(new ValueUnpacker().unpack(values), replay)),
+    ingestPacked: async (values: PackedValues, replay?: boolean) =>
+      packPassResult(await pass((followed) => engine.ingestLanes(lanesOfPacked(engine.catalog, values), { replay, followed }), replay)),
     tick: async (now: number) => {
       beat();
       const result = await engine.tick(now);

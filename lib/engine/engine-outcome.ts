@@ -80,6 +80,9 @@ export function account(context: PassContext, group: SandboxGroup, batch: Batch,
   // One loop over what the guest published (its out buffer as it came back): one object per output.
   const outputs = result.outputs;
   const catalog = context.catalog;
+  // The catalog id of each of the sandbox's table indexes, found once per sandbox (not a lookup by name per output).
+  if (group.catalogIds?.sandbox !== sandbox) group.catalogIds = { sandbox, byIndex: [] };
+  const ids = group.catalogIds.byIndex;
   eachRecord(outcome, (ordinal, index, value, quality, failed) => {
     const script = batch.scripts[ordinal];
     if (!script) return;
@@ -88,7 +91,7 @@ export function account(context: PassContext, group: SandboxGroup, batch: Batch,
     const reason: ValueReason | undefined = failed ?? (quality === 'uncertain' && context.staleCount() > 0 && isStale(context, script) ? 'stale-input' : undefined);
     if (reason !== undefined) output.reason = reason;
     const known = catalog.size;
-    catalog.apply(output, 'script');
+    catalog.applyById((ids[index] ??= catalog.idOf(tag)), value, output.ts, quality, reason, 'script');
     if (catalog.size !== known) context.seen(tag);
     outputs.push(output);
     if (script.followed) context.forward(output);

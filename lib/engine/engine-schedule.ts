@@ -39,7 +39,7 @@ export function addRun(context: PassContext, script: LoadedScript, direct: boole
   const quality = !conditional && script.rawInputsOnly ? worstQuality(context, script) : -1;
   const batch = batchOf(batches, script.group);
   batch.stream.step(step, now);
-  batch.stream.run(script.slot, conditional, quality, script.outputCount);
+  batch.stream.run(script.slot, conditional, quality, script.outputCount, script.program.fast);
   batch.scripts.push(script);
   batch.nows.push(now);
 }

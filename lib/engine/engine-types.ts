@@ -1,7 +1,7 @@
 import type { CompiledScript } from '../compiler/compile-script';
 import type { GraphScript } from '../compiler/dependency-graph';
 import type { Diagnostic } from '../model/diagnostic';
-import type { OutputValue, TagValue } from '../model/tag-value';
+import type { OutputValue } from '../model/tag-value';
 import type { EngineScriptSpec, PassResult } from '../ports/engine';
 import { OpStream, type ScriptSandbox } from '../sandbox/script-sandbox';
 
@@ -38,6 +38,8 @@ export interface SandboxGroup {
   /** The pass's batches (its map) and this group's batch in it: batchOf looks the map up once per pass. */
   passBatches?: Map<SandboxGroup, Batch>;
   passBatch?: Batch;
+  /** The catalog id of each table index of `sandbox` (publication applies outputs by id). */
+  catalogIds?: { sandbox: ScriptSandbox; byIndex: number[] };
 }
 
 /** What a raw value of a tag does: the sandboxes to update, the scripts to trigger. */
@@ -106,8 +108,14 @@ export function batchOf(batches: Map<SandboxGroup, Batch>, group: SandboxGroup):
   if (group.passBatches === batches) return group.passBatch!;
   let batch = batches.get(group);
   if (!batch) {
+    // The host marks the fast runs of the batch itself (wire.ts Op.Marks) when it pays: a block
+    // costs a fill op per three slots a step, a run marked by the guest ≈ a quarter of one (one loop
+    // turn); judged by the group's last batch.
+    const slots = group.sandbox.slotCount;
+    const marks = group.spare !== null && group.spare.runsPerStep * 4 >= Math.ceil(slots / 3);
     const stream = group.spare?.reset() ?? new OpStream();
     group.spare = null;
+    stream.markSlots = marks ? slots : 0;
     batch = { stream, scripts: [], nows: [] };
     batches.set(group, batch);
   }
@@ -124,8 +132,11 @@ export function emptyResult(): PassResult {
   return { outputs: [], evaluations: 0, failures: 0, older: 0, duplicates: 0, quarantined: [], recovered: [] };
 }
 
-export function isSortedByTs(values: readonly TagValue[]): boolean {
-  for (let i = 1; i < values.length; i++) if (values[i].ts < values[i - 1].ts) return false;
+/** A value of a tag with a staleness rule arrived: true when it was stale (and no longer is). */
+export function freshen(rule: StaleRule, arrival: number): boolean {
+  rule.lastArrival = arrival;
+  if (!rule.stale) return false;
+  rule.stale = false;
   return true;
 }
 

@@ -1,7 +1,7 @@
 import { compileScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../model/diagnostic';
 import { ScriptSandbox, type InputSample, type OpStream, type SandboxLimits } from '../sandbox/script-sandbox';
-import { QUALITY_RANK, type OutputValue, type TagState, type TagValue } from '../model/tag-value';
+import { QUALITIES, QUALITY_RANK, VALUE_REASONS, type OutputValue, type TagState, type TagValue } from '../model/tag-value';
 import type { CapturedScriptState, EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, StopReason } from '../ports/engine';
 import { findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { TagCatalog } from '../tags/tag-catalog';
@@ -15,8 +15,8 @@ import {
   DEFAULT_SCRIPTS_PER_SANDBOX,
   batchOf,
   emptyResult,
+  freshen,
   graphOf,
-  isSortedByTs,
   type Batch,
   type LoadedScript,
   type Route,
@@ -24,6 +24,11 @@ import {
   type StaleRule,
   type Tap,
 } from './engine-types';
+import { LANE_NUMBER, byTagId, lanesOf, scalarAt, sortedLanes, valueAt, type ValueLanes } from './value-lanes';
+
+// Read once: unbundled (tsx: tests, tools, the bench) an imported binding is a getter call per use.
+const NUMBER_LANE: number = LANE_NUMBER;
+const QUALITY_OF = QUALITIES;
 
 /**
  * The script calculator: holds the tag catalog and the registered scripts, and turns raw values
@@ -77,6 +82,8 @@ export class Engine {
   private routes = new Map<string, Route[]>();
   /** Tag → routes and dependents together: one lookup per raw value. */
   private taps = new Map<string, Tap>();
+  /** The same taps by catalog id (TagCatalog.idOf): what a pass looks up per value. */
+  private tapsById: Array<Tap | undefined> = [];
   private readonly groups: SandboxGroup[] = [];
   private nextGroupId = 0;
   private step = 0;
@@ -170,7 +177,12 @@ export class Engine {
    * the values of the followed tags (see follow) that this pass applied, in the order it applied them.
    */
   ingest(values: readonly TagValue[], options: { replay?: boolean; followed?: TagValue[] } = {}): Promise<PassResult> {
-    return this.exclusive.run(() => this.ingestNow(values, options.replay ?? false, options.followed ?? null));
+    return this.exclusive.run(() => this.ingestNow(lanesOf(this.catalog, values), options.replay ?? false, options.followed ?? null));
+  }
+
+  /** `ingest` with the values as lanes by tag id (`catalog.idOf`): no string or object per value. */
+  ingestLanes(values: ValueLanes, options: { replay?: boolean; followed?: TagValue[] } = {}): Promise<PassResult> {
+    return this.exclusive.run(() => this.ingestNow(sortedLanes(values), options.replay ?? false, options.followed ?? null));
   }
 
   /**
@@ -385,33 +397,38 @@ export class Engine {
   private refollow(): void {
     this.followDirty = false;
     applyFollow(this.taps, this.scripts.values(), this.staleRules, this.followTags);
+    this.tapsById = byTagId(this.taps, this.catalog);
   }
 
   // ---- evaluation ----
 
-  private async ingestNow(values: readonly TagValue[], replay: boolean, followed: TagValue[] | null): Promise<PassResult> {
+  private async ingestNow(lanes: ValueLanes, replay: boolean, followed: TagValue[] | null): Promise<PassResult> {
     this.flushIndex();
     this.followed = followed;
     const result = emptyResult();
-    const sorted = isSortedByTs(values) ? values : [...values].sort((a, b) => a.ts - b.ts);
     const batches = new Map<SandboxGroup, Batch>();
     if (this.resync) {
       this.resync = false;
       seedAll(this.groups, this.catalog, batches);
     }
+    const { catalog, tapsById: taps } = this;
+    const { count, ts: stamps, tag: ids, kind, num, quality: qualities, reason: reasons } = lanes;
     let index = 0;
     let lastGroup: SandboxGroup | null = null;
     let lastStream: OpStream | null = null;
     const triggered: LoadedScript[] = [];
     const arrival = this.staleRules.size > 0 ? this.clock() : 0;
-    while (index < sorted.length) {
-      const ts = sorted[index].ts;
+    while (index < count) {
+      const ts = stamps[index];
       const step = ++this.step;
       triggered.length = 0;
-      for (; index < sorted.length && sorted[index].ts === ts; index++) {
-        const value = sorted[index];
-        const known = this.catalog.size;
-        const applied = this.catalog.apply(value, 'raw');
+      for (; index < count && stamps[index] === ts; index++) {
+        const id = ids[index];
+        const isNumber = kind[index] === NUMBER_LANE;
+        const value = isNumber ? num[index] : scalarAt(lanes, index);
+        const quality = QUALITY_OF[qualities[index]];
+        const known = catalog.size;
+        const applied = catalog.applyById(id, value, ts, quality, reasons[index] === 0 ? undefined : VALUE_REASONS[reasons[index] - 1], 'raw');
         if (applied === 'older') {
           result.older++;
           continue;
@@ -420,20 +437,13 @@ export class Engine {
           result.duplicates++;
           continue;
         }
-        if (this.catalog.size !== known) this.seen(value.tag);
-        const tap = this.taps.get(value.tag);
+        if (catalog.size !== known) this.seen(catalog.nameOf(id));
+        const tap = taps[id];
         if (tap === undefined) continue;
-        if (tap.follow && followed !== null) followed.push(value);
-        let fresh = false;
-        if (tap.stale !== null) {
-          tap.stale.lastArrival = arrival;
-          if (tap.stale.stale) {
-            // The next fresh value clears the staleness: its quality goes to the sandbox as it is.
-            tap.stale.stale = false;
-            this.staleCount--;
-            fresh = true;
-          }
-        }
+        if (tap.follow && followed !== null) followed.push(valueAt(lanes, catalog, index));
+        // The next fresh value clears the staleness: its quality goes to the sandbox as it is.
+        const fresh = tap.stale !== null && freshen(tap.stale, arrival);
+        if (fresh) this.staleCount--;
         for (const route of tap.routes) {
           // Consecutive values mostly feed the same sandbox: one map lookup per change of sandbox.
           if (route.group !== lastGroup) {
@@ -441,8 +451,8 @@ export class Engine {
             lastStream = batchOf(batches, route.group).stream;
           }
           const stream = lastStream!;
-          if (route.group.light && !fresh && typeof value.value === 'number') stream.value(route.index, value.value);
-          else stream.update(route.index, value.value, value.ts, value.quality, step);
+          if (route.group.light && !fresh && isNumber) stream.value(route.index, value as number);
+          else stream.update(route.index, value, ts, quality, step);
         }
         for (const script of tap.dependents) {
           if (script.triggeredStep === step) continue;

@@ -34,7 +34,7 @@ const BYTES_PER_VALUE = 8 + 8 + 4 + 4 + 3;
 
 const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
 
-interface Lanes {
+export interface Lanes {
   ts: Float64Array;
   num: Float64Array;
   tag: Uint32Array;
@@ -44,7 +44,8 @@ interface Lanes {
   reason: Uint8Array;
 }
 
-function lanes(buffer: ArrayBuffer, n: number): Lanes {
+/** The lanes of a packed buffer of `n` values, as views (kind, quality and reason codes as in lib/engine/value-lanes.ts). */
+export function lanes(buffer: ArrayBuffer, n: number): Lanes {
   return {
     ts: new Float64Array(buffer, 0, n),
     num: new Float64Array(buffer, 8 * n, n),

@@ -1,5 +1,5 @@
 import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
-import { Kind, Layout, Op, Out, RunMode } from './wire';
+import { Kind, Layout, markAt, Op, Out, RunMode } from './wire';
 
 /** Quality codes on the wire (wire.ts QualityCode), by quality. */
 export const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
@@ -18,6 +18,9 @@ const UPDATE: number = Op.Update;
 const RUN: number = Op.Run;
 const STEP: number = Op.Step;
 const VALUES: number = Op.Values;
+const MARKS: number = Op.Marks;
+const FILL: number = Op.Fill;
+const MARK_AT = markAt;
 const NULL: number = Kind.Null;
 const NUMBER: number = Kind.Number;
 const FALSE: number = Kind.False;
@@ -50,8 +53,20 @@ export class OpStream {
     this.currentStep = Number.NaN;
     this.currentNow = Number.NaN;
     this.openValues = -1;
+    this.block = -1;
+    this.steps = 0;
     return this;
   }
+
+  /**
+   * Slots below this may be marked by the host (wire.ts Op.Marks): the sandbox's slot count, set by
+   * the engine for its batches; 0 (editor runs, tests): every run is marked by the guest.
+   */
+  markSlots = 0;
+  /** Position of the open marks op, -1 when the last op is not a run of its block. */
+  private block = -1;
+  private blockEnd = -1;
+  private blockSlot = -1;
 
   update(index: number, value: TagScalar, ts: number, quality: Quality, step: number): void {
     const q = this.reserve(UPDATE);
@@ -108,6 +123,7 @@ export class OpStream {
   step(step: number, now: number): void {
     if (step === this.currentStep && now === this.currentNow) return;
     const q = this.reserve(STEP);
+    this.steps++;
     this.nums[q] = step;
     this.nums[q + 1] = now;
     this.currentStep = step;
@@ -118,9 +134,18 @@ export class OpStream {
    * A run of the script in `slot` at the current step; returns its ordinal (runs are numbered in
    * stream order). `quality`: the worst input quality when known, -1 to let the runner work it out.
    */
-  run(slot: number, conditional: boolean, quality: number, outputCount: number): number {
+  run(slot: number, conditional: boolean, quality: number, outputCount: number, fast = false): number {
+    // A fast program's unconditional run with a known quality: marked by the host, in a block.
+    const marked = fast && !conditional && quality >= 0 && slot < this.markSlots;
+    if (marked && (this.block < 0 || this.blockEnd !== this.length || slot <= this.blockSlot)) this.openBlock();
     const q = this.reserve(RUN);
     const ints = this.ints;
+    if (marked) {
+      ints[this.block + 1]++;
+      ints[this.block + STRIDE + MARK_AT(slot)] = this.length;
+      this.blockSlot = slot;
+      this.blockEnd = this.length;
+    }
     ints[q + 1] = slot;
     ints[q + 2] = conditional ? CONDITIONAL : UNCONDITIONAL;
     ints[q + 3] = quality;
@@ -129,8 +154,28 @@ export class OpStream {
     return this.runOps.length - 1;
   }
 
+  /** A marks op and its fill ops, for the runs that follow. */
+  private openBlock(): void {
+    const fills = Math.ceil(this.markSlots / 3);
+    const block = this.reserve(MARKS);
+    this.ints[block + 1] = 0;
+    this.ints[block + 2] = fills;
+    for (let k = 0; k < fills; k++) {
+      const q = this.reserve(FILL);
+      this.ints[q + 1] = this.ints[q + 2] = this.ints[q + 3] = 0;
+    }
+    this.block = block;
+    this.blockSlot = -1;
+  }
+
   private currentStep = Number.NaN;
   private currentNow = Number.NaN;
+  private steps = 0;
+
+  /** Runs per step op of the batch (what the engine weighs the host's marks against). */
+  get runsPerStep(): number {
+    return this.steps === 0 ? 0 : this.runOps.length / this.steps;
+  }
   /** Op index of each run, by ordinal. */
   private readonly runOps: number[] = [];
 
@@ -201,6 +246,8 @@ export class OpStream {
         ops.push({ type: 'update', tag: tagAt(ints[q + 1]), value, ts: nums[q + 1], quality: QUALITIES[ints[q + 3]], step: nums[q + 2] });
       } else if (type === STEP) {
         ops.push({ type: 'step', step: nums[q], now: nums[q + 1] });
+      } else if (type === MARKS || type === FILL) {
+        // The host's marks: the runs they mark follow as run ops.
       } else {
         ops.push({ type: 'run', slot: ints[q + 1], conditional: ints[q + 2] === CONDITIONAL, quality: ints[q + 3], ordinal: this.runOps.indexOf(op) });
       }

@@ -73,6 +73,10 @@ export class ScriptSandbox {
   private disposed = false;
   /** Called before every VM call of a batch (a heartbeat for a watchdog in another thread). */
   beforeCall?: () => void;
+  /** Slots used so far (the highest + 1): how far the host's marks of a batch reach (OpStream.markSlots). */
+  get slotCount(): number {
+    return this.nextSlot;
+  }
 
   private constructor(
     private readonly module: QuickJSWASMModule,

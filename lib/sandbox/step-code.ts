@@ -1,11 +1,12 @@
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 import type { CompiledScript } from '../compiler/compile-script';
-import { Cur, Kind, Out, Rec } from './wire';
+import { Cur, Kind, Layout, markAt, Out, Rec } from './wire';
 
 /**
  * The sandbox's step code: one generated function per sandbox (regenerated when its scripts change)
- * that runs the marked fast runs of a step in slot order, straight-line — per script: the deadline's
- * cell written (CUR[0], the run's op), the body called with its inputs read from the tag table by
+ * that runs the marked fast runs of a step in slot order, straight-line — per script: its mark read
+ * (M at mb + markAt(slot): the run's op + 1, marked by the host in a marks op or by the guest's op
+ * loop), the deadline's cell written (CUR[0], the run's op), the body called with its inputs read from the tag table by
  * constant index, the output checked and compared, and its record written inline. No op dispatch, no
  * runner call, no prologue or epilogue, no `emit` call. What the fast path cannot do (an output that is
  * not a finite number) goes back to the prelude (`slow`). See guest/prelude.ts runMarked and
@@ -36,19 +37,19 @@ export function stepSource(entries: readonly StepEntry[], read: ReadonlySet<numb
     const o = entry.output;
     const args = entry.inputs.map((index) => `V[${index}]`).join(', ');
     const record =
-      `a = RL[0]; R[a + ${Rec.Ordinal}] = O[${s}]; R[a + ${Rec.Index}] = ${o}; R[a + ${Rec.Kind}] = ${Kind.Number}; ` +
+      `a = RL[0]; R[a + ${Rec.Ordinal}] = d + ob; R[a + ${Rec.Index}] = ${o}; R[a + ${Rec.Kind}] = ${Kind.Number}; ` +
       `R[a + ${Rec.Number}] = x; R[a + ${Rec.Quality}] = w; RL[0] = a + ${Out.Record};`;
     return (
-      `d = D[${s}]; if (d !== 0) { D[${s}] = 0; CUR[0] = d - 1; x = b${s}(${args}); w = W[${s}]; ` +
+      `d = M[mb + ${markAt(s)}]; if (d !== 0) { M[mb + ${markAt(s)}] = 0; CUR[0] = d - 1; x = b${s}(${args}); w = T[${Layout.OpStride} * d - ${Layout.OpStride - 3}]; ` +
       `if (typeof x === "number" && x - x === 0) { if (V[${o}] !== x || Q[${o}] !== w) { V[${o}] = x; Q[${o}] = w; ${read.has(o) ? `S[${o}] = now; C[${o}] = step; ` : ''}${record} } } ` +
       `else slow(${s}, x, step, now); }`
     );
   });
   return [
     '(function (K) {"use strict";',
-    'const V = K.V, Q = K.Q, S = K.S, C = K.C, D = K.D, O = K.O, W = K.W, CUR = K.CUR, RL = K.RL, slow = K.slow;',
+    'const V = K.V, Q = K.Q, S = K.S, C = K.C, CUR = K.CUR, RL = K.RL, slow = K.slow;',
     bodies.length > 0 ? `const ${bodies};` : '',
-    'return function (R, step, now) { var d, x, w, a;',
+    'return function (R, step, now, M, mb, ob, T) { var d, x, w, a;',
     ...runs,
     `CUR[0] = ${Cur.Idle}; };})`,
   ].join('\n');

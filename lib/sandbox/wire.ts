@@ -17,6 +17,14 @@
  *   run:    T Op.Run, slot, cond, quality       cond RunMode.Conditional: only if a trigger input changed at
  *                                               this step and every input has been seen; quality: the
  *                                               worst input quality, QualityCode.Unknown to work it out
+ *   marks:  T Op.Marks, n, f                    the host's marks for the n run ops that follow its f
+ *                                               fill ops: unconditional runs of fast programs with a
+ *                                               known quality, slots increasing. The fill ops (T
+ *                                               Op.Fill, three marks) hold, at markAt(slot) from the
+ *                                               first fill op, that slot's run op + 1 (0: no run), so
+ *                                               the step code runs them without a loop turn per run;
+ *                                               a guest that cannot take them all reads the n run
+ *                                               ops one by one, as any run (the fill ops are skipped)
  * Indexes travel as integers: QuickJS indexes an array by a double several times slower.
  * Runs are numbered in stream order (their ordinal).
  *
@@ -39,6 +47,13 @@ export const enum Op {
   Run = 2,
   Step = 3,
   Values = 4,
+  Marks = 5,
+  Fill = 6,
+}
+
+/** Where a slot's mark is in a marks op's fill ops (from the first one's first integer): three a stride, after the op's type. */
+export function markAt(slot: number): number {
+  return Layout.OpStride * ((slot / 3) | 0) + 1 + (slot % 3);
 }
 
 /** Kinds of a value (update ops, published records). */

@@ -1,4 +1,4 @@
-import type { TagSource, TagState, TagValue } from '../model/tag-value';
+import type { Quality, TagScalar, TagSource, TagState, TagValue, ValueReason } from '../model/tag-value';
 import { sameScalar } from '../model/tag-value';
 
 /**
@@ -8,6 +8,15 @@ import { sameScalar } from '../model/tag-value';
 export class TagCatalog {
   private readonly tags = new Map<string, TagState>();
   private notGood = 0;
+  /**
+   * Tag ids: a small integer per tag name, assigned at first sight (a script's registration, a
+   * value) and kept for the catalog's lifetime, so a pass can find a tag's entry, routes and
+   * triggers by array index instead of by its name (Engine.ingestLanes). `byId` holds the same
+   * entries as `tags`.
+   */
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+  private readonly byId: Array<TagState | undefined> = [];
 
   /** How many tags hold a quality other than good (0: every input of every script is good). */
   get notGoodCount(): number {
@@ -16,6 +25,26 @@ export class TagCatalog {
 
   get(tag: string): TagState | undefined {
     return this.tags.get(tag);
+  }
+
+  /** The tag's id (assigned now if the tag was never seen). */
+  idOf(tag: string): number {
+    let id = this.ids.get(tag);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(tag, id);
+      this.names.push(tag);
+      this.byId.push(this.tags.get(tag));
+    }
+    return id;
+  }
+
+  nameOf(id: number): string {
+    return this.names[id];
+  }
+
+  getById(id: number): TagState | undefined {
+    return this.byId[id];
   }
 
   get size(): number {
@@ -31,28 +60,33 @@ export class TagCatalog {
    * Returns 'applied', 'older' (kept for history only) or 'duplicate' (a redelivery of what is held).
    */
   apply(value: TagValue, source: TagSource): 'applied' | 'older' | 'duplicate' {
-    const held = this.tags.get(value.tag);
+    return this.applyById(this.idOf(value.tag), value.value, value.ts, value.quality, value.reason, source);
+  }
+
+  /** `apply` of a value given by its parts, the tag by its id (no object per value). */
+  applyById(id: number, value: TagScalar, ts: number, quality: Quality, reason: ValueReason | undefined, source: TagSource): 'applied' | 'older' | 'duplicate' {
+    const held = this.byId[id];
     if (held) {
-      if (value.ts < held.ts) return 'older';
-      if (value.ts === held.ts && held.quality === value.quality && sameScalar(held.value, value.value) && held.reason === value.reason) return 'duplicate';
-    }
-    if (held) {
+      if (ts < held.ts) return 'older';
+      if (ts === held.ts && held.quality === quality && sameScalar(held.value, value) && held.reason === reason) return 'duplicate';
       // Updated in place: the hot path allocates nothing per value.
-      if (held.quality !== value.quality) {
+      if (held.quality !== quality) {
         if (held.quality === 'good') this.notGood++;
-        else if (value.quality === 'good') this.notGood--;
+        else if (quality === 'good') this.notGood--;
       }
-      held.value = value.value;
-      held.ts = value.ts;
-      held.quality = value.quality;
+      held.value = value;
+      held.ts = ts;
+      held.quality = quality;
       held.source = source;
-      if (value.reason !== undefined) held.reason = value.reason;
+      if (reason !== undefined) held.reason = reason;
       else if (held.reason !== undefined) delete held.reason;
     } else {
-      const state: TagState = { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source };
-      if (value.reason !== undefined) state.reason = value.reason;
-      this.tags.set(value.tag, state);
-      if (value.quality !== 'good') this.notGood++;
+      const tag = this.names[id];
+      const state: TagState = { tag, value, ts, quality, source };
+      if (reason !== undefined) state.reason = reason;
+      this.tags.set(tag, state);
+      this.byId[id] = state;
+      if (quality !== 'good') this.notGood++;
     }
     return 'applied';
   }
@@ -64,7 +98,9 @@ export class TagCatalog {
       if (held && held.ts >= state.ts) continue;
       if (held && held.quality !== 'good') this.notGood--;
       if (state.quality !== 'good') this.notGood++;
-      this.tags.set(state.tag, { ...state });
+      const copy = { ...state };
+      this.tags.set(state.tag, copy);
+      this.byId[this.idOf(state.tag)] = copy;
     }
   }
 
@@ -74,6 +110,7 @@ export class TagCatalog {
     if (!held) return false;
     if (held.quality !== 'good') this.notGood--;
     this.tags.delete(tag);
+    this.byId[this.idOf(tag)] = undefined;
     return true;
   }
 

@@ -14,12 +14,18 @@
 // ratios the medians of the per-sample ratios.
 //
 //   node --import tsx scripts/bench/p1-engine.mts [--scripts 1000] [--samples 9] [--rounds 20]
-//        [--timestamps 1] [--engine-only]
+//        [--timestamps 1] [--engine-only] [--input lanes|objects|packed]
+// --input: how the engine is handed its batches (built before the clock starts, like the baselines'
+// inputs): `lanes` (default) value lanes by tag id, ids resolved once (catalog.idOf, Engine.ingestLanes);
+// `packed` packed lanes with their own tag table, as the engine thread receives them from its host
+// (lanesOfPacked resolves each name once per batch); `objects` TagValue objects (Engine.ingest).
 // Profile: node --cpu-prof --cpu-prof-dir DIR --import tsx scripts/bench/p1-engine.mts --engine-only,
 // then scripts/bench/summarize-profile.mts DIR/*.cpuprofile --focus ingestNow,pass,evaluate
 import { newQuickJSWASMModule, RELEASE_SYNC, type QuickJSContext, type QuickJSHandle } from 'quickjs-emscripten';
 import { Engine } from '../../lib/engine/engine';
 import type { TagValue } from '../../lib/model/tag-value';
+import { ValuePacker } from '../../lib/model/packed-values';
+import { emptyLanes, lanesOfPacked, setLane, type ValueLanes } from '../../lib/engine/value-lanes';
 import { argValue, log, median, round, runFigure, spread, thousands, type FigureResult } from './common.mts';
 import { bareFunctionSource, definitionOf, inputRounds, standardMix, type StandardMix } from './standard-mix.mts';
 
@@ -31,6 +37,8 @@ const ROUNDS = Number(argValue(args, 'rounds', '20'));
 const TIMESTAMPS = Number(argValue(args, 'timestamps', '1'));
 const WARMUP_ROUNDS = Number(argValue(args, 'warmup', '60'));
 const ENGINE_ONLY = args.includes('--engine-only');
+const INPUT = argValue(args, 'input', 'lanes');
+if (!['lanes', 'objects', 'packed'].includes(INPUT)) throw new Error(`--input ${INPUT}: lanes, objects or packed`);
 const INPUT_POOL = 64;
 
 // The engine's production settings (lib/config: SCRIPT_CPU_MS, SCRIPT_INIT_CPU_MS, SCRIPT_MEMORY_MB, QUARANTINE_AFTER).
@@ -57,6 +65,22 @@ async function engineHarness(mix: StandardMix, pool: Float64Array[]) {
     }
     return values;
   };
+  const ids = mix.tags.map((tag) => engine.catalog.idOf(tag));
+  const lanesOf = (first: number, count: number): ValueLanes => {
+    const lanes = emptyLanes(count * mix.tags.length);
+    let n = 0;
+    for (let r = first; r < first + count; r++) {
+      const vector = pool[r % pool.length];
+      const ts = baseTs + r * 1000;
+      for (let j = 0; j < mix.tags.length; j++) setLane(lanes, n++, ids[j], vector[j], ts, 'good', undefined);
+    }
+    return lanes;
+  };
+  type Input = TagValue[] | ValueLanes | ReturnType<ValuePacker['pack']>;
+  const inputOf = (first: number, count: number): Input =>
+    INPUT === 'objects' ? batchOf(first, count) : INPUT === 'packed' ? new ValuePacker().pack(batchOf(first, count)) : lanesOf(first, count);
+  const ingest = (input: Input) =>
+    Array.isArray(input) ? engine.ingest(input) : 'buffer' in input ? engine.ingestLanes(lanesOfPacked(engine.catalog, input)) : engine.ingestLanes(input);
   const lastOutputs = new Map<string, number>();
   const harness = {
     name: 'engine',
@@ -68,22 +92,22 @@ async function engineHarness(mix: StandardMix, pool: Float64Array[]) {
     lastOutputs,
     async run(first: number, rounds: number) {
       // The batches are built before the clock starts: decoding is not the engine's work.
-      const batches: TagValue[][] = [];
-      for (let r = first; r < first + rounds; r += TIMESTAMPS) batches.push(batchOf(r, Math.min(TIMESTAMPS, first + rounds - r)));
+      const batches: Input[] = [];
+      for (let r = first; r < first + rounds; r += TIMESTAMPS) batches.push(inputOf(r, Math.min(TIMESTAMPS, first + rounds - r)));
       return { batches };
     },
-    async timed(batches: TagValue[][]) {
+    async timed(batches: Input[]) {
       let evaluations = 0;
       const begun = performance.now();
       for (const batch of batches) {
-        const result = await engine.ingest(batch);
+        const result = await ingest(batch);
         evaluations += result.evaluations;
         failures += result.failures;
       }
       return { evaluations, ms: performance.now() - begun };
     },
     async outputsOf(round: number) {
-      const result = await engine.ingest(batchOf(round, 1));
+      const result = await ingest(inputOf(round, 1));
       const map = new Map<string, number>();
       for (const output of result.outputs) map.set(output.tag, output.value as number);
       return map;

@@ -12,6 +12,8 @@
 // in (a run of a few seconds without the warm-up mostly measures the baseline tier).
 // --trivial-bodies: every script's body is `const y = <first alias>;` (no initCode): what the
 // sandbox costs around the bodies (the difference with the mix is the bodies' share).
+// --host-marks: the fast runs are marked by the host (a marks op and its block, wire.ts Op.Marks, as
+// the engine sends a step with many runs) instead of by the guest's op loop.
 import { compileScript } from '../../lib/compiler/compile-script';
 import { OpStream, ScriptSandbox } from '../../lib/sandbox/script-sandbox';
 import { argValue } from './common.mts';
@@ -23,18 +25,21 @@ const ROUNDS = Number(argValue(args, 'rounds', '400'));
 const POOL = 16;
 const WARMUP_MS = Number(argValue(args, 'warmup-ms', '4000'));
 const TRIVIAL = args.includes('--trivial-bodies');
+const HOST_MARKS = args.includes('--host-marks');
 
 const mix = standardMix(SCRIPTS);
 const pool = inputRounds(mix, POOL);
 const sandbox = await ScriptSandbox.create({ cpuMs: 50, initCpuMs: 500, memoryMb: 32 });
 const slots: number[] = [];
 const indexes: number[][] = [];
+const fast: boolean[] = [];
 for (const script of mix.scripts) {
   const definition = definitionOf(script);
   const program = compileScript(TRIVIAL ? { ...definition, initCode: undefined, calcCode: `const y = ${script.aliases[0]};` } : definition).program!;
   const loaded = sandbox.load(program, { now: 0 });
   if (!loaded.ok) throw new Error(`loading ${script.name} failed`);
   slots.push(loaded.slot);
+  fast.push(program.fast);
   indexes.push(program.inputTags.map((tag) => sandbox.indexOf(tag)));
 }
 
@@ -42,10 +47,11 @@ function streams(allRuns: boolean, values = true): OpStream[] {
   const built: OpStream[] = [];
   for (let r = 0; r < POOL; r++) {
     const stream = new OpStream();
+    if (HOST_MARKS) stream.markSlots = sandbox.slotCount;
     // Without values, the first batch still brings every input (the runs need them once).
     if (values || r === 0) mix.scripts.forEach((_, i) => indexes[i].forEach((index, k) => stream.value(index, pool[r][mix.offsets[i] + k])));
     stream.step(r + 1, 1000 * r);
-    for (let i = 0; i < (allRuns ? SCRIPTS : 1); i++) stream.run(slots[i], false, 0, 1);
+    for (let i = 0; i < (allRuns ? SCRIPTS : 1); i++) stream.run(slots[i], false, 0, 1, fast[i]);
     built.push(stream);
   }
   return built;

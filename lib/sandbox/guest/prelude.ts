@@ -17,15 +17,19 @@
  * read and publish through it by index. The batch format is described in ../wire.ts.
  */
 
-import { Cur, Kind, Layout, Op, Out, QualityCode, Ran, Rec, RunMode } from '../wire';
+import { Cur, Kind, Layout, markAt, Op, Out, QualityCode, Ran, Rec, RunMode } from '../wire';
 
 /** A value in the tag table: what a tag can hold (undefined: never seen). */
 type TagValue = number | string | boolean | null | undefined;
 type Runner = (step: number, now: number, cond: number, quality: number) => number;
 /** A program's fast body (compiler/generate-runner.ts fastBodyHeader): its inputs in, its output out. */
 type Body = (...inputs: TagValue[]) => unknown;
-/** The sandbox's generated step code (step-code.ts): runs the marked fast runs in slot order. */
-type StepCode = (R: Float64Array, step: number, now: number) => void;
+/**
+ * The sandbox's generated step code (step-code.ts): runs the marked fast runs in slot order. The
+ * marks are read from M at b + markAt(slot) (a run's op + 1, 0: not marked); a run's ordinal is its
+ * mark + ob, its quality T[4 × mark − 1] (the run op's).
+ */
+type StepCode = (R: Float64Array, step: number, now: number, M: Int32Array | number[], b: number, ob: number, T: Int32Array) => void;
 /** Error the guest reports to the host (read by script-sandbox.ts as GuestError). */
 interface GuestError { kind: string; name?: string; message?: string; stack?: string; output?: number; op?: number; ordinal?: number; slot?: number }
 interface Tracer { on: boolean; truncated: boolean; s(site: number, values: unknown[]): void; x(value: unknown, site: number, values: unknown[] | null): unknown; g(read: () => unknown): unknown; take(): string }
@@ -73,8 +77,14 @@ let rlen = Out.Header;
 // Bodies of fast programs, by slot; FASTQ[slot] 1 when the installed step code runs that slot.
 const bodies: Array<Body | undefined> = [];
 const FASTQ: number[] = [];
-// A marked run, by slot: D its op + 1 (0: not marked), O its ordinal, W its worst input quality.
-const D: number[] = [], O: number[] = [], W: number[] = [];
+// The guest's own marks (runs the host did not mark in a block): by markAt(slot), a run's op + 1
+// (0: not marked). Marked runs are consecutive run ops, so a run's ordinal is its op + markOb + 1
+// and its quality its op's; markT is the batch's ops while the step code runs.
+const D: number[] = [];
+let markOb = 0;
+let markT: Int32Array = new Int32Array(0);
+// Every slot the step code runs has its body: the host's blocks of marks may be used.
+let blocksOk = false;
 // The out buffer's length while the step code writes records (it cannot see rlen).
 const RL = new Int32Array(1);
 let stepCode: StepCode | null = null;
@@ -82,7 +92,8 @@ let inStepCode = false;
 // Marks may be left in D (a run the host stopped, a fatal error): cleared before the next call.
 let marksLeft = false;
 function ensureSlot(slot: number) {
-  while (D.length <= slot) { D.push(0); O.push(0); W.push(0); FASTQ.push(0); }
+  while (FASTQ.length <= slot) FASTQ.push(0);
+  while (D.length <= markAt(slot)) D.push(0);
 }
 let curOrdinal = 0;
 let curNow = 0;
@@ -415,12 +426,14 @@ function reportPartial(rec: ScriptRecord) {
 
 // ---- the fast path: the step code's runs ----
 /** Runs the marked runs (the step code), each failure handled as the op loop handles a runner's. */
-function runMarked(T: Int32Array, step: number, now: number) {
+function runMarked(T: Int32Array, step: number, now: number, M: Int32Array | number[], b: number, ob: number) {
   RL[0] = rlen;
   inStepCode = marksLeft = true;
+  markOb = ob;
+  markT = T;
   for (;;) {
     try {
-      stepCode!(R, step, now);
+      stepCode!(R, step, now, M, b, ob, T);
       break;
     } catch (error) {
       // As in the op loop (see run): no finally, CUR[0] names the run that threw.
@@ -432,11 +445,11 @@ function runMarked(T: Int32Array, step: number, now: number) {
       rlen = RL[0];
       const slot = T[Layout.OpStride * op + 1];
       const rec = scripts[slot]!;
-      curOrdinal = O[slot];
+      curOrdinal = op + 1 + ob;
       failOutputs(rec, now, step);
       failed(rec, op, { kind: "runtime", name: info.name, message: info.message, stack: info.stack });
       RL[0] = rlen;
-      // The runs marked after it are still marked (D): the step code goes on with them.
+      // The runs marked after it are still marked (M): the step code goes on with them.
     }
   }
   rlen = RL[0];
@@ -450,10 +463,11 @@ function runMarked(T: Int32Array, step: number, now: number) {
  */
 function slowOutput(slot: number, value: unknown, step: number, now: number) {
   rlen = RL[0];
-  curOrdinal = O[slot];
+  const op = CUR[0];
+  curOrdinal = op + 1 + markOb;
   const rec = scripts[slot]!;
   const index = rec.idx[rec.nIn];
-  const quality = W[slot];
+  const quality = markT[Layout.OpStride * op + 3];
   const problem = checkOutput(value);
   if (problem !== null) {
     failOut(index, now, step);
@@ -521,11 +535,13 @@ const api = {
     const slots: number[] = jsonParse(slotsJson);
     for (let n = 0; n < FASTQ.length; n++) FASTQ[n] = 0;
     stepCode = null;
-    const made = factory(freeze({ V: V, Q: Q, S: S, C: C, D: D, O: O, W: W, CUR: CUR, RL: RL, B: bodies, slow: slowOutput }));
+    const made = factory(freeze({ V: V, Q: Q, S: S, C: C, CUR: CUR, RL: RL, B: bodies, slow: slowOutput }));
+    blocksOk = true;
     for (let n = 0; n < slots.length; n++) {
       const slot = slots[n];
       ensureSlot(slot);
       if (bodies[slot] !== undefined) FASTQ[slot] = 1;
+      else blocksOk = false;
     }
     stepCode = made;
   },
@@ -555,10 +571,12 @@ const api = {
     curNow = now;
     let next = count;
     const lastOrdinal = ordinal + maxRuns;
-    // Fast runs are marked (D, O, W) and run by the step code together, in slot order: a run is
+    // Fast runs are marked (D) and run by the step code together, in slot order: a run is
     // marked only when its slot is above the last one marked, so that order is the stream's order
-    // (a run stopped by its deadline has every run before it done and none after it).
+    // (a run stopped by its deadline has every run before it done and none after it). The host
+    // marks most of them itself (a marks op: its block), which spares a loop turn per run.
     let marked = -1;
+    let markedOb = 0;
     if (marksLeft) { for (let n = 0; n < D.length; n++) D[n] = 0; marksLeft = false; }
     const fast = stepCode !== null && !capturing;
     for (let op = first, q = Layout.OpStride * first; op < count; op++, q += Layout.OpStride) {
@@ -568,12 +586,14 @@ const api = {
           const slot = T[q + 1];
           if (slot > marked && FASTQ[slot] === 1 && T[q + 2] === RunMode.Unconditional && T[q + 3] >= 0) {
             if (ordinal === lastOrdinal) { next = op; break; }
-            D[slot] = op + 1; O[slot] = ordinal++; W[slot] = T[q + 3];
+            if (marked < 0) markedOb = ordinal - op - 1;
+            D[markAt(slot)] = op + 1;
+            ordinal++;
             marked = slot;
             continue;
           }
         }
-        if (marked >= 0) { runMarked(T, step, now); marked = -1; }
+        if (marked >= 0) { runMarked(T, step, now, D, 0, markedOb); marked = -1; }
       }
       if (type === Op.Values) {
         // Value ops come in runs (a step's numbers): one tight loop over them.
@@ -600,6 +620,17 @@ const api = {
           Q[i] = T[q + 3]; S[i] = F[q + 1]; C[i] = F[q + 2];
         } else if (type === Op.Step) {
           step = F[q]; now = curNow = F[q + 1];
+        } else if (type === Op.Marks) {
+          // The host's block of marks for the n run ops after it (see wire.ts): the step code runs
+          // them in one go when it can take them all; else they are read one by one, as any run.
+          const n = T[q + 1];
+          const firstRun = op + 1 + T[q + 2];
+          if (fast && blocksOk && lastOrdinal - ordinal >= n) {
+            runMarked(T, step, now, T, q + Layout.OpStride, ordinal - firstRun - 1);
+            ordinal += n;
+            op = firstRun + n - 1;
+          } else op = firstRun - 1;
+          q = Layout.OpStride * op;
         }
         continue;
       }
@@ -639,7 +670,7 @@ const api = {
       }
       current = null;
     }
-    if (marked >= 0) runMarked(T, step, now);
+    if (marked >= 0) runMarked(T, step, now, D, 0, markedOb);
     R[Out.Records] = (rlen - Out.Header) / Out.Record;
     R[Out.Skips] = skips.length;
     R[Out.Side] = side.errors.length + side.strings.length;

@@ -1,4 +1,4 @@
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -49,6 +49,13 @@ export interface EmbeddedDatabaseOptions extends CommonOptions {
    * statements (docs/decisions/0018-embedded-db-thread.md); omitted, PGlite runs on this thread.
    */
   thread?: { readonly file: string };
+  /**
+   * A dump (tar.gz) of a data folder created and migrated at build time (scripts/build-pglite-template.mjs):
+   * a new data folder starts from it instead of running PostgreSQL's initdb, most of a first start
+   * (docs/performance.md, "P8 and start-up with PGlite's thread"). Ignored when missing, for an existing
+   * folder and in memory.
+   */
+  template?: string;
 }
 
 export interface PostgresDatabaseOptions extends CommonOptions {
@@ -87,29 +94,37 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: string): Promise<DatabaseHandle> {
   const logger = options.logger ?? silentLogger;
   let client: PGlite | PgliteThreadClient;
+  const started = performance.now();
   const where = options.dataDir === undefined ? 'memory' : path.resolve(options.dataDir, 'pglite');
   try {
+    const template = options.dataDir === undefined ? undefined : templateFor(where, options.template);
     if (options.thread) {
-      client = new PgliteThreadClient(options.thread.file, options.dataDir === undefined ? undefined : where);
+      client = new PgliteThreadClient(options.thread.file, options.dataDir === undefined ? undefined : where, template);
     } else if (options.dataDir === undefined) {
       client = new PGlite();
     } else {
       mkdirSync(where, { recursive: true });
-      client = new PGlite(where);
+      client = new PGlite(where, template ? { loadDataDir: new Blob([readFileSync(template)]) } : {});
     }
     await client.waitReady;
   } catch (error) {
     throw new OperationalError('database', `the embedded database in ${where} could not be opened: ${messageOf(error)}`, { cause: error });
   }
+  const openMs = Math.round(performance.now() - started);
   // The thread's client has the part of PGlite's surface the driver uses (query, exec, transaction).
   const db = drizzlePglite({ client: client as PGlite });
   try {
-    if (options.migrate !== false) await migratePglite(db, { migrationsFolder });
+    if (options.migrate !== false) {
+      // In the thread, the migrator runs there: one message, not one round trip per statement.
+      if (client instanceof PgliteThreadClient) await client.migrate(migrationsFolder);
+      else await migratePglite(db, { migrationsFolder });
+    }
   } catch (error) {
     await client.close().catch(() => undefined);
     throw migrationError(error);
   }
-  logger.info({ db: 'embedded', where, thread: options.thread !== undefined }, 'embedded database ready');
+  const migrateMs = Math.round(performance.now() - started) - openMs;
+  logger.info({ db: 'embedded', where, thread: options.thread !== undefined, openMs, migrateMs }, 'embedded database ready');
   let closed = false;
   return {
     kind: 'embedded',
@@ -120,6 +135,12 @@ async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: 
       await client.close();
     },
   };
+}
+
+/** The template a new data folder `where` starts from: given, present, and `where` holds no database yet. */
+export function templateFor(where: string, template: string | undefined): string | undefined {
+  if (template === undefined || !existsSync(template)) return undefined;
+  return existsSync(path.join(where, 'PG_VERSION')) ? undefined : template;
 }
 
 /** Private state of a pg Client; read defensively so that a pg upgrade only disables the safeguard. */

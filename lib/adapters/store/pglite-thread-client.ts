@@ -47,9 +47,12 @@ export class PgliteThreadClient implements PgliteQueryable {
   /** Resolved: PGlite is open in the thread (the same name as PGlite's own). */
   readonly waitReady: Promise<void>;
 
-  /** Starts the thread of `file` (workers/pglite-thread.ts or its bundle) with PGlite on `where` (undefined: in memory). */
-  constructor(file: string, where: string | undefined) {
-    this.worker = spawnThread(file, { name: 'embedded database', workerData: { where } satisfies PgliteThreadData });
+  /**
+   * Starts the thread of `file` (workers/pglite-thread.ts or its bundle) with PGlite on `where` (undefined:
+   * in memory); a new folder starts from `template` (a data folder dump, read in the thread) when given.
+   */
+  constructor(file: string, where: string | undefined, template?: string) {
+    this.worker = spawnThread(file, { name: 'embedded database', workerData: { where, template } satisfies PgliteThreadData });
     this.waitReady = new Promise<void>((resolve, reject) => {
       this.worker.once('message', (ready: PgliteReady) => {
         this.worker.on('message', (reply: PgliteReply) => this.settle(reply));
@@ -100,6 +103,11 @@ export class PgliteThreadClient implements PgliteQueryable {
     }
     await this.send({ op: 'end', tx: id, commit: !closed });
     return result;
+  }
+
+  /** Applies the drizzle migrations of `folder` in the thread, in one message (drizzle's pglite migrator runs there). */
+  async migrate(folder: string): Promise<void> {
+    await this.send({ op: 'migrate', folder });
   }
 
   dumpDataDir(): Promise<Blob> {

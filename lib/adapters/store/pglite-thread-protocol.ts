@@ -7,6 +7,8 @@
 export interface PgliteThreadData {
   /** The folder PGlite opens (`${DATA_DIR}/pglite`); undefined for an in-memory database. */
   readonly where: string | undefined;
+  /** A dump of a migrated data folder (tar.gz) that a new folder `where` starts from, skipping initdb. */
+  readonly template?: string;
 }
 
 /** A statement: on the database, or inside the open transaction `tx` (0: none). */
@@ -28,6 +30,8 @@ export type PgliteRequest =
   /** Commits (or rolls back) transaction `tx`; answers when PGlite has. */
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'dumpDataDir' }
+  /** Applies the drizzle migrations of `folder` inside the thread: one message instead of one per statement. */
+  | { id: number; op: 'migrate'; folder: string }
   | { id: number; op: 'close' };
 
 /** A driver error as data: its name, message and every plain field (code, detail, position…). */

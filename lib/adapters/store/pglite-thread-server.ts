@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
 import { errorToData, isBulkStatement, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteThreadData } from './pglite-thread-protocol';
 
 /**
@@ -15,7 +17,8 @@ export async function servePglite(port: MessagePort, data: PgliteThreadData): Pr
     if (data.where === undefined) client = new PGlite();
     else {
       mkdirSync(data.where, { recursive: true });
-      client = new PGlite(data.where);
+      // The main thread chose the template (a new folder only): read here, off the main thread.
+      client = new PGlite(data.where, data.template ? { loadDataDir: new Blob([readFileSync(data.template)]) } : {});
     }
     await client.waitReady;
   } catch (error) {
@@ -85,6 +88,16 @@ export async function servePglite(port: MessagePort, data: PgliteThreadData): Pr
       }
       case 'dumpDataDir':
         return client.dumpDataDir();
+      case 'migrate':
+        // Here rather than from the main thread: the migrations' statements would each wait for a turn
+        // of a main thread busy loading the app (docs/performance.md, "P8 and start-up with PGlite's thread").
+        try {
+          await migrate(drizzle({ client }), { migrationsFolder: request.folder });
+        } catch (error) {
+          // drizzle's "Failed query: <sql>" wrapper does not cross: the driver's error (with its SQLSTATE) does.
+          throw error instanceof Error && error.message.startsWith('Failed query:') && error.cause !== undefined ? error.cause : error;
+        }
+        return null;
       case 'close':
         await client.close();
         return null;

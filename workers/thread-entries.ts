@@ -18,10 +18,10 @@ export const PGLITE_THREAD = threadEntry<Record<string, never>>('pglite-thread',
 export const BUS_THREAD = threadEntry<Record<string, never>>('bus-thread', import.meta.url);
 
 /**
- * The embedded database's template beside the built app (dist/pglite-template.tar.gz, written by
- * scripts/build-pglite-template.mjs): a new data folder starts from it instead of initdb. From the
- * sources it does not exist, and a new folder is created as before.
+ * The embedded database's template beside the built app (the folder dist/pglite-template, written by
+ * scripts/build-pglite-template.mjs): a new data folder starts as a copy of it instead of initdb. From
+ * the sources it does not exist, and a new folder is created as before.
  */
-export const PGLITE_TEMPLATE = fileURLToPath(new URL('./pglite-template.tar.gz', import.meta.url));
+export const PGLITE_TEMPLATE = fileURLToPath(new URL('./pglite-template', import.meta.url));
 
 export const THREAD_ENTRIES = { engine: ENGINE_THREAD, lab: LAB_THREAD, pglite: PGLITE_THREAD, bus: BUS_THREAD };

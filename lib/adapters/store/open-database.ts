@@ -1,4 +1,4 @@
-import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -50,8 +50,8 @@ export interface EmbeddedDatabaseOptions extends CommonOptions {
    */
   thread?: { readonly file: string };
   /**
-   * A dump (tar.gz) of a data folder created and migrated at build time (scripts/build-pglite-template.mjs):
-   * a new data folder starts from it instead of running PostgreSQL's initdb, most of a first start
+   * A data folder created and migrated at build time (scripts/build-pglite-template.mjs): a new data
+   * folder starts as a copy of it instead of running PostgreSQL's initdb, most of a first start
    * (docs/performance.md, "P8 and start-up with PGlite's thread"). Ignored when missing, for an existing
    * folder and in memory.
    */
@@ -103,8 +103,9 @@ async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: 
     } else if (options.dataDir === undefined) {
       client = new PGlite();
     } else {
-      mkdirSync(where, { recursive: true });
-      client = new PGlite(where, template ? { loadDataDir: new Blob([readFileSync(template)]) } : {});
+      if (template) cpSync(template, where, { recursive: true });
+      else mkdirSync(where, { recursive: true });
+      client = new PGlite(where);
     }
     await client.waitReady;
   } catch (error) {
@@ -137,9 +138,9 @@ async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: 
   };
 }
 
-/** The template a new data folder `where` starts from: given, present, and `where` holds no database yet. */
+/** The template a new data folder `where` starts from: given, a database folder, and `where` holds no database yet. */
 export function templateFor(where: string, template: string | undefined): string | undefined {
-  if (template === undefined || !existsSync(template)) return undefined;
+  if (template === undefined || !existsSync(path.join(template, 'PG_VERSION'))) return undefined;
   return existsSync(path.join(where, 'PG_VERSION')) ? undefined : template;
 }
 

@@ -49,7 +49,7 @@ export class PgliteThreadClient implements PgliteQueryable {
 
   /**
    * Starts the thread of `file` (workers/pglite-thread.ts or its bundle) with PGlite on `where` (undefined:
-   * in memory); a new folder starts from `template` (a data folder dump, read in the thread) when given.
+   * in memory); a new folder starts as a copy of `template` (a data folder, copied in the thread) when given.
    */
   constructor(file: string, where: string | undefined, template?: string) {
     this.worker = spawnThread(file, { name: 'embedded database', workerData: { where, template } satisfies PgliteThreadData });

@@ -7,7 +7,7 @@
 export interface PgliteThreadData {
   /** The folder PGlite opens (`${DATA_DIR}/pglite`); undefined for an in-memory database. */
   readonly where: string | undefined;
-  /** A dump of a migrated data folder (tar.gz) that a new folder `where` starts from, skipping initdb. */
+  /** A migrated data folder that a new folder `where` starts as a copy of, skipping initdb. */
   readonly template?: string;
 }
 

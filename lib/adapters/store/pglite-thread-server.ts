@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
@@ -16,9 +16,10 @@ export async function servePglite(port: MessagePort, data: PgliteThreadData): Pr
   try {
     if (data.where === undefined) client = new PGlite();
     else {
-      mkdirSync(data.where, { recursive: true });
-      // The main thread chose the template (a new folder only): read here, off the main thread.
-      client = new PGlite(data.where, data.template ? { loadDataDir: new Blob([readFileSync(data.template)]) } : {});
+      // The main thread chose the template (a new folder only): copied here, off the main thread.
+      if (data.template) cpSync(data.template, data.where, { recursive: true });
+      else mkdirSync(data.where, { recursive: true });
+      client = new PGlite(data.where);
     }
     await client.waitReady;
   } catch (error) {

@@ -181,11 +181,10 @@ describe('PGlite in its thread', () => {
     async () => {
       const folder = mkdtempSync(path.join(os.tmpdir(), 'script-server-pglite-template-'));
       folders.push(folder);
-      // A template as the build makes it (scripts/build-pglite-template.mjs), with a mark of its own.
-      const maker = new PGlite();
+      // A template as the build makes it (scripts/build-pglite-template.mjs: a closed data folder), with a mark of its own.
+      const template = path.join(folder, 'template');
+      const maker = new PGlite(template);
       await maker.exec(`create table made_by_template (n int); insert into made_by_template values (7);`);
-      const template = path.join(folder, 'template.tar.gz');
-      writeFileSync(template, Buffer.from(await (await maker.dumpDataDir('gzip')).arrayBuffer()));
       await maker.close();
 
       const marks = async (database: DatabaseHandle) =>
@@ -204,7 +203,7 @@ describe('PGlite in its thread', () => {
         await second.close();
       }
       // A template that is not there (from the sources, before a build): a new folder is created as before.
-      expect(templateFor(path.join(folder, 'new'), path.join(folder, 'missing.tar.gz'))).toBeUndefined();
+      expect(templateFor(path.join(folder, 'new'), path.join(folder, 'missing'))).toBeUndefined();
     },
     OPEN_TIMEOUT_MS * 2,
   );

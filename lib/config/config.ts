@@ -23,7 +23,7 @@ export const CONFIG_VARIABLES = {
   DATA_DIR: { schema: z.string().min(1).default('./data'), doc: 'embedded database and other files of embedded mode' },
   PGLITE_THREAD: {
     schema: boolFlag.default(false),
-    doc: 'on: the embedded database (PGlite) runs in a worker thread of its own, so its statements never hold the thread serving the API (docs/decisions/0018); off (the default for now: the thread adds 1.3–1.9 s to start-up): on the main thread',
+    doc: 'on: the embedded database (PGlite) runs in a worker thread of its own, so its statements never hold the thread serving the API (docs/decisions/0018); off (the default for now: the thread costs ≈ 1 s more CPU at start-up, decision 0018): on the main thread',
   },
   BUS_THREAD: {
     schema: boolFlag.default(false),

@@ -6,6 +6,7 @@ import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
 import { isAppError, messageOf, OperationalError, UnexpectedError, type AppError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../support/logger';
@@ -117,7 +118,7 @@ async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: 
   try {
     if (options.migrate !== false) {
       // In the thread, the migrator runs there: one message, not one round trip per statement.
-      if (client instanceof PgliteThreadClient) await client.migrate(migrationsFolder);
+      if (client instanceof PgliteThreadClient) await client.migrate(readMigrationFiles({ migrationsFolder }));
       else await migratePglite(db, { migrationsFolder });
     }
   } catch (error) {

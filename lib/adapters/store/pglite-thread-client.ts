@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnThread } from '../../threads/thread-rpc';
-import { errorFromData, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteThreadData } from './pglite-thread-protocol';
+import { errorFromData, type PgliteMigration, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteThreadData } from './pglite-thread-protocol';
 
 /**
  * The main thread's side of the embedded database's thread (docs/decisions/0018-embedded-db-thread.md):
@@ -105,9 +105,9 @@ export class PgliteThreadClient implements PgliteQueryable {
     return result;
   }
 
-  /** Applies the drizzle migrations of `folder` in the thread, in one message (drizzle's pglite migrator runs there). */
-  async migrate(folder: string): Promise<void> {
-    await this.send({ op: 'migrate', folder });
+  /** Applies drizzle's migrations (read here, by drizzle's `readMigrationFiles`) in the thread, in one message. */
+  async migrate(migrations: PgliteMigration[]): Promise<void> {
+    await this.send({ op: 'migrate', migrations });
   }
 
   dumpDataDir(): Promise<Blob> {

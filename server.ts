@@ -9,7 +9,7 @@ import { screenApiRequest } from './lib/http/screen-api-request';
 import { CLIENT_IP_HEADER } from './lib/http/authenticate-request';
 import { createLogger } from './lib/support/logger';
 import { createApp, type ProcessRole } from './lib/composition/create-app';
-import { THREAD_ENTRIES } from './workers/thread-entries';
+import { PGLITE_TEMPLATE, THREAD_ENTRIES } from './workers/thread-entries';
 
 /**
  * The web process: Next.js (pages and the /api route handlers) plus, in embedded mode, the engine —
@@ -40,7 +40,10 @@ async function main(): Promise<void> {
   for (const line of describeConfig(config)) log.info(`  ${line}`);
 
   const nextApp = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT, quiet: !dev });
-  const [app] = await Promise.all([createApp(config, role, log, version, THREAD_ENTRIES), nextApp.prepare()]);
+  const [app] = await Promise.all([
+    createApp(config, role, log, version, THREAD_ENTRIES, { embeddedTemplate: PGLITE_TEMPLATE }),
+    nextApp.prepare().then(() => log.info('web app prepared')),
+  ]);
   (globalThis as Record<symbol, unknown>)[API_KEY] = createApiHandler(app.services);
   const handle = nextApp.getRequestHandler();
 

@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { GENERATED_FILE, generatedModule } from './build-guest.mjs';
+import { buildPgliteTemplate } from './build-pglite-template.mjs';
 import { sourceFingerprint, STAMP_FILE } from './fingerprint.mjs';
 
 const root = process.cwd();
@@ -43,6 +44,9 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+console.log('Creating the embedded database template (initdb and migrations, once)…');
+await buildPgliteTemplate(root);
 
 writeFileSync(path.join(root, STAMP_FILE), JSON.stringify({ fingerprint, builtAt: new Date().toISOString() }, null, 2));
 console.log(`Build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -5,7 +5,7 @@ import { readdirSync, statSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const SOURCE_DIRS = ['app', 'components', 'lib', 'workers', 'db', 'public', 'messages'];
-const SOURCE_FILES = ['server.ts', 'package.json', 'package-lock.json', 'next.config.mjs', 'tsconfig.json', 'scripts/build.mjs'];
+const SOURCE_FILES = ['server.ts', 'package.json', 'package-lock.json', 'next.config.mjs', 'tsconfig.json', 'scripts/build.mjs', 'scripts/build-pglite-template.mjs'];
 const SKIP = new Set(['node_modules', '.next', 'dist', 'data']);
 
 export const STAMP_FILE = 'dist/build-stamp.json';

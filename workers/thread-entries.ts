@@ -1,5 +1,6 @@
 import type { EngineMethods } from '../lib/engine/engine-methods';
 import type { LabMethods } from '../lib/lab/lab-methods';
+import { fileURLToPath } from 'node:url';
 import { threadEntry } from '../lib/threads/thread-rpc';
 
 /**
@@ -15,5 +16,12 @@ export const PGLITE_THREAD = threadEntry<Record<string, never>>('pglite-thread',
 
 /** A worker's Kafka consumer and producer when BUS_THREAD is on: a message protocol of its own, not methods. */
 export const BUS_THREAD = threadEntry<Record<string, never>>('bus-thread', import.meta.url);
+
+/**
+ * The embedded database's template beside the built app (the folder dist/pglite-template, written by
+ * scripts/build-pglite-template.mjs): a new data folder starts as a copy of it instead of initdb. From
+ * the sources it does not exist, and a new folder is created as before.
+ */
+export const PGLITE_TEMPLATE = fileURLToPath(new URL('./pglite-template', import.meta.url));
 
 export const THREAD_ENTRIES = { engine: ENGINE_THREAD, lab: LAB_THREAD, pglite: PGLITE_THREAD, bus: BUS_THREAD };

@@ -64,6 +64,8 @@ export interface AppOverrides {
   lab?: LabHost;
   /** Where the bundled migrations are (defaults to ./db/migrations). */
   migrationsFolder?: string;
+  /** The embedded database's template (a new DATA_DIR starts from it, skipping initdb), when the process has one. */
+  embeddedTemplate?: string;
 }
 
 export function sandboxLimits(config: Config): SandboxLimits {

@@ -51,6 +51,8 @@ export async function openAdapters(
     history?: HistoryStore;
     bus?: Bus;
     migrationsFolder?: string;
+    /** A dump a new embedded data folder starts from (openDatabase's `template`). */
+    embeddedTemplate?: string;
     /** The entry of the embedded database's thread, used when PGLITE_THREAD is on. */
     pgliteThread?: { readonly file: string };
     /** The entry of the Kafka bus thread, used when BUS_THREAD is on (a process that consumes the input topic). */
@@ -70,6 +72,7 @@ export async function openAdapters(
               migrationsFolder: overrides.migrationsFolder,
               logger: log,
               thread: config.PGLITE_THREAD ? overrides.pgliteThread : undefined,
+              template: overrides.embeddedTemplate,
             },
       )
     : null;

@@ -25,6 +25,7 @@ async function buildIsCurrent(): Promise<boolean> {
 /** Where start-up time goes: the app's own log lines (JSON, with their time), relative to the spawn. */
 const MILESTONES: Array<[string, RegExp]> = [
   ['process started', /starting \(/],
+  ['web app prepared', /web app prepared/],
   ['embedded database ready', /embedded database ready/],
   ['example scripts created', /example scripts/],
   ['registered scripts loaded', /registered scripts loaded/],

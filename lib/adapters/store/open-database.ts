@@ -1,4 +1,4 @@
-import { mkdirSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -6,6 +6,7 @@ import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
 import { isAppError, messageOf, OperationalError, UnexpectedError, type AppError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../support/logger';
@@ -49,6 +50,13 @@ export interface EmbeddedDatabaseOptions extends CommonOptions {
    * statements (docs/decisions/0018-embedded-db-thread.md); omitted, PGlite runs on this thread.
    */
   thread?: { readonly file: string };
+  /**
+   * A data folder created and migrated at build time (scripts/build-pglite-template.mjs): a new data
+   * folder starts as a copy of it instead of running PostgreSQL's initdb, most of a first start
+   * (docs/performance.md, "P8 and start-up with PGlite's thread"). Ignored when missing, for an existing
+   * folder and in memory.
+   */
+  template?: string;
 }
 
 export interface PostgresDatabaseOptions extends CommonOptions {
@@ -87,29 +95,38 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: string): Promise<DatabaseHandle> {
   const logger = options.logger ?? silentLogger;
   let client: PGlite | PgliteThreadClient;
+  const started = performance.now();
   const where = options.dataDir === undefined ? 'memory' : path.resolve(options.dataDir, 'pglite');
   try {
+    const template = options.dataDir === undefined ? undefined : templateFor(where, options.template);
     if (options.thread) {
-      client = new PgliteThreadClient(options.thread.file, options.dataDir === undefined ? undefined : where);
+      client = new PgliteThreadClient(options.thread.file, options.dataDir === undefined ? undefined : where, template);
     } else if (options.dataDir === undefined) {
       client = new PGlite();
     } else {
-      mkdirSync(where, { recursive: true });
+      if (template) cpSync(template, where, { recursive: true });
+      else mkdirSync(where, { recursive: true });
       client = new PGlite(where);
     }
     await client.waitReady;
   } catch (error) {
     throw new OperationalError('database', `the embedded database in ${where} could not be opened: ${messageOf(error)}`, { cause: error });
   }
+  const openMs = Math.round(performance.now() - started);
   // The thread's client has the part of PGlite's surface the driver uses (query, exec, transaction).
   const db = drizzlePglite({ client: client as PGlite });
   try {
-    if (options.migrate !== false) await migratePglite(db, { migrationsFolder });
+    if (options.migrate !== false) {
+      // In the thread, the migrator runs there: one message, not one round trip per statement.
+      if (client instanceof PgliteThreadClient) await client.migrate(readMigrationFiles({ migrationsFolder }));
+      else await migratePglite(db, { migrationsFolder });
+    }
   } catch (error) {
     await client.close().catch(() => undefined);
     throw migrationError(error);
   }
-  logger.info({ db: 'embedded', where, thread: options.thread !== undefined }, 'embedded database ready');
+  const migrateMs = Math.round(performance.now() - started) - openMs;
+  logger.info({ db: 'embedded', where, thread: options.thread !== undefined, openMs, migrateMs }, 'embedded database ready');
   let closed = false;
   return {
     kind: 'embedded',
@@ -120,6 +137,12 @@ async function openEmbedded(options: EmbeddedDatabaseOptions, migrationsFolder: 
       await client.close();
     },
   };
+}
+
+/** The template a new data folder `where` starts from: given, a database folder, and `where` holds no database yet. */
+export function templateFor(where: string, template: string | undefined): string | undefined {
+  if (template === undefined || !existsSync(path.join(template, 'PG_VERSION'))) return undefined;
+  return existsSync(path.join(where, 'PG_VERSION')) ? undefined : template;
 }
 
 /** Private state of a pg Client; read defensively so that a pg upgrade only disables the safeguard. */

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnThread } from '../../threads/thread-rpc';
-import { errorFromData, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteThreadData } from './pglite-thread-protocol';
+import { errorFromData, type PgliteMigration, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteThreadData } from './pglite-thread-protocol';
 
 /**
  * The main thread's side of the embedded database's thread (docs/decisions/0018-embedded-db-thread.md):
@@ -47,9 +47,12 @@ export class PgliteThreadClient implements PgliteQueryable {
   /** Resolved: PGlite is open in the thread (the same name as PGlite's own). */
   readonly waitReady: Promise<void>;
 
-  /** Starts the thread of `file` (workers/pglite-thread.ts or its bundle) with PGlite on `where` (undefined: in memory). */
-  constructor(file: string, where: string | undefined) {
-    this.worker = spawnThread(file, { name: 'embedded database', workerData: { where } satisfies PgliteThreadData });
+  /**
+   * Starts the thread of `file` (workers/pglite-thread.ts or its bundle) with PGlite on `where` (undefined:
+   * in memory); a new folder starts as a copy of `template` (a data folder, copied in the thread) when given.
+   */
+  constructor(file: string, where: string | undefined, template?: string) {
+    this.worker = spawnThread(file, { name: 'embedded database', workerData: { where, template } satisfies PgliteThreadData });
     this.waitReady = new Promise<void>((resolve, reject) => {
       this.worker.once('message', (ready: PgliteReady) => {
         this.worker.on('message', (reply: PgliteReply) => this.settle(reply));
@@ -100,6 +103,11 @@ export class PgliteThreadClient implements PgliteQueryable {
     }
     await this.send({ op: 'end', tx: id, commit: !closed });
     return result;
+  }
+
+  /** Applies drizzle's migrations (read here, by drizzle's `readMigrationFiles`) in the thread, in one message. */
+  async migrate(migrations: PgliteMigration[]): Promise<void> {
+    await this.send({ op: 'migrate', migrations });
   }
 
   dumpDataDir(): Promise<Blob> {

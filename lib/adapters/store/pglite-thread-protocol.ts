@@ -7,6 +7,8 @@
 export interface PgliteThreadData {
   /** The folder PGlite opens (`${DATA_DIR}/pglite`); undefined for an in-memory database. */
   readonly where: string | undefined;
+  /** A migrated data folder that a new folder `where` starts as a copy of, skipping initdb. */
+  readonly template?: string;
 }
 
 /** A statement: on the database, or inside the open transaction `tx` (0: none). */
@@ -28,7 +30,16 @@ export type PgliteRequest =
   /** Commits (or rolls back) transaction `tx`; answers when PGlite has. */
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'dumpDataDir' }
+  /** Applies drizzle migrations (as drizzle's migrator reads them) inside the thread: one message instead of one per statement. */
+  | { id: number; op: 'migrate'; migrations: PgliteMigration[] }
   | { id: number; op: 'close' };
+
+/** One migration file as drizzle's `readMigrationFiles` reads it: its statements, its journal time, its hash. */
+export interface PgliteMigration {
+  sql: string[];
+  folderMillis: number;
+  hash: string;
+}
 
 /** A driver error as data: its name, message and every plain field (code, detail, position…). */
 export interface PgliteErrorData {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -8,7 +8,8 @@ import { describeHistoryStoreContract, readAll, record } from '../history/histor
 import { SqlHistoryStore } from '../history/sql-history-store';
 import { OPEN_TIMEOUT_MS, rejectionOf } from './contract-support';
 import { describeIdentityStoreContract } from './identity-store.contract';
-import { openDatabase, translateDatabaseError, type DatabaseHandle } from './open-database';
+import { PGlite } from '@electric-sql/pglite';
+import { openDatabase, templateFor, translateDatabaseError, type DatabaseHandle } from './open-database';
 import { BULK_STATEMENT } from './pglite-thread-protocol';
 import { describeScriptStoreContract } from './script-store.contract';
 import { SqlIdentityStore } from './sql-identity-store';
@@ -137,6 +138,74 @@ describe('PGlite in its thread', () => {
       expect(read[499]).toEqual({ ts: 1_790_000_000_000 + 499_000, value: 499, quality: 'good' });
     },
     OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'applies the migrations inside the thread, once, and reports a failed one by its cause',
+    async () => {
+      const folder = mkdtempSync(path.join(os.tmpdir(), 'script-server-pglite-migrations-'));
+      folders.push(folder);
+      const writeMigrations = (migrations: Array<[string, string]>) => {
+        mkdirSync(path.join(folder, 'meta'), { recursive: true });
+        const entries = migrations.map(([tag], idx) => ({ idx, version: '7', when: 1_796_000_000_000 + idx, tag, breakpoints: true }));
+        writeFileSync(path.join(folder, 'meta', '_journal.json'), JSON.stringify({ version: '7', dialect: 'postgresql', entries }));
+        for (const [tag, text] of migrations) writeFileSync(path.join(folder, `${tag}.sql`), text);
+      };
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'script-server-pglite-thread-'));
+      folders.push(dataDir);
+      const openOn = (migrationsFolder: string) => openDatabase({ kind: 'embedded', dataDir, migrationsFolder, thread: PGLITE_THREAD });
+
+      writeMigrations([['0000_pairs', 'create table pairs (k text primary key);\n--> statement-breakpoint\ninsert into pairs values (\'a\');']]);
+      await (await openOn(folder)).close();
+      // Opened again: the journal in the database says 0000 is applied, so it is not run twice (a second insert would fail).
+      const again = await openOn(folder);
+      try {
+        expect(((await again.db.execute(sql`select k from pairs`)) as unknown as { rows: unknown[] }).rows).toEqual([{ k: 'a' }]);
+      } finally {
+        await again.close();
+      }
+
+      writeMigrations([
+        ['0000_pairs', 'create table pairs (k text primary key);\n--> statement-breakpoint\ninsert into pairs values (\'a\');'],
+        ['0001_broken', 'create table pairs (k text);'],
+      ]);
+      const error = await rejectionOf(openOn(folder));
+      // The driver's reason, not drizzle's "Failed query: <sql>" wrapper.
+      expect(error.message).toBe('the database migrations failed: relation "pairs" already exists');
+    },
+    OPEN_TIMEOUT_MS,
+  );
+
+  it(
+    'starts a new data folder from the template (in the thread and on this thread), never an existing one',
+    async () => {
+      const folder = mkdtempSync(path.join(os.tmpdir(), 'script-server-pglite-template-'));
+      folders.push(folder);
+      // A template as the build makes it (scripts/build-pglite-template.mjs: a closed data folder), with a mark of its own.
+      const template = path.join(folder, 'template');
+      const maker = new PGlite(template);
+      await maker.exec(`create table made_by_template (n int); insert into made_by_template values (7);`);
+      await maker.close();
+
+      const marks = async (database: DatabaseHandle) =>
+        ((await database.db.execute(sql`select n from made_by_template`)) as unknown as { rows: unknown[] }).rows;
+      for (const thread of [PGLITE_THREAD, undefined]) {
+        const dataDir = mkdtempSync(path.join(os.tmpdir(), 'script-server-pglite-thread-'));
+        folders.push(dataDir);
+        const first = await openDatabase({ kind: 'embedded', dataDir, migrate: false, thread, template });
+        expect(await marks(first)).toEqual([{ n: 7 }]);
+        await first.db.execute(sql`insert into made_by_template values (8)`);
+        await first.close();
+        // The folder holds a database now: the template is not loaded over it.
+        expect(templateFor(path.join(dataDir, 'pglite'), template)).toBeUndefined();
+        const second = await openDatabase({ kind: 'embedded', dataDir, migrate: false, thread, template });
+        expect(await marks(second)).toEqual([{ n: 7 }, { n: 8 }]);
+        await second.close();
+      }
+      // A template that is not there (from the sources, before a build): a new folder is created as before.
+      expect(templateFor(path.join(folder, 'new'), path.join(folder, 'missing'))).toBeUndefined();
+    },
+    OPEN_TIMEOUT_MS * 2,
   );
 
   it(

@@ -56,6 +56,19 @@ function lanes(buffer: ArrayBuffer, n: number): Lanes {
   };
 }
 
+/**
+ * The packed batch an array of values was unpacked from, with the receiver's tables its indices refer
+ * to: a thread that only passes the values on (the main thread, between the bus thread and the engine
+ * thread) forwards the lanes re-indexed instead of packing every value again — values cross packed.
+ * Arrays unpacked here are never written to afterwards; the count guards against one that was.
+ */
+interface PackedForm {
+  packed: PackedValues;
+  tags: readonly string[];
+  lineages: ReadonlyArray<OutputValue['script']>;
+}
+const packedForms = new WeakMap<readonly object[], PackedForm>();
+
 /** The sending side of one channel. */
 export class ValuePacker {
   private readonly tags = new Map<string, number>();
@@ -64,6 +77,8 @@ export class ValuePacker {
   private readonly lineageOf = new WeakMap<object, number>();
 
   pack(values: readonly (TagValue | OutputValue)[]): PackedValues {
+    const form = packedForms.get(values);
+    if (form && form.packed.count === values.length && form.packed.buffer.byteLength > 0) return this.repack(form);
     const n = values.length;
     const buffer = new ArrayBuffer(n * BYTES_PER_VALUE);
     const lane = lanes(buffer, n);
@@ -97,6 +112,42 @@ export class ValuePacker {
       else lane.lineage[i] = this.lineageOf.get(script) ?? this.intern(script, newLineages);
     }
     return { count: n, buffer, newTags, newLineages, strings };
+  }
+
+  /** The lanes of a batch unpacked on this thread, copied with their tag and lineage indices mapped to this channel's tables. */
+  private repack({ packed, tags, lineages }: PackedForm): PackedValues {
+    const n = packed.count;
+    const buffer = packed.buffer.slice(0, n * BYTES_PER_VALUE);
+    const lane = lanes(buffer, n);
+    const newTags: string[] = [];
+    const newLineages: Array<OutputValue['script']> = [];
+    const tagMap = new Map<number, number>();
+    const lineageMap = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const from = lane.tag[i];
+      let tag = tagMap.get(from);
+      if (tag === undefined) {
+        const name = tags[from];
+        tag = this.tags.get(name);
+        if (tag === undefined) {
+          tag = this.tags.size;
+          this.tags.set(name, tag);
+          newTags.push(name);
+        }
+        tagMap.set(from, tag);
+      }
+      lane.tag[i] = tag;
+      const fromLineage = lane.lineage[i];
+      if (fromLineage === NO_LINEAGE) continue;
+      let lineage = lineageMap.get(fromLineage);
+      if (lineage === undefined) {
+        const script = lineages[fromLineage];
+        lineage = this.lineageOf.get(script) ?? this.intern(script, newLineages);
+        lineageMap.set(fromLineage, lineage);
+      }
+      lane.lineage[i] = lineage;
+    }
+    return { count: n, buffer, newTags, newLineages, strings: packed.strings };
   }
 
   private intern(script: OutputValue['script'], newLineages: Array<OutputValue['script']>): number {
@@ -133,8 +184,43 @@ export class ValueUnpacker {
       const reason = lane.reason[i];
       if (reason !== 0) value.reason = VALUE_REASONS[reason - 1] as ValueReason;
       const lineage = lane.lineage[i];
-      values[i] = lineage === NO_LINEAGE ? value : { ...value, script: this.lineages[lineage] };
+      if (lineage !== NO_LINEAGE) (value as OutputValue).script = this.lineages[lineage];
+      values[i] = value;
     }
+    packedForms.set(values, { packed, tags: this.tags, lineages: this.lineages });
     return values;
   }
+}
+
+/**
+ * Several batches as one array (the pipeline's pass over the batches that waited for the engine),
+ * keeping their packed form when they were all unpacked by one receiver: the lanes are joined, so the
+ * next hop still forwards them instead of packing every value again.
+ */
+export function joinValues<V extends TagValue>(parts: ReadonlyArray<readonly V[]>): V[] {
+  const values = parts.flat() as V[];
+  const forms: PackedForm[] = [];
+  for (const part of parts) {
+    const form = packedForms.get(part);
+    const usable = form !== undefined && form.packed.count === part.length && (form.packed.buffer.byteLength > 0 || part.length === 0);
+    if (!usable || (forms.length > 0 && form.tags !== forms[0].tags)) return values;
+    forms.push(form);
+  }
+  if (forms.length === 0) return values;
+  const n = values.length;
+  const buffer = new ArrayBuffer(n * BYTES_PER_VALUE);
+  const lane = lanes(buffer, n);
+  const strings: string[] = [];
+  let at = 0;
+  for (const { packed } of forms) {
+    const from = lanes(packed.buffer, packed.count);
+    for (const key of Object.keys(lane) as Array<keyof Lanes>) lane[key].set(from[key], at);
+    if (packed.strings.length > 0) {
+      for (let i = at; i < at + packed.count; i++) if (lane.kind[i] === KIND_STRING) lane.num[i] += strings.length;
+      strings.push(...packed.strings);
+    }
+    at += packed.count;
+  }
+  packedForms.set(values, { packed: { count: n, buffer, newTags: [], newLineages: [], strings }, tags: forms[0].tags, lineages: forms[0].lineages });
+  return values;
 }

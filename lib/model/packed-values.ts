@@ -1,4 +1,4 @@
-import { QUALITIES, VALUE_REASONS, type OutputValue, type Quality, type TagScalar, type TagValue, type ValueReason } from './tag-value';
+import { isoTime, QUALITIES, VALUE_REASONS, type OutputValue, type Quality, type TagScalar, type TagValue, type ValueReason } from './tag-value';
 
 /**
  * Tag values as lanes of one transferable ArrayBuffer, for handing batches between threads without
@@ -167,10 +167,17 @@ export class ValuePacker {
 export class ValueUnpacker {
   private readonly tags: string[] = [];
   private readonly lineages: Array<OutputValue['script']> = [];
+  /** For outputMessages: each tag's and each lineage's part of an output's JSON, made once per channel. */
+  private readonly tagJson: string[] = [];
+  private readonly lineageJson: string[] = [];
 
-  unpack(packed: PackedValues): Array<TagValue | OutputValue> {
+  private learn(packed: PackedValues): void {
     for (const tag of packed.newTags) this.tags.push(tag);
     for (const lineage of packed.newLineages) this.lineages.push(lineage);
+  }
+
+  unpack(packed: PackedValues): Array<TagValue | OutputValue> {
+    this.learn(packed);
     const n = packed.count;
     const lane = lanes(packed.buffer, n);
     const values: Array<TagValue | OutputValue> = new Array(n);
@@ -190,6 +197,39 @@ export class ValueUnpacker {
     packedForms.set(values, { packed, tags: this.tags, lineages: this.lineages });
     return values;
   }
+
+  /**
+   * Packed outputs as the output topic's messages (messages.md: keyed by the tag, the output's JSON
+   * as its value), written straight from the lanes: no object per output and no generic
+   * JSON.stringify walk, each tag's and lineage's JSON made once per channel. The bus thread encodes
+   * what it publishes this way (docs/decisions/0021); byte for byte what `outputMessage` writes.
+   */
+  outputMessages(packed: PackedValues): Array<{ key: string; value: string }> {
+    this.learn(packed);
+    const n = packed.count;
+    const lane = lanes(packed.buffer, n);
+    const messages: Array<{ key: string; value: string }> = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const index = lane.tag[i];
+      const tag = this.tags[index];
+      const lineage = lane.lineage[i];
+      if (tag === undefined) throw new Error(`packed values name tag #${index}, which this side never received`);
+      if (lineage === NO_LINEAGE) throw new Error(`packed value #${i} (${tag}) is not an output: it names no script`);
+      const head = (this.tagJson[index] ??= `{"tag":${JSON.stringify(tag)},"value":`);
+      const script = (this.lineageJson[lineage] ??= scriptJson(this.lineages[lineage]));
+      const kind = lane.kind[i];
+      const scalar =
+        kind === KIND_NUMBER ? JSON.stringify(lane.num[i]) : kind === KIND_STRING ? JSON.stringify(packed.strings[lane.num[i]]) : kind === KIND_NULL ? 'null' : kind === KIND_TRUE ? 'true' : 'false';
+      const reason = lane.reason[i];
+      const tail = reason === 0 ? '}' : `,"reason":${JSON.stringify(VALUE_REASONS[reason - 1])}}`;
+      messages[i] = { key: tag, value: `${head}${scalar},"ts":"${isoTime(lane.ts[i])}","quality":"${QUALITIES[lane.quality[i]]}"${script}${tail}` };
+    }
+    return messages;
+  }
+}
+
+function scriptJson({ id, name, version }: OutputValue['script']): string {
+  return `,"script":${JSON.stringify({ id, name, version })}`;
 }
 
 /**

@@ -121,20 +121,21 @@ export class ValuePacker {
     const lane = lanes(buffer, n);
     const newTags: string[] = [];
     const newLineages: Array<OutputValue['script']> = [];
-    const tagMap = new Map<number, number>();
+    // Index in the received table + 1 → index in this channel's table + 1 (0: not looked up yet).
+    const tagMap = new Uint32Array(tags.length + 1);
     const lineageMap = new Map<number, number>();
     for (let i = 0; i < n; i++) {
       const from = lane.tag[i];
-      let tag = tagMap.get(from);
-      if (tag === undefined) {
+      let tag = tagMap[from + 1] - 1;
+      if (tag < 0) {
         const name = tags[from];
-        tag = this.tags.get(name);
-        if (tag === undefined) {
+        tag = this.tags.get(name) ?? -1;
+        if (tag < 0) {
           tag = this.tags.size;
           this.tags.set(name, tag);
           newTags.push(name);
         }
-        tagMap.set(from, tag);
+        tagMap[from + 1] = tag + 1;
       }
       lane.tag[i] = tag;
       const fromLineage = lane.lineage[i];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValuePacker, ValueUnpacker } from './packed-values';
+import { joinValues, ValuePacker, ValueUnpacker } from './packed-values';
 import type { OutputValue, TagValue } from './tag-value';
 
 describe('packed values', () => {
@@ -56,5 +56,78 @@ describe('packed values', () => {
   it('packs an empty batch', () => {
     const packed = new ValuePacker().pack([]);
     expect(new ValueUnpacker().unpack(packed)).toEqual([]);
+  });
+});
+
+describe('packed values passed on (a thread between two others)', () => {
+  const script = { id: 's', name: 'n', version: 1 };
+  const batch: Array<TagValue | OutputValue> = [
+    { tag: 'A', value: 1, ts: 1, quality: 'good' },
+    { tag: 'B', value: 'text', ts: 2, quality: 'uncertain', script },
+    { tag: 'A', value: null, ts: 3, quality: 'bad', reason: 'stale-input', script: { ...script, version: 2 } },
+  ];
+
+  it('re-indexes the lanes it received to the next channel, naming only what that channel has not seen', () => {
+    const inbound = new ValuePacker();
+    const receiver = new ValueUnpacker();
+    receiver.unpack(inbound.pack([{ tag: 'Z', value: 0, ts: 0, quality: 'good' }])); // the inbound table is ahead of the outbound one
+    const inboundBatch = inbound.pack(batch);
+    const received = receiver.unpack(inboundBatch);
+    const outbound = new ValuePacker();
+    outbound.pack([{ tag: 'B', value: 9, ts: 9, quality: 'good' }]);
+    const forwarded = outbound.pack(received);
+    expect(forwarded.newTags).toEqual(['A']);
+    expect(forwarded.newLineages).toHaveLength(2);
+    expect(forwarded.strings).toBe(inboundBatch.strings); // the received lanes, passed on, not the values packed again
+    const far = new ValueUnpacker();
+    far.unpack(new ValuePacker().pack([{ tag: 'B', value: 9, ts: 9, quality: 'good' }]));
+    expect(far.unpack(forwarded)).toEqual(batch);
+    // A fresh packer (one table per batch) gets every name.
+    const own = new ValuePacker().pack(received);
+    expect(own.newTags).toEqual(['A', 'B']);
+    expect(new ValueUnpacker().unpack(own)).toEqual(batch);
+    // The received lanes are left as they were: forwarding twice gives the same values.
+    expect(new ValueUnpacker().unpack(new ValuePacker().pack(received))).toEqual(batch);
+  });
+
+  it('packs the values themselves when the array was changed or its lanes were sent on (transferred)', () => {
+    const received = new ValueUnpacker().unpack(new ValuePacker().pack(batch));
+    received.push({ tag: 'C', value: 4, ts: 4, quality: 'good' });
+    expect(new ValueUnpacker().unpack(new ValuePacker().pack(received))).toEqual([...batch, { tag: 'C', value: 4, ts: 4, quality: 'good' }]);
+
+    const packed = new ValuePacker().pack(batch);
+    const unpacked = new ValueUnpacker().unpack(packed);
+    structuredClone(packed.buffer, { transfer: [packed.buffer] }); // detaches it, as postMessage with a transfer list does
+    expect(new ValueUnpacker().unpack(new ValuePacker().pack(unpacked))).toEqual(batch);
+  });
+});
+
+describe('batches joined for one pass', () => {
+  it('keeps the lanes of batches from one receiver, strings included, and forwards them', () => {
+    const inbound = new ValuePacker();
+    const receiver = new ValueUnpacker();
+    const first: TagValue[] = [
+      { tag: 'A', value: 'one', ts: 1, quality: 'good' },
+      { tag: 'B', value: 2, ts: 1, quality: 'good' },
+    ];
+    const second: TagValue[] = [
+      { tag: 'C', value: 'three', ts: 2, quality: 'bad' },
+      { tag: 'A', value: 'four', ts: 3, quality: 'good' },
+    ];
+    const joined = joinValues([receiver.unpack(inbound.pack(first)), receiver.unpack(inbound.pack(second))]);
+    expect(joined).toEqual([...first, ...second]);
+    // The joined lanes are what is forwarded, not the objects packed again (objects that nothing changes;
+    // one is changed here only to tell the two apart).
+    (joined[1] as { value: number }).value = -1;
+    const forwarded = new ValuePacker().pack(joined);
+    expect(new ValueUnpacker().unpack(forwarded)).toEqual([...first, ...second]);
+  });
+
+  it('joins batches of different receivers, or not unpacked at all, as plain values', () => {
+    const a: TagValue[] = [{ tag: 'A', value: 1, ts: 1, quality: 'good' }];
+    const b: TagValue[] = [{ tag: 'B', value: 'x', ts: 2, quality: 'good' }];
+    const joined = joinValues([new ValueUnpacker().unpack(new ValuePacker().pack(a)), new ValueUnpacker().unpack(new ValuePacker().pack(b))]);
+    expect(new ValueUnpacker().unpack(new ValuePacker().pack(joined))).toEqual([...a, ...b]);
+    expect(new ValueUnpacker().unpack(new ValuePacker().pack(joinValues([a, b])))).toEqual([...a, ...b]);
   });
 });

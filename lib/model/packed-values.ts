@@ -1,4 +1,4 @@
-import { QUALITIES, VALUE_REASONS, type OutputValue, type Quality, type TagScalar, type TagValue, type ValueReason } from './tag-value';
+import { isoTime, QUALITIES, VALUE_REASONS, type OutputValue, type Quality, type TagScalar, type TagValue, type ValueReason } from './tag-value';
 
 /**
  * Tag values as lanes of one transferable ArrayBuffer, for handing batches between threads without
@@ -57,6 +57,19 @@ export function lanes(buffer: ArrayBuffer, n: number): Lanes {
   };
 }
 
+/**
+ * The packed batch an array of values was unpacked from, with the receiver's tables its indices refer
+ * to: a thread that only passes the values on (the main thread, between the bus thread and the engine
+ * thread) forwards the lanes re-indexed instead of packing every value again — values cross packed.
+ * Arrays unpacked here are never written to afterwards; the count guards against one that was.
+ */
+interface PackedForm {
+  packed: PackedValues;
+  tags: readonly string[];
+  lineages: ReadonlyArray<OutputValue['script']>;
+}
+const packedForms = new WeakMap<readonly object[], PackedForm>();
+
 /** The sending side of one channel. */
 export class ValuePacker {
   private readonly tags = new Map<string, number>();
@@ -65,6 +78,8 @@ export class ValuePacker {
   private readonly lineageOf = new WeakMap<object, number>();
 
   pack(values: readonly (TagValue | OutputValue)[]): PackedValues {
+    const form = packedForms.get(values);
+    if (form && form.packed.count === values.length && form.packed.buffer.byteLength > 0) return this.repack(form);
     const n = values.length;
     const buffer = new ArrayBuffer(n * BYTES_PER_VALUE);
     const lane = lanes(buffer, n);
@@ -100,6 +115,43 @@ export class ValuePacker {
     return { count: n, buffer, newTags, newLineages, strings };
   }
 
+  /** The lanes of a batch unpacked on this thread, copied with their tag and lineage indices mapped to this channel's tables. */
+  private repack({ packed, tags, lineages }: PackedForm): PackedValues {
+    const n = packed.count;
+    const buffer = packed.buffer.slice(0, n * BYTES_PER_VALUE);
+    const lane = lanes(buffer, n);
+    const newTags: string[] = [];
+    const newLineages: Array<OutputValue['script']> = [];
+    // Index in the received table + 1 → index in this channel's table + 1 (0: not looked up yet).
+    const tagMap = new Uint32Array(tags.length + 1);
+    const lineageMap = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const from = lane.tag[i];
+      let tag = tagMap[from + 1] - 1;
+      if (tag < 0) {
+        const name = tags[from];
+        tag = this.tags.get(name) ?? -1;
+        if (tag < 0) {
+          tag = this.tags.size;
+          this.tags.set(name, tag);
+          newTags.push(name);
+        }
+        tagMap[from + 1] = tag + 1;
+      }
+      lane.tag[i] = tag;
+      const fromLineage = lane.lineage[i];
+      if (fromLineage === NO_LINEAGE) continue;
+      let lineage = lineageMap.get(fromLineage);
+      if (lineage === undefined) {
+        const script = lineages[fromLineage];
+        lineage = this.lineageOf.get(script) ?? this.intern(script, newLineages);
+        lineageMap.set(fromLineage, lineage);
+      }
+      lane.lineage[i] = lineage;
+    }
+    return { count: n, buffer, newTags, newLineages, strings: packed.strings };
+  }
+
   private intern(script: OutputValue['script'], newLineages: Array<OutputValue['script']>): number {
     const key = `${script.id}\u0000${script.version}\u0000${script.name}`;
     let lineage = this.lineages.get(key);
@@ -117,10 +169,17 @@ export class ValuePacker {
 export class ValueUnpacker {
   private readonly tags: string[] = [];
   private readonly lineages: Array<OutputValue['script']> = [];
+  /** For outputMessages: each tag's and each lineage's part of an output's JSON, made once per channel. */
+  private readonly tagJson: string[] = [];
+  private readonly lineageJson: string[] = [];
 
-  unpack(packed: PackedValues): Array<TagValue | OutputValue> {
+  private learn(packed: PackedValues): void {
     for (const tag of packed.newTags) this.tags.push(tag);
     for (const lineage of packed.newLineages) this.lineages.push(lineage);
+  }
+
+  unpack(packed: PackedValues): Array<TagValue | OutputValue> {
+    this.learn(packed);
     const n = packed.count;
     const lane = lanes(packed.buffer, n);
     const values: Array<TagValue | OutputValue> = new Array(n);
@@ -134,8 +193,76 @@ export class ValueUnpacker {
       const reason = lane.reason[i];
       if (reason !== 0) value.reason = VALUE_REASONS[reason - 1] as ValueReason;
       const lineage = lane.lineage[i];
-      values[i] = lineage === NO_LINEAGE ? value : { ...value, script: this.lineages[lineage] };
+      if (lineage !== NO_LINEAGE) (value as OutputValue).script = this.lineages[lineage];
+      values[i] = value;
     }
+    packedForms.set(values, { packed, tags: this.tags, lineages: this.lineages });
     return values;
   }
+
+  /**
+   * Packed outputs as the output topic's messages (messages.md: keyed by the tag, the output's JSON
+   * as its value), written straight from the lanes: no object per output and no generic
+   * JSON.stringify walk, each tag's and lineage's JSON made once per channel. The bus thread encodes
+   * what it publishes this way (docs/decisions/0021); byte for byte what `outputMessage` writes.
+   */
+  outputMessages(packed: PackedValues): Array<{ key: string; value: string }> {
+    this.learn(packed);
+    const n = packed.count;
+    const lane = lanes(packed.buffer, n);
+    const messages: Array<{ key: string; value: string }> = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const index = lane.tag[i];
+      const tag = this.tags[index];
+      const lineage = lane.lineage[i];
+      if (tag === undefined) throw new Error(`packed values name tag #${index}, which this side never received`);
+      if (lineage === NO_LINEAGE) throw new Error(`packed value #${i} (${tag}) is not an output: it names no script`);
+      const head = (this.tagJson[index] ??= `{"tag":${JSON.stringify(tag)},"value":`);
+      const script = (this.lineageJson[lineage] ??= scriptJson(this.lineages[lineage]));
+      const kind = lane.kind[i];
+      const scalar =
+        kind === KIND_NUMBER ? JSON.stringify(lane.num[i]) : kind === KIND_STRING ? JSON.stringify(packed.strings[lane.num[i]]) : kind === KIND_NULL ? 'null' : kind === KIND_TRUE ? 'true' : 'false';
+      const reason = lane.reason[i];
+      const tail = reason === 0 ? '}' : `,"reason":${JSON.stringify(VALUE_REASONS[reason - 1])}}`;
+      messages[i] = { key: tag, value: `${head}${scalar},"ts":"${isoTime(lane.ts[i])}","quality":"${QUALITIES[lane.quality[i]]}"${script}${tail}` };
+    }
+    return messages;
+  }
+}
+
+function scriptJson({ id, name, version }: OutputValue['script']): string {
+  return `,"script":${JSON.stringify({ id, name, version })}`;
+}
+
+/**
+ * Several batches as one array (the pipeline's pass over the batches that waited for the engine),
+ * keeping their packed form when they were all unpacked by one receiver: the lanes are joined, so the
+ * next hop still forwards them instead of packing every value again.
+ */
+export function joinValues<V extends TagValue>(parts: ReadonlyArray<readonly V[]>): V[] {
+  const values = parts.flat() as V[];
+  const forms: PackedForm[] = [];
+  for (const part of parts) {
+    const form = packedForms.get(part);
+    const usable = form !== undefined && form.packed.count === part.length && (form.packed.buffer.byteLength > 0 || part.length === 0);
+    if (!usable || (forms.length > 0 && form.tags !== forms[0].tags)) return values;
+    forms.push(form);
+  }
+  if (forms.length === 0) return values;
+  const n = values.length;
+  const buffer = new ArrayBuffer(n * BYTES_PER_VALUE);
+  const lane = lanes(buffer, n);
+  const strings: string[] = [];
+  let at = 0;
+  for (const { packed } of forms) {
+    const from = lanes(packed.buffer, packed.count);
+    for (const key of Object.keys(lane) as Array<keyof Lanes>) lane[key].set(from[key], at);
+    if (packed.strings.length > 0) {
+      for (let i = at; i < at + packed.count; i++) if (lane.kind[i] === KIND_STRING) lane.num[i] += strings.length;
+      strings.push(...packed.strings);
+    }
+    at += packed.count;
+  }
+  packedForms.set(values, { packed: { count: n, buffer, newTags: [], newLineages: [], strings }, tags: forms[0].tags, lineages: forms[0].lineages });
+  return values;
 }

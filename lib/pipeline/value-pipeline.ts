@@ -8,6 +8,7 @@ import type { TagState, TagValue } from '../model/tag-value';
 import type { HistoryWriter } from '../history/history-writer';
 import type { AppMetrics } from '../support/metrics';
 import { PromiseQueue } from '../support/promise-queue';
+import { joinValues } from '../model/packed-values';
 import type { SnapshotWriter } from './snapshot-writer';
 import type { ShadowBoard } from '../shadows/shadow-board';
 
@@ -93,7 +94,7 @@ export class ValuePipeline {
     try {
       while (this.waiting.length > 0) {
         const group = this.waiting.splice(0);
-        const values = group.length === 1 ? group[0].values : group.flatMap((entry) => entry.values);
+        const values = group.length === 1 ? group[0].values : joinValues(group.map((entry) => entry.values));
         let result: PassResult;
         try {
           const started = performance.now();

@@ -1,7 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { messageOf } from '../../model/errors';
 import { ValuePacker, ValueUnpacker } from '../../model/packed-values';
-import type { OutputValue } from '../../model/tag-value';
 import { createLogger } from '../../support/logger';
 import type { InputBatch } from '../../ports/bus';
 import { KafkaBus } from './kafka-bus';
@@ -54,7 +53,7 @@ export function serveBus(port: MessagePort, data: BusThreadData): void {
         void answer(request.id, bus.consume(handler));
         break;
       case 'publish':
-        void answer(request.id, bus.publishOutputs(outputs.unpack(request.packed) as OutputValue[]));
+        void answer(request.id, bus.publishOutputMessages(outputs.outputMessages(request.packed)));
         break;
       case 'stop':
         if (statusTimer) clearInterval(statusTimer);

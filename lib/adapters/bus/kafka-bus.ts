@@ -355,10 +355,15 @@ export class KafkaBus implements Bus {
 
   // ---------------------------------------------------------------- producing
 
-  async publishOutputs(values: readonly OutputValue[]): Promise<void> {
-    if (values.length === 0) return;
-    await this.sendReliably('outputs', this.config.outputTopic, values.map(outputMessage));
-    this.totals.valuesOut += values.length;
+  publishOutputs(values: readonly OutputValue[]): Promise<void> {
+    return this.publishOutputMessages(values.map(outputMessage));
+  }
+
+  /** Outputs already encoded as `outputMessage` writes them (the bus thread encodes them from packed lanes). */
+  async publishOutputMessages(messages: Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.sendReliably('outputs', this.config.outputTopic, messages);
+    this.totals.valuesOut += messages.length;
   }
 
   /**

@@ -1,7 +1,9 @@
 import { messageOf } from '../model/errors';
 import type { JobProgress, StoredJob } from '../model/job';
-import type { HistoryRecord } from '../ports/history-store';
-import type { ReplayProgress } from '../lab/plot-replay';
+import type { HistoryColumnBatch, HistoryLineage } from '../ports/history-store';
+import type { ReplayProgress, ReplayPublishedColumns } from '../lab/plot-replay';
+import { emptyColumns } from '../history/history-columns';
+import { writeColumnBatches } from '../history/write-columns';
 import { readAheadNow } from '../history/read-ahead';
 import { replayChunks } from '../editor-runs/plot-script';
 import type { BackfillPorts } from './backfill-ports';
@@ -11,8 +13,9 @@ import type { BackfillPorts } from './backfill-ports';
  * inputs' history is read on this thread (the embedded store lives here) and replayed through the
  * plot's code path (replayChunks → PlotReplay in the lab thread: the engine's compiler, sandbox,
  * ordering, deadbands and state, carried from chunk to chunk) with every published value handed back
- * per chunk. Per chunk, in time order: `fill` drops values where the output already has a point,
- * the values are written with writeBulk (lineage: script id, name, version; the triggering step's
+ * per chunk as typed-array columns per output (transferred from the lab: no object per value on this
+ * thread). Per chunk, in time order: `fill` drops values where the output already has a point,
+ * the values are written with the history's column-wise bulk write (lineage: script id, name, version; the triggering step's
  * time), then the progress is saved — which is also the heartbeat and where a cancel is noticed.
  * After a restart a job whose heartbeat is old is claimed again and replayed from `from` (state
  * rebuilt), writing only from `processedUntil` on. The output topic is never touched.
@@ -171,13 +174,12 @@ export async function backfill(
     const lastStep = chunk.lastStep ?? resumeAt;
     // Replaying from `from` after a restart: the chunks before `resumeAt` only rebuild the state.
     if (lastStep >= resumeAt) {
-      const values = (chunk.published ?? []).filter((value) => value.ts >= resumeAt && value.ts < job.to);
-      const records = await keepWritable(ports, job, values.map((value): HistoryRecord => {
-        const record: HistoryRecord = { tag: outputTags[value.output], value: value.value, ts: value.ts, quality: value.quality, source: 'script', script: lineage };
-        if (value.reason) record.reason = value.reason;
-        return record;
-      }));
-      progress.written += records.length > 0 ? await ports.history.writeBulk(records) : 0;
+      const batches: HistoryColumnBatch[] = [];
+      for (const [output, columns] of (chunk.published ?? []).entries()) {
+        const batch = await keepWritable(ports, job, outputTags[output], columns, resumeAt, lineage);
+        if (batch.length > 0) batches.push(batch);
+      }
+      progress.written += await writeColumnBatches(ports.history, batches);
       progress.evaluations += newEvaluations;
       progress.errors += newErrors;
       progress.processedUntil = Math.min(job.to, lastStep + 1);
@@ -210,16 +212,38 @@ export async function backfill(
   return { error: null };
 }
 
-/** `fill`: only where the output has no point yet; `replace`: everything (the period was emptied). */
-async function keepWritable(ports: Pick<BackfillPorts, 'history'>, job: StoredJob, records: HistoryRecord[]): Promise<HistoryRecord[]> {
-  if (job.mode === 'replace' || records.length === 0) return records;
-  const first = records[0].ts;
-  const last = records[records.length - 1].ts;
-  const taken = new Map<string, Set<number>>();
-  for (const tag of new Set(records.map((record) => record.tag))) {
-    const times = new Set<number>();
-    for await (const page of ports.history.readTimestamps(tag, first, last + 1)) for (const ts of page) times.add(ts);
-    taken.set(tag, times);
+/**
+ * One output's published columns as a batch to write: its points in [resumeAt, job.to) and, with
+ * `fill`, only where the output has no point yet (`replace` emptied the period). Typed arrays only.
+ */
+async function keepWritable(
+  ports: Pick<BackfillPorts, 'history'>,
+  job: StoredJob,
+  tag: string,
+  columns: ReplayPublishedColumns,
+  resumeAt: number,
+  script: HistoryLineage,
+): Promise<HistoryColumnBatch> {
+  const n = columns.length;
+  let taken: Set<number> | null = null;
+  if (job.mode === 'fill' && n > 0) {
+    taken = new Set<number>();
+    for await (const page of ports.history.readTimestamps(tag, columns.ts[0], columns.ts[n - 1] + 1)) for (const ts of page) taken.add(ts);
   }
-  return records.filter((record) => !taken.get(record.tag)!.has(record.ts));
+  const batch: HistoryColumnBatch = { ...emptyColumns(n), texts: columns.texts, tag, reasons: [], source: 'script', script };
+  const reasons: Array<[number, 'error']> = [];
+  let failed = 0;
+  for (let index = 0; index < n; index++) {
+    while (failed < columns.failed.length && columns.failed[failed] < index) failed++;
+    const ts = columns.ts[index];
+    if (ts < resumeAt || ts >= job.to || taken?.has(ts)) continue;
+    const at = batch.length++;
+    batch.ts[at] = ts;
+    batch.num[at] = columns.num[index];
+    batch.kind[at] = columns.kind[index];
+    batch.quality[at] = columns.quality[index];
+    if (columns.failed[failed] === index) reasons.push([at, 'error']);
+  }
+  batch.reasons = reasons;
+  return batch;
 }

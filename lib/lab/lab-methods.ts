@@ -1,3 +1,4 @@
+import { transferring } from '../threads/thread-rpc';
 import type { Lab } from './lab';
 import type { LabRunRequest } from './lab-run';
 import type { ReplayChunk, ReplayOpenRequest } from './plot-replay';
@@ -15,7 +16,12 @@ export function labMethods(lab: Lab) {
     runSession: async (id: string, request: Parameters<Lab['runSession']>[1]) => lab.runSession(id, request),
     closeSession: async (id: string) => lab.closeSession(id),
     openReplay: (id: string, request: ReplayOpenRequest) => lab.openReplay(id, request),
-    feedReplay: async (id: string, chunk: ReplayChunk) => lab.feedReplay(id, chunk),
+    feedReplay: async (id: string, chunk: ReplayChunk) => {
+      const progress = lab.feedReplay(id, chunk);
+      // Backfill: the published columns move to the host (no copy, no object per value there).
+      const buffers = (progress.published ?? []).flatMap((columns) => [columns.ts.buffer, columns.num.buffer, columns.kind.buffer, columns.quality.buffer]);
+      return buffers.length > 0 ? transferring(progress, buffers as ArrayBuffer[]) : progress;
+    },
     finishReplay: async (id: string) => lab.finishReplay(id),
     closeReplay: async (id: string) => lab.closeReplay(id),
   };

@@ -2,10 +2,11 @@ import { compileScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../model/diagnostic';
 import { diagnostic } from '../model/diagnostic-messages';
 import { MinMaxDownsampler } from '../history/downsample';
+import { emptyColumns, setValue, qualityCode, type HistoryColumns } from '../history/history-columns';
 import type { HistoryPoint } from '../ports/history-store';
 import { ScriptSandbox, type EvaluationJob, type InputSample, type SandboxLimits } from '../sandbox/script-sandbox';
 import type { RunnableDraft } from '../model/script-schema';
-import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
+import { QUALITIES } from '../model/tag-value';
 
 /**
  * The evaluation side of a plot (in the lab thread): the script as the engine runs it (plain
@@ -23,15 +24,14 @@ export interface ReplayOpenRequest {
   collect?: boolean;
 }
 
-/** A value the script published in a chunk (backfill), stamped with its triggering step's time. */
-export interface ReplayPublishedValue {
-  /** Index into the script's outputs. */
-  output: number;
-  ts: number;
-  value: TagScalar;
-  quality: Quality;
-  /** The null/bad value a failed evaluation publishes for its outputs (as the engine does). */
-  reason?: 'error';
+/**
+ * One output's values published in a chunk (backfill), column-wise in time order, each stamped with
+ * its triggering step's time: typed arrays the lab hands back (transferred, not copied) so that the
+ * host makes no object per value before the history's column-wise bulk write.
+ */
+export interface ReplayPublishedColumns extends HistoryColumns {
+  /** Points a failed evaluation published null/bad (reason "error", as the engine does), ascending. */
+  failed: number[];
 }
 
 /**
@@ -50,8 +50,8 @@ export interface ReplayProgress {
   errors: number;
   /** Set when the replay gave up (repeated timeouts, a broken sandbox): later chunks are ignored. */
   stopped: boolean;
-  /** With `collect`: the values published while evaluating this chunk, in time order. */
-  published?: ReplayPublishedValue[];
+  /** With `collect`: the values published while evaluating this chunk, per output (by index), in time order. */
+  published?: ReplayPublishedColumns[];
   /** With `collect`: the time of the chunk's last step. */
   lastStep?: number;
 }
@@ -81,7 +81,7 @@ export class PlotReplay {
   private stopped = false;
   private batchSize = FIRST_BATCH;
   private readonly jobPool: EvaluationJob[] = [];
-  private published: ReplayPublishedValue[] | null = null;
+  private published: ReplayPublishedColumns[] | null = null;
 
   private constructor(
     private readonly sandbox: ScriptSandbox,
@@ -106,7 +106,7 @@ export class PlotReplay {
   }
 
   feed(chunk: ReplayChunk): ReplayProgress {
-    if (this.collect) this.published = [];
+    if (this.collect) this.published = this.samplers.map(() => ({ ...emptyColumns(chunk.times.length), failed: [] }));
     for (let start = 0; start < chunk.times.length && !this.stopped; ) {
       const count = Math.min(this.batchSize, chunk.times.length - start);
       this.evaluate(this.jobsOf(chunk, start, count));
@@ -146,9 +146,14 @@ export class PlotReplay {
         // A failed run publishes its outputs null/bad: the engine marks those with reason "error".
         const failed = result.status === 'failed';
         for (const sample of result.outputs) {
-          const value: ReplayPublishedValue = { output: sample.index, ts, value: sample.value, quality: sample.quality };
-          if (failed && sample.value === null && sample.quality === 'bad') value.reason = 'error';
-          this.published.push(value);
+          const columns: ReplayPublishedColumns = this.published[sample.index];
+          const at = columns.length;
+          if (at === columns.ts.length) grow(columns);
+          columns.ts[at] = ts;
+          setValue(columns, at, sample.value);
+          columns.quality[at] = qualityCode(sample.quality);
+          columns.length = at + 1;
+          if (failed && sample.value === null && sample.quality === 'bad') columns.failed.push(at);
         }
       }
       if (result.status === 'ok') {
@@ -207,4 +212,18 @@ export class PlotReplay {
     }
     return jobs;
   }
+}
+
+/** Twice the room (an output published more than once in a step). */
+function grow(columns: ReplayPublishedColumns): void {
+  const capacity = Math.max(16, columns.ts.length * 2);
+  const ts = new Float64Array(capacity);
+  const num = new Float64Array(capacity);
+  const kind = new Uint8Array(capacity);
+  const quality = new Uint8Array(capacity);
+  ts.set(columns.ts);
+  num.set(columns.num);
+  kind.set(columns.kind);
+  quality.set(columns.quality);
+  Object.assign(columns, { ts, num, kind, quality });
 }

@@ -1,4 +1,4 @@
-import type { Quality, TagScalar, TagSource, TagValue } from '../model/tag-value';
+import type { Quality, TagScalar, TagSource, TagValue, ValueReason } from '../model/tag-value';
 
 /**
  * Raw and computed values over time. InfluxDB (v1-compatible HTTP API) when configured, otherwise a
@@ -22,6 +22,26 @@ export interface HistoryLineage {
 export interface HistoryRecord extends TagValue {
   source: TagSource;
   /** On computed values: the script and version that produced it. */
+  script?: HistoryLineage;
+}
+
+/**
+ * One tag's points column-wise for `writeBulkColumns` (the layout of HistoryColumns in
+ * lib/history/history-columns.ts): `length` points, ts strictly increasing whole milliseconds, kind
+ * codes with the number or the index into `texts` in `num`, quality indexes into QUALITIES; one
+ * source and lineage for all of them.
+ */
+export interface HistoryColumnBatch {
+  tag: string;
+  length: number;
+  ts: Float64Array;
+  kind: Uint8Array;
+  num: Float64Array;
+  quality: Uint8Array;
+  texts: string[];
+  /** [point index, reason] of the points that carry one, ascending. */
+  reasons: ReadonlyArray<readonly [number, ValueReason]>;
+  source: TagSource;
   script?: HistoryLineage;
 }
 
@@ -72,6 +92,12 @@ export interface HistoryStore {
    * `write`; not atomic as a whole. Returns how many were written.
    */
   writeBulk(records: readonly HistoryRecord[]): Promise<number>;
+
+  /**
+   * writeBulk column-wise (backfill: no object per point): the same rules and result. Optional: a
+   * store without it is given records (lib/history/write-columns.ts).
+   */
+  writeBulkColumns?(batches: readonly HistoryColumnBatch[]): Promise<number>;
 
   /** Deletes points older than `before` (retention). Returns how many, when the store knows. */
   prune(before: number): Promise<number>;

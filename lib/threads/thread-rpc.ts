@@ -14,6 +14,17 @@ import { AppError, OperationalError, UnexpectedError, UserError, type ErrorCode 
 
 type Methods = Record<string, (...args: never[]) => unknown>;
 
+const TRANSFER = Symbol('transfer');
+
+/**
+ * Marks a method's result so that these buffers are moved to the host with the reply, not copied
+ * (they must not be used in the thread afterwards). A symbol key: the structured clone leaves it out.
+ */
+export function transferring<T extends object>(value: T, buffers: ArrayBuffer[]): T {
+  (value as { [TRANSFER]?: ArrayBuffer[] })[TRANSFER] = buffers;
+  return value;
+}
+
 interface CallMessage {
   id: number;
   method: string;
@@ -34,14 +45,16 @@ export function serveInThread(methods: Methods): void {
   port.on('message', async (message: CallMessage) => {
     const method = methods[message.method];
     let reply: ReplyMessage;
+    let transfer: ArrayBuffer[] | undefined;
     try {
       if (!method) throw new Error(`unknown method ${message.method}`);
       const value = await (method as (...args: unknown[]) => unknown)(...message.args);
       reply = { id: message.id, ok: true, value };
+      if (value && typeof value === 'object') transfer = (value as { [TRANSFER]?: ArrayBuffer[] })[TRANSFER];
     } catch (error) {
       reply = { id: message.id, ok: false, error: serializeError(error) };
     }
-    port.postMessage(reply);
+    port.postMessage(reply, transfer);
   });
 }
 

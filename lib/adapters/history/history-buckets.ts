@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { emptyColumns, KIND_FALSE, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_TRUE, qualityCode, qualityOf, setValue, valueAt, type HistoryColumns } from '../../history/history-columns';
-import type { HistoryLineage, HistoryRecord, HistoryRow } from '../../ports/history-store';
+import type { HistoryColumnBatch, HistoryLineage, HistoryRecord, HistoryRow } from '../../ports/history-store';
 import { UnexpectedError } from '../../model/errors';
 import { isValueReason, QUALITIES, type TagSource } from '../../model/tag-value';
 
@@ -80,7 +80,7 @@ export function encodeBuckets(tag: string, records: readonly HistoryRecord[], ma
   return buckets;
 }
 
-const lineageOf = (record: HistoryRecord): [number, string | null, string | null, number | null] => {
+const lineageOf = (record: Pick<HistoryRecord, 'source' | 'script'>): [number, string | null, string | null, number | null] => {
   const script = record.script;
   return [SOURCE_CODES[record.source], script ? storable(script.id) : null, script ? storable(script.name) : null, script ? script.version : null];
 };
@@ -133,6 +133,52 @@ function encodeBucket(tag: string, records: readonly HistoryRecord[]): BucketRow
     scriptVersion,
     lineage: runs.length > 0 ? JSON.stringify(runs) : null,
   };
+}
+
+/**
+ * Buckets of points [begin, end) of a column batch (strictly increasing whole-millisecond ts, one
+ * lineage), cut every `maxPoints`: as encodeBuckets of the same records, without an object per point.
+ */
+export function encodeColumnBuckets(tag: string, batch: HistoryColumnBatch, begin = 0, end = batch.length, maxPoints = BUCKET_POINTS): BucketRow[] {
+  const buckets: BucketRow[] = [];
+  const [source, scriptId, scriptName, scriptVersion] = lineageOf(batch);
+  for (let start = begin; start < end; start += maxPoints) {
+    const stop = Math.min(end, start + maxPoints);
+    const n = stop - start;
+    const ts = batch.ts.slice(start, stop);
+    const values = batch.num.slice(start, stop);
+    const kinds = batch.kind.slice(start, stop);
+    const qualities = batch.quality.slice(start, stop);
+    const texts: string[] = [];
+    for (let index = 0; index < n; index++) {
+      if (kinds[index] === KIND_STRING) {
+        texts.push(storable(batch.texts[values[index]]));
+        values[index] = texts.length - 1;
+      } else if (kinds[index] !== KIND_NUMBER || values[index] === 0) {
+        // -0 as 0, as the row layout stores it; nothing but numbers and string indexes in `num`.
+        values[index] = 0;
+      }
+    }
+    const reasons = batch.reasons.filter(([index]) => index >= start && index < stop).map(([index, reason]) => [index - start, reason]);
+    buckets.push({
+      tag: storable(tag),
+      start: ts[0],
+      end: ts[n - 1],
+      count: n,
+      ts: float64Base64(ts),
+      values: float64Base64(values),
+      kinds: Buffer.from(kinds.buffer, kinds.byteOffset, kinds.byteLength).toString('base64'),
+      qualities: Buffer.from(qualities.buffer, qualities.byteOffset, qualities.byteLength).toString('base64'),
+      texts: texts.length > 0 ? JSON.stringify(texts) : null,
+      reasons: reasons.length > 0 ? JSON.stringify(reasons) : null,
+      source,
+      scriptId,
+      scriptName,
+      scriptVersion,
+      lineage: null,
+    });
+  }
+  return buckets;
 }
 
 function float64Base64(array: Float64Array): string {

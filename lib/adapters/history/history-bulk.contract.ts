@@ -1,5 +1,8 @@
 import { expect, it } from 'vitest';
-import type { HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
+import type { HistoryColumnBatch, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
+import { emptyColumns, setValue } from '../../history/history-columns';
+import { writeColumnBatches } from '../../history/write-columns';
+import { QUALITIES } from '../../model/tag-value';
 
 /**
  * The operations backfill and export need, part of the HistoryStore contract (called from
@@ -173,6 +176,44 @@ export function describeBulkOperations(store: () => HistoryStore): void {
       });
       expect({ step, rows: lastPerStep }).toEqual({ step, rows: wanted });
     }
+  });
+
+  it('writes column batches (backfill) exactly as writeBulk writes the same records, over more than a bucket and over points already there', async () => {
+    const count = 5_000;
+    // Numbers (-0 and NaN included), strings (a NUL), booleans, nulls reporting a failed run.
+    const valueOf = (i: number) => (i % 97 === 0 ? null : i % 13 === 0 ? `s${i}\u0000` : i % 11 === 0 ? i % 2 === 0 : i === 7 ? -0 : i === 9 ? Number.NaN : i / 4);
+    const record = (tag: string, i: number): HistoryRecord => {
+      const value = valueOf(i);
+      const row: HistoryRecord = { tag, ts: T0 + i * 1000, value, quality: value === null ? 'bad' : QUALITIES[i % 3], source: 'script', script: lineage(4) };
+      if (value === null) row.reason = 'error';
+      return row;
+    };
+    const batchOf = (tag: string, indexes: number[]): HistoryColumnBatch => {
+      const batch: HistoryColumnBatch = { ...emptyColumns(indexes.length), tag, reasons: [], source: 'script', script: lineage(4) };
+      const reasons: Array<[number, 'error']> = [];
+      for (const i of indexes) {
+        const at = batch.length++;
+        const { ts, value, quality } = record(tag, i);
+        batch.ts[at] = ts;
+        setValue(batch, at, value);
+        batch.quality[at] = QUALITIES.indexOf(quality);
+        if (value === null) reasons.push([at, 'error']);
+      }
+      batch.reasons = reasons;
+      return batch;
+    };
+    const evens = Array.from({ length: count / 2 }, (_, k) => 2 * k);
+    const odds = evens.map((i) => i + 1);
+    // By records: the even points, then the odd ones over them; the same by columns on another tag.
+    await store().writeBulk(evens.map((i) => record('bulk.cols.records', i)));
+    await store().writeBulk(odds.map((i) => record('bulk.cols.records', i)));
+    expect(await writeColumnBatches(store(), [batchOf('bulk.cols.columns', evens)])).toBe(evens.length);
+    expect(await writeColumnBatches(store(), [batchOf('bulk.cols.columns', odds), batchOf('bulk.cols.empty', [])])).toBe(odds.length);
+    const byRecords = await readRowsAll(store(), ['bulk.cols.records'], T0, T0 + count * 1000);
+    const byColumns = await readRowsAll(store(), ['bulk.cols.columns'], T0, T0 + count * 1000);
+    expect(byColumns.length).toBe(count);
+    expect(byColumns).toEqual(byRecords.map((row) => ({ ...row, tag: 'bulk.cols.columns' })));
+    expect(await readRowsAll(store(), ['bulk.cols.empty'], T0, T0 + count * 1000)).toEqual([]);
   });
 }
 

@@ -14,7 +14,8 @@ import {
   valueAt,
   type HistoryColumns,
 } from '../../history/history-columns';
-import type { HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
+import type { HistoryColumnBatch, HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
+import { recordsOfBatch } from '../../history/write-columns';
 import { mergeRowStreams } from '../../history/merge-row-streams';
 import { translateDatabaseError, type SqlDatabase } from '../store/open-database';
 import { BULK_STATEMENT } from '../store/pglite-thread-protocol';
@@ -24,6 +25,7 @@ import {
   copyPoint,
   decodeBucket,
   encodeBuckets,
+  encodeColumnBuckets,
   firstIndexAtOrAfter,
   forEachRun,
   SOURCE_CODES,
@@ -145,13 +147,35 @@ export class SqlHistoryStore implements HistoryStore {
     return records.length;
   }
 
+  async writeBulkColumns(batches: readonly HistoryColumnBatch[]): Promise<number> {
+    let written = 0;
+    for (const batch of batches) {
+      if (!strictlyIncreasingWholeMs(batch)) {
+        written += await this.writeBulk(recordsOfBatch(batch));
+        continue;
+      }
+      const key = storable(batch.tag);
+      for (let start = 0; start < batch.length; start += BULK_PIECE_POINTS) {
+        const end = Math.min(batch.length, start + BULK_PIECE_POINTS);
+        const ts = batch.ts.subarray(start, end);
+        const buckets = encodeColumnBuckets(key, batch, start, end);
+        await this.putBuckets(key, ts[0], ts[ts.length - 1], `{${ts.join(',')}}`, buckets, () => recordsOfBatch(batch).slice(start, end));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      written += batch.length;
+    }
+    return written;
+  }
+
   /** One piece of a tag's points (strictly increasing whole-millisecond ts) in one transaction. */
   private async writeBuckets(tag: string, points: readonly HistoryRecord[]): Promise<void> {
-    const first = points[0].ts;
-    const last = points[points.length - 1].ts;
     const key = storable(tag);
     const times = `{${points.map((point) => point.ts).join(',')}}`;
-    const buckets = encodeBuckets(key, points);
+    await this.putBuckets(key, points[0].ts, points[points.length - 1].ts, times, encodeBuckets(key, points), () => points);
+  }
+
+  /** A piece's buckets: inserted where none is yet, else merged with the buckets they overlap. */
+  private async putBuckets(key: string, first: number, last: number, times: string, buckets: BucketRow[], pointsOf: () => readonly HistoryRecord[]): Promise<void> {
     if (buckets.length <= INSERT_BUCKETS) {
       // Where no bucket is yet (a backfill after `replace`, a seed): one statement that takes the live
       // rows at these times and inserts the buckets, no transaction holding PGlite's one connection
@@ -170,7 +194,7 @@ export class SqlHistoryStore implements HistoryStore {
         const existing = await selectBuckets(tx, key, first, last);
         if (existing.length === 0) return insertBuckets(tx, buckets);
         await deleteBuckets(tx, key, existing);
-        await insertBuckets(tx, encodeBuckets(key, mergePoints(existing.flatMap((row) => bucketRecords(decodeBucket(row))), points)));
+        await insertBuckets(tx, encodeBuckets(key, mergePoints(existing.flatMap((row) => bucketRecords(decodeBucket(row))), pointsOf())));
       }),
     );
   }
@@ -801,6 +825,15 @@ async function removeFromBuckets(db: SqlExecutor, tag: string | null, from: numb
 }
 
 /** Each tag's records in strictly increasing whole-millisecond ts order, the last written of a ts kept. */
+/** What the bucket encoder takes as is; anything else goes the records' way (sorted, rounded). */
+function strictlyIncreasingWholeMs(batch: HistoryColumnBatch): boolean {
+  for (let index = 0; index < batch.length; index++) {
+    const ts = batch.ts[index];
+    if (!Number.isSafeInteger(ts) || (index > 0 && !(ts > batch.ts[index - 1]))) return false;
+  }
+  return true;
+}
+
 function pointsByTag(records: readonly HistoryRecord[]): Map<string, HistoryRecord[]> {
   const byTag = new Map<string, HistoryRecord[]>();
   for (const record of records) {

@@ -1,4 +1,4 @@
-import type { HistoryPoint, HistoryStore } from '../ports/history-store';
+import type { HistoryColumnPoints, HistoryPoint, HistoryStore } from '../ports/history-store';
 import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
 
 /**
@@ -17,18 +17,8 @@ export const KIND_STRING = 4;
 /** In a merged batch: the series has no point at this instant. */
 export const KIND_ABSENT = 255;
 
-export interface HistoryColumns {
-  /** Points held; the arrays may be longer. */
-  length: number;
-  ts: Float64Array;
-  /** KIND_* code. */
-  kind: Uint8Array;
-  /** The number for KIND_NUMBER, the index into `texts` for KIND_STRING, 0 otherwise. */
-  num: Float64Array;
-  /** Index into QUALITIES. */
-  quality: Uint8Array;
-  texts: string[];
-}
+/** One series' points column-wise (the layout is declared with the history port). */
+export type HistoryColumns = HistoryColumnPoints;
 
 /** A store that can read column-wise (both stores here can; a plain HistoryStore is adapted). */
 export interface ColumnarHistoryReader {

@@ -26,19 +26,26 @@ export interface HistoryRecord extends TagValue {
 }
 
 /**
- * One tag's points column-wise for `writeBulkColumns` (the layout of HistoryColumns in
- * lib/history/history-columns.ts): `length` points, ts strictly increasing whole milliseconds, kind
- * codes with the number or the index into `texts` in `num`, quality indexes into QUALITIES; one
- * source and lineage for all of them.
+ * Points column-wise: `length` points (the arrays may be longer), kind codes (KIND_* of
+ * lib/history/history-columns.ts) with the number or the index into `texts` in `num`, quality
+ * indexes into QUALITIES.
  */
-export interface HistoryColumnBatch {
-  tag: string;
+export interface HistoryColumnPoints {
   length: number;
   ts: Float64Array;
   kind: Uint8Array;
+  /** The number for a number, the index into `texts` for a string, 0 otherwise. */
   num: Float64Array;
   quality: Uint8Array;
   texts: string[];
+}
+
+/**
+ * One tag's points column-wise for `writeBulkColumns`: ts strictly increasing whole milliseconds; one
+ * source and lineage for all of them.
+ */
+export interface HistoryColumnBatch extends HistoryColumnPoints {
+  tag: string;
   /** [point index, reason] of the points that carry one, ascending. */
   reasons: ReadonlyArray<readonly [number, ValueReason]>;
   source: TagSource;

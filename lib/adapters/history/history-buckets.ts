@@ -115,12 +115,24 @@ function encodeBucket(tag: string, records: readonly HistoryRecord[]): BucketRow
     qualities[index] = qualityCode(record.quality);
     if (record.reason) reasons.push([index, record.reason]);
   }
-  const [source, scriptId, scriptName, scriptVersion] = lineageOf(records[0]);
+  return packedBucketRow(tag, { ts, values, kinds, qualities }, texts, reasons, lineageOf(records[0]), runs);
+}
+
+/** The row of one bucket's packed columns (`values`: numbers, or indexes into `texts`). */
+function packedBucketRow(
+  tag: string,
+  columns: { ts: Float64Array; values: Float64Array; kinds: Uint8Array; qualities: Uint8Array },
+  texts: readonly string[],
+  reasons: ReadonlyArray<readonly [number, string]>,
+  [source, scriptId, scriptName, scriptVersion]: ReturnType<typeof lineageOf>,
+  runs: readonly unknown[],
+): BucketRow {
+  const { ts, values, kinds, qualities } = columns;
   return {
     tag: storable(tag),
     start: ts[0],
-    end: ts[n - 1],
-    count: n,
+    end: ts[ts.length - 1],
+    count: ts.length,
     ts: float64Base64(ts),
     values: float64Base64(values),
     kinds: Buffer.from(kinds.buffer, kinds.byteOffset, kinds.byteLength).toString('base64'),
@@ -141,7 +153,7 @@ function encodeBucket(tag: string, records: readonly HistoryRecord[]): BucketRow
  */
 export function encodeColumnBuckets(tag: string, batch: HistoryColumnBatch, begin = 0, end = batch.length, maxPoints = BUCKET_POINTS): BucketRow[] {
   const buckets: BucketRow[] = [];
-  const [source, scriptId, scriptName, scriptVersion] = lineageOf(batch);
+  const lineage = lineageOf(batch);
   for (let start = begin; start < end; start += maxPoints) {
     const stop = Math.min(end, start + maxPoints);
     const n = stop - start;
@@ -159,24 +171,8 @@ export function encodeColumnBuckets(tag: string, batch: HistoryColumnBatch, begi
         values[index] = 0;
       }
     }
-    const reasons = batch.reasons.filter(([index]) => index >= start && index < stop).map(([index, reason]) => [index - start, reason]);
-    buckets.push({
-      tag: storable(tag),
-      start: ts[0],
-      end: ts[n - 1],
-      count: n,
-      ts: float64Base64(ts),
-      values: float64Base64(values),
-      kinds: Buffer.from(kinds.buffer, kinds.byteOffset, kinds.byteLength).toString('base64'),
-      qualities: Buffer.from(qualities.buffer, qualities.byteOffset, qualities.byteLength).toString('base64'),
-      texts: texts.length > 0 ? JSON.stringify(texts) : null,
-      reasons: reasons.length > 0 ? JSON.stringify(reasons) : null,
-      source,
-      scriptId,
-      scriptName,
-      scriptVersion,
-      lineage: null,
-    });
+    const reasons = batch.reasons.filter(([index]) => index >= start && index < stop).map(([index, reason]) => [index - start, reason] as const);
+    buckets.push(packedBucketRow(tag, { ts, values, kinds, qualities }, texts, reasons, lineage, []));
   }
   return buckets;
 }

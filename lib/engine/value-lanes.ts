@@ -1,5 +1,5 @@
 import { QUALITIES, VALUE_REASONS, type TagScalar, type TagValue } from '../model/tag-value';
-import { lanes as packedLanes, type PackedValues } from '../model/packed-values';
+import { LANE_FALSE, LANE_NULL, LANE_NUMBER, LANE_STRING, LANE_TRUE, QUALITY_CODE as QUALITY_INDEX, lanes as packedLanes, type PackedValues } from '../model/packed-values';
 import type { TagCatalog } from '../tags/tag-catalog';
 
 /**
@@ -25,13 +25,8 @@ export interface ValueLanes {
   objects?: readonly TagValue[];
 }
 
-export const LANE_NUMBER = 0;
-export const LANE_FALSE = 1;
-export const LANE_TRUE = 2;
-export const LANE_NULL = 3;
-export const LANE_STRING = 4;
-
-const QUALITY_INDEX = { good: 0, uncertain: 1, bad: 2 } as const;
+// The kind codes and quality indexes of the packed lanes, so that packed lanes are read as they are.
+export { LANE_FALSE, LANE_NULL, LANE_NUMBER, LANE_STRING, LANE_TRUE } from '../model/packed-values';
 
 export function emptyLanes(count: number): ValueLanes {
   return {

@@ -23,16 +23,16 @@ export interface PackedValues {
   strings: string[];
 }
 
-const KIND_NUMBER = 0;
-const KIND_FALSE = 1;
-const KIND_TRUE = 2;
-const KIND_NULL = 3;
-const KIND_STRING = 4;
+export const LANE_NUMBER = 0;
+export const LANE_FALSE = 1;
+export const LANE_TRUE = 2;
+export const LANE_NULL = 3;
+export const LANE_STRING = 4;
 const NO_LINEAGE = 0xffffffff;
 /** Bytes per value: two f64 lanes, two u32 lanes, three u8 lanes. */
 const BYTES_PER_VALUE = 8 + 8 + 4 + 4 + 3;
 
-const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
+export const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
 
 export interface Lanes {
   ts: Float64Array;
@@ -98,14 +98,14 @@ export class ValuePacker {
       lane.ts[i] = value.ts;
       const scalar = value.value;
       if (typeof scalar === 'number') {
-        lane.kind[i] = KIND_NUMBER;
+        lane.kind[i] = LANE_NUMBER;
         lane.num[i] = scalar;
       } else if (typeof scalar === 'string') {
-        lane.kind[i] = KIND_STRING;
+        lane.kind[i] = LANE_STRING;
         lane.num[i] = strings.length;
         strings.push(scalar);
-      } else if (scalar === null) lane.kind[i] = KIND_NULL;
-      else lane.kind[i] = scalar ? KIND_TRUE : KIND_FALSE;
+      } else if (scalar === null) lane.kind[i] = LANE_NULL;
+      else lane.kind[i] = scalar ? LANE_TRUE : LANE_FALSE;
       lane.quality[i] = QUALITY_CODE[value.quality];
       lane.reason[i] = value.reason === undefined ? 0 : VALUE_REASONS.indexOf(value.reason) + 1;
       const script = (value as Partial<OutputValue>).script;
@@ -188,7 +188,7 @@ export class ValueUnpacker {
       if (tag === undefined) throw new Error(`packed values name tag #${lane.tag[i]}, which this side never received`);
       const kind = lane.kind[i];
       const scalar: TagScalar =
-        kind === KIND_NUMBER ? lane.num[i] : kind === KIND_STRING ? packed.strings[lane.num[i]] : kind === KIND_NULL ? null : kind === KIND_TRUE;
+        kind === LANE_NUMBER ? lane.num[i] : kind === LANE_STRING ? packed.strings[lane.num[i]] : kind === LANE_NULL ? null : kind === LANE_TRUE;
       const value: TagValue = { tag, value: scalar, ts: lane.ts[i], quality: QUALITIES[lane.quality[i]] };
       const reason = lane.reason[i];
       if (reason !== 0) value.reason = VALUE_REASONS[reason - 1] as ValueReason;
@@ -221,7 +221,7 @@ export class ValueUnpacker {
       const script = (this.lineageJson[lineage] ??= scriptJson(this.lineages[lineage]));
       const kind = lane.kind[i];
       const scalar =
-        kind === KIND_NUMBER ? JSON.stringify(lane.num[i]) : kind === KIND_STRING ? JSON.stringify(packed.strings[lane.num[i]]) : kind === KIND_NULL ? 'null' : kind === KIND_TRUE ? 'true' : 'false';
+        kind === LANE_NUMBER ? JSON.stringify(lane.num[i]) : kind === LANE_STRING ? JSON.stringify(packed.strings[lane.num[i]]) : kind === LANE_NULL ? 'null' : kind === LANE_TRUE ? 'true' : 'false';
       const reason = lane.reason[i];
       const tail = reason === 0 ? '}' : `,"reason":${JSON.stringify(VALUE_REASONS[reason - 1])}}`;
       messages[i] = { key: tag, value: `${head}${scalar},"ts":"${isoTime(lane.ts[i])}","quality":"${QUALITIES[lane.quality[i]]}"${script}${tail}` };
@@ -258,7 +258,7 @@ export function joinValues<V extends TagValue>(parts: ReadonlyArray<readonly V[]
     const from = lanes(packed.buffer, packed.count);
     for (const key of Object.keys(lane) as Array<keyof Lanes>) lane[key].set(from[key], at);
     if (packed.strings.length > 0) {
-      for (let i = at; i < at + packed.count; i++) if (lane.kind[i] === KIND_STRING) lane.num[i] += strings.length;
+      for (let i = at; i < at + packed.count; i++) if (lane.kind[i] === LANE_STRING) lane.num[i] += strings.length;
       strings.push(...packed.strings);
     }
     at += packed.count;

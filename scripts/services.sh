@@ -22,7 +22,7 @@
 # (/var/lib/postgresql, /var/log/postgresql).
 #
 # Tunables (environment): SCRIPT_SERVER_SERVICES_DIR, KAFKA_HEAP_OPTS (default -Xms256m -Xmx512m),
-# KAFKA_START_TIMEOUT (s, default 60), SERVICES_START_TIMEOUT (s, default 30, PostgreSQL/InfluxDB),
+# KAFKA_START_TIMEOUT (s, default 60 plus 1 s per 25 partitions on disk), SERVICES_START_TIMEOUT (s, default 30, PostgreSQL/InfluxDB),
 # KAFKA_CDS=0 (do not use a class-data-sharing archive for the broker JVM, see kafka_cds_opts).
 set -euo pipefail
 
@@ -61,6 +61,7 @@ KAFKA_PID=$RUN_DIR/kafka.pid
 KAFKA_LOG_DIR=$LOG_DIR/kafka
 KAFKA_OUT=$KAFKA_LOG_DIR/kafka.out
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
+[ -n "${KAFKA_START_TIMEOUT:-}" ] && KAFKA_START_TIMEOUT_SET=1
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
 KAFKA_CDS=${KAFKA_CDS:-1}
 KAFKA_CDS_DIR=$KAFKA_LIBS/.cds
@@ -581,7 +582,17 @@ kafka_cds_build_in_background() {
 }
 
 kafka_wait() {
-  local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  # A broker loads every partition's log before it answers: a developer's broker that has kept the
+  # test suites' topics (thousands of partitions) takes longer than a fresh one, so unless
+  # KAFKA_START_TIMEOUT is set the wait grows by a second for every 25 partition folders.
+  local timeout=$KAFKA_START_TIMEOUT
+  if [ -z "${KAFKA_START_TIMEOUT_SET:-}" ] && [ -d "$KAFKA_DATA" ]; then
+    local partitions
+    partitions=$(find "$KAFKA_DATA" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' | wc -l)
+    timeout=$((KAFKA_START_TIMEOUT + partitions / 25))
+    ((partitions > 500)) && log "Kafka is loading $partitions partitions; waiting up to ${timeout}s"
+  fi
+  local deadline=$((SECONDS + timeout))
   while ((SECONDS < deadline)); do
     if kafka_probe; then
       if kafka_running; then
@@ -598,7 +609,7 @@ kafka_wait() {
     fi
     sleep 0.3
   done
-  die "Kafka does not answer a metadata request on $KAFKA_HOST:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s (logs: $KAFKA_LOG_DIR)"
+  die "Kafka does not answer a metadata request on $KAFKA_HOST:$KAFKA_PORT after ${timeout}s (logs: $KAFKA_LOG_DIR; set KAFKA_START_TIMEOUT to wait longer)"
 }
 
 kafka_up() { kafka_start; kafka_wait; }

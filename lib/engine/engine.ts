@@ -7,7 +7,7 @@ import { findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { TagCatalog } from '../tags/tag-catalog';
 import { PromiseQueue } from '../support/promise-queue';
 import { applyFollow, forwardOutput } from './engine-follow';
-import { buildIndex, link, unlink, upstreamOf } from './engine-index';
+import { buildIndex, link, routeTable, unlink, upstreamOf, type RouteTable } from './engine-index';
 import { describeScript, publishStop, runBatches, type PassContext } from './engine-outcome';
 import { addRun, schedule, seedAll } from './engine-schedule';
 import { newLoadedScript, quarantine, restoreStatic, resumeQuarantine, staticOf } from './engine-scripts';
@@ -84,6 +84,8 @@ export class Engine {
   private taps = new Map<string, Tap>();
   /** The same taps by catalog id (TagCatalog.idOf): what a pass looks up per value. */
   private tapsById: Array<Tap | undefined> = [];
+  /** The routes by tag id (rebuilt with tapsById). */
+  private routesById: RouteTable = routeTable(new Map(), () => 0, 0);
   private readonly groups: SandboxGroup[] = [];
   private nextGroupId = 0;
   private step = 0;
@@ -398,6 +400,7 @@ export class Engine {
     this.followDirty = false;
     applyFollow(this.taps, this.scripts.values(), this.staleRules, this.followTags);
     this.tapsById = byTagId(this.taps, this.catalog);
+    this.routesById = routeTable(this.routes, (tag) => this.catalog.idOf(tag), this.tapsById.length);
   }
 
   // ---- evaluation ----
@@ -414,8 +417,10 @@ export class Engine {
     const { catalog, tapsById: taps } = this;
     const { count, ts: stamps, tag: ids, kind, num, quality: qualities, reason: reasons } = lanes;
     let index = 0;
-    let lastGroup: SandboxGroup | null = null;
+    const { start: routeStart, group: routeGroup, index: routeIndex, groups } = this.routesById;
+    let lastGroup = -1;
     let lastStream: OpStream | null = null;
+    let lastLight = false;
     const triggered: LoadedScript[] = [];
     const arrival = this.staleRules.size > 0 ? this.clock() : 0;
     while (index < count) {
@@ -444,15 +449,19 @@ export class Engine {
         // The next fresh value clears the staleness: its quality goes to the sandbox as it is.
         const fresh = tap.stale !== null && freshen(tap.stale, arrival);
         if (fresh) this.staleCount--;
-        for (const route of tap.routes) {
+        const numberOnly = !fresh && isNumber;
+        for (let r = routeStart[id], end = routeStart[id + 1]; r < end; r++) {
           // Consecutive values mostly feed the same sandbox: one map lookup per change of sandbox.
-          if (route.group !== lastGroup) {
-            lastGroup = route.group;
-            lastStream = batchOf(batches, route.group).stream;
+          const g = routeGroup[r];
+          if (g !== lastGroup) {
+            lastGroup = g;
+            const group = groups[g];
+            lastStream = batchOf(batches, group).stream;
+            lastLight = group.light;
           }
           const stream = lastStream!;
-          if (route.group.light && !fresh && isNumber) stream.value(route.index, value as number);
-          else stream.update(route.index, value, ts, quality, step);
+          if (lastLight && numberOnly) stream.value(routeIndex[r], value as number);
+          else stream.update(routeIndex[r], value, ts, quality, step);
         }
         for (const script of tap.dependents) {
           if (script.triggeredStep === step) continue;

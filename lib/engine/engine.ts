@@ -7,7 +7,7 @@ import { findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { TagCatalog } from '../tags/tag-catalog';
 import { PromiseQueue } from '../support/promise-queue';
 import { applyFollow, forwardOutput } from './engine-follow';
-import { buildIndex, link, routeTable, unlink, upstreamOf, type RouteTable } from './engine-index';
+import { TAP_FOLLOW, TAP_STALE, buildIndex, link, tapTable, unlink, upstreamOf, type TapTable } from './engine-index';
 import { describeScript, publishStop, runBatches, type PassContext } from './engine-outcome';
 import { addRun, schedule, seedAll } from './engine-schedule';
 import { newLoadedScript, quarantine, restoreStatic, resumeQuarantine, staticOf } from './engine-scripts';
@@ -82,10 +82,8 @@ export class Engine {
   private routes = new Map<string, Route[]>();
   /** Tag → routes and dependents together: one lookup per raw value. */
   private taps = new Map<string, Tap>();
-  /** The same taps by catalog id (TagCatalog.idOf): what a pass looks up per value. */
-  private tapsById: Array<Tap | undefined> = [];
-  /** The routes by tag id (rebuilt with tapsById). */
-  private routesById: RouteTable = routeTable(new Map(), () => 0, 0);
+  /** The same taps by catalog id (TagCatalog.idOf) as typed arrays: what a pass looks up per value. */
+  private tapsById: TapTable = tapTable([]);
   private readonly groups: SandboxGroup[] = [];
   private nextGroupId = 0;
   private step = 0;
@@ -399,8 +397,7 @@ export class Engine {
   private refollow(): void {
     this.followDirty = false;
     applyFollow(this.taps, this.scripts.values(), this.staleRules, this.followTags);
-    this.tapsById = byTagId(this.taps, this.catalog);
-    this.routesById = routeTable(this.routes, (tag) => this.catalog.idOf(tag), this.tapsById.length);
+    this.tapsById = tapTable(byTagId(this.taps, this.catalog));
   }
 
   // ---- evaluation ----
@@ -414,10 +411,11 @@ export class Engine {
       this.resync = false;
       seedAll(this.groups, this.catalog, batches);
     }
-    const { catalog, tapsById: taps } = this;
+    const catalog = this.catalog;
+    const { size: tapCount, flags: tapFlags, stale: staleById, start: routeStart, group: routeGroup, index: routeIndex, groups } = this.tapsById;
+    const { firstDependent, dependent, scripts: dependentScripts, triggeredAt } = this.tapsById;
     const { count, ts: stamps, tag: ids, kind, num, quality: qualities, reason: reasons } = lanes;
     let index = 0;
-    const { start: routeStart, group: routeGroup, index: routeIndex, groups } = this.routesById;
     let lastGroup = -1;
     let lastStream: OpStream | null = null;
     let lastLight = false;
@@ -443,11 +441,12 @@ export class Engine {
           continue;
         }
         if (catalog.size !== known) this.seen(catalog.nameOf(id));
-        const tap = taps[id];
-        if (tap === undefined) continue;
-        if (tap.follow && followed !== null) followed.push(valueAt(lanes, catalog, index));
+        if (id >= tapCount) continue;
+        const flags = tapFlags[id];
+        if (flags === 0) continue;
+        if ((flags & TAP_FOLLOW) !== 0 && followed !== null) followed.push(valueAt(lanes, catalog, index));
         // The next fresh value clears the staleness: its quality goes to the sandbox as it is.
-        const fresh = tap.stale !== null && freshen(tap.stale, arrival);
+        const fresh = (flags & TAP_STALE) !== 0 && freshen(staleById[id]!, arrival);
         if (fresh) this.staleCount--;
         const numberOnly = !fresh && isNumber;
         for (let r = routeStart[id], end = routeStart[id + 1]; r < end; r++) {
@@ -463,10 +462,11 @@ export class Engine {
           if (lastLight && numberOnly) stream.value(routeIndex[r], value as number);
           else stream.update(routeIndex[r], value, ts, quality, step);
         }
-        for (const script of tap.dependents) {
-          if (script.triggeredStep === step) continue;
-          script.triggeredStep = step;
-          triggered.push(script);
+        for (let k = firstDependent[id], end = firstDependent[id + 1]; k < end; k++) {
+          const n = dependent[k];
+          if (triggeredAt[n] === step) continue;
+          triggeredAt[n] = step;
+          triggered.push(dependentScripts[n]);
         }
       }
       if (triggered.length > 0) schedule(this.context, triggered, ts, step, batches, false);

@@ -76,6 +76,82 @@ export function buildIndex(
   return { dependents, routes, taps, staleRules, staleCount, resync };
 }
 
+/** TapTable.flags: the tag has a tap; it is followed; it has a staleness rule. */
+export const TAP = 1;
+export const TAP_FOLLOW = 2;
+export const TAP_STALE = 4;
+
+/**
+ * The taps by catalog tag id, flat (ingestNow's per-value path reads typed arrays, not a tap, route
+ * or script object per value): `flags[id]` (0: no tap); the routes of tag `id` are the entries
+ * `start[id]` to `start[id + 1] - 1`, entry r going to the sandbox `groups[group[r]]` at its table
+ * index `index[r]`; the scripts it triggers are `scripts[dependent[k]]` for k from `firstDependent[id]`
+ * to `firstDependent[id + 1] - 1`, and `triggeredAt[n]` is the last step that triggered `scripts[n]`
+ * (a script joins a step's list once). Rebuilt with the taps; ids at or above `size` have no tap.
+ */
+export interface TapTable {
+  size: number;
+  flags: Uint8Array;
+  stale: Array<StaleRule | undefined>;
+  start: Int32Array;
+  group: Int32Array;
+  index: Int32Array;
+  groups: SandboxGroup[];
+  firstDependent: Int32Array;
+  dependent: Int32Array;
+  scripts: LoadedScript[];
+  triggeredAt: Float64Array;
+}
+
+/** The tap table of the taps by id (see byTagId). */
+export function tapTable(tapsById: ReadonlyArray<Tap | undefined>): TapTable {
+  const size = tapsById.length;
+  let routes = 0;
+  let dependents = 0;
+  for (const tap of tapsById) {
+    routes += tap?.routes.length ?? 0;
+    dependents += tap?.dependents.length ?? 0;
+  }
+  const flags = new Uint8Array(size);
+  const stale: Array<StaleRule | undefined> = new Array<StaleRule | undefined>(size).fill(undefined);
+  const start = new Int32Array(size + 1);
+  const group = new Int32Array(routes);
+  const index = new Int32Array(routes);
+  const firstDependent = new Int32Array(size + 1);
+  const dependent = new Int32Array(dependents);
+  const groups: SandboxGroup[] = [];
+  const scripts: LoadedScript[] = [];
+  const groupAt = new Map<SandboxGroup, number>();
+  const scriptAt = new Map<LoadedScript, number>();
+  const numberOf = <T>(at: Map<T, number>, list: T[], item: T): number => {
+    let n = at.get(item);
+    if (n === undefined) {
+      n = list.length;
+      at.set(item, n);
+      list.push(item);
+    }
+    return n;
+  };
+  let r = 0;
+  let k = 0;
+  for (let id = 0; id < size; id++) {
+    start[id] = r;
+    firstDependent[id] = k;
+    const tap = tapsById[id];
+    if (tap === undefined) continue;
+    flags[id] = TAP | (tap.follow ? TAP_FOLLOW : 0) | (tap.stale !== null ? TAP_STALE : 0);
+    if (tap.stale !== null) stale[id] = tap.stale;
+    for (const route of tap.routes) {
+      group[r] = numberOf(groupAt, groups, route.group);
+      index[r++] = route.index;
+    }
+    for (const script of tap.dependents) dependent[k++] = numberOf(scriptAt, scripts, script);
+  }
+  start[size] = r;
+  firstDependent[size] = k;
+  return { size, flags, stale, start, group, index, groups, firstDependent, dependent, scripts, triggeredAt: new Float64Array(scripts.length).fill(-1) };
+}
+
 /** Rules of the loaded scripts' staleAfterMs; a tag keeps its arrival time and staleness across rebuilds. */
 function buildStaleRules(active: readonly LoadedScript[], previous: ReadonlyMap<string, StaleRule>, clock: () => number): { staleRules: Map<string, StaleRule>; staleCount: number } {
   const staleRules = new Map<string, StaleRule>();

@@ -35,7 +35,6 @@ export function newLoadedScript(
     outputTags,
     periodic: trigger.type === 'periodic' ? { intervalMs: trigger.intervalMs, nextDue: alignUp(at.now, trigger.intervalMs) } : null,
     rank: 0,
-    triggeredStep: -1,
     downstream: [],
     outputCount: outputTags.length,
     rawInputsOnly: true,

@@ -62,8 +62,6 @@ export interface LoadedScript {
   outputTags: string[];
   periodic: { intervalMs: number; nextDue: number } | null;
   rank: number;
-  /** The last step that triggered this script: a script joins a step's list once (no Set per step). */
-  triggeredStep: number;
   /** Scripts reading this one's outputs, directly or further down, in rank order. */
   downstream: LoadedScript[];
   outputCount: number;

@@ -7,7 +7,7 @@ import { findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { TagCatalog } from '../tags/tag-catalog';
 import { PromiseQueue } from '../support/promise-queue';
 import { applyFollow, forwardOutput } from './engine-follow';
-import { buildIndex, link, unlink, upstreamOf } from './engine-index';
+import { TAP_FOLLOW, TAP_STALE, buildIndex, link, tapTable, unlink, upstreamOf, type TapTable } from './engine-index';
 import { describeScript, publishStop, runBatches, type PassContext } from './engine-outcome';
 import { addRun, schedule, seedAll } from './engine-schedule';
 import { newLoadedScript, quarantine, restoreStatic, resumeQuarantine, staticOf } from './engine-scripts';
@@ -82,8 +82,8 @@ export class Engine {
   private routes = new Map<string, Route[]>();
   /** Tag → routes and dependents together: one lookup per raw value. */
   private taps = new Map<string, Tap>();
-  /** The same taps by catalog id (TagCatalog.idOf): what a pass looks up per value. */
-  private tapsById: Array<Tap | undefined> = [];
+  /** The same taps by catalog id (TagCatalog.idOf) as typed arrays: what a pass looks up per value. */
+  private tapsById: TapTable = tapTable([]);
   private readonly groups: SandboxGroup[] = [];
   private nextGroupId = 0;
   private step = 0;
@@ -397,7 +397,7 @@ export class Engine {
   private refollow(): void {
     this.followDirty = false;
     applyFollow(this.taps, this.scripts.values(), this.staleRules, this.followTags);
-    this.tapsById = byTagId(this.taps, this.catalog);
+    this.tapsById = tapTable(byTagId(this.taps, this.catalog));
   }
 
   // ---- evaluation ----
@@ -411,11 +411,14 @@ export class Engine {
       this.resync = false;
       seedAll(this.groups, this.catalog, batches);
     }
-    const { catalog, tapsById: taps } = this;
+    const catalog = this.catalog;
+    const { size: tapCount, flags: tapFlags, stale: staleById, start: routeStart, group: routeGroup, index: routeIndex, groups } = this.tapsById;
+    const { firstDependent, dependent, scripts: dependentScripts, triggeredAt } = this.tapsById;
     const { count, ts: stamps, tag: ids, kind, num, quality: qualities, reason: reasons } = lanes;
     let index = 0;
-    let lastGroup: SandboxGroup | null = null;
+    let lastGroup = -1;
     let lastStream: OpStream | null = null;
+    let lastLight = false;
     const triggered: LoadedScript[] = [];
     const arrival = this.staleRules.size > 0 ? this.clock() : 0;
     while (index < count) {
@@ -438,26 +441,32 @@ export class Engine {
           continue;
         }
         if (catalog.size !== known) this.seen(catalog.nameOf(id));
-        const tap = taps[id];
-        if (tap === undefined) continue;
-        if (tap.follow && followed !== null) followed.push(valueAt(lanes, catalog, index));
+        if (id >= tapCount) continue;
+        const flags = tapFlags[id];
+        if (flags === 0) continue;
+        if ((flags & TAP_FOLLOW) !== 0 && followed !== null) followed.push(valueAt(lanes, catalog, index));
         // The next fresh value clears the staleness: its quality goes to the sandbox as it is.
-        const fresh = tap.stale !== null && freshen(tap.stale, arrival);
+        const fresh = (flags & TAP_STALE) !== 0 && freshen(staleById[id]!, arrival);
         if (fresh) this.staleCount--;
-        for (const route of tap.routes) {
+        const numberOnly = !fresh && isNumber;
+        for (let r = routeStart[id], end = routeStart[id + 1]; r < end; r++) {
           // Consecutive values mostly feed the same sandbox: one map lookup per change of sandbox.
-          if (route.group !== lastGroup) {
-            lastGroup = route.group;
-            lastStream = batchOf(batches, route.group).stream;
+          const g = routeGroup[r];
+          if (g !== lastGroup) {
+            lastGroup = g;
+            const group = groups[g];
+            lastStream = batchOf(batches, group).stream;
+            lastLight = group.light;
           }
           const stream = lastStream!;
-          if (route.group.light && !fresh && isNumber) stream.value(route.index, value as number);
-          else stream.update(route.index, value, ts, quality, step);
+          if (lastLight && numberOnly) stream.value(routeIndex[r], value as number);
+          else stream.update(routeIndex[r], value, ts, quality, step);
         }
-        for (const script of tap.dependents) {
-          if (script.triggeredStep === step) continue;
-          script.triggeredStep = step;
-          triggered.push(script);
+        for (let k = firstDependent[id], end = firstDependent[id + 1]; k < end; k++) {
+          const n = dependent[k];
+          if (triggeredAt[n] === step) continue;
+          triggeredAt[n] = step;
+          triggered.push(dependentScripts[n]);
         }
       }
       if (triggered.length > 0) schedule(this.context, triggered, ts, step, batches, false);

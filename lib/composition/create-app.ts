@@ -12,7 +12,7 @@ import type { Logger } from '../support/logger';
 import type { ThreadEntry } from '../threads/thread-rpc';
 import type { Bus } from '../ports/bus';
 import type { HistoryStore } from '../ports/history-store';
-import type { ScriptStore } from '../ports/script-store';
+import type { ScriptStats, ScriptStore } from '../ports/script-store';
 import type { TagMetaStore } from '../ports/tag-meta-store';
 import { TagDirectory } from '../tags/tag-directory';
 import { seedSimulatorMeta } from './start-simulator';
@@ -38,6 +38,7 @@ import { runScriptTests } from '../editor-runs/run-script-tests';
 import { openScaleOut, scaleOutTopics } from './open-scale-out';
 import { startWorkerHeartbeat } from './worker-heartbeat';
 import { PartitionedWorker } from '../partitioning/partitioned-worker';
+import { ChangedStats } from './changed-stats';
 
 /**
  * The composition root: builds every adapter from the validated configuration and wires the value
@@ -250,11 +251,12 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       await shadowFollower.start();
       stops.push(() => shadowFollower.stop());
 
-      const statsTimer = setInterval(() => void persistStats(store, engine, metrics), 5000);
+      const savedStats = new ChangedStats();
+      const statsTimer = setInterval(() => void persistStats(store, engine, metrics, savedStats), 5000);
       statsTimer.unref();
       stops.push(async () => {
         clearInterval(statsTimer);
-        await persistStats(store, engine, metrics);
+        await persistStats(store, engine, metrics, savedStats);
       });
 
       pipeline.startTicking();
@@ -373,22 +375,23 @@ async function scriptActivity(store: ScriptStore, engine: EngineHost | null, log
   };
 }
 
-async function persistStats(store: ScriptStore, engine: EngineHost, metrics: AppMetrics): Promise<void> {
+async function persistStats(store: ScriptStore, engine: EngineHost, metrics: AppMetrics, saved: ChangedStats): Promise<void> {
   try {
     const statuses = await engine.statuses();
     metrics.registered.set(statuses.length);
     metrics.quarantined.set(statuses.filter((status) => status.state === 'quarantined').length);
-    await store.saveStats(
-      statuses.map((status) => ({
-        scriptId: status.id,
-        evaluations: status.evaluations,
-        errors: status.errors,
-        avgMicros: status.avgMicros,
-        lastRunAt: status.lastRunAt === null ? null : new Date(status.lastRunAt),
-        retryAt: status.retryAt === null ? null : new Date(status.retryAt),
-        stateNotice: status.stateNotice ?? null,
-      })),
-    );
+    const stats: ScriptStats[] = statuses.map((status) => ({
+      scriptId: status.id,
+      evaluations: status.evaluations,
+      errors: status.errors,
+      avgMicros: status.avgMicros,
+      lastRunAt: status.lastRunAt === null ? null : new Date(status.lastRunAt),
+      retryAt: status.retryAt === null ? null : new Date(status.retryAt),
+      stateNotice: status.stateNotice ?? null,
+    }));
+    const changed = saved.pick(stats);
+    await store.saveStats(changed);
+    saved.remember(stats, changed);
   } catch {
     // Statistics are informative; the next round tries again.
   }

@@ -11,6 +11,7 @@ import { unpackPassResult, type EngineMethods } from '../engine/engine-methods';
 import { ValuePacker } from '../model/packed-values';
 import { PROGRESS_BYTES, progressView } from '../engine/engine-progress';
 import type { EngineHost, EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, ShadowSpec, ShadowStatus } from '../ports/engine';
+import { IdleTicks } from './idle-ticks';
 
 /**
  * The engine in a worker thread, watched.
@@ -73,6 +74,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   const runHangMs = Math.max(500, 10 * engineOptions.limits.cpuMs);
   const progress = new SharedArrayBuffer(PROGRESS_BYTES);
   const view = progressView(progress);
+  const idleTicks = new IdleTicks();
 
   const numberOf = (id: string) => {
     let number = numbers.get(id);
@@ -98,6 +100,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     },
     onError: (error) => logger.error({ err: error }, 'engine thread failed'),
     onRestart: async (call) => {
+      idleTicks.touch();
       view[0] = 0;
       view[1] = 0;
       logger.warn({ scripts: registered.size }, 'engine thread restarted; reloading scripts');
@@ -231,7 +234,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     return { ok: false, reason: 'invalid', diagnostics: [hangDiagnostic('hang-init', hangMs / 1000, engineOptions.limits.initCpuMs)] };
   }
 
-  return {
+  return idleTicks.wrap({
     register: (spec) =>
       serial.run(async () => {
         const outcome = await watchedLoad(client.call('register', spec, numberOf(spec.id)));
@@ -296,5 +299,5 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       return [...running, ...stopped];
     },
     close: () => client.close(),
-  };
+  });
 }

@@ -56,7 +56,10 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
     tick: async (now: number) => {
       beat();
       const result = await engine.tick(now);
-      if (shadows?.active) result.shadow = await shadows.tick(now);
+      if (shadows?.active) {
+        result.shadow = await shadows.tick(now);
+        delete result.idleUntil; // the candidates' engine has ticks of its own
+      }
       return result;
     },
     statuses: async () => engine.statuses(),

@@ -507,7 +507,19 @@ export class Engine {
     }
     if (batches.size > 0) await this.runBatches(batches, result);
     this.drainPending(result);
+    result.idleUntil = this.idleUntil(now);
     return result;
+  }
+
+  /** The next time a tick has work (a periodic script due, a retry, a staleness check); `now` when it has some already. */
+  private idleUntil(now: number): number {
+    if (this.resync || this.pending.length > 0 || this.indexDirty) return now;
+    let until = this.staleRules.size > 0 ? this.lastStaleCheck + STALE_CHECK_MS : Infinity;
+    for (const script of this.scripts.values()) {
+      if (script.quarantined) until = Math.min(until, script.retryAt ?? Infinity);
+      else if (script.periodic) until = Math.min(until, script.periodic.nextDue);
+    }
+    return until;
   }
 
   /**

@@ -125,6 +125,11 @@ export interface PassResult {
   recovered?: string[];
   /** The shadow runs' pass on the same values (changes.md), when any runs: never published. */
   shadow?: ShadowPass;
+  /**
+   * A tick's result: until when (wall clock, ms; Infinity: nothing scheduled) another tick would do
+   * nothing unless something else reaches the engine first; absent: unknown, tick as usual.
+   */
+  idleUntil?: number;
 }
 
 /**

@@ -18,6 +18,7 @@
 //
 //   node --import tsx scripts/bench/p8-backfill.mts [--days 7] [--plots 2] [--idle-seconds 10]
 //        [--chunks 2048,4096]   one app (and one figure) per BACKFILL_CHUNK_STEPS; default: the app's default
+//        [--cpu-prof DIR]       the app runs with node's --cpu-prof (every thread's profile into DIR)
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,7 @@ const CHUNKS = argValue(args, 'chunks', '')
   .split(',')
   .filter((text) => text !== '')
   .map(Number);
+const CPU_PROF_DIR = argValue(args, 'cpu-prof', '');
 const CACHE = process.env.BENCH_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'script-server-bench');
 const DATA_DIR = path.join(CACHE, `backfill-${DAYS}d`);
 const MARKER = path.join(DATA_DIR, 'bench-seeded.json');
@@ -166,7 +168,9 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
   const env: Record<string, string> = { HISTORY_RETENTION_DAYS: '36500', LOG_LEVEL: 'error', SIMULATOR: 'false' };
   if (chunkSteps !== null) env.BACKFILL_CHUNK_STEPS = String(chunkSteps);
   const label = chunkSteps === null ? 'default chunks' : `chunks of ${chunkSteps}`;
-  const app = await startApp({ dataDir: DATA_DIR, env, timeoutMs: 300_000 });
+  // node's flags go before the entry (NODE_OPTIONS may not carry --cpu-prof).
+  const profiled = CPU_PROF_DIR ? { entry: '--cpu-prof', args: [`--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`, 'dist/server.mjs'] } : {};
+  const app = await startApp({ dataDir: DATA_DIR, env, timeoutMs: 300_000, ...profiled });
   try {
     const id = await benchScript(app);
     // 1. The plot replay of the same script and period: the baseline.

@@ -18,6 +18,7 @@
 //
 //   node --import tsx scripts/bench/p8-backfill.mts [--days 7] [--plots 2] [--idle-seconds 10]
 //        [--chunks 2048,4096]   one app (and one figure) per BACKFILL_CHUNK_STEPS; default: the app's default
+//        [--cpu-prof DIR]       the app runs with node's --cpu-prof (every thread's profile into DIR)
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,7 @@ const CHUNKS = argValue(args, 'chunks', '')
   .split(',')
   .filter((text) => text !== '')
   .map(Number);
+const CPU_PROF_DIR = argValue(args, 'cpu-prof', '');
 const CACHE = process.env.BENCH_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'script-server-bench');
 const DATA_DIR = path.join(CACHE, `backfill-${DAYS}d`);
 const MARKER = path.join(DATA_DIR, 'bench-seeded.json');
@@ -126,6 +128,17 @@ async function sampleLatency(app: RunningApp, stop: () => boolean): Promise<numb
   return times;
 }
 
+/** CPU seconds the app's process (every thread) has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(app: RunningApp): number {
+  try {
+    const fields = readFileSync(`/proc/${app.process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime (fields 14 and 15 of stat; 12 and 13 after the command), in clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const p99 = (times: number[]) => percentile(Float64Array.from(times).sort(), 99);
 
 /** The bench's script (P5's draft), created once in the data folder; any job of it still open is cancelled. */
@@ -166,19 +179,24 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
   const env: Record<string, string> = { HISTORY_RETENTION_DAYS: '36500', LOG_LEVEL: 'error', SIMULATOR: 'false' };
   if (chunkSteps !== null) env.BACKFILL_CHUNK_STEPS = String(chunkSteps);
   const label = chunkSteps === null ? 'default chunks' : `chunks of ${chunkSteps}`;
-  const app = await startApp({ dataDir: DATA_DIR, env, timeoutMs: 300_000 });
+  // node's flags go before the entry (NODE_OPTIONS may not carry --cpu-prof).
+  const profiled = CPU_PROF_DIR ? { entry: '--cpu-prof', args: [`--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`, 'dist/server.mjs'] } : {};
+  const app = await startApp({ dataDir: DATA_DIR, env, timeoutMs: 300_000, ...profiled });
   try {
     const id = await benchScript(app);
     // 1. The plot replay of the same script and period: the baseline.
     const plotRates: number[] = [];
+    let plotCpu = 0;
     for (let run = 0; run <= PLOTS; run++) {
       const started = performance.now();
+      const cpuBefore = cpuSeconds(app);
       // As requestPlot (scripts/plot-workload.ts) does, with this module's signed-in fetch.
       const { status, json: body } = await callApi(app.url, 'POST', '/api/scripts/plot', { script: PLOT_DRAFT, from: range.from, to: range.to, maxPoints: 1000 });
       const seconds = (performance.now() - started) / 1000;
       if (status !== 200) throw new Error(`plot answered ${status}: ${JSON.stringify(body).slice(0, 500)}`);
       log(`P8 (${label}): plot ${run === 0 ? 'warm-up' : `${run}/${PLOTS}`}: ${round(seconds, 2)} s, ${thousands(body.evaluations / seconds)} steps/s`);
       if (run > 0) plotRates.push(body.evaluations / seconds);
+      if (run > 0) plotCpu += (cpuSeconds(app) - cpuBefore) / PLOTS;
     }
     // 2. The API idle.
     const idleUntil = performance.now() + IDLE_SECONDS * 1000;
@@ -188,6 +206,7 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
     const sampling = sampleLatency(app, () => ended);
     sampling.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
     const started = performance.now();
+    const jobCpuBefore = cpuSeconds(app);
     const posted = await callApi(app.url, 'POST', `/api/scripts/${id}/backfill`, {
       from: new Date(range.from).toISOString(),
       to: new Date(range.to + 1000).toISOString(),
@@ -205,6 +224,7 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
       job = (await callApi(app.url, 'GET', `/api/jobs/${posted.json.id}`).catch(() => ({ json: job }))).json;
     }
     const seconds = (performance.now() - started) / 1000;
+    const jobCpu = cpuSeconds(app) - jobCpuBefore;
     ended = true;
     const during = await sampling;
     if (job.state !== 'done') throw new Error(`the backfill ended ${job.state}: ${job.error ?? ''}`);
@@ -226,7 +246,8 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
     };
     log(
       `P8 (${label}): backfill ${round(seconds, 2)} s (${round(serverSeconds, 2)} s in the job), ${thousands(measured.rate)} steps/s = ${round(measured.rate / measured.plotRate, 2)} × the plot; ` +
-        `${thousands(measured.written)} values written; GET /api/scripts p99 ${round(measured.jobP99, 1)} ms during (${during.length} samples) vs ${round(measured.idleP99, 1)} ms idle (${idle.length})`,
+        `${thousands(measured.written)} values written; GET /api/scripts p99 ${round(measured.jobP99, 1)} ms during (${during.length} samples) vs ${round(measured.idleP99, 1)} ms idle (${idle.length}); ` +
+        `the app's CPU (every thread, the API's samples included) ${round(jobCpu, 1)} s during the job, ${round(plotCpu, 1)} s a plot`,
     );
     await app.stop();
     measured.rows = await outputRows({ from: range.from, to: range.to + 1000 }, 'count');

@@ -215,6 +215,38 @@ export function describeBulkOperations(store: () => HistoryStore): void {
     expect(byColumns).toEqual(byRecords.map((row) => ({ ...row, tag: 'bulk.cols.columns' })));
     expect(await readRowsAll(store(), ['bulk.cols.empty'], T0, T0 + count * 1000)).toEqual([]);
   });
+
+  it('writes the column batches of several tags in one call as each tag alone: live rows at their times taken, a tag with points already there merged', async () => {
+    const count = 3_000;
+    const recordOf = (tag: string, i: number, version = 5): HistoryRecord => ({ tag, ts: T0 + i * 1000, value: i % 7 === 0 ? i % 2 === 0 : i / 8, quality: 'good', source: 'script', script: lineage(version) });
+    const batchOf = (tag: string, indexes: number[]): HistoryColumnBatch => {
+      const batch: HistoryColumnBatch = { ...emptyColumns(indexes.length), tag, reasons: [], source: 'script', script: lineage(5) };
+      for (const i of indexes) {
+        const at = batch.length++;
+        batch.ts[at] = T0 + i * 1000;
+        setValue(batch, at, recordOf(tag, i).value);
+        batch.quality[at] = QUALITIES.indexOf('good');
+      }
+      return batch;
+    };
+    const all = Array.from({ length: count }, (_, i) => i);
+    const tags = ['bulk.many.a', 'bulk.many.b', 'bulk.many.c', 'bulk.many.d'];
+    // Live rows among the points of a, bulk points (an older version) among those of c.
+    await store().write([recordOf('bulk.many.a', 10, 1), recordOf('bulk.many.a', 2_999, 1), { ...recordOf('bulk.many.a', 5_000, 1) }]);
+    await store().writeBulk(all.filter((i) => i % 3 === 0).map((i) => recordOf('bulk.many.c', i, 2)));
+    // a and b where nothing is in the way of their buckets, then c (in the way) and d together.
+    expect(await writeColumnBatches(store(), tags.slice(0, 2).map((tag) => batchOf(tag, all)))).toBe(2 * count);
+    expect(await writeColumnBatches(store(), tags.slice(2).map((tag) => batchOf(tag, all)))).toBe(2 * count);
+    for (const tag of tags) {
+      const rows = await readRowsAll(store(), [tag], T0, T0 + 10_000 * 1000);
+      const expected = all.map((i) => recordOf(tag, i));
+      if (tag === 'bulk.many.a') expected.push(recordOf(tag, 5_000, 1));
+      expect({ tag, rows: rows.map(({ ts, value, script }) => ({ ts, value, version: script?.version })) }).toEqual({
+        tag,
+        rows: expected.map(({ ts, value, script }) => ({ ts, value, version: script?.version })),
+      });
+    }
+  });
 }
 
 async function readRowsAll(store: HistoryStore, tags: string[], from: number, to: number, chunkSize?: number): Promise<HistoryRow[]> {

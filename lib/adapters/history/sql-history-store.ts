@@ -147,8 +147,21 @@ export class SqlHistoryStore implements HistoryStore {
     return records.length;
   }
 
+  /**
+   * Column batches as buckets, as `writeBulk` writes records. The pieces of different tags that fit
+   * one piece together (a backfill chunk's outputs) go in one statement when no bucket is in their
+   * way: PGlite's fixed cost per statement is paid once per chunk, not once per output.
+   */
   async writeBulkColumns(batches: readonly HistoryColumnBatch[]): Promise<number> {
     let written = 0;
+    let together: BulkPiece[] = [];
+    const flush = async () => {
+      const pieces = together;
+      together = [];
+      if (pieces.length === 0) return;
+      if (pieces.length > 1 && (await this.insertPieces(pieces))) return;
+      for (const piece of pieces) await this.putBuckets(piece.key, piece.first, piece.last, piece.times, piece.buckets, piece.pointsOf);
+    };
     for (const batch of batches) {
       if (!strictlyIncreasingWholeMs(batch)) {
         written += await this.writeBulk(recordsOfBatch(batch));
@@ -158,13 +171,53 @@ export class SqlHistoryStore implements HistoryStore {
       for (let start = 0; start < batch.length; start += BULK_PIECE_POINTS) {
         const end = Math.min(batch.length, start + BULK_PIECE_POINTS);
         const ts = batch.ts.subarray(start, end);
-        const buckets = encodeColumnBuckets(key, batch, start, end);
-        await this.putBuckets(key, ts[0], ts[ts.length - 1], `{${ts.join(',')}}`, buckets, () => recordsOfBatch(batch).slice(start, end));
-        await new Promise((resolve) => setImmediate(resolve));
+        const piece: BulkPiece = {
+          key,
+          first: ts[0],
+          last: ts[ts.length - 1],
+          times: `{${ts.join(',')}}`,
+          buckets: encodeColumnBuckets(key, batch, start, end),
+          pointsOf: () => recordsOfBatch(batch).slice(start, end),
+        };
+        const points = together.reduce((sum, other) => sum + other.buckets.reduce((count, row) => count + row.count, 0), 0);
+        const buckets = together.reduce((sum, other) => sum + other.buckets.length, 0);
+        if (together.some((other) => other.key === key) || points + (end - start) > BULK_PIECE_POINTS || buckets + piece.buckets.length > INSERT_BUCKETS) {
+          await flush();
+          // Let requests and the bus in between statements (PGlite's thread, or this one when PGLITE_THREAD=off).
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        together.push(piece);
       }
       written += batch.length;
     }
+    await flush();
+    await new Promise((resolve) => setImmediate(resolve));
     return written;
+  }
+
+  /**
+   * Pieces of different tags in one statement, where no bucket of theirs is yet (a backfill after
+   * `replace`): it takes the live rows at their times and inserts their buckets, or, when any bucket
+   * is in the way, does nothing and answers false (each piece then goes its own way).
+   */
+  private async insertPieces(pieces: readonly BulkPiece[]): Promise<boolean> {
+    const buckets = pieces.flatMap((piece) => piece.buckets);
+    const free = sql.join(
+      pieces.map((piece) => sql`not exists (select 1 from ${historyBuckets} where ${overlapping(piece.key, piece.first, piece.last)})`),
+      sql` and `,
+    );
+    const taken = sql.join(
+      pieces.map(
+        (piece, index) =>
+          sql`${sql.raw(`taken${index}`)} as (delete from ${history} where (select ok from free) and tag = ${piece.key} and ts >= ${piece.first} and ts <= ${piece.last} and ts = any(${piece.times}::bigint[]))`,
+      ),
+      sql`, `,
+    );
+    const inserted = await this.guard('write history', () =>
+      this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select ${free} as ok), ${taken}
+        insert into ${historyBuckets} (${BUCKET_FIELDS}) select * from (values ${bucketValues(buckets)}) as v where (select ok from free)`),
+    );
+    return affectedRows(inserted) === buckets.length;
   }
 
   /** One piece of a tag's points (strictly increasing whole-millisecond ts) in one transaction. */
@@ -760,6 +813,16 @@ async function selectBuckets(
         : sql`${overlapping(tag, first, last)} order by bucket_start${limit}`;
   }
   return resultRows<BucketRow>(await db.execute(sql`select ${BUCKET_COLUMNS} from ${historyBuckets} where ${where}`));
+}
+
+/** A piece of one tag's points for writeBulkColumns: its buckets, and its records for a merge. */
+interface BulkPiece {
+  key: string;
+  first: number;
+  last: number;
+  times: string;
+  buckets: BucketRow[];
+  pointsOf: () => readonly HistoryRecord[];
 }
 
 /** Buckets per INSERT: 15 parameters each, far below PostgreSQL's 65 535. */

@@ -433,6 +433,7 @@ export class KafkaBus implements Bus {
             this.scheduleConsumerRestart(consumer, 1_000);
           }
         }, HANDLER_RETRY_DELAY_MS);
+        timer.unref();
         this.keepAliveTimers.add(timer);
       },
     });

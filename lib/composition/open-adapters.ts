@@ -95,6 +95,7 @@ export async function openAdapters(
         groupId: config.KAFKA_GROUP_ID,
         dlqTopic: config.KAFKA_DLQ_TOPIC,
         createTopics: config.KAFKA_CREATE_TOPICS,
+        pipelineDepth: config.KAFKA_PIPELINE_DEPTH,
         logger: log,
       }
     : null;

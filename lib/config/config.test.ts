@@ -23,6 +23,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('pipelines 3 slices per input partition by default; KAFKA_PIPELINE_DEPTH=1 takes one at a time, 0 is refused', () => {
+    expect(loadConfig({}).KAFKA_PIPELINE_DEPTH).toBe(3);
+    expect(loadConfig({ KAFKA_PIPELINE_DEPTH: '1' }).KAFKA_PIPELINE_DEPTH).toBe(1);
+    expect(() => loadConfig({ KAFKA_PIPELINE_DEPTH: '0' })).toThrow(/KAFKA_PIPELINE_DEPTH/);
+  });
+
   it('keeps WORKER_MODE=single by default; partitioned needs Kafka and takes the routed/state settings', () => {
     expect(loadConfig({})).toMatchObject({ WORKER_MODE: 'single', KAFKA_ROUTED_PARTITIONS: 32, STATE_CHECKPOINT_MS: 1000 });
     expect(loadConfig({}).KAFKA_ROUTED_TOPIC).toBeUndefined();

@@ -48,6 +48,10 @@ export const CONFIG_VARIABLES = {
   KAFKA_GROUP_ID: { schema: z.string().min(1).default('script-server'), doc: 'consumer group of the workers' },
   KAFKA_DLQ_TOPIC: { schema: optionalString, doc: 'where undecodable input messages go; unset drops them' },
   KAFKA_CREATE_TOPICS: { schema: boolFlag.default(true), doc: 'create missing topics at start' },
+  KAFKA_PIPELINE_DEPTH: {
+    schema: positiveInt(1, 16).default(3),
+    doc: 'slices of one input partition in hand at once: the next is fetched, decoded and evaluated while earlier ones are published; offsets are still committed in order, each after every earlier output is acknowledged (1: one slice at a time)',
+  },
   WORKER_MODE: {
     schema: z.enum(['single', 'partitioned']).default('single'),
     doc: 'single: one worker of the group computes, the others stand by; partitioned: the script groups are split across the workers (needs KAFKA_BROKERS)',

@@ -28,11 +28,14 @@ export class SnapshotWriter {
     this.timer.unref();
   }
 
-  /** Copies: the catalog updates its entries in place, and the snapshot must keep what was acknowledged. */
+  /**
+   * Keeps the given records themselves (no copy per value): callers hand records nobody changes
+   * afterwards — never the catalog's entries, which are updated in place.
+   */
   mark(states: Iterable<TagState>): void {
     for (const state of states) {
       const held = this.dirty.get(state.tag);
-      if (!held || held.ts <= state.ts) this.dirty.set(state.tag, { ...state });
+      if (!held || held.ts <= state.ts) this.dirty.set(state.tag, state);
     }
   }
 

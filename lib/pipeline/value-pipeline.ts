@@ -150,12 +150,16 @@ export class ValuePipeline {
       await bus.publishOutputs(result.outputs);
       metrics.valuesOut.inc(result.outputs.length);
       const outputs: TagValue[] = result.outputs;
-      for (const output of outputs) if (catalog.apply(output, 'script') === 'applied') applied.push(catalog.get(output.tag)!);
-      history.add(
-        result.outputs.map(({ tag, value, ts, quality, reason, script }) =>
-          reason === undefined ? { tag, value, ts, quality, source: 'script' as const, script } : { tag, value, ts, quality, reason, source: 'script' as const, script },
-        ),
+      const records = result.outputs.map(({ tag, value, ts, quality, reason, script }) =>
+        reason === undefined ? { tag, value, ts, quality, source: 'script' as const, script } : { tag, value, ts, quality, reason, source: 'script' as const, script },
       );
+      // The snapshot keeps a record of its own (the catalog's entries change in place), without the lineage.
+      for (let index = 0; index < outputs.length; index++) {
+        if (catalog.apply(outputs[index], 'script') !== 'applied') continue;
+        const { tag, value, ts, quality, reason } = records[index];
+        applied.push(reason === undefined ? { tag, value, ts, quality, source: 'script' } : { tag, value, ts, quality, reason, source: 'script' });
+      }
+      history.add(records);
     }
     snapshot.mark(applied);
     // After the live outputs are acknowledged; the shadow's outputs go nowhere else.

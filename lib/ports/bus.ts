@@ -23,6 +23,12 @@ export interface InputBatch {
   origin?: { partition: number; offsets: number[]; nextOffset: number };
 }
 
+/**
+ * Resolves once the batch's outputs are acknowledged; only then may its offsets be committed. A Kafka
+ * bus with KAFKA_PIPELINE_DEPTH > 1 calls it for a partition's next batch before the previous one has
+ * resolved: a handler must then evaluate and publish its batches in the order it was called (the value
+ * pipeline does: one queue of passes, publications in order).
+ */
 export type InputHandler = (batch: InputBatch) => Promise<void>;
 
 export interface BusCounters {

@@ -26,6 +26,8 @@ const CLIENTS = [
   { client: 'confluent', enabled: withConfluent },
   // kafkajs in the bus thread (BUS_THREAD, docs/decisions/0021): the same contract through the thread.
   { client: 'bus-thread', enabled: true },
+  // kafkajs with slices pipelined (KAFKA_PIPELINE_DEPTH, ordered-commits.ts): the same contract.
+  { client: 'kafkajs-pipelined', enabled: true },
 ] as const;
 type TestBus = KafkaBus | ConfluentBus | ThreadedKafkaBus;
 const brokers = TEST_SERVICES.kafka.split(',');
@@ -59,7 +61,9 @@ function newBus(options: Partial<KafkaBusOptions> & Pick<KafkaBusOptions, 'input
       ? new ConfluentBus({ ...settings, assigner: 'spread' })
       : client === 'bus-thread'
         ? new ThreadedKafkaBus(settings, BUS_THREAD.file)
-        : new KafkaBus(settings);
+        : client === 'kafkajs-pipelined'
+          ? new KafkaBus({ pipelineDepth: 3, ...settings })
+          : new KafkaBus(settings);
   buses.push(bus);
   return bus;
 }
@@ -445,6 +449,33 @@ describe.skipIf(!available).each(CLIENTS)('Kafka bus on $client (real broker)', 
     await until(() => bus.counters().valuesIn === 4, 'the counters');
     await bus.stop();
     expect(await committedOffset(topics.groupId, topics.inputTopic)).toBe(await endOffset(topics.inputTopic));
+  });
+
+  it.skipIf(which !== 'kafkajs-pipelined')('hands a partition\'s next slices over while one is in hand, and commits each only after every earlier one', async () => {
+    const topics = names('pipelined');
+    const ts = new Date(Date.now() - 60_000).toISOString();
+    const bus = newBus({ ...topics, maxBatchMessages: 1 });
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const calls: string[] = [];
+    const done: string[] = [];
+    await bus.consume(async (batch: InputBatch) => {
+      const tags = batch.values.map((value) => value.tag);
+      calls.push(...tags);
+      if (tags.includes('L1')) await firstHeld;
+      done.push(...tags);
+    });
+    await produce(topics.inputTopic, [json({ tag: 'L1', value: 1, ts }), json({ tag: 'L2', value: 2, ts }), json({ tag: 'L3', value: 3, ts })]);
+    // Depth 3: the slices of L2 and L3 are handed over (and finished) while L1's is still in hand.
+    await until(() => done.includes('L2') && done.includes('L3'), 'the later slices');
+    expect(calls).toEqual(['L1', 'L2', 'L3']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Nothing may be committed past L1 while its outputs are not acknowledged.
+    expect(await committedOffset(topics.groupId, topics.inputTopic)).toBe(0);
+    releaseFirst();
+    await until(() => done.includes('L1'), 'L1');
+    await bus.stop();
+    expect(await committedOffset(topics.groupId, topics.inputTopic)).toBe(3);
   });
 
   it.skipIf(!enabled)('stop finishes the batch in hand (with heartbeats) and commits it', async () => {

@@ -23,6 +23,7 @@ import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus
 import { decodeRawValues, type DecodeResult } from '../../model/decode-raw-values';
 import { decodeRouted, encodeRouted, isBinaryRouted } from './routed-codec';
 import { stopKafkajsIdleLoop } from './kafkajs-idle-loop';
+import { OrderedCommits } from './ordered-commits';
 import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../model/parse-tag-fields';
 import { isoTime, isValueReason, type OutputValue, type TagValue } from '../../model/tag-value';
 
@@ -63,6 +64,13 @@ export interface KafkaBusOptions {
    * produce and commit round trips run while another's values are evaluated.
    */
   partitionsConcurrently?: number;
+  /**
+   * Slices of one partition in hand at once (default 1). Above 1 the next slice is fetched, decoded
+   * and handed to the handler while earlier ones are evaluated and published; offsets are still
+   * committed in order, each only after its own and every earlier slice's outputs are acknowledged
+   * (ordered-commits.ts). KAFKA_PIPELINE_DEPTH.
+   */
+  pipelineDepth?: number;
   /** Consumer group session timeout (default 30 000 ms; the broker's minimum is usually 6 000). */
   sessionTimeoutMs?: number;
   /** Consumer group rebalance timeout (default 60 000 ms). */
@@ -117,6 +125,8 @@ export const DLQ_HEADERS = {
 
 const WARNING_INTERVAL_MS = 5_000;
 const KEEP_ALIVE_INTERVAL_MS = 1_000;
+/** How long a pipelined partition waits after a failed slice before reading it again. */
+const HANDLER_RETRY_DELAY_MS = 1_000;
 const LAG_REFRESH_INTERVAL_MS = 5_000;
 /** Keeps one produce request's record batch well under the broker's default message.max.bytes (1 MB). */
 const MAX_SEND_BYTES = 512 * 1024;
@@ -161,6 +171,8 @@ export class KafkaBus implements Bus {
   private topicsReady: Promise<void> | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly keepAliveTimers = new Set<NodeJS.Timeout>();
+  /** The pipelined consumer's in-order commits (pipelineDepth > 1), one per consumer started. */
+  private commits: OrderedCommits | null = null;
 
   private stopping = false;
   private stopPromise: Promise<void> | null = null;
@@ -185,6 +197,7 @@ export class KafkaBus implements Bus {
       fromBeginning: config.fromBeginning ?? true,
       maxBatchMessages: config.maxBatchMessages ?? 5_000,
       partitionsConcurrently: config.partitionsConcurrently ?? 4,
+      pipelineDepth: config.pipelineDepth ?? 1,
       // A killed worker's partitions move to a standby (or its restart) once its session expires.
       sessionTimeoutMs: config.sessionTimeoutMs ?? 10_000,
       rebalanceTimeoutMs: config.rebalanceTimeoutMs ?? 30_000,
@@ -267,6 +280,19 @@ export class KafkaBus implements Bus {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [this.config.inputTopic], fromBeginning: this.options.fromBeginning });
+    if (this.options.pipelineDepth > 1) {
+      const commits = this.pipelinedCommits(consumer);
+      this.commits = commits;
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        // Resolving an offset only moves the fetch on; the commits are made in order by `commits`,
+        // each once its slice's outputs (and every earlier one's) are acknowledged.
+        autoCommit: false,
+        partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+        eachBatch: (payload) => this.handlePipelinedBatch(handler, payload, commits),
+      });
+      return;
+    }
     await consumer.run({
       eachBatchAutoResolve: false,
       // Every resolved offset is committed by commitOffsetsIfNecessary right after its slice.
@@ -337,6 +363,80 @@ export class KafkaBus implements Bus {
       clearInterval(keepAlive);
       this.keepAliveTimers.delete(keepAlive);
     }
+  }
+
+  /**
+   * pipelineDepth > 1: each slice is decoded and handed to the handler, its offset resolved so
+   * kafkajs fetches on, and its commit queued behind the partition's earlier slices; returns once
+   * the partition has room for another slice (the bound). On stop, hands nothing more over and
+   * waits for the slices in hand to be committed.
+   */
+  private async handlePipelinedBatch(handler: InputHandler, payload: EachBatchPayload, commits: OrderedCommits): Promise<void> {
+    const { batch, resolveOffset, isRunning, isStale } = payload;
+    const heartbeat = async () => {
+      try {
+        await payload.heartbeat();
+      } catch (error) {
+        this.logger.debug({ err: error }, `heartbeat failed (a rebalance is likely under way): ${messageOf(error)}`);
+      }
+    };
+    const { messages } = batch;
+    for (let start = 0; start < messages.length; start += this.options.maxBatchMessages) {
+      // After a failure the partition is read again from the failed slice (seek): drop what was fetched before it.
+      if (this.stopping || !isRunning() || isStale()) break;
+      const slice = messages.slice(start, start + this.options.maxBatchMessages);
+      const decoded = this.decodeMessages(batch.topic, batch.partition, slice);
+      const forwarded = this.forwardToDlq(decoded.dlq);
+      forwarded.catch(() => {});
+      const lastOffset = slice[slice.length - 1].offset;
+      const handled = handler({
+        values: decoded.values,
+        rejected: decoded.rejected,
+        heartbeat,
+        origin: { partition: batch.partition, offsets: decoded.offsets, nextOffset: Number(lastOffset) + 1 },
+      }).then(() => forwarded);
+      resolveOffset(lastOffset);
+      this.noteConsumedLag(batch.highWatermark, lastOffset);
+      await commits.add(batch.partition, slice[0].offset, String(Number(lastOffset) + 1), handled);
+    }
+    if (this.stopping) await commits.drain();
+  }
+
+  /** The in-order commits of a pipelined consumer: through that consumer only, while it is the bus's. */
+  private pipelinedCommits(consumer: Consumer): OrderedCommits {
+    const topic = this.config.inputTopic;
+    return new OrderedCommits({
+      depth: this.options.pipelineDepth,
+      commit: async (partition, offset) => {
+        if (this.consumer !== consumer) return;
+        try {
+          await consumer.commitOffsets([{ topic, partition, offset }]);
+        } catch (error) {
+          // The next slice's commit covers it; if none comes, the group delivers these values again.
+          this.logger.warn({ err: error, partition, offset }, `committing ${topic}[${partition}] up to offset ${offset} failed; a later commit covers it, or the values are delivered again: ${messageOf(error)}`);
+        }
+      },
+      onFailure: (partition, firstOffset, error) => {
+        this.logger.error(
+          { err: error, partition, firstOffset },
+          `handling input from ${topic}[${partition}] failed; its offsets stay uncommitted and it is read again from offset ${firstOffset}: ${messageOf(error)}`,
+        );
+        if (this.stopping || this.consumer !== consumer) return;
+        // kafkajs retries a failed batch after a backoff; do the same before reading it again.
+        const timer = setTimeout(() => {
+          this.keepAliveTimers.delete(timer);
+          if (this.stopping || this.consumer !== consumer) return;
+          try {
+            consumer.seek({ topic, partition, offset: firstOffset });
+          } catch (seekError) {
+            this.logger.warn({ err: seekError, partition }, `could not read ${topic}[${partition}] again from ${firstOffset}; restarting the consumer: ${messageOf(seekError)}`);
+            this.scheduleConsumerRestart(consumer, 1_000);
+          }
+        }, HANDLER_RETRY_DELAY_MS);
+        timer.unref();
+        this.keepAliveTimers.add(timer);
+      },
+    });
   }
 
   private decodeMessages(topic: string, partition: number, messages: KafkaMessage[]) {
@@ -665,6 +765,8 @@ export class KafkaBus implements Bus {
     this.stopController.abort();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const graceful = (async () => {
+      // A pipelined consumer hands nothing more over once stopping; its slices in hand are committed first.
+      await this.commits?.drain();
       // The consumer first: kafkajs stops fetching, waits for the batch in hand (whose handler may
       // still be publishing through the producer), commits it and leaves the group.
       await Promise.all([this.consumer?.disconnect(), ...this.watchConsumers.map((consumer) => consumer.disconnect())]);

@@ -32,6 +32,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type Message, type Producer 
 import { authFetch, startApp, type RunningApp } from '../../tests/helpers/app-process';
 import { argValue, log, median, own, percentile, prng, round, runFigure, sleep, spread, thousands, type FigureResult } from './common.mts';
 import { definitionOf, standardMix } from './standard-mix.mts';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 const args = process.argv.slice(2);
 const ONLY = new Set(argValue(args, 'only', 'P2,P3').split(',').map((id) => id.trim().toUpperCase()));
@@ -412,10 +413,7 @@ async function main(): Promise<FigureResult[]> {
   const results: FigureResult[] = [];
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
-    waitForLeaders: true,
-  });
+  await createServedTopics(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })));
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'script-server-bench-'));

@@ -28,6 +28,7 @@ import { startApp, type RunningApp } from '../../tests/helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/databases';
 import { argValue, log, prng, round, runFigure, sleep, thousands, type FigureResult } from './common.mts';
 import { definitionOf, standardMix } from './standard-mix.mts';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 const args = process.argv.slice(2);
 const BROKERS = argValue(args, 'brokers', process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092');
@@ -117,7 +118,7 @@ function rawValues(tags: string[], count: number, seed: number, from: number): M
 
 async function openSide(admin: Admin, name: string, definitions: ReturnType<typeof chainedScripts>['definitions']): Promise<Side> {
   const topics = { input: `bench-p7-${name}-in-${run}`, output: `bench-p7-${name}-out-${run}` };
-  await admin.createTopics({ topics: [{ topic: topics.input, numPartitions: INPUT_PARTITIONS }, { topic: topics.output, numPartitions: INPUT_PARTITIONS }], waitForLeaders: true });
+  await createServedTopics(admin, [{ topic: topics.input, numPartitions: INPUT_PARTITIONS }, { topic: topics.output, numPartitions: INPUT_PARTITIONS }]);
   const database = await createTestDatabase();
   const handle = await openDatabase({ kind: 'postgres', url: database.url });
   const store = new SqlScriptStore(handle);

@@ -19,6 +19,7 @@ import { ConfluentBus } from '../../lib/adapters/bus/confluent-bus';
 import { KafkaBus } from '../../lib/adapters/bus/kafka-bus';
 import { silentLogger } from '../../lib/support/logger';
 import { argValue, log, round, sleep } from './common.mts';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 const args = process.argv.slice(2);
 const CLIENT = argValue(args, 'client', process.env.KAFKA_CLIENT ?? 'kafkajs');
@@ -96,7 +97,7 @@ function figures(event: string, at: number) {
 
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }, { topic: `${topic}-out`, numPartitions: 1 }], waitForLeaders: true });
+await createServedTopics(admin, [{ topic, numPartitions: PARTITIONS }, { topic: `${topic}-out`, numPartitions: 1 }]);
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
 await producer.connect();
 let producing = true;

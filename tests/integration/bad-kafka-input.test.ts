@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi } from '../helpers/api-requests';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 /**
  * R2 of quality-bar.md: bad input on Kafka, through the whole built app (Kafka bus, embedded
@@ -86,7 +87,7 @@ describe.skipIf(!available)('bad input on Kafka (the built app in Kafka mode)', 
     const admin = kafka.admin();
     await admin.connect();
     // One partition: the good value after a bad message is consumed after it.
-    await admin.createTopics({ topics: [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+    await createServedTopics(admin, [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 1 })));
     await admin.disconnect();
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();

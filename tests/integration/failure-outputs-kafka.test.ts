@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { callApi } from '../helpers/api-requests';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 /**
  * scripts.md "When a script stops or fails, its outputs say so", on the real broker: a consumer of
@@ -51,7 +52,7 @@ describe.skipIf(!available)('failure and stop outputs on the Kafka output topic'
   beforeAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [topics.input, topics.output].map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+    await createServedTopics(admin, [topics.input, topics.output].map((topic) => ({ topic, numPartitions: 1 })));
     await admin.disconnect();
     consumer = kafka.consumer({ groupId: `it-fail-reader-${run}`, maxWaitTimeInMs: 200 });
     await consumer.connect();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFetch, startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, testInfluxDatabase, type TestDatabase } from '../helpers/databases';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 /**
  * Faults of quality-bar.md R4–R8 against the built app and the real services: the worker killed
@@ -87,7 +88,7 @@ describe.skipIf(!available)('faults (R4–R8)', () => {
   async function scenario(name: string) {
     const id = `${name}-${randomBytes(3).toString('hex')}`;
     const topics = { input: `fault-in-${id}`, output: `fault-out-${id}` };
-    await admin.createTopics({ topics: [topics.input, topics.output].map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+    await createServedTopics(admin, [topics.input, topics.output].map((topic) => ({ topic, numPartitions: 1 })));
     const env = {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: TEST_SERVICES.kafka,

@@ -10,6 +10,7 @@ import type { OutputValue, TagValue } from '../../lib/model/tag-value';
 import { confluentAvailable, servicesAvailable, TEST_SERVICES } from '../helpers/services';
 import { ThreadedKafkaBus } from '../../lib/adapters/bus/threaded-kafka-bus';
 import { BUS_THREAD } from '../../workers/thread-entries';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 /**
  * The Kafka bus against the real broker, on each client of KAFKA_CLIENT (docs/decisions/0016): the
@@ -122,7 +123,9 @@ describe.skipIf(!available).each(CLIENTS)('Kafka bus on $client (real broker)', 
     kafka = new Kafka({ clientId: 'kafka-bus-test', brokers, logLevel: logLevel.NOTHING });
     admin = kafka.admin();
     await admin.connect();
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    // Idempotent: a send to a topic created a moment ago may be retried (a partition's leader not
+    // ready yet), and a retried batch must not reach the partition twice.
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
   });
 
@@ -427,6 +430,11 @@ describe.skipIf(!available).each(CLIENTS)('Kafka bus on $client (real broker)', 
   it.skipIf(!enabled)('handles the partitions of the input at the same time, each in its order, and commits them all', async () => {
     const topics = names('concurrent');
     const ts = new Date(Date.now() - 60_000).toISOString();
+    // The values are on both partitions before the bus starts, so that its first fetch finds both:
+    // produced while it runs, a fetch may answer between the broker's appends to the two partitions.
+    await createServedTopics(admin, [{ topic: topics.inputTopic }]);
+    const to = (partition: number, tag: string): Message => ({ partition, value: JSON.stringify({ tag, value: 1, ts }) });
+    await produce(topics.inputTopic, [to(0, 'P0-1'), to(1, 'P1-1'), to(0, 'P0-2'), to(1, 'P1-2')]);
     const bus = newBus(topics);
     let inHand = 0;
     let mostInHand = 0;
@@ -438,8 +446,6 @@ describe.skipIf(!available).each(CLIENTS)('Kafka bus on $client (real broker)', 
       seen.push(...batch.values.map((value) => value.tag));
       inHand -= 1;
     });
-    const to = (partition: number, tag: string): Message => ({ partition, value: JSON.stringify({ tag, value: 1, ts }) });
-    await produce(topics.inputTopic, [to(0, 'P0-1'), to(1, 'P1-1'), to(0, 'P0-2'), to(1, 'P1-2')]);
     await until(() => seen.length >= 4, 'four values');
     // kafkajs fetches both partitions at once; the confluent client's KafkaJS layer starts with a
     // cache of one message and grows it with the consumption rate, so four values arrive one by one.

@@ -14,6 +14,7 @@ import { startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
 import { privateKafkaProblem, startPrivateKafka, type PrivateKafka } from '../helpers/private-kafka';
 import { servicesAvailable } from '../helpers/services';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 /**
  * R10 of quality-bar.md — scale-out faults on a real broker: three `WORKER_MODE=partitioned` worker
@@ -334,14 +335,11 @@ describe.skipIf(!available)('R10: partitioned workers under load through SIGKILL
     }
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [
+    await createServedTopics(admin, [
         { topic: topics.input, numPartitions: 4 },
         { topic: topics.output, numPartitions: 1 },
         { topic: topics.reference, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
-    });
+      ]);
     await admin.disconnect();
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();

@@ -12,6 +12,7 @@ import { planPartitions } from '../../lib/partitioning/script-groups';
 import { startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases';
 import { confluentAvailable, servicesAvailable, TEST_SERVICES, waitForKafka } from '../helpers/services';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 /**
  * WORKER_MODE=partitioned on the real broker (scale-out.md): three worker processes (dist/worker.mjs)
@@ -182,7 +183,7 @@ describe.skipIf(!available).each(CLIENTS)('partitioned workers on $client (real 
     };
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: topics.input, numPartitions: 4 }, { topic: topics.output, numPartitions: 1 }], waitForLeaders: true });
+    await createServedTopics(admin, [{ topic: topics.input, numPartitions: 4 }, { topic: topics.output, numPartitions: 1 }]);
     await admin.disconnect();
     producer = kafka.producer();
     await producer.connect();

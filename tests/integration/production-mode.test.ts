@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFetch, startApp, type RunningApp } from '../helpers/app-process';
 import { createTestDatabase, testInfluxDatabase, type TestDatabase } from '../helpers/databases';
 import { servicesAvailable, TEST_SERVICES } from '../helpers/services';
+import { createServedTopics } from '../../lib/adapters/bus/topic-leaders';
 
 /**
  * The built app in production mode against real Kafka, PostgreSQL and InfluxDB: raw values produced
@@ -72,7 +73,7 @@ describe.skipIf(!available)('production mode (Kafka, PostgreSQL, InfluxDB)', () 
     };
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+    await createServedTopics(admin, [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 1 })));
     await admin.disconnect();
     producer = kafka.producer();
     await producer.connect();

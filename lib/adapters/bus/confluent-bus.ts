@@ -7,6 +7,7 @@ import { withTimeout } from '../../support/with-timeout';
 import type { BusCounters, InputBatch, InputHandler } from '../../ports/bus';
 import type { OutputValue, TagValue } from '../../model/tag-value';
 import { chunkBySize, decodeInputMessages, kafkaUnreachable, outputMessage, rawBody, routedMessage, sleep, type KafkaBusOptions, type ScaleOutBus } from './kafka-bus';
+import { waitForTopicLeaders } from './topic-leaders';
 
 /**
  * The Kafka bus of scale-out's router and engine on `@confluentinc/kafka-javascript` (librdkafka,
@@ -67,6 +68,7 @@ export interface ConfluentAdmin {
   createTopics(options: { topics: Array<{ topic: string; numPartitions?: number; configEntries?: Array<{ name: string; value: string }> }> }): Promise<boolean>;
   describeGroups(groups: string[]): Promise<{ groups: Array<{ members: Array<{ memberId: string; clientId: string; clientHost: string; assignment?: { topicPartitions?: Array<{ topic: string; partition: number }> } }> }> }>;
   fetchTopicOffsets(topic: string): Promise<Array<{ partition: number; high: string; low: string }>>;
+  fetchTopicMetadata(options: { topics: string[] }): Promise<Array<{ name: string; partitions: Array<{ partitionId: number; leader: number }> }>>;
   fetchOffsets(options: { groupId: string; topics: string[] }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
 }
 export interface ConfluentKafka {
@@ -421,6 +423,8 @@ export class ConfluentBus implements ScaleOutBus {
     const missing = [...new Set(wanted)].filter((topic) => !existing.has(topic));
     if (missing.length === 0) return;
     await admin.createTopics({ topics: missing.map((topic) => extra.find((entry) => entry.topic === topic) ?? { topic }) });
+    // librdkafka's consumer would not see a topic its first metadata missed for minutes.
+    await waitForTopicLeaders(admin, missing);
     this.logger.info({ topics: missing }, `created Kafka topics ${missing.join(', ')}`);
   }
 

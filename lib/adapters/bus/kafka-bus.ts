@@ -24,6 +24,7 @@ import { decodeRawValues, type DecodeResult } from '../../model/decode-raw-value
 import { decodeRouted, encodeRouted, isBinaryRouted } from './routed-codec';
 import { stopKafkajsIdleLoop } from './kafkajs-idle-loop';
 import { OrderedCommits } from './ordered-commits';
+import { createServedTopics } from './topic-leaders';
 import { parseQuality, parseTagName, parseTagScalar, parseTimestamp } from '../../model/parse-tag-fields';
 import { isoTime, isValueReason, type OutputValue, type TagValue } from '../../model/tag-value';
 
@@ -700,7 +701,8 @@ export class KafkaBus implements Bus {
     const missing = [...new Set(wanted)].filter((topic) => !existing.has(topic));
     if (missing.length === 0) return;
     // numPartitions/replicationFactor left out: the broker's defaults apply (not for scale-out's topics).
-    await admin.createTopics({ topics: missing.map((topic) => extra.find((entry) => entry.topic === topic) ?? { topic }), waitForLeaders: true });
+    // Not kafkajs's waitForLeaders: it gives up on the UNKNOWN_TOPIC_OR_PARTITION of the moment after.
+    await createServedTopics(admin, missing.map((topic) => extra.find((entry) => entry.topic === topic) ?? { topic }));
     this.logger.info({ topics: missing }, `created Kafka topics ${missing.join(', ')}`);
   }
 

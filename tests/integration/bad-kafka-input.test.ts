@@ -89,7 +89,7 @@ describe.skipIf(!available)('bad input on Kafka (the built app in Kafka mode)', 
     // One partition: the good value after a bad message is consumed after it.
     await createServedTopics(admin, [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 1 })));
     await admin.disconnect();
-    producer = kafka.producer({ allowAutoTopicCreation: false });
+    producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await readTopic(topics.output, (message) => {
       const body = JSON.parse(message.value!.toString('utf8'));

@@ -185,7 +185,7 @@ describe.skipIf(!available).each(CLIENTS)('partitioned workers on $client (real 
     await admin.connect();
     await createServedTopics(admin, [{ topic: topics.input, numPartitions: 4 }, { topic: topics.output, numPartitions: 1 }]);
     await admin.disconnect();
-    producer = kafka.producer();
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     outputConsumer = kafka.consumer({ groupId: `it-part-reader-${run}`, maxWaitTimeInMs: 200 });
     await outputConsumer.connect();

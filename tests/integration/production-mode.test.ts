@@ -75,7 +75,7 @@ describe.skipIf(!available)('production mode (Kafka, PostgreSQL, InfluxDB)', () 
     await admin.connect();
     await createServedTopics(admin, [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 1 })));
     await admin.disconnect();
-    producer = kafka.producer();
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     outputConsumer = kafka.consumer({ groupId: `it-out-reader-${run}`, maxWaitTimeInMs: 200 });
     await outputConsumer.connect();

@@ -81,7 +81,8 @@ export class GuestBuffers {
 
   /** The direct indexes of the step code just installed (none when it was not). */
   setDirect(direct: ReadonlySet<number> | null, tableSize: number): void {
-    this.direct = new Uint8Array(tableSize);
+    // None direct: nothing to hoist (an empty table skips the walk).
+    this.direct = new Uint8Array(direct && direct.size > 0 ? tableSize : 0);
     for (const index of direct ?? []) this.direct[index] = 1;
   }
 

@@ -12,7 +12,6 @@ export type DecodedOp =
 // The wire's constants, read once: where the code runs unbundled (tsx: tests, tools, the bench) an
 // imported enum member is a getter call per use, which the per-value methods below cannot afford.
 const STRIDE: number = Layout.OpStride;
-const OP_BYTES: number = Layout.OpBytes;
 const NO_INDEX: number = Layout.NoIndex;
 const UPDATE: number = Op.Update;
 const RUN: number = Op.Run;
@@ -255,13 +254,14 @@ export class OpStream {
     return ops;
   }
 
-  /** The stream as the guest reads it: the ops' integers, then their numbers, in one buffer. */
-  finish(): ArrayBuffer {
-    const n = this.length;
-    const buffer = new ArrayBuffer(OP_BYTES * n);
-    new Int32Array(buffer, 0, STRIDE * n).set(this.ints.subarray(0, STRIDE * n));
-    new Float64Array(buffer, 4 * STRIDE * n, STRIDE * n).set(this.nums.subarray(0, STRIDE * n));
-    return buffer;
+  /**
+   * Writes the stream where the guest reads it in the shared buffer (wire.ts Arg): the ops'
+   * integers at byte `at`, their numbers after room for `capacity` ops.
+   */
+  writeTo(memory: ArrayBuffer, at: number, capacity: number): void {
+    const n = STRIDE * this.length;
+    new Int32Array(memory, at, n).set(this.ints.subarray(0, n));
+    new Float64Array(memory, at + 4 * STRIDE * capacity, n).set(this.nums.subarray(0, n));
   }
 
   /** Starts an op of `type`; returns its first position in both arrays (they share the stride). */

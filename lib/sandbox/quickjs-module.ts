@@ -28,11 +28,20 @@ async function compiled(): Promise<WebAssembly.Module> {
   return compiledModule;
 }
 
+/** Each capped module's linear memory: the host's view of its guests' shared buffers (guest-memory.ts). */
+const memories = new WeakMap<QuickJSWASMModule, WebAssembly.Memory>();
+
+export function memoryOf(module: QuickJSWASMModule): WebAssembly.Memory | undefined {
+  return memories.get(module);
+}
+
 export async function newCappedModule(memoryMb: number): Promise<QuickJSWASMModule> {
   // The build declares 16 MiB of initial memory (256 pages); pages are only resident once touched.
   const maximumPages = Math.max(INITIAL_PAGES, Math.ceil((memoryMb * 1024 * 1024) / WASM_PAGE_BYTES));
   const initialPages = INITIAL_PAGES;
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages });
   const variant = newVariant(RELEASE_SYNC, { wasmModule: () => compiled(), wasmMemory: memory });
-  return newQuickJSWASMModule(variant);
+  const capped = await newQuickJSWASMModule(variant);
+  memories.set(capped, memory);
+  return capped;
 }

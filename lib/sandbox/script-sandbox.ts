@@ -6,7 +6,8 @@ import type { TagScalar } from '../model/tag-value';
 import { collectOutput } from './guest-output';
 import { OpStream, QUALITY_CODE } from './op-stream';
 import { PRELUDE, PRELUDE_FILE } from './prelude';
-import { newCappedModule } from './quickjs-module';
+import { GuestBuffers } from './guest-memory';
+import { memoryOf, newCappedModule } from './quickjs-module';
 import { mapLine, memoryOrFatal, runtimeDiagnostic, timeoutDiagnostic } from './sandbox-diagnostics';
 import { installStepCode } from './step-code';
 import type {
@@ -71,6 +72,8 @@ export class ScriptSandbox {
   private nextSlot = 0;
   private brokenReason: string | null = null;
   private disposed = false;
+  /** The buffers shared with the guest: ops, arguments, out buffer, numbers (guest-memory.ts). */
+  private readonly buffers: GuestBuffers;
   /** Called before every VM call of a batch (a heartbeat for a watchdog in another thread). */
   beforeCall?: () => void;
   /** Slots used so far (the highest + 1): how far the host's marks of a batch reach (OpStream.markSlots). */
@@ -80,16 +83,18 @@ export class ScriptSandbox {
 
   private constructor(
     private readonly module: QuickJSWASMModule,
+    /** The module's linear memory: where the host reads and writes the shared buffers. */
+    memory: WebAssembly.Memory,
     private readonly runtime: QuickJSRuntime,
     private readonly context: QuickJSContext,
     private readonly api: QuickJSHandle,
-    private readonly stateHandle: QuickJSHandle,
     /** The guest's Int32Array whose one cell is the op of the run in progress (prelude.ts CUR). */
     private readonly curHandle: QuickJSHandle,
-    private readonly fns: Record<'define' | 'drop' | 'setStep' | 'run' | 'side' | 'readStatic' | 'dumpState' | 'loadState' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial' | 'fail', QuickJSHandle>,
+    private readonly fns: Record<'define' | 'drop' | 'setStep' | 'setShared' | 'setNumbers' | 'run' | 'side' | 'readStatic' | 'dumpState' | 'loadState' | 'setCapture' | 'takeLogs' | 'takeTrace' | 'skipped' | 'partial' | 'fail', QuickJSHandle>,
     readonly limits: SandboxLimits,
   ) {
     runtime.setInterruptHandler(() => this.shouldInterrupt());
+    this.buffers = new GuestBuffers(context, memory, api, fns.setShared, fns.setNumbers);
   }
 
   static async create(limits: SandboxLimits): Promise<ScriptSandbox> {
@@ -104,11 +109,12 @@ export class ScriptSandbox {
       throw new Error(`sandbox prelude failed: ${detail}`);
     }
     const api = evaluated.value;
-    const names = ['define', 'drop', 'setStep', 'run', 'side', 'readStatic', 'dumpState', 'loadState', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial', 'fail'] as const;
+    const names = ['define', 'drop', 'setStep', 'setShared', 'setNumbers', 'run', 'side', 'readStatic', 'dumpState', 'loadState', 'setCapture', 'takeLogs', 'takeTrace', 'skipped', 'partial', 'fail'] as const;
     const fns = Object.fromEntries(names.map((name) => [name, context.getProp(api, name)])) as ScriptSandbox['fns'];
-    const stateHandle = context.getProp(api, 'state');
     const curHandle = context.getProp(api, 'cur');
-    return new ScriptSandbox(wasmModule, runtime, context, api, stateHandle, curHandle, fns, limits);
+    const memory = memoryOf(wasmModule);
+    if (!memory) throw new Error('sandbox module without a known memory');
+    return new ScriptSandbox(wasmModule, memory, runtime, context, api, curHandle, fns, limits);
   }
 
   /** Why the sandbox can no longer be used (out of memory, fatal error), or null. */
@@ -279,31 +285,39 @@ export class ScriptSandbox {
     const count = stream.count;
     if (count === 0) return outcome;
     this.assertUsable();
+    const buffers = this.buffers;
+    const numbersOk = buffers.numbersFor(this.tagNames.length);
+    // A new N: the step code is installed again (it holds the old one).
+    if (buffers.numbersMoved) this.stepStale = true;
     if (this.stepStale) {
       this.stepStale = false;
       this.guard = { mode: 'deadline', deadline: performance.now() + this.limits.initCpuMs };
       try {
-        installStepCode(this.context, this.api, this.fns.setStep, this.programs, this.slotIndexes);
+        const direct = installStepCode(this.context, this.api, this.fns.setStep, this.programs, this.slotIndexes);
+        buffers.setDirect(direct, this.tagNames.length);
       } finally {
         this.guard = { mode: 'idle' };
       }
     }
-    const inputHandle = this.context.newArrayBuffer(stream.finish());
+    if (!numbersOk || !buffers.shareFor(count, stream.resultCapacity)) {
+      // The module's memory is full before any script ran: no script is to blame; the owner
+      // rebuilds the sandbox and runs the whole batch there.
+      this.brokenReason = 'out of memory: no room for the batch in the sandbox';
+      outcome.brokenAt = 0;
+      return outcome;
+    }
+    buffers.write(stream);
+    // The first step's numbers for direct indexes go straight into the guest's N: the call starts after them.
+    const hoisted = buffers.hoist(count);
+    let start = hoisted.start;
     const stringsHandle = stream.strings.length > 0 ? this.context.newString(JSON.stringify(stream.strings)) : this.context.undefined;
-    const capacity = stream.resultCapacity;
-    let start = 0;
+    let first = true;
     try {
       for (;;) {
-        const resume = start === 0 ? { ordinal: 0, step: 0, now: 0 } : stream.resumePoint(start);
-        const args = [
-          this.context.newNumber(start),
-          this.context.newNumber(this.tagNames.length),
-          this.context.newNumber(capacity),
-          this.context.newNumber(resume.ordinal),
-          this.context.newNumber(resume.step),
-          this.context.newNumber(resume.now),
-          this.context.newNumber(progress ? 1 : MAX_RUNS_PER_CALL),
-        ];
+        // The first call: the step and time in force after the hoisted ops (they may have held a step op).
+        const from = first ? hoisted.end : start;
+        const resume = from === 0 ? { ordinal: 0, step: 0, now: 0 } : stream.resumePoint(from);
+        buffers.setArgs(count, start, this.tagNames.length, resume, progress ? 1 : MAX_RUNS_PER_CALL);
         this.beforeCall?.();
         if (progress) {
           // One run per VM call, announced first: a watchdog outside this thread can name the script
@@ -315,7 +329,7 @@ export class ScriptSandbox {
         this.guard = { mode: 'batch', limit: cpuMs, lastJob: -1, lastJobAt: performance.now(), lastReadAt: Number.NEGATIVE_INFINITY };
         let call;
         try {
-          call = this.context.callFunction(this.fns.run, this.api, inputHandle, stringsHandle, ...args);
+          call = this.context.callFunction(this.fns.run, this.api, stringsHandle);
         } catch (error) {
           // The host itself failed inside the VM (native stack exhausted, WebAssembly trap).
           this.guard = { mode: 'idle' };
@@ -324,13 +338,14 @@ export class ScriptSandbox {
           outcome.brokenAt = at + 1 < count ? at + 1 : null;
           return outcome;
         } finally {
-          args.forEach((handle) => handle.dispose());
           this.guard = { mode: 'idle' };
         }
+        const firstCall = first;
+        first = false;
         if (!call.error) {
-          const out = this.readOutput(call.value);
           call.value.dispose();
-          const whole = start === 0 && out.length >= Out.Header && out[Out.Next] >= count;
+          const out = buffers.readOutput();
+          const whole = firstCall && out.length >= Out.Header && out[Out.Next] >= count;
           collectOutput(out, this.readSide, out.length >= Out.Header && out[Out.Skips] > 0 ? this.callForString(this.fns.skipped) : null, this.programs, outcome, raw && whole);
           if (out.length >= Out.Header && out[Out.Next] < count) {
             start = out[Out.Next];
@@ -350,9 +365,7 @@ export class ScriptSandbox {
         const program = this.programs.get(slot);
         if (info.name === 'InternalError' && info.message === 'interrupted') {
           const skipped = this.callForString(this.fns.partial);
-          const partialHandle = this.context.getProp(this.stateHandle, 'outBuffer');
-          collectOutput(this.readOutput(partialHandle), this.readSide, skipped, this.programs, outcome);
-          partialHandle.dispose();
+          collectOutput(buffers.readOutput(), this.readSide, skipped, this.programs, outcome);
           const ordinal = stream.ordinalAt(stoppedAt);
           outcome.failures.push({ ordinal, slot, op: stoppedAt, error: timeoutDiagnostic(info, program, 'calc', cpuMs) });
           if (slot >= 0) {
@@ -369,9 +382,7 @@ export class ScriptSandbox {
         // the runs before it published is kept when it can still be read.
         try {
           const skipped = this.callForString(this.fns.partial);
-          const partialHandle = this.context.getProp(this.stateHandle, 'outBuffer');
-          collectOutput(this.readOutput(partialHandle), this.readSide, skipped, this.programs, outcome);
-          partialHandle.dispose();
+          collectOutput(buffers.readOutput(), this.readSide, skipped, this.programs, outcome);
         } catch {
           // nothing more to save
         }
@@ -381,10 +392,7 @@ export class ScriptSandbox {
         return outcome;
       }
     } finally {
-      if (!this.brokenReason) {
-        inputHandle.dispose();
-        if (stringsHandle !== this.context.undefined) stringsHandle.dispose();
-      }
+      if (!this.brokenReason && stringsHandle !== this.context.undefined) stringsHandle.dispose();
     }
   }
 
@@ -472,7 +480,6 @@ export class ScriptSandbox {
     if (this.brokenReason) return;
     try {
       for (const handle of Object.values(this.fns)) handle.dispose();
-      this.stateHandle.dispose();
       this.curHandle.dispose();
       this.api.dispose();
       this.context.dispose();
@@ -525,14 +532,6 @@ export class ScriptSandbox {
     } catch {
       return fallback;
     }
-  }
-
-  private readOutput(handle: QuickJSHandle): Float64Array {
-    if (this.context.typeof(handle) !== 'object') return new Float64Array(0);
-    const bytes = this.context.getArrayBuffer(handle);
-    const copy = bytes.value.slice();
-    bytes.dispose();
-    return new Float64Array(copy.buffer, copy.byteOffset, copy.byteLength / 8);
   }
 
   /** The guest's side channel (strings and errors of the last call), as JSON. */

@@ -29,36 +29,60 @@ export interface StepEntry {
  * gets no timestamp (S) or change stamp (C): only a reader's ctx.input and conditional runs look at
  * them, and a script loaded later is seeded with its inputs' timestamps (and regenerates this code).
  */
-export function stepSource(entries: readonly StepEntry[], read: ReadonlySet<number>): string {
+export function stepSource(entries: readonly StepEntry[], read: ReadonlySet<number>, direct: ReadonlySet<number> = new Set()): string {
   const sorted = [...entries].sort((a, b) => a.slot - b.slot);
+  const widest = Math.max(0, ...entries.map((entry) => entry.inputs.length));
   const bodies = sorted.map((entry) => `b${entry.slot} = K.B[${entry.slot}]`).join(', ');
   const runs = sorted.map((entry) => {
     const s = entry.slot;
     const o = entry.output;
-    const args = entry.inputs.map((index) => `V[${index}]`).join(', ');
+    // A direct input (see directIndexes) is read from N, V when N holds no number.
+    const loads = entry.inputs.map((index, n) => (direct.has(index) ? `i${n} = N[${index}]; if (i${n} !== i${n}) i${n} = V[${index}]; ` : '')).join('');
+    const args = entry.inputs.map((index, n) => (direct.has(index) ? `i${n}` : `V[${index}]`)).join(', ');
     const record =
       `a = RL[0]; R[a + ${Rec.Ordinal}] = d + ob; R[a + ${Rec.Index}] = ${o}; R[a + ${Rec.Kind}] = ${Kind.Number}; ` +
       `R[a + ${Rec.Number}] = x; R[a + ${Rec.Quality}] = w; RL[0] = a + ${Out.Record};`;
     return (
-      `d = M[mb + ${markAt(s)}]; if (d !== 0) { M[mb + ${markAt(s)}] = 0; CUR[0] = d - 1; x = b${s}(${args}); w = T[${Layout.OpStride} * d - ${Layout.OpStride - 3}]; ` +
+      `d = M[mb + ${markAt(s)}]; if (d !== 0) { M[mb + ${markAt(s)}] = 0; CUR[0] = d - 1; ${loads}x = b${s}(${args}); w = T[${Layout.OpStride} * d - ${Layout.OpStride - 3}]; ` +
       `if (typeof x === "number" && x - x === 0) { if (V[${o}] !== x || Q[${o}] !== w) { V[${o}] = x; Q[${o}] = w; ${read.has(o) ? `S[${o}] = now; C[${o}] = step; ` : ''}${record} } } ` +
       `else slow(${s}, x, step, now); }`
     );
   });
   return [
     '(function (K) {"use strict";',
-    'const V = K.V, Q = K.Q, S = K.S, C = K.C, CUR = K.CUR, RL = K.RL, slow = K.slow;',
+    'const V = K.V, N = K.N, Q = K.Q, S = K.S, C = K.C, CUR = K.CUR, RL = K.RL, slow = K.slow;',
     bodies.length > 0 ? `const ${bodies};` : '',
-    'return function (R, step, now, M, mb, ob, T) { var d, x, w, a;',
+    `return function (R, step, now, M, mb, ob, T) { var d, x, w, a${Array.from({ length: widest }, (_, n) => `, i${n}`).join('')};`,
     ...runs,
     `CUR[0] = ${Cur.Idle}; };})`,
   ].join('\n');
 }
 
 /**
+ * The direct indexes of a sandbox: read by fast programs only (no runner of another program reads
+ * them, no program publishes them). The host writes their numbers straight into the guest's N
+ * (guest/prelude.ts), and the step code reads them there.
+ */
+export function directIndexes(programs: ReadonlyMap<number, CompiledScript>, slotIndexes: ReadonlyMap<number, readonly number[]>): Set<number> {
+  const direct = new Set<number>();
+  const excluded = new Set<number>();
+  for (const [slot, program] of programs) {
+    const indexes = slotIndexes.get(slot);
+    if (!indexes) continue;
+    const n = program.inputTags.length;
+    for (let k = 0; k < indexes.length; k++) {
+      if (program.fast && k < n) direct.add(indexes[k]);
+      else excluded.add(indexes[k]);
+    }
+  }
+  for (const index of excluded) direct.delete(index);
+  return direct;
+}
+
+/**
  * Generates and installs the step code for the fast programs of a sandbox (guest api.setStep).
- * Returns false when it could not be installed: the sandbox then runs every script by its runner,
- * which is slower, never wrong.
+ * Returns the direct indexes it reads from N, or null when it could not be installed: the sandbox
+ * then runs every script by its runner (no index direct), which is slower, never wrong.
  */
 export function installStepCode(
   context: QuickJSContext,
@@ -66,7 +90,7 @@ export function installStepCode(
   setStep: QuickJSHandle,
   programs: ReadonlyMap<number, CompiledScript>,
   slotIndexes: ReadonlyMap<number, readonly number[]>,
-): boolean {
+): Set<number> | null {
   const entries: StepEntry[] = [];
   const read = new Set<number>();
   for (const [slot, program] of programs) {
@@ -76,20 +100,23 @@ export function installStepCode(
     const n = program.inputTags.length;
     entries.push({ slot, inputs: indexes.slice(0, n), output: indexes[n] });
   }
-  if (entries.length === 0) return true;
-  const evaluated = context.evalCode(stepSource(entries, read), 'step.js', { strict: true });
+  if (entries.length === 0) return new Set();
+  const direct = directIndexes(programs, slotIndexes);
+  const evaluated = context.evalCode(stepSource(entries, read, direct), 'step.js', { strict: true });
   if (evaluated.error) {
     evaluated.error.dispose();
-    return false;
+    return null;
   }
   const slots = context.newString(JSON.stringify(entries.map((entry) => entry.slot)));
-  const result = context.callFunction(setStep, api, evaluated.value, slots);
+  const directHandle = context.newString(JSON.stringify([...direct]));
+  const result = context.callFunction(setStep, api, evaluated.value, slots, directHandle);
   slots.dispose();
+  directHandle.dispose();
   evaluated.value.dispose();
   if (result.error) {
     result.error.dispose();
-    return false;
+    return null;
   }
   result.value.dispose();
-  return true;
+  return direct;
 }

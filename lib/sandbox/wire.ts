@@ -4,8 +4,9 @@
  * constants inlined (scripts/build-guest.mjs: esbuild inlines TypeScript enums), so they cost the
  * interpreter nothing.
  *
- * A batch (one ArrayBuffer in): n ops, each four integers (an Int32Array T over the first 16n bytes)
- * and four numbers (a Float64Array F after it); op k is T[4k..4k+3] and F[4k..4k+3]:
+ * A batch (in the shared buffer, see Arg below): n ops, each four integers (an Int32Array T over the first 16n bytes)
+ * and four numbers (a Float64Array F after it); op k is T[4k..4k+3] and F[4k..4k+3]
+ * (T and F sized for the buffer's op capacity, not n):
  *   update: T Op.Update, index, kind, quality   F number, ts, step    kind: Kind below (a string's
  *                                                                     number is its index into the
  *                                                                     batch's strings)
@@ -28,7 +29,7 @@
  * Indexes travel as integers: QuickJS indexes an array by a double several times slower.
  * Runs are numbered in stream order (their ordinal).
  *
- * Out (one Float64Array): a header of Out.Header numbers — record count, skipped-run count, side
+ * Out (a Float64Array in the shared buffer): a header of Out.Header numbers — record count, skipped-run count, side
  * entries (errors + strings), next op (when the call stopped early) — then Out.Record numbers per
  * published output: ordinal, table index, kind (Kind.Failed: null reporting a failed run), number,
  * quality. Strings, errors and skipped runs go in a side channel, read only when there are any.
@@ -105,6 +106,23 @@ export const enum Out {
   Skips = 1,
   Side = 2,
   Next = 3,
+}
+
+/**
+ * The shared buffer (one ArrayBuffer per sandbox, allocated by the host in the module's memory and
+ * handed to the guest once, api.setShared; the host writes and reads it through its own view of that
+ * memory, no copy through handles): Arg.Size numbers of arguments of the next run call, then the out
+ * buffer (outCap numbers), then the batch's ops (opCap ops: their integers, then their numbers).
+ */
+export const enum Arg {
+  Count = 0,
+  StartOp = 1,
+  TableSize = 2,
+  FirstOrdinal = 3,
+  FirstStep = 4,
+  FirstNow = 5,
+  MaxRuns = 6,
+  Size = 8,
 }
 
 /** Fields of a published record in the out buffer. */

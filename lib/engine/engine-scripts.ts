@@ -84,6 +84,8 @@ export function resumeQuarantine(script: LoadedScript, lastError: Diagnostic, re
 /** A script's static variables for a checkpoint (scale-out), or the notice why they cannot move. */
 export function staticOf(script: LoadedScript): CapturedScriptState['state'] {
   if (script.quarantined || script.slot < 0) return { notice: 'the script is quarantined: it starts from its initCode when it runs again' };
+  // No top-level name in initCode: nothing to read, so no call into the sandbox (most checkpoints).
+  if (script.program.staticVariables.length === 0) return { vars: {}, undef: [] };
   const dumped = script.group.sandbox.dumpState(script.slot);
   if (dumped.ok) return { vars: dumped.vars, undef: dumped.undef };
   return {

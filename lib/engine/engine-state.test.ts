@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ScriptDraft } from '../model/script-schema';
 import type { TagValue } from '../model/tag-value';
 import type { EngineScriptSpec } from '../ports/engine';
+import { ScriptSandbox } from '../sandbox/script-sandbox';
 import { Engine } from './engine';
 
 /** Scale-out: static state captured from one engine, restored in another; kept through a merge. */
@@ -46,6 +47,30 @@ describe('Engine static state (scale-out)', () => {
     const second = newEngine();
     expect(await second.register({ ...counter('c1', 'X', 'C1'), restoreState: changed[0].state })).toEqual({ ok: true });
     expect(outputsOf(await second.ingest([v('X', 4, 4)]))).toEqual([['C1', 4]]);
+  });
+
+  it('captures a script with no initCode names without calling into its sandbox, and it continues elsewhere', async () => {
+    const first = newEngine();
+    await first.register(counter('c', 'X', 'C'));
+    const plain = { id: 'p', name: 'p', version: 1, definition: { name: 'p', inputs: [{ tag: 'Y', alias: 'y' }], calcCode: 'const out = y * 2;', outputs: [{ tag: 'P', variable: 'out' }] } };
+    await first.register(plain);
+    await first.ingest([v('X', 1, 1), v('Y', 1, 1)]);
+    const dumps = vi.spyOn(ScriptSandbox.prototype, 'dumpState');
+    try {
+      const captured = await first.captureState({ changedOnly: true });
+      expect(captured.map((entry) => [entry.id, entry.state])).toEqual([
+        ['c', { vars: { n: 1 }, undef: [] }],
+        ['p', { vars: {}, undef: [] }],
+      ]);
+      // Only the counter's sandbox was asked for its variables.
+      expect(dumps).toHaveBeenCalledTimes(1);
+      const second = newEngine();
+      expect(await second.register({ ...plain, restoreState: captured[1].state })).toEqual({ ok: true });
+      expect(second.status('p')?.stateNotice ?? null).toBeNull();
+      expect(outputsOf(await second.ingest([v('Y', 4, 4)]))).toEqual([['P', 8]]);
+    } finally {
+      dumps.mockRestore();
+    }
   });
 
   it('shows in the status why a state could not be carried, and runs initCode instead', async () => {

@@ -132,7 +132,7 @@ export class BackfillRunner {
  * (the store already says so) or the process is stopping (the job resumes after the restart).
  */
 export async function backfill(
-  ports: Pick<BackfillPorts, 'store' | 'history' | 'jobs' | 'lab' | 'now'>,
+  ports: Pick<BackfillPorts, 'store' | 'history' | 'jobs' | 'lab' | 'now' | 'requests'>,
   job: StoredJob,
   progress: JobProgress,
   stopping: () => boolean = () => false,
@@ -197,7 +197,9 @@ export async function backfill(
   };
   let result: Awaited<ReturnType<typeof ports.lab.replay>>;
   try {
-    result = await ports.lab.replay({ draft, from: job.from, to: job.to, maxPoints: 2, collect: true }, chunks, onChunk);
+    // The lab evaluates the next chunk while this one is written only while the API is idle.
+    const ahead = () => ports.requests?.idle() ?? false;
+    result = await ports.lab.replay({ draft, from: job.from, to: job.to, maxPoints: 2, collect: true }, chunks, onChunk, ahead);
   } finally {
     void chunks.close();
   }

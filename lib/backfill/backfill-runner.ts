@@ -112,11 +112,21 @@ export class BackfillRunner {
       void jobs.saveProgress(job.id, progress, new Date(this.ports.now())).catch(() => undefined);
     }, (this.options.staleMs ?? BACKFILL_STALE_MS) / 3);
     heartbeat.unref();
+    // How often the lab evaluated a chunk ahead of the write (the API idle) or waited for it (busy).
+    const lookAhead = { ahead: 0, oneAtATime: 0 };
+    const apiRequests = this.ports.requests;
+    const requests = apiRequests && {
+      idle: () => {
+        const idle = apiRequests.idle();
+        lookAhead[idle ? 'ahead' : 'oneAtATime']++;
+        return idle;
+      },
+    };
     try {
-      const outcome = await backfill(this.ports, job, progress, () => this.stopping, this.options.chunkSteps);
+      const outcome = await backfill({ ...this.ports, requests }, job, progress, () => this.stopping, this.options.chunkSteps);
       if (outcome === 'interrupted') return;
       await jobs.finish(job.id, outcome.error ? 'failed' : 'done', progress, outcome.error, new Date(this.ports.now()));
-      log.info({ ...progress, error: outcome.error }, 'backfill ended');
+      log.info({ ...progress, error: outcome.error, lookAhead }, 'backfill ended');
     } catch (error) {
       if (this.stopping) return;
       log.warn({ err: error }, 'backfill failed');

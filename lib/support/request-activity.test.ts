@@ -37,22 +37,23 @@ describe('RequestActivity', () => {
     expect(requests.idle()).toBe(true);
   });
 
-  it('is busy for the quiet time after the event loop was found held', () => {
-    const { requests, advance, at } = activity(50);
-    requests.lateAt(at());
+  it('is busy while the last probe found the event loop late by more than maxLagMs', () => {
+    const requests = new RequestActivity({ quietMs: 0, maxLagMs: 40, probeMs: 0 });
+    requests.probed(41);
     expect(requests.idle()).toBe(false);
-    advance(50);
+    requests.probed(40);
     expect(requests.idle()).toBe(true);
   });
 
   it('finds a held event loop with its probe', async () => {
-    const requests = new RequestActivity({ quietMs: 10_000, maxLagMs: 20, probeMs: 5 });
+    const requests = new RequestActivity({ quietMs: 0, maxLagMs: 20, probeMs: 1000 });
     try {
       expect(requests.idle()).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      const until = performance.now() + 80;
-      while (performance.now() < until); // the main thread held for 80 ms
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The main thread held for 1.2 s: the probe due after 1 s runs about 200 ms late.
+      const until = performance.now() + 1200;
+      while (performance.now() < until);
+      // The next timers phase: the probe (due first) runs before this timeout.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       expect(requests.idle()).toBe(false);
     } finally {
       requests.stop();

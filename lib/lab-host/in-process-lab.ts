@@ -15,7 +15,7 @@ export function inProcessLab(limits: SandboxLimits, options: LabHostOptions = DE
     debug: methods.debug,
     benchmark: methods.benchmark,
     runTests: methods.runTests,
-    replay: (request, chunks, onChunk) => driveReplay(methods, request, chunks, onChunk),
+    replay: (request, chunks, onChunk, ahead) => driveReplay(methods, request, chunks, onChunk, ahead),
     sessions,
     close: async () => {
       await sessions.closeAll();

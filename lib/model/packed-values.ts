@@ -208,26 +208,48 @@ export class ValueUnpacker {
    */
   outputMessages(packed: PackedValues): Array<{ key: string; value: string }> {
     this.learn(packed);
-    const n = packed.count;
-    const lane = lanes(packed.buffer, n);
-    const messages: Array<{ key: string; value: string }> = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const index = lane.tag[i];
-      const tag = this.tags[index];
-      const lineage = lane.lineage[i];
-      if (tag === undefined) throw new Error(`packed values name tag #${index}, which this side never received`);
-      if (lineage === NO_LINEAGE) throw new Error(`packed value #${i} (${tag}) is not an output: it names no script`);
-      const head = (this.tagJson[index] ??= `{"tag":${JSON.stringify(tag)},"value":`);
-      const script = (this.lineageJson[lineage] ??= scriptJson(this.lineages[lineage]));
-      const kind = lane.kind[i];
-      const scalar =
-        kind === LANE_NUMBER ? JSON.stringify(lane.num[i]) : kind === LANE_STRING ? JSON.stringify(packed.strings[lane.num[i]]) : kind === LANE_NULL ? 'null' : kind === LANE_TRUE ? 'true' : 'false';
-      const reason = lane.reason[i];
-      const tail = reason === 0 ? '}' : `,"reason":${JSON.stringify(VALUE_REASONS[reason - 1])}}`;
-      messages[i] = { key: tag, value: `${head}${scalar},"ts":"${isoTime(lane.ts[i])}","quality":"${QUALITIES[lane.quality[i]]}"${script}${tail}` };
-    }
-    return messages;
+    return writeOutputMessages(packed, this.tags, this.lineages, this.tagJson, this.lineageJson);
   }
+}
+
+/**
+ * The output topic's messages of outputs unpacked on this thread (a pass's result), written from
+ * the lanes they were unpacked from as `ValueUnpacker.outputMessages` writes them; undefined for
+ * outputs that came as objects (then `outputMessage` writes each).
+ */
+export function outputMessagesOf(values: readonly OutputValue[]): Array<{ key: string; value: string }> | undefined {
+  const form = packedForms.get(values);
+  if (!form || form.packed.count !== values.length || (values.length > 0 && form.packed.buffer.byteLength === 0)) return undefined;
+  return writeOutputMessages(form.packed, form.tags, form.lineages, [], []);
+}
+
+/** `outputMessages` with the receiver's tables and its JSON caches (filled as it goes) given. */
+function writeOutputMessages(
+  packed: PackedValues,
+  tags: readonly string[],
+  lineages: ReadonlyArray<OutputValue['script']>,
+  tagJson: string[],
+  lineageJson: string[],
+): Array<{ key: string; value: string }> {
+  const n = packed.count;
+  const lane = lanes(packed.buffer, n);
+  const messages: Array<{ key: string; value: string }> = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const index = lane.tag[i];
+    const tag = tags[index];
+    const lineage = lane.lineage[i];
+    if (tag === undefined) throw new Error(`packed values name tag #${index}, which this side never received`);
+    if (lineage === NO_LINEAGE) throw new Error(`packed value #${i} (${tag}) is not an output: it names no script`);
+    const head = (tagJson[index] ??= `{"tag":${JSON.stringify(tag)},"value":`);
+    const script = (lineageJson[lineage] ??= scriptJson(lineages[lineage]));
+    const kind = lane.kind[i];
+    const scalar =
+      kind === LANE_NUMBER ? JSON.stringify(lane.num[i]) : kind === LANE_STRING ? JSON.stringify(packed.strings[lane.num[i]]) : kind === LANE_NULL ? 'null' : kind === LANE_TRUE ? 'true' : 'false';
+    const reason = lane.reason[i];
+    const tail = reason === 0 ? '}' : `,"reason":${JSON.stringify(VALUE_REASONS[reason - 1])}}`;
+    messages[i] = { key: tag, value: `${head}${scalar},"ts":"${isoTime(lane.ts[i])}","quality":"${QUALITIES[lane.quality[i]]}"${script}${tail}` };
+  }
+  return messages;
 }
 
 function scriptJson({ id, name, version }: OutputValue['script']): string {

@@ -9,7 +9,7 @@ import type { HistoryWriter } from '../history/history-writer';
 import type { HistoryRecord } from '../ports/history-store';
 import { AppMetrics } from '../support/metrics';
 import type { SnapshotWriter } from './snapshot-writer';
-import { ValuePipeline } from './value-pipeline';
+import { ValuePipeline, type PassGathering } from './value-pipeline';
 import { ShadowBoard } from '../shadows/shadow-board';
 
 /** A promise with its resolve and reject in hand. */
@@ -26,7 +26,7 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
  * An engine whose passes finish when the test says so (each output doubles its input, tag X → X.out),
  * and a bus whose acknowledgements the test gives: enough to watch what the pipeline overlaps.
  */
-function harness() {
+function harness(gathering?: Partial<PassGathering>) {
   const passes: Array<{ values: TagValue[]; done: ReturnType<typeof deferred<PassResult>> }> = [];
   const publications: Array<{ tags: string[]; acked: ReturnType<typeof deferred<void>> }> = [];
   const engine = {
@@ -57,6 +57,7 @@ function harness() {
     metrics: new AppMetrics(),
     log: createLogger({ level: 'silent', pretty: false, name: 'test' }),
     onQuarantined: () => undefined,
+    gathering,
   });
   const finishPass = (index: number) => {
     const { values, done } = passes[index];
@@ -103,6 +104,36 @@ describe('ValuePipeline', () => {
     finishPass(0);
     await flush();
     expect(passes.map((pass) => pass.values.map((value) => value.tag))).toEqual([['A'], ['B', 'C']]);
+  });
+
+  it('while the engine is busy, holds a small pass back until enough values wait', async () => {
+    // busyShare 0: the engine counts as busy from the start.
+    const { passes, hand } = harness({ busyShare: 0, values: 3, budgetMs: 10_000 });
+    hand('A');
+    await flush();
+    expect(passes).toHaveLength(0);
+    hand('B');
+    await flush();
+    expect(passes).toHaveLength(0);
+    hand('C');
+    await flush();
+    expect(passes.map((pass) => pass.values.map((value) => value.tag))).toEqual([['A', 'B', 'C']]);
+  });
+
+  it('while the engine is busy, starts a small pass once its oldest value has waited the latency budget', async () => {
+    const { passes, hand } = harness({ busyShare: 0, values: 1000, budgetMs: 30 });
+    hand('A');
+    await flush();
+    expect(passes).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(passes.map((pass) => pass.values.map((value) => value.tag))).toEqual([['A']]);
+  });
+
+  it('starts a pass at once when the engine has been idle, however few values wait', async () => {
+    const { passes, hand } = harness({ values: 1000, budgetMs: 10_000 });
+    hand('A');
+    await flush();
+    expect(passes.map((pass) => pass.values.map((value) => value.tag))).toEqual([['A']]);
   });
 
   it('settles a handler only once its outputs are acknowledged, and publishes passes in the order they ran', async () => {

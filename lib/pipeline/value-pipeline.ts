@@ -4,7 +4,8 @@ import type { EngineHost } from '../ports/engine';
 import type { TagCatalog } from '../tags/tag-catalog';
 import type { Logger } from '../support/logger';
 import type { Bus, InputBatch } from '../ports/bus';
-import type { TagState, TagValue } from '../model/tag-value';
+import type { TagSource, TagState, TagValue } from '../model/tag-value';
+import type { HistoryRecord } from '../ports/history-store';
 import type { HistoryWriter } from '../history/history-writer';
 import type { AppMetrics } from '../support/metrics';
 import { PromiseQueue } from '../support/promise-queue';
@@ -32,11 +33,47 @@ export interface PipelineDeps {
   rawHistory?: boolean;
   /** Shadow runs' comparisons (changes.md): given each pass's live and shadow outputs; nothing of a shadow is published. */
   shadows?: ShadowBoard;
+  /** How passes are gathered while the engine is busy (defaults: PASS_GATHERING). */
+  gathering?: Partial<PassGathering>;
+}
+
+/**
+ * Fewer, larger passes while the engine is busy: a pass has a fixed cost on both threads (the hop,
+ * the packing, one produce request and one commit per pass), so when the engine has been busy for
+ * more than `busyShare` of the last second, the next pass waits until `values` values are waiting or
+ * until the oldest of them has waited `budgetMs` (the latency budget: a value never waits longer for
+ * its pass to start than max(budgetMs, the pass before it)). An idle engine starts a pass at once.
+ */
+export interface PassGathering {
+  budgetMs: number;
+  values: number;
+  busyShare: number;
+}
+
+export const PASS_GATHERING: PassGathering = { budgetMs: 8, values: 1000, busyShare: 0.5 };
+
+/** The engine's busy time over the last second, from the passes' start and end times. */
+class BusyWindow {
+  private readonly spans: Array<[start: number, end: number]> = [];
+
+  add(start: number, end: number): void {
+    this.spans.push([start, end]);
+  }
+
+  share(now: number): number {
+    const from = now - 1000;
+    while (this.spans.length > 0 && this.spans[0][1] <= from) this.spans.shift();
+    let busy = 0;
+    for (const [start, end] of this.spans) busy += end - Math.max(start, from);
+    return busy / 1000;
+  }
 }
 
 /** An input batch waiting for the engine, with what its handler awaits. */
 interface Waiting {
   values: TagValue[];
+  /** performance.now() when it was handed in. */
+  arrived: number;
   applied: TagState[];
   resolve(): void;
   reject(error: unknown): void;
@@ -53,8 +90,16 @@ export class ValuePipeline {
    * each runs after every earlier one has finished (whether it succeeded or not).
    */
   private readonly inOrder = new PromiseQueue();
+  private readonly gathering: PassGathering;
+  private readonly busy = new BusyWindow();
+  /** Values in `waiting`. */
+  private waitingValues = 0;
+  /** Set while a pass is held back to gather more: called when enough have arrived. */
+  private gathered: (() => void) | null = null;
 
-  constructor(private readonly deps: PipelineDeps) {}
+  constructor(private readonly deps: PipelineDeps) {
+    this.gathering = { ...PASS_GATHERING, ...deps.gathering };
+  }
 
   /**
    * The bus's input handler: resolves once the batch's outputs are acknowledged. The bus may call it
@@ -70,9 +115,12 @@ export class ValuePipeline {
     // The snapshot gets these records, not the catalog's entries: those are updated in place, and
     // another partition's batch may have put a newer value of the same tag there (producers need not
     // key by tag), one whose outputs are not acknowledged yet.
-    const records: TagState[] = batch.values.map((value) => ({ ...value, source: 'raw' as const }));
+    const { values } = batch;
+    const records: TagState[] = new Array(values.length);
     const applied: TagState[] = [];
-    for (const record of records) {
+    for (let index = 0; index < values.length; index++) {
+      const record = stateOf(values[index], 'raw');
+      records[index] = record;
       if (catalog.apply(record, 'raw') === 'applied') applied.push(record);
     }
     if (this.deps.rawHistory !== false) history.add(records);
@@ -81,7 +129,9 @@ export class ValuePipeline {
     const heartbeat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1500);
     try {
       await new Promise<void>((resolve, reject) => {
-        this.waiting.push({ values: batch.values, applied, resolve, reject });
+        this.waiting.push({ values: batch.values, arrived: performance.now(), applied, resolve, reject });
+        this.waitingValues += batch.values.length;
+        if (this.gathered && this.waitingValues >= this.gathering.values) this.gathered();
         if (!this.draining) void this.drain();
       });
     } finally {
@@ -93,13 +143,17 @@ export class ValuePipeline {
     this.draining = true;
     try {
       while (this.waiting.length > 0) {
+        await this.gather();
         const group = this.waiting.splice(0);
+        this.waitingValues = 0;
         const values = group.length === 1 ? group[0].values : joinValues(group.map((entry) => entry.values));
         let result: PassResult;
         try {
           const started = performance.now();
           result = await this.deps.engine.ingest(values);
-          this.deps.metrics.evaluationLatency.observe((performance.now() - started) / 1000);
+          const ended = performance.now();
+          this.busy.add(started, ended);
+          this.deps.metrics.evaluationLatency.observe((ended - started) / 1000);
         } catch (error) {
           for (const entry of group) entry.reject(error);
           continue;
@@ -113,6 +167,26 @@ export class ValuePipeline {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** While the engine is busy and few values wait, waits for more of them within the latency budget (PassGathering). */
+  private async gather(): Promise<void> {
+    const { budgetMs, values, busyShare } = this.gathering;
+    if (budgetMs <= 0 || this.waitingValues >= values) return;
+    const now = performance.now();
+    const wait = this.waiting[0].arrived + budgetMs - now;
+    if (wait <= 0 || this.busy.share(now) < busyShare) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.gathered = null;
+        resolve();
+      }, wait);
+      this.gathered = () => {
+        clearTimeout(timer);
+        this.gathered = null;
+        resolve();
+      };
+    });
   }
 
   /** Periodic scripts: checked every 100 ms, evaluated at their tick times. */
@@ -149,15 +223,16 @@ export class ValuePipeline {
     if (result.outputs.length > 0) {
       await bus.publishOutputs(result.outputs);
       metrics.valuesOut.inc(result.outputs.length);
-      const outputs: TagValue[] = result.outputs;
-      const records = result.outputs.map(({ tag, value, ts, quality, reason, script }) =>
-        reason === undefined ? { tag, value, ts, quality, source: 'script' as const, script } : { tag, value, ts, quality, reason, source: 'script' as const, script },
-      );
-      // The snapshot keeps a record of its own (the catalog's entries change in place), without the lineage.
+      const { outputs } = result;
+      // One record per output, for history and — when it became the latest — for the restart snapshot
+      // (which keeps records nobody changes; it does not store the lineage).
+      const records: HistoryRecord[] = new Array(outputs.length);
       for (let index = 0; index < outputs.length; index++) {
-        if (catalog.apply(outputs[index], 'script') !== 'applied') continue;
-        const { tag, value, ts, quality, reason } = records[index];
-        applied.push(reason === undefined ? { tag, value, ts, quality, source: 'script' } : { tag, value, ts, quality, reason, source: 'script' });
+        const output = outputs[index];
+        const record: HistoryRecord = stateOf(output, 'script');
+        record.script = output.script;
+        records[index] = record;
+        if (catalog.apply(record, 'script') === 'applied') applied.push(record);
       }
       history.add(records);
     }
@@ -167,4 +242,11 @@ export class ValuePipeline {
     if (result.quarantined.length > 0) this.deps.onQuarantined(result.quarantined);
     if (result.recovered && result.recovered.length > 0) this.deps.onRecovered?.(result.recovered);
   }
+}
+
+/** A value as a record of its source: one object literal of one shape (no spread), the reason only when it has one. */
+function stateOf(value: TagValue, source: TagSource): TagState & HistoryRecord {
+  const state: TagState = { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source };
+  if (value.reason !== undefined) state.reason = value.reason;
+  return state;
 }

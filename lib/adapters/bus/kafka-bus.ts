@@ -21,6 +21,7 @@ import { withTimeout } from '../../support/with-timeout';
 import { singleActiveAssigner } from './single-active-assigner';
 import type { Bus, BusCounters, InputBatch, InputHandler } from '../../ports/bus';
 import { decodeRawValues, type DecodeResult } from '../../model/decode-raw-values';
+import { outputMessagesOf } from '../../model/packed-values';
 import { decodeRouted, encodeRouted, isBinaryRouted } from './routed-codec';
 import { stopKafkajsIdleLoop } from './kafkajs-idle-loop';
 import { OrderedCommits } from './ordered-commits';
@@ -457,7 +458,8 @@ export class KafkaBus implements Bus {
   // ---------------------------------------------------------------- producing
 
   publishOutputs(values: readonly OutputValue[]): Promise<void> {
-    return this.publishOutputMessages(values.map(outputMessage));
+    // A pass's outputs arrive unpacked from lanes: their messages are written from those (no JSON.stringify walk per output).
+    return this.publishOutputMessages(outputMessagesOf(values) ?? values.map(outputMessage));
   }
 
   /** Outputs already encoded as `outputMessage` writes them (the bus thread encodes them from packed lanes). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValuePacker, ValueUnpacker } from '../../model/packed-values';
+import { outputMessagesOf, ValuePacker, ValueUnpacker } from '../../model/packed-values';
 import type { OutputValue } from '../../model/tag-value';
 import { outputMessage } from './kafka-bus';
 
@@ -30,5 +30,12 @@ describe('output messages written from packed lanes', () => {
   it('refuses a value that is not an output (no script)', () => {
     const packed = new ValuePacker().pack([{ tag: 'RAW', value: 1, ts: 1, quality: 'good' }]);
     expect(() => new ValueUnpacker().outputMessages(packed)).toThrow(/RAW.*not an output/);
+  });
+
+  it('writes the outputs of a pass unpacked on this thread from their lanes, as outputMessage does; nothing for outputs that came as objects', () => {
+    const unpacked = new ValueUnpacker().unpack(new ValuePacker().pack(outputs)) as OutputValue[];
+    expect(outputMessagesOf(unpacked)).toEqual(outputs.map(outputMessage).map(({ key, value }) => ({ key, value })));
+    expect(outputMessagesOf(outputs)).toBeUndefined();
+    expect(outputMessagesOf([...unpacked])).toBeUndefined();
   });
 });

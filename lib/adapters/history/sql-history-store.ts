@@ -88,7 +88,7 @@ export class SqlHistoryStore implements HistoryStore {
 
   async write(records: readonly HistoryRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const rows = latestPerTagAndTs(records).map(encodeRow);
+    const rows = latestPerTagAndTs(records).map(rowJson);
     await this.guard('write history', async () => {
       // One transaction per call: a failed write leaves nothing half-applied, and on PGlite one
       // commit for many chunks is much cheaper than one per chunk.
@@ -96,7 +96,7 @@ export class SqlHistoryStore implements HistoryStore {
         for (let start = 0; start < rows.length; start += WRITE_CHUNK_ROWS) {
           // The rows travel as one JSON parameter: no bind-parameter limit, and on PGlite about
           // four times faster than a multi-row VALUES list with seven parameters per row.
-          const page = JSON.stringify(rows.slice(start, start + WRITE_CHUNK_ROWS));
+          const page = `[${rows.slice(start, start + WRITE_CHUNK_ROWS).join(',')}]`;
           await tx.execute(sql`
             insert into ${history} (tag, ts, value_type, value_num, value_text, quality, source, reason, script_id, script_name, script_version)
             select r->>0, (r->>1)::bigint, (r->>2)::smallint, (r->>3)::double precision, r->>4, (r->>5)::smallint, (r->>6)::smallint, r->>7,
@@ -556,13 +556,23 @@ export class SqlHistoryStore implements HistoryStore {
 
 /** Writing the same (tag, ts) twice in one INSERT ... ON CONFLICT is an error in PostgreSQL: the last one wins. */
 function latestPerTagAndTs(records: readonly HistoryRecord[]): readonly HistoryRecord[] {
+  // The common case, each tag's times increasing (live values in order): no (tag, ts) twice, no key per record.
+  const lastTs = new Map<string, number>();
+  let increasing = true;
+  for (const record of records) {
+    const ts = Math.round(record.ts);
+    const last = lastTs.get(record.tag);
+    if (last !== undefined && ts <= last) {
+      increasing = false;
+      break;
+    }
+    lastTs.set(record.tag, ts);
+  }
+  if (increasing) return records;
   const byKey = new Map<string, HistoryRecord>();
   for (const record of records) byKey.set(`${Math.round(record.ts)}\u0000${record.tag}`, record);
   return byKey.size === records.length ? records : [...byKey.values()];
 }
-
-/** [tag, ts, value_type, value_num, value_text, quality, source, reason] and, with lineage, [script_id, script_name, script_version]: the JSON shape of one written row. */
-type EncodedRow = [string, number, number, number | string | null, string | null, number, number, string | null, ...([] | [string, string, number])];
 
 /** [ts, source, script_id, script_name, script_version, reason] of a point read with its lineage. */
 type LineageExtra = [number, number, string | null, string | null, number | null, string | null];
@@ -570,25 +580,47 @@ type LineageExtra = [number, number, string | null, string | null, number | null
 // PostgreSQL text cannot hold NUL, and JSON carrying unpaired UTF-16 surrogates is refused: such
 // characters (possible in a script's string output) become U+FFFD rather than block the writer (`storable`).
 
-function encodeRow(record: HistoryRecord): EncodedRow {
-  const tag = storable(record.tag);
-  const value = typeof record.value === 'string' ? storable(record.value) : record.value;
+/**
+ * One written row as JSON text, written directly (the live writer's rows: two per value):
+ * [tag, ts, value_type, value_num, value_text, quality, source, reason] and, with lineage,
+ * [script_id, script_name, script_version]. Each tag's opening and each lineage's closing part is
+ * made once and kept (bounded).
+ */
+function rowJson(record: HistoryRecord): string {
+  let head = rowHeads.get(record.tag);
+  if (head === undefined) {
+    if (rowHeads.size >= ROW_TEXT_CACHE) rowHeads.clear();
+    head = `[${JSON.stringify(storable(record.tag))},`;
+    rowHeads.set(record.tag, head);
+  }
+  const value = record.value;
   // Whole milliseconds, as InfluxDB keeps them (precision=ms).
   const ts = Math.round(record.ts);
-  const quality = qualityCode(record.quality);
-  const source = SOURCE_CODE[record.source];
-  const reason = record.reason ?? null;
+  let typed: string;
+  if (value === null) typed = `${VALUE_NULL},null,null`;
+  // JSON has no NaN or Infinity; PostgreSQL reads them from their text form.
+  else if (typeof value === 'number') typed = Number.isFinite(value) ? `${VALUE_NUMBER},${JSON.stringify(value)},null` : `${VALUE_NUMBER},"${String(value)}",null`;
+  else if (typeof value === 'boolean') typed = `${VALUE_BOOLEAN},${value ? 1 : 0},null`;
+  else typed = `${VALUE_STRING},null,${JSON.stringify(storable(value))}`;
+  const reason = record.reason === undefined ? 'null' : JSON.stringify(record.reason);
   const script = record.script;
   // Rows without lineage (raw values, most of history) leave the last three out: r->>8 reads as null.
-  const lineage = script ? ([storable(script.id), storable(script.name), script.version] as const) : ([] as const);
-  if (value === null) return [tag, ts, VALUE_NULL, null, null, quality, source, reason, ...lineage];
-  if (typeof value === 'number') {
-    // JSON has no NaN or Infinity; PostgreSQL reads them from their text form.
-    return [tag, ts, VALUE_NUMBER, Number.isFinite(value) ? value : String(value), null, quality, source, reason, ...lineage];
+  let tail = '';
+  if (script) {
+    tail = lineageTails.get(script) ?? '';
+    if (tail === '') {
+      tail = `,${JSON.stringify(storable(script.id))},${JSON.stringify(storable(script.name))},${JSON.stringify(script.version)}`;
+      lineageTails.set(script, tail);
+    }
   }
-  if (typeof value === 'boolean') return [tag, ts, VALUE_BOOLEAN, value ? 1 : 0, null, quality, source, reason, ...lineage];
-  return [tag, ts, VALUE_STRING, null, value, quality, source, reason, ...lineage];
+  return `${head}${ts},${typed},${qualityCode(record.quality)},${SOURCE_CODE[record.source]},${reason}${tail}]`;
 }
+
+/** Tags whose row opening is kept (`rowJson`); the cache starts over past this many. */
+const ROW_TEXT_CACHE = 100_000;
+const rowHeads = new Map<string, string>();
+/** Lineage objects are shared by a script's outputs (and never changed): their row part, kept while they live. */
+const lineageTails = new WeakMap<object, string>();
 
 /** The row of a page query: its point count and its columns (base64 of `array_send`, strings as JSON). */
 export interface ColumnPageRow {

@@ -56,8 +56,6 @@ async function main(): Promise<void> {
     }
     // The client's address for the audit trail and the login throttle, from the socket only.
     request.headers[CLIENT_IP_HEADER] = request.socket.remoteAddress ?? '';
-    // Under way until its response is over (or the connection drops): a backfill gives way meanwhile.
-    response.once('close', app.services.requests.begin());
     handle(request, response).catch((error: unknown) => {
       log.error({ err: error }, 'request failed');
       if (!response.headersSent) response.writeHead(500).end();

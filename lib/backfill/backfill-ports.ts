@@ -16,9 +16,4 @@ export interface BackfillPorts {
   now: () => number;
   /** Wakes this process's runner when a job is queued (absent: it finds it at its next poll). */
   backfillRunner?: { kick(): void } | null;
-  /**
-   * Whether the API is idle (no request under way, the event loop on time): only then does the lab
-   * evaluate a chunk ahead while the last one is written. Absent: one chunk at a time.
-   */
-  requests?: { idle(): boolean };
 }

@@ -112,21 +112,11 @@ export class BackfillRunner {
       void jobs.saveProgress(job.id, progress, new Date(this.ports.now())).catch(() => undefined);
     }, (this.options.staleMs ?? BACKFILL_STALE_MS) / 3);
     heartbeat.unref();
-    // How often the lab evaluated a chunk ahead of the write (the API idle) or waited for it (busy).
-    const lookAhead = { ahead: 0, oneAtATime: 0 };
-    const apiRequests = this.ports.requests;
-    const requests = apiRequests && {
-      idle: () => {
-        const idle = apiRequests.idle();
-        lookAhead[idle ? 'ahead' : 'oneAtATime']++;
-        return idle;
-      },
-    };
     try {
-      const outcome = await backfill({ ...this.ports, requests }, job, progress, () => this.stopping, this.options.chunkSteps);
+      const outcome = await backfill(this.ports, job, progress, () => this.stopping, this.options.chunkSteps);
       if (outcome === 'interrupted') return;
       await jobs.finish(job.id, outcome.error ? 'failed' : 'done', progress, outcome.error, new Date(this.ports.now()));
-      log.info({ ...progress, error: outcome.error, lookAhead }, 'backfill ended');
+      log.info({ ...progress, error: outcome.error }, 'backfill ended');
     } catch (error) {
       if (this.stopping) return;
       log.warn({ err: error }, 'backfill failed');
@@ -142,7 +132,7 @@ export class BackfillRunner {
  * (the store already says so) or the process is stopping (the job resumes after the restart).
  */
 export async function backfill(
-  ports: Pick<BackfillPorts, 'store' | 'history' | 'jobs' | 'lab' | 'now' | 'requests'>,
+  ports: Pick<BackfillPorts, 'store' | 'history' | 'jobs' | 'lab' | 'now'>,
   job: StoredJob,
   progress: JobProgress,
   stopping: () => boolean = () => false,
@@ -171,8 +161,6 @@ export async function backfill(
       chunkSize: chunkSteps,
       // Pages of about a chunk: PGlite holds the main thread (and the API) for the whole of each read.
       readPage: chunkSteps,
-      // At the writes' low priority in PGlite's thread: an API request's statement never waits behind them.
-      readBulk: true,
     }),
   );
   let evaluationsSeen = 0;
@@ -209,9 +197,7 @@ export async function backfill(
   };
   let result: Awaited<ReturnType<typeof ports.lab.replay>>;
   try {
-    // The lab evaluates the next chunk while this one is written only while the API is idle.
-    const ahead = () => ports.requests?.idle() ?? false;
-    result = await ports.lab.replay({ draft, from: job.from, to: job.to, maxPoints: 2, collect: true }, chunks, onChunk, ahead);
+    result = await ports.lab.replay({ draft, from: job.from, to: job.to, maxPoints: 2, collect: true }, chunks, onChunk);
   } finally {
     void chunks.close();
   }

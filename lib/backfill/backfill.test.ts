@@ -139,43 +139,6 @@ describe('backfill', () => {
     expect(job.progress.errors).toBeGreaterThan(0);
   }, 120_000);
 
-  it('writes exactly the live values when the lab looks ahead while the API is idle, one chunk at a time while it is busy', async () => {
-    const live = sorted(await liveOutputs());
-    for (const tag of OUTPUTS) await history.deleteRange(tag, at(0), at(STEPS));
-    let asked = 0;
-    // Idle, busy, idle…: the look-ahead switches on and off from chunk to chunk.
-    const requests = { idle: () => asked++ % 3 !== 1 };
-    const started = await startBackfill(ports, scriptId, { ...whole, mode: 'fill' }, author);
-    const claimed = (await jobs.claim(new Date(ports.now()), new Date(0)))!;
-    expect(claimed.id).toBe(started.id);
-    const progress = { ...claimed.progress };
-    expect(await backfill({ ...ports, requests }, claimed, progress)).toEqual({ error: null });
-    await jobs.finish(claimed.id, 'done', progress, null, new Date(ports.now()));
-    expect(asked).toBeGreaterThan(3);
-    expect(sorted(await outputRows())).toEqual(live);
-    expect(progress.written).toBe(live.length);
-  }, 120_000);
-
-  it('a look-ahead stopped by a cancel writes nothing past the last chunk saved, and the job resumes to the live values', async () => {
-    const live = sorted(await liveOutputs());
-    for (const tag of OUTPUTS) await history.deleteRange(tag, at(0), at(STEPS));
-    const started = await startBackfill(ports, scriptId, whole, author);
-    const claimed = (await jobs.claim(new Date(ports.now()), new Date(0)))!;
-    const progress = { ...claimed.progress };
-    let chunks = 0;
-    const idle = { idle: () => true };
-    expect(await backfill({ ...ports, requests: idle }, claimed, progress, () => ++chunks >= 2)).toBe('interrupted');
-    const halfway = (await jobs.get(started.id))!;
-    const written = await outputRows();
-    expect(written.length).toBeGreaterThan(0);
-    expect(Math.max(...written.map((row) => row.ts))).toBeLessThan(halfway.progress.processedUntil!);
-    const resumed = (await jobs.claim(new Date(ports.now()), new Date(halfway.heartbeatAt!.getTime() + 1)))!;
-    const rest = { ...resumed.progress };
-    expect(await backfill({ ...ports, requests: idle }, resumed, rest)).toEqual({ error: null });
-    await jobs.finish(resumed.id, 'done', rest, null, new Date(ports.now()));
-    expect(sorted(await outputRows())).toEqual(live);
-  }, 120_000);
-
   it('replace rewrites the period; fill writes only where an output has no value', async () => {
     const live = sorted(await outputRows());
     const foreign = [100, 101, 102].map((second): HistoryRecord => ({ tag: 'BF.TOTAL', ts: at(second), value: -1, quality: 'bad', source: 'raw' }));

@@ -39,7 +39,6 @@ import { openScaleOut, scaleOutTopics } from './open-scale-out';
 import { startWorkerHeartbeat } from './worker-heartbeat';
 import { PartitionedWorker } from '../partitioning/partitioned-worker';
 import { ChangedStats } from './changed-stats';
-import { RequestActivity } from '../support/request-activity';
 
 /**
  * The composition root: builds every adapter from the validated configuration and wires the value
@@ -159,12 +158,10 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
       workerRegistry: adapters.workerRegistry,
       jobs: adapters.jobs,
       backfillRunner: null,
-      requests: new RequestActivity({ probeMs: role === 'worker' ? 0 : undefined }),
       groupMembers: bus.describeMembers
         ? () => bus.describeMembers!(config.WORKER_MODE === 'partitioned' ? scaleOutTopics(config).routed : config.KAFKA_INPUT_TOPIC)
         : undefined,
     };
-    stops.push(() => services.requests.stop());
 
     if (engine) {
       await engine.restore([...catalog.values()]);

@@ -16,7 +16,6 @@ import type { AppMetrics } from '../support/metrics';
 import type { OidcPorts, SecurityPorts, SetupPorts } from '../security/security-ports';
 import type { GroupMember, WorkerRegistry } from '../ports/worker-registry';
 import type { JobStore } from '../ports/job-store';
-import type { RequestActivity } from '../support/request-activity';
 
 /**
  * Everything one process is made of, built once by its composition root (create-app.ts). Use cases
@@ -55,6 +54,4 @@ export interface AppServices extends SecurityPorts, SetupPorts, OidcPorts {
   jobs: JobStore | null;
   /** Runs the backfill jobs in a process with a lab thread; null elsewhere (a worker). */
   backfillRunner: { kick(): void } | null;
-  /** The HTTP server's requests under way and the event loop's lag: background work gives way to them. */
-  requests: RequestActivity;
 }

@@ -15,7 +15,7 @@ export function inProcessLab(limits: SandboxLimits, options: LabHostOptions = DE
     debug: methods.debug,
     benchmark: methods.benchmark,
     runTests: methods.runTests,
-    replay: (request, chunks, onChunk, ahead) => driveReplay(methods, request, chunks, onChunk, ahead),
+    replay: (request, chunks, onChunk) => driveReplay(methods, request, chunks, onChunk),
     sessions,
     close: async () => {
       await sessions.closeAll();

@@ -23,12 +23,10 @@ export interface LabHost {
   runTests(request: LabTestRequest): Promise<LabTestOutcome>;
   /** Evaluates a script over replay steps streamed in chunks (plot); at most one chunk is in flight. */
   /**
-   * `onChunk` (backfill) sees each chunk's progress in order, one call at a time; answering false
-   * stops the replay there (cancelled). When `ahead` answers true as a chunk's result arrives, the
-   * lab evaluates the next chunk while `onChunk` handles it (one ahead at most; a stop drops it);
-   * otherwise the next chunk waits for `onChunk`.
+   * `onChunk` (backfill) sees each chunk's progress in order before the next result is awaited;
+   * answering false stops the replay there (cancelled).
    */
-  replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>, onChunk?: OnReplayChunk, ahead?: () => boolean): Promise<ReplayResult>;
+  replay(request: ReplayOpenRequest, chunks: AsyncIterable<ReplayChunk>, onChunk?: OnReplayChunk): Promise<ReplayResult>;
   /** Debug sessions: registry here, sandboxes in the lab thread. */
   readonly sessions: DebugSessions;
   close(): Promise<void>;
@@ -149,7 +147,7 @@ export function threadedLab(entry: ThreadEntry<LabMethods>, limits: SandboxLimit
         ok: true as const,
         results: request.tests.map(() => ({ outputs: request.draft.outputs.map(() => null), error, step: null })),
       })),
-    replay: (request, chunks, onChunk, ahead) => driveReplay(backend, request, chunks, onChunk, ahead),
+    replay: (request, chunks, onChunk) => driveReplay(backend, request, chunks, onChunk),
     sessions,
     close: async () => {
       sessions.stop();
@@ -165,78 +163,45 @@ function stepsOf(request: LabTestRequest): number {
 /**
  * Feeds replay chunks to the lab one at a time while the next one is being read: the lab evaluates
  * chunk n while the host reads and merges chunk n + 1, and no more than those two exist at once.
- * With `onChunk` (backfill) the calls are in order, one at a time. When `ahead()` answers true as
- * chunk n's result arrives (the API is idle), the lab evaluates chunk n + 1 while `onChunk` handles
- * (writes) chunk n — one chunk ahead at most; otherwise chunk n + 1 goes to the lab only once
- * `onChunk` is done with chunk n, so a request meanwhile competes with the write alone (docs/performance.md,
- * "P8: look-ahead while idle"). When `onChunk` answers false a chunk evaluated ahead is dropped
- * unseen, so the replay stops exactly after the last chunk `onChunk` accepted (cancel, resume).
  */
 export async function driveReplay(
   backend: ReplayBackend,
   request: ReplayOpenRequest,
   chunks: AsyncIterable<ReplayChunk>,
   onChunk?: OnReplayChunk,
-  ahead: () => boolean = () => false,
 ): Promise<ReplayResult> {
   const id = randomUUID();
   const opened = await backend.openReplay(id, request);
   if (!opened.ok) return opened;
   let finished = false;
   let inFlight: Promise<ReplayProgress> | null = null;
-  /** `onChunk` of the last chunk evaluated, perhaps under way while the lab evaluates the next one. */
-  let handling: Promise<boolean> = Promise.resolve(true);
-  /**
-   * The chunk in flight's outcome, once `onChunk` is done with the one before: false when the replay
-   * must stop (the chunk is then dropped, or handed over last when the lab stopped it).
-   */
-  const evaluated = async (pending: Promise<ReplayProgress>): Promise<ReplayProgress | false> => {
+  /** The chunk in flight's outcome; false when the replay must stop after it. */
+  const settle = async (pending: Promise<ReplayProgress>): Promise<boolean> => {
     const progress = await pending;
-    if (!(await handling)) return false;
-    if (!progress.stopped) return progress;
-    if (onChunk) await onChunk(progress);
-    return false;
-  };
-  const handle = (progress: ReplayProgress) => {
-    if (!onChunk) return;
-    handling = onChunk(progress);
-    // A failure is reported where `handling` is awaited, not as an unhandled rejection meanwhile.
-    handling.catch(() => undefined);
+    const goOn = onChunk ? await onChunk(progress) : true;
+    return goOn && !progress.stopped;
   };
   try {
     for await (const chunk of chunks) {
       if (inFlight) {
-        const progress = await evaluated(inFlight);
+        const pending = inFlight;
         inFlight = null;
-        if (!progress) break;
-        if (onChunk && !ahead()) {
-          // One chunk at a time: the write, then the next evaluation.
-          handle(progress);
-          if (!(await handling)) break;
-          inFlight = backend.feedReplay(id, chunk);
-          continue;
-        }
-        // The lab starts on this chunk before the last one is handled (written).
-        inFlight = backend.feedReplay(id, chunk);
-        handle(progress);
-      } else {
-        inFlight = backend.feedReplay(id, chunk);
+        if (!(await settle(pending))) break;
       }
+      inFlight = backend.feedReplay(id, chunk);
     }
     if (inFlight) {
-      const progress = await evaluated(inFlight);
+      const pending = inFlight;
       inFlight = null;
-      if (progress) handle(progress);
+      await settle(pending);
     }
-    await handling;
     const outcome = await backend.finishReplay(id);
     finished = true;
     return { ok: true, outcome };
   } finally {
     if (!finished) {
-      // Reading failed (a history store went down), the lab or `onChunk` did: let the chunk in flight settle, then free the replay.
+      // Reading failed (a history store went down) or the lab did: let the chunk in flight settle, then free the replay.
       await inFlight?.catch(() => undefined);
-      await handling.catch(() => undefined);
       await backend.closeReplay(id).catch(() => undefined);
     }
   }

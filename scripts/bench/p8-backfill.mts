@@ -176,7 +176,7 @@ interface Measured {
 async function measure(range: { from: number; to: number }, steps: number, chunkSteps: number | null): Promise<Measured> {
   const deleted = await outputRows({ from: range.from, to: range.to + 1000 }, 'clear');
   if (deleted > 0) log(`P8: deleted ${thousands(deleted)} output rows of an earlier run`);
-  const env: Record<string, string> = { HISTORY_RETENTION_DAYS: '36500', LOG_LEVEL: 'info', SIMULATOR: 'false' };
+  const env: Record<string, string> = { HISTORY_RETENTION_DAYS: '36500', LOG_LEVEL: 'error', SIMULATOR: 'false' };
   if (chunkSteps !== null) env.BACKFILL_CHUNK_STEPS = String(chunkSteps);
   const label = chunkSteps === null ? 'default chunks' : `chunks of ${chunkSteps}`;
   // node's flags go before the entry (NODE_OPTIONS may not carry --cpu-prof).
@@ -250,9 +250,6 @@ async function measure(range: { from: number; to: number }, steps: number, chunk
         `the app's CPU (every thread, the API's samples included) ${round(jobCpu, 1)} s during the job, ${round(plotCpu, 1)} s a plot`,
     );
     await app.stop();
-    // How many chunks the lab evaluated ahead of the write (the API idle) and one at a time, as the job logged them.
-    const lookAhead = /"lookAhead":(\{[^}]*\})/.exec(app.output());
-    if (lookAhead) log(`P8 (${label}): chunks evaluated ahead / one at a time: ${lookAhead[1]}`);
     measured.rows = await outputRows({ from: range.from, to: range.to + 1000 }, 'count');
     log(`P8 (${label}): ${EVERY_STEP_TAG} holds ${thousands(measured.rows)} rows in the period for ${thousands(steps)} steps`);
     return measured;

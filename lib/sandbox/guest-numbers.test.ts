@@ -1,23 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileScript } from '../compiler/compile-script';
-import type { RunnableDraft } from '../model/script-schema';
 import { OpStream, ScriptSandbox } from './script-sandbox';
+import { compileDraft as compile, TEST_LIMITS as limits } from './testing-batches';
 
 // Numbers in guest memory (decision 0019, addendum 2): a fast program's input that only fast programs
 // read (a direct index) gets the numbers of a batch's first step written by the host straight into
 // the guest's N, with no op; later steps, non-numbers and every other input still go by ops.
 
-const limits = { cpuMs: 50, initCpuMs: 200, memoryMb: 32 };
 const sandboxes: ScriptSandbox[] = [];
 afterEach(() => {
   sandboxes.splice(0).forEach((sandbox) => sandbox.dispose());
 });
-
-function compile(draft: Partial<RunnableDraft> & Pick<RunnableDraft, 'calcCode' | 'outputs'>) {
-  const result = compileScript({ name: 'test', inputs: [], ...draft } as RunnableDraft);
-  if (!result.program) throw new Error(JSON.stringify(result.diagnostics));
-  return result.program;
-}
 
 function load(box: ScriptSandbox, draft: Parameters<typeof compile>[0], fast: boolean): number {
   const program = compile(draft);

@@ -1,24 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileScript } from '../compiler/compile-script';
-import type { RunnableDraft } from '../model/script-schema';
 import { OpStream, ScriptSandbox } from './script-sandbox';
-import { twoInputBatch as batch } from './testing-batches';
+import { compileDraft as compile, TEST_LIMITS as limits, twoInputBatch as batch } from './testing-batches';
 
 // The fast path (step-code.ts): runs of fast programs, unconditional with a known quality, are run by
 // the sandbox's generated step code instead of their runners. Quality -1 sends the same run through
 // the runner (the general path), so both paths can be compared on the same scripts.
 
-const limits = { cpuMs: 50, initCpuMs: 200, memoryMb: 32 };
 const sandboxes: ScriptSandbox[] = [];
 afterEach(() => {
   sandboxes.splice(0).forEach((sandbox) => sandbox.dispose());
 });
-
-function compile(draft: Partial<RunnableDraft> & Pick<RunnableDraft, 'calcCode' | 'outputs'>) {
-  const result = compileScript({ name: 'test', inputs: [], ...draft } as RunnableDraft);
-  if (!result.program) throw new Error(JSON.stringify(result.diagnostics));
-  return result.program;
-}
 
 const BODIES = [
   { initCode: '', calcCode: 'const y = a * 2 + b;' },

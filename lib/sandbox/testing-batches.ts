@@ -1,4 +1,16 @@
+import { compileScript } from '../compiler/compile-script';
+import type { RunnableDraft } from '../model/script-schema';
 import { OpStream, type ScriptSandbox } from './script-sandbox';
+
+/** The sandbox tests' limits: generous for a loaded machine, small enough that a runaway is stopped. */
+export const TEST_LIMITS = { cpuMs: 50, initCpuMs: 200, memoryMb: 32 };
+
+/** Compiles a test script (no inputs unless given) or throws with its diagnostics. */
+export function compileDraft(draft: Partial<RunnableDraft> & Pick<RunnableDraft, 'calcCode' | 'outputs'>) {
+  const result = compileScript({ name: 'test', inputs: [], ...draft } as RunnableDraft);
+  if (!result.program) throw new Error(JSON.stringify(result.diagnostics));
+  return result.program;
+}
 
 /**
  * For the sandbox's tests: one step's op stream for scripts `S<i>` that each read `S<i>.A` and

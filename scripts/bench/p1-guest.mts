@@ -4,7 +4,7 @@
 // Timed in CPU time (process.cpuUsage), so the machine's load weighs less than on a wall clock.
 //
 //   node --import tsx scripts/bench/p1-guest.mts [--scripts 100] [--rounds 400] [--warmup-ms 4000]
-//   [--samples 5] [--runs-only]
+//   [--samples 5] [--runs-only] [--raw]
 //   prints µs per script for: "call" (a step and a single run, no values: what a VM call costs),
 //   "values" (every input's value and a single run — what a call costs before the runs) and
 //   "values + runs" (the whole batch, as the engine sends it)
@@ -31,6 +31,9 @@ const HOST_MARKS = args.includes('--host-marks');
 const SAMPLES = Number(argValue(args, 'samples', '5'));
 // --runs-only: only the whole batch ("values + runs"), the figure the step code moves.
 const RUNS_ONLY = args.includes('--runs-only');
+// --raw: the records are kept as the guest wrote them (runOps' raw, as the engine reads them), not
+// decoded into an object each.
+const RAW = args.includes('--raw');
 
 const mix = standardMix(SCRIPTS);
 const pool = inputRounds(mix, POOL);
@@ -65,7 +68,7 @@ function streams(allRuns: boolean, values = true): OpStream[] {
 function microsPerScript(batches: OpStream[], rounds: number): number {
   const started = process.cpuUsage();
   for (let r = 0; r < rounds; r++) {
-    const outcome = sandbox.runOps(batches[r % POOL]);
+    const outcome = sandbox.runOps(batches[r % POOL], undefined, undefined, RAW);
     if (outcome.failures.length > 0) throw new Error(`a run failed: ${outcome.failures[0].error.message}`);
   }
   const used = process.cpuUsage(started);

@@ -1,7 +1,10 @@
 import { QUALITY_RANK } from '../model/tag-value';
 import type { TagCatalog } from '../tags/tag-catalog';
 import type { PassContext } from './engine-outcome';
-import { batchOf, type Batch, type LoadedScript, type SandboxGroup } from './engine-types';
+import { batchOf as importedBatchOf, type Batch, type LoadedScript, type SandboxGroup } from './engine-types';
+
+// Read once: unbundled (tsx: tests, tools, the bench) an imported binding is a getter call per use (addRun: per run).
+const batchOf = importedBatchOf;
 
 /** Scheduling: the runs of one step, in each sandbox's batch, in dependency order. */
 

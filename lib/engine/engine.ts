@@ -27,7 +27,7 @@ import {
 import { LANE_NUMBER, byTagId, lanesOf, scalarAt, sortedLanes, valueAt, type ValueLanes } from './value-lanes';
 
 // Read once: unbundled (tsx: tests, tools, the bench) an imported binding is a getter call per use.
-const NUMBER_LANE: number = LANE_NUMBER;
+const NUMBER_LANE: number = LANE_NUMBER, FOLLOW_FLAG: number = TAP_FOLLOW, STALE_FLAG: number = TAP_STALE;
 const QUALITY_OF = QUALITIES;
 
 /**
@@ -444,9 +444,9 @@ export class Engine {
         if (id >= tapCount) continue;
         const flags = tapFlags[id];
         if (flags === 0) continue;
-        if ((flags & TAP_FOLLOW) !== 0 && followed !== null) followed.push(valueAt(lanes, catalog, index));
+        if ((flags & FOLLOW_FLAG) !== 0 && followed !== null) followed.push(valueAt(lanes, catalog, index));
         // The next fresh value clears the staleness: its quality goes to the sandbox as it is.
-        const fresh = (flags & TAP_STALE) !== 0 && freshen(staleById[id]!, arrival);
+        const fresh = (flags & STALE_FLAG) !== 0 && freshen(staleById[id]!, arrival);
         if (fresh) this.staleCount--;
         const numberOnly = !fresh && isNumber;
         for (let r = routeStart[id], end = routeStart[id + 1]; r < end; r++) {

@@ -3,19 +3,27 @@ import { diagnostic } from '../model/diagnostic-messages';
 import { QUALITIES, type Quality, type TagScalar } from '../model/tag-value';
 import { guestDiagnostic } from './sandbox-diagnostics';
 import type { GuestError, OpsResult } from './sandbox-types';
-import { Kind, Out, Rec } from './wire';
+import { Out, Rec, RecKind } from './wire';
 
 /** The copy-back: what one VM call of a batch returned, decoded on the host. */
 
 // The wire's constants read once (an imported enum member costs a getter call per use under tsx).
-const RECORD: number = Out.Record, ORDINAL: number = Rec.Ordinal, INDEX: number = Rec.Index, KIND: number = Rec.Kind, NUMBER: number = Rec.Number, QUALITY: number = Rec.Quality;
-const FAILED: number = Kind.Failed, IS_NUMBER: number = Kind.Number, IS_NULL: number = Kind.Null, IS_FALSE: number = Kind.False, IS_TRUE: number = Kind.True;
+const RECORD: number = Out.Record, UNIT: number = Out.KindUnit, ORDINAL: number = Rec.Ordinal, INDEX: number = Rec.Index, NUMBER: number = Rec.Number, TAG: number = Rec.Tag;
+const FAILED: number = RecKind.Failed, IS_NUMBER: number = RecKind.Number, IS_NULL: number = RecKind.Null, IS_FALSE: number = RecKind.False, IS_TRUE: number = RecKind.True;
 
 /** The value of the record at `p` of an out buffer (not a failed one). */
 function valueAt(out: Float64Array, p: number, strings: readonly string[]): TagScalar {
-  const kind = out[p + KIND];
+  const kind = (out[p + TAG] / UNIT) | 0;
   const number = out[p + NUMBER];
   return kind === IS_NUMBER ? number : kind === IS_NULL ? null : kind === IS_FALSE ? false : kind === IS_TRUE ? true : strings[number];
+}
+/** A record's quality code (its tag without the kind). */
+function qualityAt(out: Float64Array, p: number): number {
+  return out[p + TAG] % UNIT;
+}
+/** Whether the record at `p` reports a failed run. */
+function failedAt(out: Float64Array, p: number): boolean {
+  return ((out[p + TAG] / UNIT) | 0) === FAILED;
 }
 
 /**
@@ -34,8 +42,8 @@ export function eachRecord(
   const out = raw.out;
   const count = out[Out.Records];
   for (let r = 0, p: number = Out.Header; r < count; r++, p += RECORD) {
-    if (out[p + KIND] === FAILED) visit(out[p + ORDINAL], out[p + INDEX], null, 'bad', 'error');
-    else visit(out[p + ORDINAL], out[p + INDEX], valueAt(out, p, raw.strings), QUALITIES[out[p + QUALITY]], undefined);
+    if (failedAt(out, p)) visit(out[p + ORDINAL], out[p + INDEX], null, 'bad', 'error');
+    else visit(out[p + ORDINAL], out[p + INDEX], valueAt(out, p, raw.strings), QUALITIES[qualityAt(out, p)], undefined);
   }
 }
 
@@ -61,8 +69,8 @@ export function collectOutput(
   if (raw) outcome.raw = { out, strings: side.strings };
   else {
     for (let r = 0, p: number = Out.Header; r < recordCount; r++, p += RECORD) {
-      if (out[p + KIND] === FAILED) outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value: null, quality: 'bad', reason: 'error' });
-      else outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value: valueAt(out, p, side.strings), quality: QUALITIES[out[p + QUALITY]] });
+      if (failedAt(out, p)) outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value: null, quality: 'bad', reason: 'error' });
+      else outcome.records.push({ ordinal: out[p + ORDINAL], index: out[p + INDEX], value: valueAt(out, p, side.strings), quality: QUALITIES[qualityAt(out, p)] });
     }
   }
   for (const error of side.errors) {

@@ -1,13 +1,14 @@
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 import type { CompiledScript } from '../compiler/compile-script';
-import { Cur, Kind, Layout, markAt, Out, Rec } from './wire';
+import { Cur, Layout, markAt, Out, Rec } from './wire';
 
 /**
  * The sandbox's step code: one generated function per sandbox (regenerated when its scripts change)
  * that runs the marked fast runs of a step in slot order, straight-line — per script: its mark read
  * (M at mb + markAt(slot): the run's op + 1, marked by the host in a marks op or by the guest's op
  * loop), the deadline's cell written (CUR[0], the run's op), the body called with its inputs read from the tag table by
- * constant index, the output checked and compared, and its record written inline. No op dispatch, no
+ * constant index, the output checked and compared, and its record written inline (a number's: no kind,
+ * its tag is its quality; the ordinal last; the out buffer's length `a` a local, returned). No op dispatch, no
  * runner call, no prologue or epilogue, no `emit` call. What the fast path cannot do (an output that is
  * not a finite number) goes back to the prelude (`slow`). See guest/prelude.ts runMarked and
  * docs/decisions/0019-guest-step-code.md.
@@ -39,22 +40,21 @@ export function stepSource(entries: readonly StepEntry[], read: ReadonlySet<numb
     // A direct input (see directIndexes) is read from N, V when N holds no number.
     const loads = entry.inputs.map((index, n) => (direct.has(index) ? `i${n} = N[${index}]; if (i${n} !== i${n}) i${n} = V[${index}]; ` : '')).join('');
     const args = entry.inputs.map((index, n) => (direct.has(index) ? `i${n}` : `V[${index}]`)).join(', ');
-    const record =
-      `a = RL[0]; R[a + ${Rec.Ordinal}] = d + ob; R[a + ${Rec.Index}] = ${o}; R[a + ${Rec.Kind}] = ${Kind.Number}; ` +
-      `R[a + ${Rec.Number}] = x; R[a + ${Rec.Quality}] = w; RL[0] = a + ${Out.Record};`;
+    // The ordinal last (see wire.ts): after a throw or an interrupt the guest counts the records again.
+    const record = `R[a + ${Rec.Index}] = ${o}; R[a + ${Rec.Number}] = x; R[a + ${Rec.Tag}] = w; R[a + ${Rec.Ordinal}] = d + ob; a += ${Out.Record};`;
     return (
       `d = M[mb + ${markAt(s)}]; if (d !== 0) { M[mb + ${markAt(s)}] = 0; CUR[0] = d - 1; ${loads}x = b${s}(${args}); w = T[${Layout.OpStride} * d - ${Layout.OpStride - 3}]; ` +
       `if (typeof x === "number" && x - x === 0) { if (V[${o}] !== x || Q[${o}] !== w) { V[${o}] = x; Q[${o}] = w; ${read.has(o) ? `S[${o}] = now; C[${o}] = step; ` : ''}${record} } } ` +
-      `else slow(${s}, x, step, now); }`
+      `else a = slow(${s}, x, step, now, a); }`
     );
   });
   return [
     '(function (K) {"use strict";',
-    'const V = K.V, N = K.N, Q = K.Q, S = K.S, C = K.C, CUR = K.CUR, RL = K.RL, slow = K.slow;',
+    'const V = K.V, N = K.N, Q = K.Q, S = K.S, C = K.C, CUR = K.CUR, slow = K.slow;',
     bodies.length > 0 ? `const ${bodies};` : '',
-    `return function (R, step, now, M, mb, ob, T) { var d, x, w, a${Array.from({ length: widest }, (_, n) => `, i${n}`).join('')};`,
+    `return function (R, step, now, M, mb, ob, T, a) { var d, x, w${Array.from({ length: widest }, (_, n) => `, i${n}`).join('')};`,
     ...runs,
-    `CUR[0] = ${Cur.Idle}; };})`,
+    `CUR[0] = ${Cur.Idle}; return a; };})`,
   ].join('\n');
 }
 

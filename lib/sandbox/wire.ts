@@ -31,8 +31,11 @@
  *
  * Out (a Float64Array in the shared buffer): a header of Out.Header numbers — record count, skipped-run count, side
  * entries (errors + strings), next op (when the call stopped early) — then Out.Record numbers per
- * published output: ordinal, table index, kind (Kind.Failed: null reporting a failed run), number,
- * quality. Strings, errors and skipped runs go in a side channel, read only when there are any.
+ * published output: ordinal, table index, number, and its tag: quality + Out.KindUnit × RecKind (so a
+ * number's tag is its quality alone; RecKind.Failed: null reporting a failed run). Strings, errors
+ * and skipped runs go in a side channel, read only when there are any. The guest writes a record's
+ * ordinal last: the step code keeps the record count in a local, and after a throw or an interrupt
+ * the guest counts its records again up to the first ordinal still −1 (guest/prelude.ts runMarked).
  */
 
 /** Sizes. Each op is OpStride integers and OpStride numbers: one stride for both arrays. */
@@ -64,8 +67,6 @@ export const enum Kind {
   False = 2,
   True = 3,
   String = 4,
-  /** A published record only: null/bad reporting a failed run (reason "error"). */
-  Failed = 5,
 }
 
 /** Quality codes, in the order of QUALITIES (model/tag-value.ts). */
@@ -98,10 +99,14 @@ export const enum Cur {
   Init = -2,
 }
 
-/** The out buffer: header fields, then records of Record numbers. */
+/** The out buffer: header fields, then records of Record numbers. Sizes and places: equal values are meant. */
 export const enum Out {
   Header = 4,
-  Record = 5,
+  // eslint-disable-next-line @typescript-eslint/no-duplicate-enum-values -- a size, equal to Header by chance
+  Record = 4,
+  /** A record's tag is quality + KindUnit × its RecKind. */
+  // eslint-disable-next-line @typescript-eslint/no-duplicate-enum-values -- a factor, equal to the sizes by chance
+  KindUnit = 4,
   Records = 0,
   Skips = 1,
   Side = 2,
@@ -129,7 +134,21 @@ export const enum Arg {
 export const enum Rec {
   Ordinal = 0,
   Index = 1,
-  Kind = 2,
-  Number = 3,
-  Quality = 4,
+  Number = 2,
+  /** quality + Out.KindUnit × RecKind: a number's is its quality (RecKind.Number is 0). */
+  Tag = 3,
+}
+
+/**
+ * The kind of a published record's value (its tag, see Rec.Tag). Not Kind's numbers: a number is 0
+ * here, so the step code writes a number's record without a kind (decision 0019, addendum 3).
+ */
+export const enum RecKind {
+  Number = 0,
+  Null = 1,
+  False = 2,
+  True = 3,
+  String = 4,
+  /** null/bad reporting a failed run (reason "error"). */
+  Failed = 5,
 }

@@ -4,6 +4,7 @@
 // Timed in CPU time (process.cpuUsage), so the machine's load weighs less than on a wall clock.
 //
 //   node --import tsx scripts/bench/p1-guest.mts [--scripts 100] [--rounds 400] [--warmup-ms 4000]
+//   [--samples 5] [--runs-only] [--raw]
 //   prints µs per script for: "call" (a step and a single run, no values: what a VM call costs),
 //   "values" (every input's value and a single run — what a call costs before the runs) and
 //   "values + runs" (the whole batch, as the engine sends it)
@@ -26,6 +27,13 @@ const POOL = 16;
 const WARMUP_MS = Number(argValue(args, 'warmup-ms', '4000'));
 const TRIVIAL = args.includes('--trivial-bodies');
 const HOST_MARKS = args.includes('--host-marks');
+// --samples n: samples per figure (median and minimum printed; under load the minimum moves least).
+const SAMPLES = Number(argValue(args, 'samples', '5'));
+// --runs-only: only the whole batch ("values + runs"), the figure the step code moves.
+const RUNS_ONLY = args.includes('--runs-only');
+// --raw: the records are kept as the guest wrote them (runOps' raw, as the engine reads them), not
+// decoded into an object each.
+const RAW = args.includes('--raw');
 
 const mix = standardMix(SCRIPTS);
 const pool = inputRounds(mix, POOL);
@@ -60,18 +68,20 @@ function streams(allRuns: boolean, values = true): OpStream[] {
 function microsPerScript(batches: OpStream[], rounds: number): number {
   const started = process.cpuUsage();
   for (let r = 0; r < rounds; r++) {
-    const outcome = sandbox.runOps(batches[r % POOL]);
+    const outcome = sandbox.runOps(batches[r % POOL], undefined, undefined, RAW);
     if (outcome.failures.length > 0) throw new Error(`a run failed: ${outcome.failures[0].error.message}`);
   }
   const used = process.cpuUsage(started);
   return (used.user + used.system) / rounds / SCRIPTS;
 }
 
-for (const [name, batches] of [['call', streams(false, false)], ['values', streams(false)], ['values + runs', streams(true)]] as const) {
+const figures = [['call', streams(false, false)], ['values', streams(false)], ['values + runs', streams(true)]] as const;
+for (const [name, batches] of RUNS_ONLY ? figures.slice(2) : figures) {
   const warm = performance.now();
   do microsPerScript(batches, ROUNDS >> 2);
   while (performance.now() - warm < WARMUP_MS);
-  const samples = Array.from({ length: 5 }, () => microsPerScript(batches, ROUNDS)).sort((a, b) => a - b);
-  console.log(`${name}: ${samples[2].toFixed(2)} µs per script (median of 5; ${samples.map((s) => s.toFixed(2)).join(' ')})`);
+  const samples = Array.from({ length: SAMPLES }, () => microsPerScript(batches, ROUNDS)).sort((a, b) => a - b);
+  const median = samples[samples.length >> 1];
+  console.log(`${name}: ${median.toFixed(2)} µs per script (median of ${SAMPLES}, min ${samples[0].toFixed(2)}; ${samples.map((s) => s.toFixed(2)).join(' ')})`);
 }
 sandbox.dispose();

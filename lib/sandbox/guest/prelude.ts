@@ -17,7 +17,7 @@
  * read and publish through it by index. The batch format is described in ../wire.ts.
  */
 
-import { Arg, Cur, Kind, Layout, markAt, Op, Out, QualityCode, Ran, Rec, RunMode } from '../wire';
+import { Arg, Cur, Kind, Layout, markAt, Op, Out, QualityCode, Ran, Rec, RecKind, RunMode } from '../wire';
 
 /** A value in the tag table: what a tag can hold (undefined: never seen). */
 type TagValue = number | string | boolean | null | undefined;
@@ -29,7 +29,7 @@ type Body = (...inputs: TagValue[]) => unknown;
  * marks are read from M at b + markAt(slot) (a run's op + 1, 0: not marked); a run's ordinal is its
  * mark + ob, its quality T[4 × mark − 1] (the run op's).
  */
-type StepCode = (R: Float64Array, step: number, now: number, M: Int32Array | number[], b: number, ob: number, T: Int32Array) => void;
+type StepCode = (R: Float64Array, step: number, now: number, M: Int32Array | number[], b: number, ob: number, T: Int32Array, a: number) => number;
 /** Error the guest reports to the host (read by script-sandbox.ts as GuestError). */
 interface GuestError { kind: string; name?: string; message?: string; stack?: string; output?: number; op?: number; ordinal?: number; slot?: number }
 interface Tracer { on: boolean; truncated: boolean; s(site: number, values: unknown[]): void; x(value: unknown, site: number, values: unknown[] | null): unknown; g(read: () => unknown): unknown; take(): string }
@@ -114,8 +114,9 @@ let markOb = 0;
 let markT: Int32Array = new Int32Array(0);
 // Every slot the step code runs has its body: the host's blocks of marks may be used.
 let blocksOk = false;
-// The out buffer's length while the step code writes records (it cannot see rlen).
-const RL = new Int32Array(1);
+// The out buffer's length when the step code was last called: it keeps the length in a local from
+// there (and returns it), so after a throw or an interrupt its records are counted again (countRecords).
+let stepFrom = 0;
 let stepCode: StepCode | null = null;
 let inStepCode = false;
 // Marks may be left in D (a run the host stopped, a fatal error): cleared before the next call.
@@ -238,22 +239,25 @@ function makeCtx(rec: ScriptRecord) {
 function emit(index: number, value: TagValue, quality: number, now: number, step: number) {
   V[index] = value; Q[index] = quality; S[index] = now; C[index] = step;
   const at = rlen;
-  R[at + Rec.Ordinal] = curOrdinal; R[at + Rec.Index] = index; R[at + Rec.Quality] = quality;
-  if (typeof value === "number") { R[at + Rec.Kind] = Kind.Number; R[at + Rec.Number] = value; }
-  else if (value === null) R[at + Rec.Kind] = Kind.Null;
-  else if (value === true) R[at + Rec.Kind] = Kind.True;
-  else if (value === false) R[at + Rec.Kind] = Kind.False;
-  else { R[at + Rec.Kind] = Kind.String; R[at + Rec.Number] = side.strings.length; side.strings.push(value as string); }
+  R[at + Rec.Index] = index;
+  if (typeof value === "number") { R[at + Rec.Tag] = quality; R[at + Rec.Number] = value; }
+  else if (value === null) R[at + Rec.Tag] = quality + Out.KindUnit * RecKind.Null;
+  else if (value === true) R[at + Rec.Tag] = quality + Out.KindUnit * RecKind.True;
+  else if (value === false) R[at + Rec.Tag] = quality + Out.KindUnit * RecKind.False;
+  else { R[at + Rec.Tag] = quality + Out.KindUnit * RecKind.String; R[at + Rec.Number] = side.strings.length; side.strings.push(value as string); }
+  // The ordinal last: a record is counted (countRecords) only once it is whole.
+  R[at + Rec.Ordinal] = curOrdinal;
   rlen = at + Out.Record;
 }
 // A failed run's outputs (scripts.md "When a script stops or fails"): null, bad, published once (an
-// output already null and bad is left as it is). Kind 5 tells the host the value reports an error.
+// output already null and bad is left as it is). RecKind.Failed tells the host the value reports an error.
 const FAIL = freeze({});
 function failOut(index: number, now: number, step: number) {
   if (V[index] === null && Q[index] === QualityCode.Bad) return;
   V[index] = null; Q[index] = QualityCode.Bad; S[index] = now; C[index] = step;
   const at = rlen;
-  R[at + Rec.Ordinal] = curOrdinal; R[at + Rec.Index] = index; R[at + Rec.Kind] = Kind.Failed; R[at + Rec.Quality] = QualityCode.Bad;
+  R[at + Rec.Index] = index; R[at + Rec.Tag] = QualityCode.Bad + Out.KindUnit * RecKind.Failed;
+  R[at + Rec.Ordinal] = curOrdinal;
   rlen = at + Out.Record;
 }
 function failOutputs(rec: ScriptRecord, now: number, step: number) {
@@ -454,15 +458,31 @@ function reportPartial(rec: ScriptRecord) {
 }
 
 // ---- the fast path: the step code's runs ----
-/** Runs the marked runs (the step code), each failure handled as the op loop handles a runner's. */
-function runMarked(T: Int32Array, step: number, now: number, M: Int32Array | number[], b: number, ob: number) {
-  RL[0] = rlen;
+/**
+ * The end of the records written since `from` (stepFrom: where the step code was last called) when the
+ * step code did not return its length (a throw, an interrupt): runMarked set every ordinal past it
+ * to −1, and a record's ordinal is written last.
+ */
+function countRecords(from: number) {
+  let p = from;
+  while (p + Out.Record <= R.length && R[p + Rec.Ordinal] >= 0) p += Out.Record;
+  return p;
+}
+/**
+ * Runs the n marked runs (the step code), each failure handled as the op loop handles a runner's.
+ * They write at most one record each (a fast program has one output): the room for n + 1 is marked
+ * empty first (one native fill), so that countRecords stops after the last one.
+ */
+function runMarked(T: Int32Array, step: number, now: number, M: Int32Array | number[], b: number, ob: number, n: number) {
+  const end = rlen + Out.Record * (n + 1);
+  R.fill(-1, rlen, end < R.length ? end : R.length);
   inStepCode = marksLeft = true;
   markOb = ob;
   markT = T;
   for (;;) {
+    stepFrom = rlen;
     try {
-      stepCode!(R, step, now, M, b, ob, T);
+      rlen = stepCode!(R, step, now, M, b, ob, T, rlen);
       break;
     } catch (error) {
       // As in the op loop (see run): no finally, CUR[0] names the run that threw.
@@ -471,17 +491,15 @@ function runMarked(T: Int32Array, step: number, now: number, M: Int32Array | num
       if (isFatal(info)) throw error;
       const op = CUR[0];
       CUR[0] = Cur.Idle;
-      rlen = RL[0];
+      rlen = countRecords(stepFrom);
       const slot = T[Layout.OpStride * op + 1];
       const rec = scripts[slot]!;
       curOrdinal = op + 1 + ob;
       failOutputs(rec, now, step);
       failed(rec, op, { kind: "runtime", name: info.name, message: info.message, stack: info.stack });
-      RL[0] = rlen;
       // The runs marked after it are still marked (M): the step code goes on with them.
     }
   }
-  rlen = RL[0];
   inStepCode = marksLeft = false;
   CUR[0] = Cur.Idle;
 }
@@ -490,8 +508,8 @@ function runMarked(T: Int32Array, step: number, now: number, M: Int32Array | num
  * value (a string, a boolean, null) is published as the runner's epilogue would; an invalid one
  * publishes null/bad and reports the failure.
  */
-function slowOutput(slot: number, value: unknown, step: number, now: number) {
-  rlen = RL[0];
+function slowOutput(slot: number, value: unknown, step: number, now: number, a: number) {
+  rlen = a;
   const op = CUR[0];
   curOrdinal = op + 1 + markOb;
   const rec = scripts[slot]!;
@@ -502,7 +520,7 @@ function slowOutput(slot: number, value: unknown, step: number, now: number) {
     failOut(index, now, step);
     failed(rec, CUR[0], { kind: "output", output: 0, message: problem });
   } else if (Q[index] !== quality || V[index] !== value) emit(index, value as TagValue, quality, now, step);
-  RL[0] = rlen;
+  return rlen;
 }
 
 // ---- the host API ----
@@ -583,7 +601,7 @@ const api = {
       while (SYNC.length <= slots[n]) SYNC.push(0);
       SYNC[slots[n]] = reads;
     }
-    const made = factory(freeze({ V: V, N: N, Q: Q, S: S, C: C, CUR: CUR, RL: RL, B: bodies, slow: slowOutput }));
+    const made = factory(freeze({ V: V, N: N, Q: Q, S: S, C: C, CUR: CUR, B: bodies, slow: slowOutput }));
     blocksOk = true;
     for (let n = 0; n < slots.length; n++) {
       const slot = slots[n];
@@ -648,6 +666,7 @@ const api = {
     // marks most of them itself (a marks op: its block), which spares a loop turn per run.
     let marked = -1;
     let markedOb = 0;
+    let markedN = 0;
     if (marksLeft) { for (let n = 0; n < D.length; n++) D[n] = 0; marksLeft = false; }
     const fast = stepCode !== null && !capturing;
     for (let op = first, q = Layout.OpStride * first; op < count; op++, q += Layout.OpStride) {
@@ -657,14 +676,15 @@ const api = {
           const slot = T[q + 1];
           if (slot > marked && FASTQ[slot] === 1 && T[q + 2] === RunMode.Unconditional && T[q + 3] >= 0) {
             if (ordinal === lastOrdinal) { next = op; break; }
-            if (marked < 0) markedOb = ordinal - op - 1;
+            if (marked < 0) { markedOb = ordinal - op - 1; markedN = 0; }
+            markedN++;
             D[markAt(slot)] = op + 1;
             ordinal++;
             marked = slot;
             continue;
           }
         }
-        if (marked >= 0) { runMarked(T, step, now, D, 0, markedOb); marked = -1; }
+        if (marked >= 0) { runMarked(T, step, now, D, 0, markedOb, markedN); marked = -1; }
       }
       if (type === Op.Values) {
         // Value ops come in runs (a step's numbers): one tight loop over them.
@@ -698,7 +718,7 @@ const api = {
           const n = T[q + 1];
           const firstRun = op + 1 + T[q + 2];
           if (fast && blocksOk && lastOrdinal - ordinal >= n) {
-            runMarked(T, step, now, T, q + Layout.OpStride, ordinal - firstRun - 1);
+            runMarked(T, step, now, T, q + Layout.OpStride, ordinal - firstRun - 1, n);
             ordinal += n;
             op = firstRun + n - 1;
           } else op = firstRun - 1;
@@ -743,7 +763,7 @@ const api = {
       }
       current = null;
     }
-    if (marked >= 0) runMarked(T, step, now, D, 0, markedOb);
+    if (marked >= 0) runMarked(T, step, now, D, 0, markedOb, markedN);
     R[Out.Records] = (rlen - Out.Header) / Out.Record;
     R[Out.Skips] = skips.length;
     R[Out.Side] = side.errors.length + side.strings.length;
@@ -768,7 +788,7 @@ const api = {
   },
   /** After an interrupt: how many records R holds so far, and the runs skipped so far. */
   partial() {
-    if (inStepCode) { rlen = RL[0]; inStepCode = false; }
+    if (inStepCode) { rlen = countRecords(stepFrom); inStepCode = false; }
     R[Out.Records] = (rlen - Out.Header) / Out.Record;
     R[Out.Skips] = skips.length;
     R[Out.Side] = side.errors.length + side.strings.length;

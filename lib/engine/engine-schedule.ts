@@ -1,7 +1,7 @@
 import { QUALITY_RANK } from '../model/tag-value';
 import type { TagCatalog } from '../tags/tag-catalog';
 import type { PassContext } from './engine-outcome';
-import { batchOf as importedBatchOf, type Batch, type LoadedScript, type SandboxGroup } from './engine-types';
+import { batchOf as importedBatchOf, type Batch, type LoadedScript, type Route, type SandboxGroup, type StaleRule } from './engine-types';
 
 // Read once: unbundled (tsx: tests, tools, the bench) an imported binding is a getter call per use (addRun: per run).
 const batchOf = importedBatchOf;
@@ -76,4 +76,47 @@ export function seedAll(groups: readonly SandboxGroup[], catalog: TagCatalog, ba
       });
     }
   }
+}
+
+/** The earliest of `until` (the next staleness check) and what the scripts wait for: a quarantine's retry, a periodic run. */
+export function nextDue(scripts: Iterable<LoadedScript>, until: number): number {
+  for (const script of scripts) {
+    if (script.quarantined) until = Math.min(until, script.retryAt ?? Infinity);
+    else if (script.periodic) until = Math.min(until, script.periodic.nextDue);
+  }
+  return until;
+}
+
+/** The staleness rules whose input has had no value for its staleAfterMs: turned stale now. */
+export function turnStale(rules: Iterable<StaleRule>, now: number): StaleRule[] {
+  const turned: StaleRule[] = [];
+  for (const rule of rules) {
+    if (rule.stale || now - rule.lastArrival < rule.afterMs) continue;
+    rule.stale = true;
+    turned.push(rule);
+  }
+  return turned;
+}
+
+/**
+ * The step of the inputs that turned stale: each held value sent again as uncertain (or worse), and
+ * the scripts reading them run again.
+ */
+export function scheduleStale(
+  context: PassContext,
+  turned: readonly StaleRule[],
+  routes: ReadonlyMap<string, readonly Route[]>,
+  now: number,
+  step: number,
+  batches: Map<SandboxGroup, Batch>,
+): void {
+  const scripts = new Set<LoadedScript>();
+  for (const rule of turned) {
+    const held = context.catalog.get(rule.tag);
+    if (!held) continue;
+    const quality = QUALITY_RANK[held.quality] >= QUALITY_RANK.uncertain ? held.quality : 'uncertain';
+    for (const route of routes.get(rule.tag) ?? []) batchOf(batches, route.group).stream.update(route.index, held.value, held.ts, quality, step);
+    for (const script of rule.scripts) scripts.add(script);
+  }
+  for (const script of [...scripts].sort((a, b) => a.rank - b.rank)) addRun(context, script, true, now, step, batches, true);
 }

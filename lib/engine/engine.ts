@@ -1,7 +1,7 @@
 import { compileScript } from '../compiler/compile-script';
 import type { Diagnostic } from '../model/diagnostic';
 import { ScriptSandbox, type InputSample, type OpStream, type SandboxLimits } from '../sandbox/script-sandbox';
-import { QUALITIES, QUALITY_RANK, VALUE_REASONS, type OutputValue, type TagState, type TagValue } from '../model/tag-value';
+import { QUALITIES, VALUE_REASONS, type OutputValue, type TagState, type TagValue } from '../model/tag-value';
 import type { CapturedScriptState, EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, StopReason } from '../ports/engine';
 import { findCycle, type GraphScript } from '../compiler/dependency-graph';
 import { TagCatalog } from '../tags/tag-catalog';
@@ -9,7 +9,7 @@ import { PromiseQueue } from '../support/promise-queue';
 import { applyFollow, forwardOutput } from './engine-follow';
 import { TAP_FOLLOW, TAP_STALE, buildIndex, link, tapTable, unlink, upstreamOf, type TapTable } from './engine-index';
 import { describeScript, publishStop, runBatches, type PassContext } from './engine-outcome';
-import { addRun, schedule, seedAll } from './engine-schedule';
+import { addRun, nextDue, schedule, scheduleStale, turnStale, seedAll } from './engine-schedule';
 import { newLoadedScript, quarantine, restoreStatic, resumeQuarantine, staticOf } from './engine-scripts';
 import {
   DEFAULT_SCRIPTS_PER_SANDBOX,
@@ -514,12 +514,7 @@ export class Engine {
   /** The next time a tick has work (a periodic script due, a retry, a staleness check); `now` when it has some already. */
   private idleUntil(now: number): number {
     if (this.resync || this.pending.length > 0 || this.indexDirty) return now;
-    let until = this.staleRules.size > 0 ? this.lastStaleCheck + STALE_CHECK_MS : Infinity;
-    for (const script of this.scripts.values()) {
-      if (script.quarantined) until = Math.min(until, script.retryAt ?? Infinity);
-      else if (script.periodic) until = Math.min(until, script.periodic.nextDue);
-    }
-    return until;
+    return nextDue(this.scripts.values(), this.staleRules.size > 0 ? this.lastStaleCheck + STALE_CHECK_MS : Infinity);
   }
 
   /**
@@ -550,24 +545,9 @@ export class Engine {
 
   /** Inputs with staleAfterMs and no value for that long turn uncertain; their scripts run again. */
   private markStale(now: number, batches: Map<SandboxGroup, Batch>): void {
-    const turned: StaleRule[] = [];
-    for (const rule of this.staleRules.values()) {
-      if (rule.stale || now - rule.lastArrival < rule.afterMs) continue;
-      rule.stale = true;
-      this.staleCount++;
-      turned.push(rule);
-    }
-    if (turned.length === 0) return;
-    const step = ++this.step;
-    const scripts = new Set<LoadedScript>();
-    for (const rule of turned) {
-      const held = this.catalog.get(rule.tag);
-      if (!held) continue;
-      const quality = QUALITY_RANK[held.quality] >= QUALITY_RANK.uncertain ? held.quality : 'uncertain';
-      for (const route of this.routes.get(rule.tag) ?? []) batchOf(batches, route.group).stream.update(route.index, held.value, held.ts, quality, step);
-      for (const script of rule.scripts) scripts.add(script);
-    }
-    for (const script of [...scripts].sort((a, b) => a.rank - b.rank)) addRun(this.context, script, true, now, step, batches, true);
+    const turned = turnStale(this.staleRules.values(), now);
+    this.staleCount += turned.length; // before the runs are added: scheduling reads it (PassContext.staleCount)
+    if (turned.length > 0) scheduleStale(this.context, turned, this.routes, now, ++this.step, batches);
   }
 
   private seen(tag: string): void {

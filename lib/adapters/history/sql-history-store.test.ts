@@ -7,6 +7,7 @@ import { describeHistoryStoreContract, readAll, record } from './history-store.c
 import { decodeColumnPage, SqlHistoryStore, type ColumnPageRow } from './sql-history-store';
 import { pointsFromColumns } from '../../history/history-columns';
 import type { HistoryRecord } from '../../ports/history-store';
+import { BULK_STATEMENT } from '../store/pglite-thread-protocol';
 
 const migrationsFolder = path.resolve(__dirname, '../../../db/migrations');
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
@@ -128,6 +129,38 @@ describe('SqlHistoryStore', () => {
     expect(points[total - 1]).toEqual({ ts: T0 + total - 1, value: total - 1, quality: 'good' });
     expect(points[total - 2]).toEqual({ ts: T0 + total - 2, value: `s${total - 2}`, quality: 'good' });
   });
+
+  it('marks a bulk read of columns (a backfill\'s inputs) for PGlite\'s thread to serve after requests, and reads the same points', async () => {
+    const { database } = await open();
+    const db = database.db as unknown as { execute: (query: unknown) => Promise<unknown>; dialect: { sqlToQuery(query: unknown): { sql: string } } };
+    const statements: string[] = [];
+    const recording = new Proxy(db, {
+      get(target, key, receiver) {
+        if (key !== 'execute') return Reflect.get(target, key, receiver);
+        return (query: unknown) => {
+          statements.push(target.dialect.sqlToQuery(query).sql);
+          return target.execute(query);
+        };
+      },
+    });
+    const store = new SqlHistoryStore(recording as never);
+    const total = 6_000;
+    await new SqlHistoryStore(database.db).writeBulk(Array.from({ length: total }, (_, i) => record('bulk.read', T0 + i * 1000, i, 'good')));
+    const columnsOf = async (bulk: boolean | undefined) => {
+      statements.length = 0;
+      const points = [];
+      for await (const page of store.readColumns('bulk.read', T0, T0 + total * 1000, { chunkSize: 2048, bulk })) points.push(...pointsFromColumns(page));
+      return { points, bucketReads: statements.filter((text) => text.includes('history_buckets')) };
+    };
+    const plain = await columnsOf(undefined);
+    const bulk = await columnsOf(true);
+    expect(plain.points.length).toBe(total);
+    expect(bulk.points).toEqual(plain.points);
+    expect(plain.bucketReads.length).toBeGreaterThan(0);
+    expect(plain.bucketReads.every((text) => !text.startsWith(BULK_STATEMENT))).toBe(true);
+    expect(bulk.bucketReads.length).toBe(plain.bucketReads.length);
+    expect(bulk.bucketReads.every((text) => text.startsWith(BULK_STATEMENT))).toBe(true);
+  }, 60_000);
 
   it('stops reading when the consumer stops', async () => {
     const { store } = await open();

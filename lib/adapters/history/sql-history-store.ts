@@ -13,6 +13,7 @@ import {
   qualityOf,
   valueAt,
   type HistoryColumns,
+  type HistoryReadOptions,
 } from '../../history/history-columns';
 import type { HistoryColumnBatch, HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
 import { recordsOfBatch } from '../../history/write-columns';
@@ -124,10 +125,10 @@ export class SqlHistoryStore implements HistoryStore {
    * The points of `tag` with from <= ts <= to, column-wise, in pages of at most `chunkSize` points:
    * what `read` yields, without an object per point (the plot reads millions of them).
    */
-  async *readColumns(tag: string, from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryColumns> {
+  async *readColumns(tag: string, from: number, to: number, options: HistoryReadOptions = {}): AsyncIterable<HistoryColumns> {
     const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
     // ts is a bigint column: fractional bounds are narrowed to the whole milliseconds inside them.
-    for await (const page of this.unionPages(tag, Math.ceil(from), Math.floor(to), chunkSize, false)) yield page.columns;
+    for await (const page of this.unionPages(tag, Math.ceil(from), Math.floor(to), chunkSize, false, options.bulk)) yield page.columns;
   }
 
   /**
@@ -393,10 +394,10 @@ export class SqlHistoryStore implements HistoryStore {
    * Pages of `chunkSize` points of `tag` with first <= ts <= last, from both layouts merged in time
    * order; at a ts held by both (never left by writeBulk), the row's point and not the bucket's.
    */
-  private async *unionPages(tag: string, first: number, last: number, chunkSize: number, lineage: boolean): AsyncIterable<Page> {
+  private async *unionPages(tag: string, first: number, last: number, chunkSize: number, lineage: boolean, bulk = false): AsyncIterable<Page> {
     if (!(first <= last)) return;
     const rows = new PageCursor(this.rowPages(tag, first, last, chunkSize, lineage));
-    const buckets = new PageCursor(this.bucketPages(tag, first, last, lineage));
+    const buckets = new PageCursor(this.bucketPages(tag, first, last, lineage, bulk));
     let out: Page = { columns: emptyColumns(chunkSize), extras: [] };
     try {
       for (;;) {
@@ -437,10 +438,10 @@ export class SqlHistoryStore implements HistoryStore {
   }
 
   /** The buckets of `tag` that hold points in [first, last], each a page cut to that range. */
-  private async *bucketPages(tag: string, first: number, last: number, lineage: boolean): AsyncIterable<Page> {
+  private async *bucketPages(tag: string, first: number, last: number, lineage: boolean, bulk = false): AsyncIterable<Page> {
     let after: number | null = null;
     for (;;) {
-      const rows: BucketRow[] = await this.guard('read history', () => selectBuckets(this.db, tag, first, last, { after, limit: BUCKETS_PER_READ }));
+      const rows: BucketRow[] = await this.guard('read history', () => selectBuckets(this.db, tag, first, last, { after, limit: BUCKETS_PER_READ, bulk }));
       for (const row of rows) {
         const page = bucketPage(decodeBucket(row), first, last, lineage);
         if (page.columns.length > 0) yield page;
@@ -832,7 +833,7 @@ async function selectBuckets(
   tag: string,
   first: number,
   last: number,
-  options: { after?: number | null; limit?: number; latest?: boolean } = {},
+  options: { after?: number | null; limit?: number; latest?: boolean; bulk?: boolean } = {},
 ): Promise<BucketRow[]> {
   let where: SQL;
   if (options.latest) {
@@ -844,7 +845,9 @@ async function selectBuckets(
         ? sql`tag = ${tag} and bucket_start > ${options.after} and bucket_start <= ${last} and bucket_end >= ${first} order by bucket_start${limit}`
         : sql`${overlapping(tag, first, last)} order by bucket_start${limit}`;
   }
-  return resultRows<BucketRow>(await db.execute(sql`select ${BUCKET_COLUMNS} from ${historyBuckets} where ${where}`));
+  // `bulk` (a backfill's read, never inside a transaction): PGlite's thread serves requests' statements first.
+  const mark = sql.raw(options.bulk ? BULK_STATEMENT : '');
+  return resultRows<BucketRow>(await db.execute(sql`${mark}select ${BUCKET_COLUMNS} from ${historyBuckets} where ${where}`));
 }
 
 /** A piece of one tag's points for writeBulkColumns: its buckets, and its records for a merge. */

@@ -161,7 +161,7 @@ export class SqlHistoryStore implements HistoryStore {
       together = [];
       if (pieces.length === 0) return;
       if (pieces.length > 1 && (await this.insertPieces(pieces))) return;
-      for (const piece of pieces) await this.putBuckets(piece.key, piece.first, piece.last, piece.times, piece.buckets, piece.pointsOf);
+      for (const piece of pieces) await this.putBuckets(piece, piece.buckets, piece.pointsOf);
     };
     for (const batch of batches) {
       if (!strictlyIncreasingWholeMs(batch)) {
@@ -176,7 +176,7 @@ export class SqlHistoryStore implements HistoryStore {
           key,
           first: ts[0],
           last: ts[ts.length - 1],
-          times: `{${ts.join(',')}}`,
+          times: () => `{${ts.join(',')}}`,
           buckets: encodeColumnBuckets(key, batch, start, end),
           pointsOf: () => recordsOfBatch(batch).slice(start, end),
         };
@@ -207,44 +207,57 @@ export class SqlHistoryStore implements HistoryStore {
       pieces.map((piece) => sql`not exists (select 1 from ${historyBuckets} where ${overlapping(piece.key, piece.first, piece.last)})`),
       sql` and `,
     );
-    const taken = sql.join(
-      pieces.map(
-        (piece, index) =>
-          sql`${sql.raw(`taken${index}`)} as (delete from ${history} where (select ok from free) and tag = ${piece.key} and ts >= ${piece.first} and ts <= ${piece.last} and ts = any(${piece.times}::bigint[]))`,
-      ),
-      sql`, `,
-    );
+    const live = await this.withLiveRows(pieces);
+    const taken = pieces.flatMap((piece, index) => (live.has(index) ? [sql`, ${sql.raw(`taken${index}`)} as (${deleteTaken(piece)})`] : []));
     const inserted = await this.guard('write history', () =>
-      this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select ${free} as ok), ${taken}
+      this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select ${free} as ok)${sql.join(taken, sql``)}
         insert into ${historyBuckets} (${BUCKET_FIELDS}) select * from (values ${bucketValues(buckets)}) as v where (select ok from free)`),
     );
     return affectedRows(inserted) === buckets.length;
   }
 
+  /**
+   * The indexes of the pieces whose [first, last] holds any live row of their tag: only those need the
+   * delete of the rows at their times. That delete names every time of the piece (a 2 048-element array
+   * for a backfill chunk), which PostgreSQL plans element by element (≈ 4 ms of PGlite's thread per
+   * statement, docs/performance.md "P8: the reads and the profile"), while a backfill after `replace`
+   * almost never meets a live row. A live row written between this probe and the insert stays beside
+   * the bucket, and a read takes the row there — as it does for a live row written just after the insert.
+   */
+  private async withLiveRows(pieces: ReadonlyArray<Pick<BulkPiece, 'key' | 'first' | 'last'>>): Promise<Set<number>> {
+    const ranges = sql.join(
+      pieces.map((piece, index) => sql`select ${index}::integer as i where exists (select 1 from ${history} where tag = ${piece.key} and ts >= ${piece.first} and ts <= ${piece.last})`),
+      sql` union all `,
+    );
+    const rows = resultRows<{ i: number }>(await this.guard('write history', () => this.db.execute(sql`${sql.raw(BULK_STATEMENT)} ${ranges}`)));
+    return new Set(rows.map((row) => Number(row.i)));
+  }
+
   /** One piece of a tag's points (strictly increasing whole-millisecond ts) in one transaction. */
   private async writeBuckets(tag: string, points: readonly HistoryRecord[]): Promise<void> {
     const key = storable(tag);
-    const times = `{${points.map((point) => point.ts).join(',')}}`;
-    await this.putBuckets(key, points[0].ts, points[points.length - 1].ts, times, encodeBuckets(key, points), () => points);
+    const times = () => `{${points.map((point) => point.ts).join(',')}}`;
+    await this.putBuckets({ key, first: points[0].ts, last: points[points.length - 1].ts, times }, encodeBuckets(key, points), () => points);
   }
 
   /** A piece's buckets: inserted where none is yet, else merged with the buckets they overlap. */
-  private async putBuckets(key: string, first: number, last: number, times: string, buckets: BucketRow[], pointsOf: () => readonly HistoryRecord[]): Promise<void> {
+  private async putBuckets(piece: Pick<BulkPiece, 'key' | 'first' | 'last' | 'times'>, buckets: BucketRow[], pointsOf: () => readonly HistoryRecord[]): Promise<void> {
+    const { key, first, last } = piece;
     if (buckets.length <= INSERT_BUCKETS) {
       // Where no bucket is yet (a backfill after `replace`, a seed): one statement that takes the live
       // rows at these times and inserts the buckets, no transaction holding PGlite's one connection
       // across round trips, marked as bulk (PGlite's thread serves requests' statements first). It
       // inserts nothing when a bucket overlaps: then the merge below.
+      const taken = (await this.withLiveRows([piece])).size > 0 ? sql`, taken as (${deleteTaken(piece)})` : sql``;
       const inserted = await this.guard('write history', () =>
-        this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select not exists (select 1 from ${historyBuckets} where ${overlapping(key, first, last)}) as ok),
-            taken as (delete from ${history} where (select ok from free) and tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[]))
+        this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select not exists (select 1 from ${historyBuckets} where ${overlapping(key, first, last)}) as ok)${taken}
           insert into ${historyBuckets} (${BUCKET_FIELDS}) select * from (values ${bucketValues(buckets)}) as v where (select ok from free)`),
       );
       if (affectedRows(inserted) === buckets.length) return;
     }
     await this.guard('write history', () =>
       this.db.transaction(async (tx) => {
-        await tx.execute(sql`delete from ${history} where tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[])`);
+        await tx.execute(sql`delete from ${history} where tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${piece.times()}::bigint[])`);
         const existing = await selectBuckets(tx, key, first, last);
         if (existing.length === 0) return insertBuckets(tx, buckets);
         await deleteBuckets(tx, key, existing);
@@ -855,9 +868,15 @@ interface BulkPiece {
   key: string;
   first: number;
   last: number;
-  times: string;
+  /** The piece's times as a PostgreSQL array literal (built only when live rows are in its range). */
+  times: () => string;
   buckets: BucketRow[];
   pointsOf: () => readonly HistoryRecord[];
+}
+
+/** The CTE body that deletes the live rows of a piece's tag at the piece's times (when `free` allows the insert). */
+function deleteTaken(piece: Pick<BulkPiece, 'key' | 'first' | 'last' | 'times'>): SQL {
+  return sql`delete from ${history} where (select ok from free) and tag = ${piece.key} and ts >= ${piece.first} and ts <= ${piece.last} and ts = any(${piece.times()}::bigint[])`;
 }
 
 /** Buckets per INSERT: 15 parameters each, far below PostgreSQL's 65 535. */

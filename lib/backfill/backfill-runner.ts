@@ -161,6 +161,8 @@ export async function backfill(
       chunkSize: chunkSteps,
       // Pages of about a chunk: PGlite holds the main thread (and the API) for the whole of each read.
       readPage: chunkSteps,
+      // At the writes' low priority in PGlite's thread: an API request's statement never waits behind them.
+      readBulk: true,
     }),
   );
   let evaluationsSeen = 0;

@@ -146,6 +146,8 @@ export async function* replayChunks(
     chunkSize?: number;
     /** Points per page read from the store, per input; default PLOT_READ_PAGE. */
     readPage?: number;
+    /** The reads are a background job's (backfill): after requests' statements where the store can. */
+    readBulk?: boolean;
   },
 ): AsyncIterable<ReplayChunk> {
   const { from, to, fixed, overrides } = context;
@@ -158,7 +160,7 @@ export async function* replayChunks(
   );
   const trigger = draft.trigger ?? { type: 'onChange' as const };
   const triggerAliases = trigger.type === 'onChange' ? new Set(trigger.inputs ?? draft.inputs.map((input) => input.alias)) : null;
-  const pages = context.readTags.map((tag) => [tag, readAhead(readHistoryColumns(services.history, tag, from, to, { chunkSize: context.readPage ?? PLOT_READ_PAGE }))] as const);
+  const pages = context.readTags.map((tag) => [tag, readAhead(readHistoryColumns(services.history, tag, from, to, { chunkSize: context.readPage ?? PLOT_READ_PAGE, bulk: context.readBulk }))] as const);
   const inputSamplers = context.inputSamplers;
   const samplers = inputSamplers ? context.readTags.map((tag) => inputSamplers.get(tag)!) : [];
   yield* replaySteps(

@@ -21,8 +21,14 @@ export const KIND_ABSENT = 255;
 export type HistoryColumns = HistoryColumnPoints;
 
 /** A store that can read column-wise (both stores here can; a plain HistoryStore is adapted). */
+/** How a read is paged; `bulk`: a background job's read, served after requests' statements where the store can. */
+export interface HistoryReadOptions {
+  chunkSize?: number;
+  bulk?: boolean;
+}
+
 export interface ColumnarHistoryReader {
-  readColumns(tag: string, from: number, to: number, options?: { chunkSize?: number }): AsyncIterable<HistoryColumns>;
+  readColumns(tag: string, from: number, to: number, options?: HistoryReadOptions): AsyncIterable<HistoryColumns>;
 }
 
 export const QUALITY_CODES: ReadonlyMap<Quality, number> = new Map(QUALITIES.map((quality, index) => [quality, index]));
@@ -113,10 +119,10 @@ export function readHistoryColumns(
   tag: string,
   from: number,
   to: number,
-  options: { chunkSize?: number } = {},
+  options: HistoryReadOptions = {},
 ): AsyncIterable<HistoryColumns> {
   if (isColumnarReader(store)) return store.readColumns(tag, from, to, options);
-  return mapChunks(store.read(tag, from, to, options), columnsFromPoints);
+  return mapChunks(store.read(tag, from, to, { chunkSize: options.chunkSize }), columnsFromPoints);
 }
 
 /** `read` of a columnar store: the same pages as points. */

@@ -5,8 +5,9 @@ import { isAppError, type AppError } from '../../model/errors';
 import { openDatabase, type DatabaseHandle } from '../store/open-database';
 import { describeHistoryStoreContract, readAll, record } from './history-store.contract';
 import { decodeColumnPage, SqlHistoryStore, type ColumnPageRow } from './sql-history-store';
-import { pointsFromColumns } from '../../history/history-columns';
-import type { HistoryRecord } from '../../ports/history-store';
+import { emptyColumns, pointsFromColumns, setValue } from '../../history/history-columns';
+import type { HistoryColumnBatch, HistoryRecord } from '../../ports/history-store';
+import { BULK_STATEMENT } from '../store/pglite-thread-protocol';
 
 const migrationsFolder = path.resolve(__dirname, '../../../db/migrations');
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
@@ -128,6 +129,80 @@ describe('SqlHistoryStore', () => {
     expect(points[total - 1]).toEqual({ ts: T0 + total - 1, value: total - 1, quality: 'good' });
     expect(points[total - 2]).toEqual({ ts: T0 + total - 2, value: `s${total - 2}`, quality: 'good' });
   });
+
+  it('marks a bulk read of columns (a backfill\'s inputs) for PGlite\'s thread to serve after requests, and reads the same points', async () => {
+    const { database } = await open();
+    const db = database.db as unknown as { execute: (query: unknown) => Promise<unknown>; dialect: { sqlToQuery(query: unknown): { sql: string } } };
+    const statements: string[] = [];
+    const recording = new Proxy(db, {
+      get(target, key, receiver) {
+        if (key !== 'execute') return Reflect.get(target, key, receiver);
+        return (query: unknown) => {
+          statements.push(target.dialect.sqlToQuery(query).sql);
+          return target.execute(query);
+        };
+      },
+    });
+    const store = new SqlHistoryStore(recording as never);
+    const total = 6_000;
+    await new SqlHistoryStore(database.db).writeBulk(Array.from({ length: total }, (_, i) => record('bulk.read', T0 + i * 1000, i, 'good')));
+    const columnsOf = async (bulk: boolean | undefined) => {
+      statements.length = 0;
+      const points = [];
+      for await (const page of store.readColumns('bulk.read', T0, T0 + total * 1000, { chunkSize: 2048, bulk })) points.push(...pointsFromColumns(page));
+      return { points, bucketReads: statements.filter((text) => text.includes('history_buckets')) };
+    };
+    const plain = await columnsOf(undefined);
+    const bulk = await columnsOf(true);
+    expect(plain.points.length).toBe(total);
+    expect(bulk.points).toEqual(plain.points);
+    expect(plain.bucketReads.length).toBeGreaterThan(0);
+    expect(plain.bucketReads.every((text) => !text.startsWith(BULK_STATEMENT))).toBe(true);
+    expect(bulk.bucketReads.length).toBe(plain.bucketReads.length);
+    expect(bulk.bucketReads.every((text) => text.startsWith(BULK_STATEMENT))).toBe(true);
+  }, 60_000);
+
+  it('deletes the live rows at a column batch\'s times only where its range holds live rows, and keeps those at other times', async () => {
+    const { database } = await open();
+    const db = database.db as unknown as { execute: (query: unknown) => Promise<unknown>; dialect: { sqlToQuery(query: unknown): { sql: string } } };
+    const statements: string[] = [];
+    const recording = new Proxy(db, {
+      get(target, key, receiver) {
+        if (key !== 'execute') return Reflect.get(target, key, receiver);
+        return (query: unknown) => {
+          statements.push(target.dialect.sqlToQuery(query).sql);
+          return target.execute(query);
+        };
+      },
+    });
+    const store = new SqlHistoryStore(recording as never);
+    // Points at even seconds 0…198; live rows of `lived` at 40 s (a batch time) and 41 s (not one).
+    const batchOf = (tag: string): HistoryColumnBatch => {
+      const batch: HistoryColumnBatch = { ...emptyColumns(100), tag, reasons: [], source: 'script', script: { id: 's', name: 'n', version: 2 } };
+      for (let i = 0; i < 100; i++) {
+        batch.ts[i] = T0 + i * 2000;
+        setValue(batch, i, i);
+      }
+      batch.length = 100;
+      return batch;
+    };
+    await store.write([record('lived', T0 + 40_000, -1, 'good'), record('lived', T0 + 41_000, -2, 'good')]);
+    const deletesOfTimes = () => statements.filter((text) => text.includes('= any(')).length;
+    statements.length = 0;
+    expect(await store.writeBulkColumns([batchOf('empty.a'), batchOf('empty.b')])).toBe(200);
+    expect(deletesOfTimes()).toBe(0);
+    statements.length = 0;
+    expect(await store.writeBulkColumns([batchOf('lived'), batchOf('empty.c')])).toBe(200);
+    expect(deletesOfTimes()).toBe(1);
+    const lived = await readAll(store, 'lived', T0, T0 + 200_000);
+    expect(lived.length).toBe(101);
+    expect(lived.find((point) => point.ts === T0 + 40_000)?.value).toBe(20);
+    expect(lived.find((point) => point.ts === T0 + 41_000)?.value).toBe(-2);
+    // Only the batch's own rows: the live row at 40 s is gone from the rows, the one at 41 s stays.
+    const rows = await database.db.execute(sql`select ts from history where tag = 'lived' order by ts`);
+    expect((rows as unknown as { rows: Array<{ ts: unknown }> }).rows.map((row) => Number(row.ts))).toEqual([T0 + 41_000]);
+    for (const tag of ['empty.a', 'empty.b', 'empty.c']) expect((await readAll(store, tag, T0, T0 + 200_000)).map((point) => point.value)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  }, 60_000);
 
   it('stops reading when the consumer stops', async () => {
     const { store } = await open();

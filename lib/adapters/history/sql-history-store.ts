@@ -13,6 +13,7 @@ import {
   qualityOf,
   valueAt,
   type HistoryColumns,
+  type HistoryReadOptions,
 } from '../../history/history-columns';
 import type { HistoryColumnBatch, HistoryPoint, HistoryRecord, HistoryRow, HistoryStore } from '../../ports/history-store';
 import { recordsOfBatch } from '../../history/write-columns';
@@ -124,10 +125,10 @@ export class SqlHistoryStore implements HistoryStore {
    * The points of `tag` with from <= ts <= to, column-wise, in pages of at most `chunkSize` points:
    * what `read` yields, without an object per point (the plot reads millions of them).
    */
-  async *readColumns(tag: string, from: number, to: number, options: { chunkSize?: number } = {}): AsyncIterable<HistoryColumns> {
+  async *readColumns(tag: string, from: number, to: number, options: HistoryReadOptions = {}): AsyncIterable<HistoryColumns> {
     const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_READ_CHUNK));
     // ts is a bigint column: fractional bounds are narrowed to the whole milliseconds inside them.
-    for await (const page of this.unionPages(tag, Math.ceil(from), Math.floor(to), chunkSize, false)) yield page.columns;
+    for await (const page of this.unionPages(tag, Math.ceil(from), Math.floor(to), chunkSize, false, options.bulk)) yield page.columns;
   }
 
   /**
@@ -160,7 +161,7 @@ export class SqlHistoryStore implements HistoryStore {
       together = [];
       if (pieces.length === 0) return;
       if (pieces.length > 1 && (await this.insertPieces(pieces))) return;
-      for (const piece of pieces) await this.putBuckets(piece.key, piece.first, piece.last, piece.times, piece.buckets, piece.pointsOf);
+      for (const piece of pieces) await this.putBuckets(piece, piece.buckets, piece.pointsOf);
     };
     for (const batch of batches) {
       if (!strictlyIncreasingWholeMs(batch)) {
@@ -175,7 +176,7 @@ export class SqlHistoryStore implements HistoryStore {
           key,
           first: ts[0],
           last: ts[ts.length - 1],
-          times: `{${ts.join(',')}}`,
+          times: () => `{${ts.join(',')}}`,
           buckets: encodeColumnBuckets(key, batch, start, end),
           pointsOf: () => recordsOfBatch(batch).slice(start, end),
         };
@@ -206,44 +207,57 @@ export class SqlHistoryStore implements HistoryStore {
       pieces.map((piece) => sql`not exists (select 1 from ${historyBuckets} where ${overlapping(piece.key, piece.first, piece.last)})`),
       sql` and `,
     );
-    const taken = sql.join(
-      pieces.map(
-        (piece, index) =>
-          sql`${sql.raw(`taken${index}`)} as (delete from ${history} where (select ok from free) and tag = ${piece.key} and ts >= ${piece.first} and ts <= ${piece.last} and ts = any(${piece.times}::bigint[]))`,
-      ),
-      sql`, `,
-    );
+    const live = await this.withLiveRows(pieces);
+    const taken = pieces.flatMap((piece, index) => (live.has(index) ? [sql`, ${sql.raw(`taken${index}`)} as (${deleteTaken(piece)})`] : []));
     const inserted = await this.guard('write history', () =>
-      this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select ${free} as ok), ${taken}
+      this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select ${free} as ok)${sql.join(taken, sql``)}
         insert into ${historyBuckets} (${BUCKET_FIELDS}) select * from (values ${bucketValues(buckets)}) as v where (select ok from free)`),
     );
     return affectedRows(inserted) === buckets.length;
   }
 
+  /**
+   * The indexes of the pieces whose [first, last] holds any live row of their tag: only those need the
+   * delete of the rows at their times. That delete names every time of the piece (a 2 048-element array
+   * for a backfill chunk), which PostgreSQL plans element by element (≈ 4 ms of PGlite's thread per
+   * statement, docs/performance.md "P8: the reads and the profile"), while a backfill after `replace`
+   * almost never meets a live row. A live row written between this probe and the insert stays beside
+   * the bucket, and a read takes the row there — as it does for a live row written just after the insert.
+   */
+  private async withLiveRows(pieces: ReadonlyArray<Pick<BulkPiece, 'key' | 'first' | 'last'>>): Promise<Set<number>> {
+    const ranges = sql.join(
+      pieces.map((piece, index) => sql`select ${index}::integer as i where exists (select 1 from ${history} where tag = ${piece.key} and ts >= ${piece.first} and ts <= ${piece.last})`),
+      sql` union all `,
+    );
+    const rows = resultRows<{ i: number }>(await this.guard('write history', () => this.db.execute(sql`${sql.raw(BULK_STATEMENT)} ${ranges}`)));
+    return new Set(rows.map((row) => Number(row.i)));
+  }
+
   /** One piece of a tag's points (strictly increasing whole-millisecond ts) in one transaction. */
   private async writeBuckets(tag: string, points: readonly HistoryRecord[]): Promise<void> {
     const key = storable(tag);
-    const times = `{${points.map((point) => point.ts).join(',')}}`;
-    await this.putBuckets(key, points[0].ts, points[points.length - 1].ts, times, encodeBuckets(key, points), () => points);
+    const times = () => `{${points.map((point) => point.ts).join(',')}}`;
+    await this.putBuckets({ key, first: points[0].ts, last: points[points.length - 1].ts, times }, encodeBuckets(key, points), () => points);
   }
 
   /** A piece's buckets: inserted where none is yet, else merged with the buckets they overlap. */
-  private async putBuckets(key: string, first: number, last: number, times: string, buckets: BucketRow[], pointsOf: () => readonly HistoryRecord[]): Promise<void> {
+  private async putBuckets(piece: Pick<BulkPiece, 'key' | 'first' | 'last' | 'times'>, buckets: BucketRow[], pointsOf: () => readonly HistoryRecord[]): Promise<void> {
+    const { key, first, last } = piece;
     if (buckets.length <= INSERT_BUCKETS) {
       // Where no bucket is yet (a backfill after `replace`, a seed): one statement that takes the live
       // rows at these times and inserts the buckets, no transaction holding PGlite's one connection
       // across round trips, marked as bulk (PGlite's thread serves requests' statements first). It
       // inserts nothing when a bucket overlaps: then the merge below.
+      const taken = (await this.withLiveRows([piece])).size > 0 ? sql`, taken as (${deleteTaken(piece)})` : sql``;
       const inserted = await this.guard('write history', () =>
-        this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select not exists (select 1 from ${historyBuckets} where ${overlapping(key, first, last)}) as ok),
-            taken as (delete from ${history} where (select ok from free) and tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[]))
+        this.db.execute(sql`${sql.raw(BULK_STATEMENT)} with free as (select not exists (select 1 from ${historyBuckets} where ${overlapping(key, first, last)}) as ok)${taken}
           insert into ${historyBuckets} (${BUCKET_FIELDS}) select * from (values ${bucketValues(buckets)}) as v where (select ok from free)`),
       );
       if (affectedRows(inserted) === buckets.length) return;
     }
     await this.guard('write history', () =>
       this.db.transaction(async (tx) => {
-        await tx.execute(sql`delete from ${history} where tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${times}::bigint[])`);
+        await tx.execute(sql`delete from ${history} where tag = ${key} and ts >= ${first} and ts <= ${last} and ts = any(${piece.times()}::bigint[])`);
         const existing = await selectBuckets(tx, key, first, last);
         if (existing.length === 0) return insertBuckets(tx, buckets);
         await deleteBuckets(tx, key, existing);
@@ -393,10 +407,10 @@ export class SqlHistoryStore implements HistoryStore {
    * Pages of `chunkSize` points of `tag` with first <= ts <= last, from both layouts merged in time
    * order; at a ts held by both (never left by writeBulk), the row's point and not the bucket's.
    */
-  private async *unionPages(tag: string, first: number, last: number, chunkSize: number, lineage: boolean): AsyncIterable<Page> {
+  private async *unionPages(tag: string, first: number, last: number, chunkSize: number, lineage: boolean, bulk = false): AsyncIterable<Page> {
     if (!(first <= last)) return;
     const rows = new PageCursor(this.rowPages(tag, first, last, chunkSize, lineage));
-    const buckets = new PageCursor(this.bucketPages(tag, first, last, lineage));
+    const buckets = new PageCursor(this.bucketPages(tag, first, last, lineage, bulk));
     let out: Page = { columns: emptyColumns(chunkSize), extras: [] };
     try {
       for (;;) {
@@ -437,10 +451,10 @@ export class SqlHistoryStore implements HistoryStore {
   }
 
   /** The buckets of `tag` that hold points in [first, last], each a page cut to that range. */
-  private async *bucketPages(tag: string, first: number, last: number, lineage: boolean): AsyncIterable<Page> {
+  private async *bucketPages(tag: string, first: number, last: number, lineage: boolean, bulk = false): AsyncIterable<Page> {
     let after: number | null = null;
     for (;;) {
-      const rows: BucketRow[] = await this.guard('read history', () => selectBuckets(this.db, tag, first, last, { after, limit: BUCKETS_PER_READ }));
+      const rows: BucketRow[] = await this.guard('read history', () => selectBuckets(this.db, tag, first, last, { after, limit: BUCKETS_PER_READ, bulk }));
       for (const row of rows) {
         const page = bucketPage(decodeBucket(row), first, last, lineage);
         if (page.columns.length > 0) yield page;
@@ -832,7 +846,7 @@ async function selectBuckets(
   tag: string,
   first: number,
   last: number,
-  options: { after?: number | null; limit?: number; latest?: boolean } = {},
+  options: { after?: number | null; limit?: number; latest?: boolean; bulk?: boolean } = {},
 ): Promise<BucketRow[]> {
   let where: SQL;
   if (options.latest) {
@@ -844,7 +858,9 @@ async function selectBuckets(
         ? sql`tag = ${tag} and bucket_start > ${options.after} and bucket_start <= ${last} and bucket_end >= ${first} order by bucket_start${limit}`
         : sql`${overlapping(tag, first, last)} order by bucket_start${limit}`;
   }
-  return resultRows<BucketRow>(await db.execute(sql`select ${BUCKET_COLUMNS} from ${historyBuckets} where ${where}`));
+  // `bulk` (a backfill's read, never inside a transaction): PGlite's thread serves requests' statements first.
+  const mark = sql.raw(options.bulk ? BULK_STATEMENT : '');
+  return resultRows<BucketRow>(await db.execute(sql`${mark}select ${BUCKET_COLUMNS} from ${historyBuckets} where ${where}`));
 }
 
 /** A piece of one tag's points for writeBulkColumns: its buckets, and its records for a merge. */
@@ -852,9 +868,15 @@ interface BulkPiece {
   key: string;
   first: number;
   last: number;
-  times: string;
+  /** The piece's times as a PostgreSQL array literal (built only when live rows are in its range). */
+  times: () => string;
   buckets: BucketRow[];
   pointsOf: () => readonly HistoryRecord[];
+}
+
+/** The CTE body that deletes the live rows of a piece's tag at the piece's times (when `free` allows the insert). */
+function deleteTaken(piece: Pick<BulkPiece, 'key' | 'first' | 'last' | 'times'>): SQL {
+  return sql`delete from ${history} where (select ok from free) and tag = ${piece.key} and ts >= ${piece.first} and ts <= ${piece.last} and ts = any(${piece.times()}::bigint[])`;
 }
 
 /** Buckets per INSERT: 15 parameters each, far below PostgreSQL's 65 535. */

@@ -1,5 +1,3 @@
-// First: V8's GC settings of the worker process, set before the heap grows (worker-v8-flags.ts).
-import './worker-v8-flags';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';

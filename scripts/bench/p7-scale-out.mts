@@ -96,7 +96,8 @@ async function drained(admin: Admin, side: Side, partitioned: boolean, timeoutMs
     for (;;) {
       const left = await backlog(admin, stage.group, stage.topic);
       if (left === 0) break;
-      for (const worker of side.workers) if (worker.process.exitCode !== null) throw new Error(`a ${side.name} worker exited (${worker.process.exitCode}):\n${worker.output().slice(-3000)}`);
+      // A worker killed by a signal (a V8 abort: SIGTRAP, SIGSEGV) has no exit code, only a signal.
+      for (const worker of side.workers) if (worker.process.exitCode !== null || worker.process.signalCode !== null) throw new Error(`a ${side.name} worker exited (${worker.process.exitCode ?? worker.process.signalCode}):\n${worker.output().slice(-3000)}`);
       if (Date.now() > deadline) throw new Error(`${side.name}: ${thousands(left)} records of ${stage.topic} still not committed by ${stage.group} after ${timeoutMs / 1000} s`);
       await sleep(50);
     }

@@ -8,7 +8,7 @@ import { UnexpectedError } from '../model/errors';
 import { ThreadClient, type ThreadEntry } from '../threads/thread-rpc';
 import type { EngineOptions } from '../engine/engine';
 import { unpackPassResult, type EngineMethods } from '../engine/engine-methods';
-import { ValuePacker } from '../model/packed-values';
+import { ValuePacker, ValueUnpacker } from '../model/packed-values';
 import { PROGRESS_BYTES, progressView } from '../engine/engine-progress';
 import type { EngineHost, EngineScriptSpec, PassResult, RegisterOutcome, ScriptRuntimeStatus, ShadowSpec, ShadowStatus } from '../ports/engine';
 import { IdleTicks } from './idle-ticks';
@@ -86,6 +86,14 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     return number;
   };
 
+  /**
+   * Tag names and lineages cross to the engine thread once per thread, indices after that
+   * (PackedChannel): a packer and an unpacker kept in step with the thread's, started afresh with
+   * every thread (onRestart) and after any failed pass.
+   */
+  const freshChannel = () => ({ packer: new ValuePacker(), unpacker: new ValueUnpacker(), fresh: true });
+  let channel = freshChannel();
+
   const client: ThreadClient<EngineMethods> = new ThreadClient<EngineMethods>({
     entry,
     name: 'engine',
@@ -100,6 +108,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     },
     onError: (error) => logger.error({ err: error }, 'engine thread failed'),
     onRestart: async (call) => {
+      channel = freshChannel();
       idleTicks.touch();
       view[0] = 0;
       view[1] = 0;
@@ -158,7 +167,20 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   }
 
   /** Values to the thread and outputs back as packed lanes, not one object each (docs/decisions/0021). */
-  const ingest = (values: TagValue[], replay?: boolean) => client.call('ingestPacked', new ValuePacker().pack(values), replay).then(unpackPassResult);
+  const ingest = async (values: TagValue[], replay?: boolean): Promise<PassResult> => {
+    const current = channel;
+    const known = current.packer.known[0];
+    const packed = current.packer.pack(values);
+    const fresh = current.fresh;
+    current.fresh = false;
+    try {
+      return unpackPassResult(await client.call('ingestPacked', packed, replay, { fresh, known }), current.unpacker);
+    } catch (error) {
+      // The thread may or may not have taken this batch's names: both sides start afresh with the next pass.
+      if (channel === current) channel = freshChannel();
+      throw error;
+    }
+  };
 
   async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
     const first = method === 'ingest' ? ingest(argument as TagValue[]) : client.call('tick', argument as number);

@@ -37,6 +37,9 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
     return result;
   };
   const ingest = (values: TagValue[], replay?: boolean) => pass((followed) => engine.ingest(values, { replay, followed }), replay);
+  /** This thread's side of the host's channel (PackedChannel): catalog ids by the host's tag index, and the outputs' packer. */
+  let inTags: number[] = [];
+  let outPacker = new ValuePacker();
   return {
     /** `number`: how the host names the script in the progress buffer. */
     register: (spec: EngineScriptSpec, number?: number) => {
@@ -51,8 +54,20 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
     unregister: (id: string, reason?: StopReason) => engine.unregister(id, reason),
     ingest,
     /** `ingest` with the values in and the live outputs out as packed lanes (docs/decisions/0021): no object per value crosses the thread. */
-    ingestPacked: async (values: PackedValues, replay?: boolean) =>
-      packPassResult(await pass((followed) => engine.ingestLanes(lanesOfPacked(engine.catalog, values), { replay, followed }), replay)),
+    ingestPacked: async (values: PackedValues, replay?: boolean, channel?: PackedChannel): Promise<PackedPassResult> => {
+      if (!channel) return packPassResult(await pass((followed) => engine.ingestLanes(lanesOfPacked(engine.catalog, values), { replay, followed }), replay));
+      if (channel.fresh) {
+        inTags = [];
+        outPacker = new ValuePacker();
+      }
+      if (inTags.length !== channel.known) {
+        throw new Error(`the engine thread knows ${inTags.length} of the host's tag names, the host counts ${channel.known}: the host starts a fresh channel`);
+      }
+      const lanes = lanesOfPacked(engine.catalog, values, inTags);
+      const { outputs, ...rest } = await pass((followed) => engine.ingestLanes(lanes, { replay, followed }), replay);
+      const outputsKnown = outPacker.known;
+      return { ...rest, packedOutputs: outPacker.pack(outputs), outputsKnown };
+    },
     tick: async (now: number) => {
       beat();
       const result = await engine.tick(now);
@@ -80,14 +95,34 @@ export function engineMethods(engine: Engine, progress?: SharedArrayBuffer, shad
 
 export type EngineMethods = ReturnType<typeof engineMethods>;
 
-/** A pass's result with its live outputs packed (each batch its own tag table: nothing to keep in step across restarts). */
-export type PackedPassResult = Omit<PassResult, 'outputs'> & { packedOutputs: PackedValues };
+/**
+ * A pass's result with its live outputs packed: with its own tag table (no channel), or through the
+ * channel's packer, `outputsKnown` saying how many tag names and lineages the host must already hold.
+ */
+export type PackedPassResult = Omit<PassResult, 'outputs'> & { packedOutputs: PackedValues; outputsKnown?: [tags: number, lineages: number] };
+
+/**
+ * The host's channel to this thread (lib/engine-host/threaded-engine.ts): tag names and lineages cross
+ * once per thread, indices after that — no string or lineage object per value and pass. `fresh`
+ * starts both tables afresh (a new thread, or after any failed pass); `known` is how many names the
+ * host has sent before this batch, so tables out of step fail the pass instead of misnaming values.
+ */
+export interface PackedChannel {
+  fresh: boolean;
+  known: number;
+}
 
 export function packPassResult({ outputs, ...rest }: PassResult): PackedPassResult {
   return { ...rest, packedOutputs: new ValuePacker().pack(outputs) };
 }
 
-export function unpackPassResult({ packedOutputs, ...rest }: PackedPassResult): PassResult {
-  return { ...rest, outputs: new ValueUnpacker().unpack(packedOutputs) as OutputValue[] };
+/** With `unpacker` (the channel's), checks that it holds what the thread's packer had sent before. */
+export function unpackPassResult({ packedOutputs, outputsKnown, ...rest }: PackedPassResult, unpacker?: ValueUnpacker): PassResult {
+  if (!unpacker || !outputsKnown) return { ...rest, outputs: new ValueUnpacker().unpack(packedOutputs) as OutputValue[] };
+  const [tags, lineages] = unpacker.known;
+  if (tags !== outputsKnown[0] || lineages !== outputsKnown[1]) {
+    throw new Error(`the host knows ${tags} tag names and ${lineages} lineages of the engine thread's outputs, the thread counts ${outputsKnown.join(' and ')}: a fresh channel follows`);
+  }
+  return { ...rest, outputs: unpacker.unpack(packedOutputs) as OutputValue[] };
 }
 

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ValuePacker, ValueUnpacker } from '../model/packed-values';
+import { outputMessagesOf, ValuePacker, ValueUnpacker } from '../model/packed-values';
 import type { Quality, TagValue } from '../model/tag-value';
 import { TagCatalog } from '../tags/tag-catalog';
 import { Engine } from './engine';
-import { engineMethods } from './engine-methods';
+import { engineMethods, unpackPassResult } from './engine-methods';
+import { outputMessage } from '../adapters/bus/kafka-bus';
 import { emptyLanes, lanesOf, lanesOfPacked, setLane, valueAt } from './value-lanes';
 
 const engines: Engine[] = [];
@@ -55,6 +56,52 @@ describe('a pass by tag ids (value lanes)', () => {
     expect(byObjects.catalog.get('TWICE')).toMatchObject({ ts: 5000, source: 'script' });
     expect(published).toBeGreaterThan(6);
     expect(byObjects.catalog.get('B')).toMatchObject({ value: 5, ts: 5000 });
+  });
+
+  it('through a channel (names once, indices after), publishes what a pass of objects does; a table out of step fails the pass, a fresh one recovers', async () => {
+    const byObjects = await engineWithScripts();
+    const byChannel = await engineWithScripts();
+    const methods = engineMethods(byChannel);
+    let packer = new ValuePacker();
+    let unpacker = new ValueUnpacker();
+    let fresh = true;
+    const newNames: number[] = [];
+    for (const batch of [...BATCHES, ...BATCHES.map((values) => values.map((value) => ({ ...value, ts: value.ts + 10_000 })))]) {
+      const expected = await byObjects.ingest(batch);
+      const known = packer.known[0];
+      const packed = packer.pack(batch);
+      newNames.push(packed.newTags.length);
+      const result = await methods.ingestPacked(packed, undefined, { fresh, known });
+      fresh = false;
+      const { outputs, ...counts } = unpackPassResult(result, unpacker);
+      const { outputs: expectedOutputs, ...expectedCounts } = expected;
+      expect(counts).toEqual(expectedCounts);
+      expect(outputs).toEqual(expectedOutputs);
+      // The outputs' messages written from the channel's lanes are outputMessage's.
+      expect(outputMessagesOf(outputs)).toEqual(expectedOutputs.map(outputMessage));
+    }
+    // Every name crossed once: the second round of the same tags sent none.
+    expect(newNames.slice(BATCHES.length)).toEqual(BATCHES.map(() => 0));
+    expect(newNames.reduce((a, b) => a + b, 0)).toBe(4);
+
+    // A host whose tables were lost (a sender started afresh without saying so) is refused, not misread.
+    packer = new ValuePacker();
+    await expect(methods.ingestPacked(packer.pack(BATCHES[0]), undefined, { fresh: false, known: 0 })).rejects.toThrow(/knows 4 of the host's tag names, the host counts 0/);
+    // Outputs the host's unpacker has not the names for are refused too.
+    const again = await methods.ingestPacked(new ValuePacker().pack([v('A', 50, 90_000)]), undefined, { fresh: true, known: 0 });
+    unpacker = new ValueUnpacker();
+    unpacker.unpack(new ValuePacker().pack([v('X', 1, 1)]));
+    expect(() => unpackPassResult(again, unpacker)).toThrow(/the host knows 1 tag names and 0 lineages/);
+    // Fresh on both sides: in step again.
+    packer = new ValuePacker();
+    unpacker = new ValueUnpacker();
+    const batch = [v('A', 60, 91_000), v('B', 1, 91_000)];
+    const recovered = unpackPassResult(await methods.ingestPacked(packer.pack(batch), undefined, { fresh: true, known: 0 }), unpacker);
+    expect(recovered.outputs.map((output) => [output.tag, output.value])).toEqual([
+      ['SUM', 61],
+      ['LABEL', 'y:60:true'],
+      ['TWICE', 122],
+    ]);
   });
 
   it('takes lanes written by tag id (catalog.idOf) as a pass of objects takes values', async () => {

@@ -119,17 +119,20 @@ export function byTagId<T>(byName: ReadonlyMap<string, T>, catalog: TagCatalog):
 
 /**
  * Packed values (lib/model/packed-values.ts) as lanes by catalog id: the number, kind, quality and
- * reason lanes are used as they are; each tag name of the batch is resolved once. The batch must
- * carry its own tag table (a packer per batch, as the engine thread's host sends them).
+ * reason lanes are used as they are; each tag name of the batch is resolved once. Without `table` the
+ * batch must carry its own tag table (a packer per batch); with it, the batch's new names are appended
+ * to `table` (the channel's, kept from batch to batch: names cross once, ids after that).
  */
-export function lanesOfPacked(catalog: TagCatalog, packed: PackedValues): ValueLanes {
+export function lanesOfPacked(catalog: TagCatalog, packed: PackedValues, table?: number[]): ValueLanes {
   const n = packed.count;
   const lane = packedLanes(packed.buffer, n);
-  const ids = packed.newTags.map((tag) => catalog.idOf(tag));
+  // A channel's table (catalog ids by the sender's tag index) learns the batch's new names; without one the batch carries all of its own.
+  const ids = table ?? [];
+  for (const tag of packed.newTags) ids.push(catalog.idOf(tag));
   const tag = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const id = ids[lane.tag[i]];
-    if (id === undefined) throw new Error(`packed values name tag #${lane.tag[i]}, which their batch does not list`);
+    if (id === undefined) throw new Error(`packed values name tag #${lane.tag[i]}, which their batch${table ? "'s channel" : ''} does not list`);
     tag[i] = id;
   }
   return sortedLanes({ count: n, ts: lane.ts, num: lane.num, tag, kind: lane.kind, quality: lane.quality, reason: lane.reason, strings: packed.strings });

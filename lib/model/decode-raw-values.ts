@@ -14,6 +14,9 @@ export interface DecodeResult {
 
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
+/** One decoder for every message: `decode` without `stream` keeps no state between calls, and making one per message cost more than decoding a small value. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function decodeRawValues(
   payload: Uint8Array | string | null | undefined,
   messageTimestamp: number,
@@ -27,7 +30,7 @@ export function decodeRawValues(
   }
   let text: string;
   try {
-    text = typeof payload === 'string' ? payload : new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    text = typeof payload === 'string' ? payload : UTF8.decode(payload);
   } catch {
     return { values: [], rejected: [{ index: null, reason: 'message is not UTF-8 text' }] };
   }

@@ -67,6 +67,9 @@ interface PackedForm {
   packed: PackedValues;
   tags: readonly string[];
   lineages: ReadonlyArray<OutputValue['script']>;
+  /** The receiver's JSON caches (its `outputMessages`'), kept with a receiver that lives across batches. */
+  tagJson?: string[];
+  lineageJson?: string[];
 }
 const packedForms = new WeakMap<readonly object[], PackedForm>();
 
@@ -76,6 +79,11 @@ export class ValuePacker {
   private readonly lineages = new Map<string, number>();
   /** The same lineage object comes with every output of a script: found without building its key. */
   private readonly lineageOf = new WeakMap<object, number>();
+
+  /** Tag names and lineages this side has sent so far: the receiver's tables must be as long before it takes the next batch. */
+  get known(): [tags: number, lineages: number] {
+    return [this.tags.size, this.lineages.size];
+  }
 
   pack(values: readonly (TagValue | OutputValue)[]): PackedValues {
     const form = packedForms.get(values);
@@ -173,6 +181,11 @@ export class ValueUnpacker {
   private readonly tagJson: string[] = [];
   private readonly lineageJson: string[] = [];
 
+  /** Tag names and lineages received so far (see `ValuePacker.known`). */
+  get known(): [tags: number, lineages: number] {
+    return [this.tags.length, this.lineages.length];
+  }
+
   private learn(packed: PackedValues): void {
     for (const tag of packed.newTags) this.tags.push(tag);
     for (const lineage of packed.newLineages) this.lineages.push(lineage);
@@ -196,7 +209,7 @@ export class ValueUnpacker {
       if (lineage !== NO_LINEAGE) (value as OutputValue).script = this.lineages[lineage];
       values[i] = value;
     }
-    packedForms.set(values, { packed, tags: this.tags, lineages: this.lineages });
+    packedForms.set(values, { packed, tags: this.tags, lineages: this.lineages, tagJson: this.tagJson, lineageJson: this.lineageJson });
     return values;
   }
 
@@ -220,7 +233,7 @@ export class ValueUnpacker {
 export function outputMessagesOf(values: readonly OutputValue[]): Array<{ key: string; value: string }> | undefined {
   const form = packedForms.get(values);
   if (!form || form.packed.count !== values.length || (values.length > 0 && form.packed.buffer.byteLength === 0)) return undefined;
-  return writeOutputMessages(form.packed, form.tags, form.lineages, [], []);
+  return writeOutputMessages(form.packed, form.tags, form.lineages, form.tagJson ?? [], form.lineageJson ?? []);
 }
 
 /** `outputMessages` with the receiver's tables and its JSON caches (filled as it goes) given. */

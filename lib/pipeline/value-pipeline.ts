@@ -9,6 +9,7 @@ import type { HistoryRecord } from '../ports/history-store';
 import type { HistoryWriter } from '../history/history-writer';
 import type { AppMetrics } from '../support/metrics';
 import { PromiseQueue } from '../support/promise-queue';
+import { stageTrace } from '../support/stage-trace';
 import { joinValues } from '../model/packed-values';
 import type { SnapshotWriter } from './snapshot-writer';
 import type { ShadowBoard } from '../shadows/shadow-board';
@@ -116,6 +117,7 @@ export class ValuePipeline {
     // another partition's batch may have put a newer value of the same tag there (producers need not
     // key by tag), one whose outputs are not acknowledged yet.
     const { values } = batch;
+    if (stageTrace && values.length > 0) stageTrace.age('3 handleBatch', values[0].ts);
     const records: TagState[] = new Array(values.length);
     const applied: TagState[] = [];
     for (let index = 0; index < values.length; index++) {
@@ -125,6 +127,7 @@ export class ValuePipeline {
     }
     if (this.deps.rawHistory !== false) history.add(records);
 
+    if (stageTrace && values.length > 0) stageTrace.age('4 recorded', values[0].ts);
     // Evaluation runs in the engine's thread; keep the consumer's session alive meanwhile.
     const heartbeat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1500);
     try {
@@ -143,14 +146,18 @@ export class ValuePipeline {
     this.draining = true;
     try {
       while (this.waiting.length > 0) {
+        const g0 = performance.now();
         await this.gather();
+        stageTrace?.ms('wait gather', performance.now() - g0);
         const group = this.waiting.splice(0);
         this.waitingValues = 0;
         const values = group.length === 1 ? group[0].values : joinValues(group.map((entry) => entry.values));
         let result: PassResult;
         try {
           const started = performance.now();
+          if (stageTrace && values.length > 0) stageTrace.age('5 engine start', values[0].ts);
           result = await this.deps.engine.ingest(values);
+          if (stageTrace && values.length > 0) stageTrace.age('6 engine end', values[0].ts);
           const ended = performance.now();
           this.busy.add(started, ended);
           this.deps.metrics.evaluationLatency.observe((ended - started) / 1000);
@@ -159,8 +166,12 @@ export class ValuePipeline {
           continue;
         }
         const applied = group.length === 1 ? group[0].applied : group.flatMap((entry) => entry.applied);
-        this.inOrder.run(() => this.publish(result, applied)).then(
-          () => group.forEach((entry) => entry.resolve()),
+        const first = values.length > 0 ? values[0].ts : 0;
+        this.inOrder.run(() => this.publish(result, applied, first)).then(
+          () => {
+            if (stageTrace && first > 0) stageTrace.age('9 published', first);
+            group.forEach((entry) => entry.resolve());
+          },
           (error: unknown) => group.forEach((entry) => entry.reject(error)),
         );
       }
@@ -216,12 +227,14 @@ export class ValuePipeline {
     }
   }
 
-  private async publish(result: PassResult, applied: TagState[]): Promise<void> {
+  private async publish(result: PassResult, applied: TagState[], first = 0): Promise<void> {
     const { bus, catalog, history, snapshot, metrics } = this.deps;
+    if (stageTrace && first > 0) stageTrace.age('7 publish start', first);
     metrics.evaluations.inc(result.evaluations);
     if (result.failures > 0) metrics.evaluationErrors.inc(result.failures);
     if (result.outputs.length > 0) {
       await bus.publishOutputs(result.outputs);
+      if (stageTrace && first > 0) stageTrace.age('8 acked', first);
       metrics.valuesOut.inc(result.outputs.length);
       const { outputs } = result;
       // One record per output, for history and — when it became the latest — for the restart snapshot

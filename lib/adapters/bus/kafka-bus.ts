@@ -1,3 +1,4 @@
+import { stageTrace } from '../../support/stage-trace';
 import { randomUUID } from 'node:crypto';
 import {
   AssignerProtocol,
@@ -383,6 +384,8 @@ export class KafkaBus implements Bus {
       }
     };
     const { messages } = batch;
+    if (stageTrace && messages.length > 0) stageTrace.age('1 eachBatch first', Number(messages[0].timestamp));
+    if (stageTrace && messages.length > 0) stageTrace.age('1 eachBatch last', Number(messages[messages.length - 1].timestamp));
     for (let start = 0; start < messages.length; start += this.options.maxBatchMessages) {
       // After a failure the partition is read again from the failed slice (seek): drop what was fetched before it.
       if (this.stopping || !isRunning() || isStale()) break;
@@ -399,7 +402,9 @@ export class KafkaBus implements Bus {
       }).then(() => forwarded);
       resolveOffset(lastOffset);
       this.noteConsumedLag(batch.highWatermark, lastOffset);
+      const d0 = performance.now();
       await commits.add(batch.partition, slice[0].offset, String(Number(lastOffset) + 1), handled);
+      stageTrace?.ms('wait depth', performance.now() - d0);
     }
     if (this.stopping) await commits.drain();
   }
@@ -412,7 +417,9 @@ export class KafkaBus implements Bus {
       commit: async (partition, offset) => {
         if (this.consumer !== consumer) return;
         try {
+          const t0 = performance.now();
           await consumer.commitOffsets([{ topic, partition, offset }]);
+          stageTrace?.ms('rtt commit', performance.now() - t0);
         } catch (error) {
           // The next slice's commit covers it; if none comes, the group delivers these values again.
           this.logger.warn({ err: error, partition, offset }, `committing ${topic}[${partition}] up to offset ${offset} failed; a later commit covers it, or the values are delivered again: ${messageOf(error)}`);
@@ -513,7 +520,9 @@ export class KafkaBus implements Bus {
     for (let index = 0; index < chunks.length; ) {
       try {
         const producer = await this.connectedProducer();
+        const t0 = performance.now();
         await producer.send({ topic, messages: chunks[index], acks: -1 });
+        stageTrace?.ms('rtt produce', performance.now() - t0);
         index++;
         if (failures > 0) {
           this.logger.info({ topic, failures }, `publishing ${what} to ${topic} works again after ${failures} failed attempts`);

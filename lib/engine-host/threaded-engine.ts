@@ -183,8 +183,20 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
   };
 
   async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
-    const first = method === 'ingest' ? ingest(argument as TagValue[]) : client.call('tick', argument as number);
-    const outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
+    let first = method === 'ingest' ? ingest(argument as TagValue[]) : client.call('tick', argument as number);
+    let outcome: PassResult | Hung;
+    try {
+      outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
+    } catch (error) {
+      if (method !== 'ingest') throw error;
+      // The thread failed the pass (it died, or the name tables were out of step) after it may have
+      // taken the values: a restarted thread restored them from the main thread's catalog, which holds
+      // them already. Their redelivery would then find every value held and evaluate nothing — outputs
+      // lost while the offsets are committed. So the batch is evaluated again here, once, as a replay.
+      logger.warn({ err: error }, 'the engine thread failed a pass; evaluating its values again');
+      first = ingest(argument as TagValue[], true);
+      outcome = await watch(first.catch((retryError) => Promise.reject(retryError)), hangMs);
+    }
     if (outcome !== HUNG) return outcome;
     first.catch(() => undefined);
     logger.error({ method, hangMs }, `an evaluation did not return within ${hangMs} ms; restarting the engine thread to find the script`);

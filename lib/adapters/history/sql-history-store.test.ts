@@ -32,6 +32,22 @@ async function rejectionOf(promise: Promise<unknown>): Promise<AppError> {
   throw new Error('expected the call to fail');
 }
 
+/** A store over a fresh database whose every statement's SQL is recorded (in `statements`), in order. */
+function recordingStore(database: DatabaseHandle) {
+  const db = database.db as unknown as { execute: (query: unknown) => Promise<unknown>; dialect: { sqlToQuery(query: unknown): { sql: string } } };
+  const statements: string[] = [];
+  const recording = new Proxy(db, {
+    get(target, key, receiver) {
+      if (key !== 'execute') return Reflect.get(target, key, receiver);
+      return (query: unknown) => {
+        statements.push(target.dialect.sqlToQuery(query).sql);
+        return target.execute(query);
+      };
+    },
+  });
+  return { store: new SqlHistoryStore(recording as never), statements };
+}
+
 describe('SqlHistoryStore', () => {
   const opened: DatabaseHandle[] = [];
   afterEach(async () => {
@@ -132,18 +148,7 @@ describe('SqlHistoryStore', () => {
 
   it('marks a bulk read of columns (a backfill\'s inputs) for PGlite\'s thread to serve after requests, and reads the same points', async () => {
     const { database } = await open();
-    const db = database.db as unknown as { execute: (query: unknown) => Promise<unknown>; dialect: { sqlToQuery(query: unknown): { sql: string } } };
-    const statements: string[] = [];
-    const recording = new Proxy(db, {
-      get(target, key, receiver) {
-        if (key !== 'execute') return Reflect.get(target, key, receiver);
-        return (query: unknown) => {
-          statements.push(target.dialect.sqlToQuery(query).sql);
-          return target.execute(query);
-        };
-      },
-    });
-    const store = new SqlHistoryStore(recording as never);
+    const { store, statements } = recordingStore(database);
     const total = 6_000;
     await new SqlHistoryStore(database.db).writeBulk(Array.from({ length: total }, (_, i) => record('bulk.read', T0 + i * 1000, i, 'good')));
     const columnsOf = async (bulk: boolean | undefined) => {
@@ -164,18 +169,7 @@ describe('SqlHistoryStore', () => {
 
   it('deletes the live rows at a column batch\'s times only where its range holds live rows, and keeps those at other times', async () => {
     const { database } = await open();
-    const db = database.db as unknown as { execute: (query: unknown) => Promise<unknown>; dialect: { sqlToQuery(query: unknown): { sql: string } } };
-    const statements: string[] = [];
-    const recording = new Proxy(db, {
-      get(target, key, receiver) {
-        if (key !== 'execute') return Reflect.get(target, key, receiver);
-        return (query: unknown) => {
-          statements.push(target.dialect.sqlToQuery(query).sql);
-          return target.execute(query);
-        };
-      },
-    });
-    const store = new SqlHistoryStore(recording as never);
+    const { store, statements } = recordingStore(database);
     // Points at even seconds 0…198; live rows of `lived` at 40 s (a batch time) and 41 s (not one).
     const batchOf = (tag: string): HistoryColumnBatch => {
       const batch: HistoryColumnBatch = { ...emptyColumns(100), tag, reasons: [], source: 'script', script: { id: 's', name: 'n', version: 2 } };

@@ -61,7 +61,12 @@ async function main(): Promise<void> {
       if (!response.headersSent) response.writeHead(500).end();
     });
   });
-  server.keepAliveTimeout = 5000;
+  // An idle keep-alive connection is closed after 65 s, not Node's 5 s: a client reusing a connection
+  // just as the server closes it gets ECONNRESET (seen from the browser flows' API client after ≈ 5 s
+  // of UI steps). Clients and proxies idle for less than a minute now keep theirs. server.close()
+  // still closes idle connections at once (Node ≥ 19), so shutdown is not held by them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, resolve);

@@ -24,7 +24,7 @@ import { AppMetrics } from '../support/metrics';
 import type { ScriptActivity } from '../scripts/script-ports';
 import type { AppServices } from './services';
 import { SnapshotWriter } from '../pipeline/snapshot-writer';
-import { ValuePipeline } from '../pipeline/value-pipeline';
+import { ValuePipeline, stateOf } from '../pipeline/value-pipeline';
 import { seedExamples } from './seed-examples';
 import { followScriptChanges } from '../engine-host/follow-script-changes';
 import { followShadows } from '../engine-host/follow-shadows';
@@ -268,7 +268,7 @@ export async function createApp(config: Config, role: ProcessRole, log: Logger, 
         // The routers write raw history (every value, once); the engines their outputs.
         await untilConnected('routing raw values', log, () =>
           scaleOut.router.consume(async (batch) => {
-            historyWriter.add(batch.values.map((value) => ({ ...value, source: 'raw' as const })));
+            historyWriter.add(batch.values.map((value) => stateOf(value, 'raw')));
             await worker.route(batch);
           }),
         );

@@ -258,7 +258,7 @@ export class ValuePipeline {
 }
 
 /** A value as a record of its source: one object literal of one shape (no spread), the reason only when it has one. */
-function stateOf(value: TagValue, source: TagSource): TagState & HistoryRecord {
+export function stateOf(value: TagValue, source: TagSource): TagState & HistoryRecord {
   const state: TagState = { tag: value.tag, value: value.value, ts: value.ts, quality: value.quality, source };
   if (value.reason !== undefined) state.reason = value.reason;
   return state;

@@ -5,17 +5,19 @@
 // The scripts are the standard mix (P1) chained in fives: script i (i mod 5 ≠ 0) also reads the
 // output of script i − 1, so every five scripts make one group (200 groups; the partitioned workers
 // route by group). Each side gets a database (PostgreSQL) of its own with the scripts registered, and
-// topics of its own. A side is primed (every raw tag once), then N raw values are produced while its
-// workers run; the side has finished when every input value is committed (the single worker; the
-// routers, then the engines on the routed topic). Measured:
+// topics of its own. A side is primed (every raw tag once) and warmed up (--warmup values, not
+// measured), then N raw values are produced while its workers run; the side has finished when every
+// input value is committed (the single worker; the routers, then the engines on the routed topic).
+// Measured:
 //   - CPU time per value: utime + stime of every worker process (/proc/<pid>/stat: main thread,
-//     engine thread, routers and engines alike) from just before the values are produced to the end,
+//     engine thread, routers and engines alike) from just before the values are produced until the
+//     side is idle again after the last commit (the history writer catches up behind the pipeline),
 //     divided by N; partitioned ≤ 1.5 × single.
 //   - each partitioned worker's share of the evaluations: the growth of its evaluations over the run
 //     (its heartbeats, script_server_worker_evaluations_total of GET /api/metrics) over the total,
 //     within ±20 % of ⅓.
 //
-//   node --import tsx scripts/bench/p7-scale-out.mts [--values 60000] [--scripts 1000] [--brokers 127.0.0.1:9092]
+//   node --import tsx scripts/bench/p7-scale-out.mts [--values 60000] [--warmup 20000] [--scripts 1000] [--brokers 127.0.0.1:9092]
 //        [--routed-partitions 32] [--partitions 6]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +36,7 @@ const args = process.argv.slice(2);
 const BROKERS = argValue(args, 'brokers', process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092');
 const SCRIPTS = Number(argValue(args, 'scripts', '1000'));
 const VALUES = Number(argValue(args, 'values', '60000'));
+const WARMUP = Number(argValue(args, 'warmup', '20000'));
 const ROUTED_PARTITIONS = Number(argValue(args, 'routed-partitions', '32'));
 const INPUT_PARTITIONS = Number(argValue(args, 'partitions', '6'));
 const WORKERS = 3;
@@ -171,20 +174,36 @@ async function evaluationsAfter(side: Side, after: number): Promise<Map<string, 
 
 /** Runs one side: primes it, produces VALUES while its workers run, returns CPU seconds and wall time. */
 async function measure(admin: Admin, producer: Producer, side: Side, partitioned: boolean, rawTags: string[]) {
-  const from = Date.now() - 3600_000;
-  await produce(producer, side.topics.input, rawValues(rawTags, rawTags.length, 11, from - rawTags.length));
+  const primedAt = Date.now() - 3600_000;
+  await produce(producer, side.topics.input, rawValues(rawTags, rawTags.length, 11, primedAt));
   await drained(admin, side, partitioned);
+  // Warm-up, not measured: every worker's code compiled by V8 and its buffers grown before the
+  // figure, on each side alike — the steady state is what the bar compares (N values are a few
+  // seconds; one process's warm-up would otherwise count once and three processes' three times).
+  if (WARMUP > 0) {
+    await produce(producer, side.topics.input, rawValues(rawTags, WARMUP, 13, primedAt + rawTags.length));
+    await drained(admin, side, partitioned);
+  }
+  const from = primedAt + rawTags.length + WARMUP;
   const before = partitioned ? await evaluationsAfter(side, Date.now()) : null;
   const records = partitioned ? await routedAndStateRecords(admin, side) : null;
   const idle = await idleCpuPerSecond(side);
   const cpuBefore = cpuOf(side);
   const started = performance.now();
+  const windowFrom = process.hrtime.bigint() / 1000n;
   await produce(producer, side.topics.input, rawValues(rawTags, VALUES, 12, from));
   await drained(admin, side, partitioned);
   const seconds = (performance.now() - started) / 1000;
+  const cpuDrained = cpuOf(side) - cpuBefore;
+  // The work the values caused is not over when their offsets are committed: the history writer
+  // writes the raw values and the outputs behind the pipeline (a faster side leaves more of it
+  // for later). Counted until the side's processes are back to their idle rate.
+  const settled = await settle(side, idle);
   const cpu = cpuOf(side) - cpuBefore;
+  // The span in the profiler's clock (APP_NODE_ARGS="--cpu-prof …": summarize-profile.mts --window).
+  log(`P7 ${side.name}: measured from ${windowFrom} to ${process.hrtime.bigint() / 1000n} (monotonic µs)`);
   const ended = Date.now();
-  log(`P7 ${side.name}: ${thousands(VALUES)} values in ${round(seconds, 1)} s, ${round(cpu, 1)} CPU-s (${round((cpu * 1e6) / VALUES, 1)} µs per value)`);
+  log(`P7 ${side.name}: ${thousands(VALUES)} values in ${round(seconds, 1)} s, ${round(cpu, 1)} CPU-s (${round((cpu * 1e6) / VALUES, 1)} µs per value; ${round(cpuDrained, 1)} CPU-s until committed, ${round(cpu - cpuDrained, 1)} in the ${round(settled, 1)} s after)`);
   // What the side costs doing nothing (polling the database, heartbeats, ticks), for the record: not subtracted.
   const idleCpu = idle * seconds;
   log(`P7 ${side.name}: of which about ${round(idleCpu, 1)} CPU-s would have been spent idle over that time (${round(idle * 1000, 1)} CPU-ms/s measured before)`);
@@ -211,6 +230,18 @@ async function routedAndStateRecords(admin: Admin, side: Side): Promise<{ routed
   return { routed: await total(`${side.groupId}.routed`), state: await total(`${side.groupId}.state`) };
 }
 
+/** Waits until the side's processes use no more than about their idle CPU (at most 60 s); the seconds waited. */
+async function settle(side: Side, idlePerSecond: number): Promise<number> {
+  const started = performance.now();
+  const STEP_MS = 500;
+  for (;;) {
+    const from = cpuOf(side);
+    await sleep(STEP_MS);
+    const rate = (cpuOf(side) - from) / (STEP_MS / 1000);
+    if (rate <= Math.max(2 * idlePerSecond, idlePerSecond + 0.05) || performance.now() - started > 60_000) return (performance.now() - started) / 1000;
+  }
+}
+
 /** CPU seconds per second the side's processes use with nothing to do (3 s). */
 async function idleCpuPerSecond(side: Side): Promise<number> {
   const from = cpuOf(side);
@@ -227,7 +258,7 @@ async function main(): Promise<FigureResult> {
   const sides: Side[] = [];
   try {
     const { definitions, rawTags } = chainedScripts();
-    log(`P7: ${SCRIPTS} scripts in ${Math.ceil(SCRIPTS / CHAIN)} groups of ${CHAIN}; ${thousands(VALUES)} values per side on ${BROKERS}; ${ROUTED_PARTITIONS} routed partitions`);
+    log(`P7: ${SCRIPTS} scripts in ${Math.ceil(SCRIPTS / CHAIN)} groups of ${CHAIN}; ${thousands(VALUES)} values per side (after ${thousands(WARMUP)} to warm up) on ${BROKERS}; ${ROUTED_PARTITIONS} routed partitions`);
 
     const single = await openSide(admin, 'single', definitions);
     sides.push(single);

@@ -130,7 +130,10 @@ export async function startApp(
   const port = await freePort();
   const ownDataDir = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'script-server-test-'));
-  const child = spawn(process.execPath, [options.entry ?? 'dist/server.mjs', ...(options.args ?? [])], {
+  // APP_NODE_ARGS: node options for the app under test, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (a
+  // profile of each of its threads; NODE_OPTIONS does not allow --cpu-prof).
+  const nodeArgs = process.env.APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, options.entry ?? 'dist/server.mjs', ...(options.args ?? [])], {
     cwd: process.cwd(),
     env: {
       ...process.env,

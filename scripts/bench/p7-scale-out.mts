@@ -233,7 +233,8 @@ async function routedAndStateRecords(admin: Admin, side: Side): Promise<{ routed
 /** Waits until the side's processes use no more than about their idle CPU (at most 60 s); the seconds waited. */
 async function settle(side: Side, idlePerSecond: number): Promise<number> {
   const started = performance.now();
-  const STEP_MS = 500;
+  // Longer than the history writer's flush interval (1 s): a window between two flushes would look idle.
+  const STEP_MS = 1_200;
   for (;;) {
     const from = cpuOf(side);
     await sleep(STEP_MS);

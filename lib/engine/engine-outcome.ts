@@ -34,6 +34,35 @@ function isStale(context: PassContext, script: LoadedScript): boolean {
 export function account(context: PassContext, group: SandboxGroup, batch: Batch, outcome: OpsResult, elapsedMs: number, result: PassResult): void {
   const total = batch.scripts.length;
   const reached = outcome.brokenAt === null ? total : Math.min(total, batch.stream.firstOrdinalFrom(outcome.brokenAt));
+  if (outcome.skipped.length === 0 && outcome.failures.length === 0) countAllGood(batch, reached, elapsedMs, context.clock(), result);
+  else countRuns(context, group, batch, outcome, reached, elapsedMs, result);
+  publish(context, group, batch, outcome, result);
+}
+
+/** The statistics of a batch whose first `reached` runs all evaluated without failing (the common case: no fate per run). */
+function countAllGood(batch: Batch, reached: number, elapsedMs: number, wallClock: number, result: PassResult): void {
+  const micros = reached > 0 ? (elapsedMs * 1000) / reached : 0;
+  const scripts = batch.scripts;
+  for (let ordinal = 0; ordinal < reached; ordinal++) {
+    const script = scripts[ordinal];
+    const stats = script.stats;
+    stats.evaluations++;
+    stats.totalMicros += micros;
+    stats.lastRunAt = wallClock;
+    stats.consecutiveFailures = 0;
+    script.dirty = true;
+    if (script.probation) {
+      script.probation = false;
+      script.retryDelay = 0;
+      (result.recovered ??= []).push(script.spec.id);
+    }
+  }
+  result.evaluations += reached;
+}
+
+/** The statistics and failures of a batch with skipped or failed runs. */
+function countRuns(context: PassContext, group: SandboxGroup, batch: Batch, outcome: OpsResult, reached: number, elapsedMs: number, result: PassResult): void {
+  const total = batch.scripts.length;
   // 0 evaluated, 1 skipped (a conditional run not triggered), 2 failed
   const fate = new Uint8Array(total);
   for (const ordinal of outcome.skipped) if (ordinal < total) fate[ordinal] = 1;
@@ -75,9 +104,11 @@ export function account(context: PassContext, group: SandboxGroup, batch: Batch,
     }
   }
   result.evaluations += evaluated;
-  const sandbox = group.sandbox;
+}
 
-  // One loop over what the guest published (its out buffer as it came back): one object per output.
+/** What the guest published (its out buffer as it came back): one object per output, into the catalog and the result. */
+function publish(context: PassContext, group: SandboxGroup, batch: Batch, outcome: OpsResult, result: PassResult): void {
+  const sandbox = group.sandbox;
   const outputs = result.outputs;
   const catalog = context.catalog;
   // The catalog id of each of the sandbox's table indexes, found once per sandbox (not a lookup by name per output).

@@ -21,7 +21,7 @@
 //        [--routed-partitions 32] [--partitions 6]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import { openDatabase, type DatabaseHandle } from '../../lib/adapters/store/open-database';
 import { SqlScriptStore } from '../../lib/adapters/store/sql-script-store';
@@ -75,6 +75,29 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of proc(5) (utime, stime) are the 12th and 13th after the command.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds by thread (the main thread; worker threads, libuv's pool and V8's helpers by name and start order) summed over the side's processes. */
+function cpuByThread(side: Side): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const worker of side.workers) {
+    const pid = worker.process.pid!;
+    // Worker threads are all called "node": told apart by the order they started in (tid order).
+    const seen = new Map<string, number>();
+    for (const tid of readdirSync(`/proc/${pid}/task`).sort((a, b) => Number(a) - Number(b))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim();
+        seen.set(comm, (seen.get(comm) ?? 0) + 1);
+        const name = Number(tid) === pid ? 'main' : `${comm}#${seen.get(comm)}`;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  }
+  return byName;
 }
 
 const cpuOf = (side: Side) => side.workers.reduce((sum, worker) => sum + cpuSeconds(worker.process.pid!), 0);
@@ -187,7 +210,9 @@ async function measure(admin: Admin, producer: Producer, side: Side, partitioned
   const from = primedAt + rawTags.length + WARMUP;
   const before = partitioned ? await evaluationsAfter(side, Date.now()) : null;
   const records = partitioned ? await routedAndStateRecords(admin, side) : null;
+  const outputsBefore = await topicRecords(admin, side.topics.output);
   const idle = await idleCpuPerSecond(side);
+  const threadsBefore = cpuByThread(side);
   const cpuBefore = cpuOf(side);
   const started = performance.now();
   const windowFrom = process.hrtime.bigint() / 1000n;
@@ -207,6 +232,10 @@ async function measure(admin: Admin, producer: Producer, side: Side, partitioned
   // What the side costs doing nothing (polling the database, heartbeats, ticks), for the record: not subtracted.
   const idleCpu = idle * seconds;
   log(`P7 ${side.name}: of which about ${round(idleCpu, 1)} CPU-s would have been spent idle over that time (${round(idle * 1000, 1)} CPU-ms/s measured before)`);
+  const threads = [...cpuByThread(side)].map(([name, total]) => [name, total - (threadsBefore.get(name) ?? 0)] as const).filter(([, spent]) => spent >= 0.05);
+  log(`P7 ${side.name}: CPU by thread: ${threads.sort((a, b) => b[1] - a[1]).map(([name, spent]) => `${name} ${round((spent * 1e6) / VALUES, 1)} µs`).join(', ')} per value`);
+  // Outputs published per value: the same scripts on the same input publish as many on either side.
+  log(`P7 ${side.name}: ${round(((await topicRecords(admin, side.topics.output)) - outputsBefore) / VALUES, 3)} output records per value`);
   let perValue: { routedRecords: number; stateRecords: number } | null = null;
   if (records) {
     const afterRecords = await routedAndStateRecords(admin, side);
@@ -222,6 +251,11 @@ async function measure(admin: Admin, producer: Producer, side: Side, partitioned
     log(`P7 ${side.name}: evaluations per worker ${grown.map(thousands).join(', ')} (shares ${shares.map((share) => `${round(share * 100, 1)} %`).join(', ')})`);
   }
   return { cpu, seconds, shares, idleCpu, perValue };
+}
+
+/** Records in a topic so far. */
+async function topicRecords(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
 }
 
 /** Records in the side's routed and state topics so far. */

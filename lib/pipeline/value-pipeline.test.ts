@@ -195,6 +195,59 @@ describe('ValuePipeline', () => {
     expect(later.settled).toBe('resolved');
   });
 
+  it('publishes the passes that finished during a publication together as the next one, in pass order, and settles them only after its acknowledgement', async () => {
+    const { publications, catalog, finishPass, hand } = harness({ budgetMs: 0 });
+    const first = hand('A');
+    await flush();
+    const second = hand('B');
+    finishPass(0);
+    await flush();
+    const third = hand('C', 'D');
+    finishPass(1);
+    await flush();
+    finishPass(2);
+    await flush();
+    // One publication in flight; the two passes that finished meanwhile wait for it.
+    expect(publications.map((publication) => publication.tags)).toEqual([['A.out']]);
+    publications[0].acked.resolve();
+    await flush();
+    expect(first.settled).toBe('resolved');
+    expect(publications.map((publication) => publication.tags)).toEqual([['A.out'], ['B.out', 'C.out', 'D.out']]);
+    expect([second.settled, third.settled]).toEqual(['pending', 'pending']);
+    expect(catalog.get('B.out')).toBeUndefined();
+    publications[1].acked.resolve();
+    await flush();
+    expect([second.settled, third.settled]).toEqual(['resolved', 'resolved']);
+    expect(catalog.get('D.out')?.value).toBe(4);
+  });
+
+  it('fails every pass of a refused joint publication; the passes after it are still published', async () => {
+    const { publications, finishPass, hand } = harness({ budgetMs: 0 });
+    hand('A');
+    await flush();
+    const second = hand('B');
+    finishPass(0);
+    await flush();
+    const third = hand('C');
+    finishPass(1);
+    await flush();
+    finishPass(2);
+    await flush();
+    publications[0].acked.resolve();
+    await flush();
+    const fourth = hand('E');
+    await flush();
+    finishPass(3);
+    await flush();
+    publications[1].acked.reject(new Error('broker unreachable'));
+    await flush();
+    expect([second.settled, third.settled]).toEqual(['rejected', 'rejected']);
+    expect(publications.map((publication) => publication.tags)).toEqual([['A.out'], ['B.out', 'C.out'], ['E.out']]);
+    publications[2].acked.resolve();
+    await flush();
+    expect(fourth.settled).toBe('resolved');
+  });
+
   it('puts in the restart snapshot only values whose outputs are acknowledged, even when another partition holds a newer value of the tag', async () => {
     const { publications, catalog, marked, finishPass, handAt } = harness();
     handAt(1000, 'X');

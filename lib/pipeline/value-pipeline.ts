@@ -8,7 +8,6 @@ import type { TagSource, TagState, TagValue } from '../model/tag-value';
 import type { HistoryRecord } from '../ports/history-store';
 import type { HistoryWriter } from '../history/history-writer';
 import type { AppMetrics } from '../support/metrics';
-import { PromiseQueue } from '../support/promise-queue';
 import { stageTrace } from '../support/stage-trace';
 import { joinValues } from '../model/packed-values';
 import type { SnapshotWriter } from './snapshot-writer';
@@ -70,6 +69,16 @@ class BusyWindow {
   }
 }
 
+/** A pass's result waiting for its publication, with what its handlers await. */
+interface Unpublished {
+  result: PassResult;
+  applied: TagState[];
+  /** Event time of the pass's first value (0: none; for the stage trace). */
+  first: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 /** An input batch waiting for the engine, with what its handler awaits. */
 interface Waiting {
   values: TagValue[];
@@ -87,10 +96,13 @@ export class ValuePipeline {
   private waiting: Waiting[] = [];
   private draining = false;
   /**
-   * Publications in the order their passes ran, so an output tag's values reach the bus in order:
-   * each runs after every earlier one has finished (whether it succeeded or not).
+   * Passes whose outputs wait for the publication in flight. Publications go out one at a time, in the
+   * order their passes ran, so an output tag's values reach the bus in order; the passes that finished
+   * while one was in flight go out together as the next one (one acks=all round trip for all of them,
+   * not one each behind one another).
    */
-  private readonly inOrder = new PromiseQueue();
+  private unpublished: Unpublished[] = [];
+  private publishing = false;
   private readonly gathering: PassGathering;
   private readonly busy = new BusyWindow();
   /** Values in `waiting`. */
@@ -167,7 +179,7 @@ export class ValuePipeline {
         }
         const applied = group.length === 1 ? group[0].applied : group.flatMap((entry) => entry.applied);
         const first = values.length > 0 ? values[0].ts : 0;
-        this.inOrder.run(() => this.publish(result, applied, first)).then(
+        this.enqueue(result, applied, first).then(
           () => {
             if (stageTrace && first > 0) stageTrace.age('9 published', first);
             group.forEach((entry) => entry.resolve());
@@ -219,7 +231,7 @@ export class ValuePipeline {
     try {
       const result = await this.deps.engine.tick(Date.now());
       // A tick also carries retries, stale inputs and the outputs of stopped scripts.
-      if (result.evaluations > 0 || result.outputs.length > 0 || result.shadow) await this.inOrder.run(() => this.publish(result, []));
+      if (result.evaluations > 0 || result.outputs.length > 0 || result.shadow) await this.enqueue(result, []);
     } catch (error) {
       this.deps.log.warn({ err: error }, 'periodic evaluation failed');
     } finally {
@@ -227,15 +239,58 @@ export class ValuePipeline {
     }
   }
 
-  private async publish(result: PassResult, applied: TagState[], first = 0): Promise<void> {
-    const { bus, catalog, history, snapshot, metrics } = this.deps;
-    if (stageTrace && first > 0) stageTrace.age('7 publish start', first);
-    metrics.evaluations.inc(result.evaluations);
-    if (result.failures > 0) metrics.evaluationErrors.inc(result.failures);
+  /** Publishes a pass's outputs after every earlier pass's; resolves once they are acknowledged. */
+  private enqueue(result: PassResult, applied: TagState[], first = 0): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.unpublished.push({ result, applied, first, resolve, reject });
+      if (!this.publishing) void this.publishAll();
+    });
+  }
+
+  /**
+   * Publishes the waiting passes, all of them at once, until none waits. A refused publication fails
+   * every pass in it (nothing of theirs is committed); the passes after it are still published.
+   */
+  private async publishAll(): Promise<void> {
+    this.publishing = true;
+    try {
+      while (this.unpublished.length > 0) {
+        const passes = this.unpublished.splice(0);
+        try {
+          await this.publish(passes);
+        } catch (error) {
+          for (const pass of passes) pass.reject(error);
+          continue;
+        }
+        for (const pass of passes) pass.resolve();
+      }
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  /** One publication of the passes' outputs (in pass order); after the acknowledgement, each pass's records. */
+  private async publish(passes: Unpublished[]): Promise<void> {
+    const { bus, metrics } = this.deps;
+    for (const { result, first } of passes) {
+      if (stageTrace && first > 0) stageTrace.age('7 publish start', first);
+      metrics.evaluations.inc(result.evaluations);
+      if (result.failures > 0) metrics.evaluationErrors.inc(result.failures);
+    }
+    // One pass's outputs go as they are (their packed form writes the messages without a walk per output).
+    const outputs = passes.length === 1 ? passes[0].result.outputs : passes.flatMap((pass) => pass.result.outputs);
+    if (outputs.length > 0) {
+      await bus.publishOutputs(outputs);
+      metrics.valuesOut.inc(outputs.length);
+    }
+    for (const pass of passes) this.published(pass);
+  }
+
+  /** A pass whose outputs are acknowledged: its outputs to the catalog and history, its values to the snapshot. */
+  private published({ result, applied, first }: Unpublished): void {
+    const { catalog, history, snapshot } = this.deps;
     if (result.outputs.length > 0) {
-      await bus.publishOutputs(result.outputs);
       if (stageTrace && first > 0) stageTrace.age('8 acked', first);
-      metrics.valuesOut.inc(result.outputs.length);
       const { outputs } = result;
       // One record per output, for history and — when it became the latest — for the restart snapshot
       // (which keeps records nobody changes; it does not store the lineage).

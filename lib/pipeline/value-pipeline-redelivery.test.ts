@@ -116,4 +116,11 @@ describe('OwedValues', () => {
     expect(owed.size).toBe(0);
     expect(owed.take([v('B', 1, 1)])).toEqual({ replay: false, outputs: [] });
   });
+
+  it("publishes a failed pass's outputs once when its values come back in several batches (one per partition)", () => {
+    const owed = new OwedValues();
+    owed.add([v('A', 1, 1), v('B', 1, 1)], [out(2), out(3)]);
+    expect(owed.take([v('A', 1, 1)])).toEqual({ replay: false, outputs: [out(2), out(3)] });
+    expect(owed.take([v('B', 1, 1)])).toEqual({ replay: false, outputs: [] });
+  });
 });

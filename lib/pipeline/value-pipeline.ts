@@ -120,8 +120,11 @@ export class OwedValues {
       this.keys.delete(key);
       if (seen.has(failed)) continue;
       seen.add(failed);
-      if (failed.outputs) owed.outputs.push(...failed.outputs);
-      else owed.replay = true;
+      if (failed.outputs) {
+        // Once: the failed pass may have joined several partitions' batches, read again one by one.
+        owed.outputs.push(...failed.outputs);
+        failed.outputs = [];
+      } else owed.replay = true;
     }
     return owed;
   }

@@ -162,8 +162,8 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
    * turn anyway, and a second watchdog must never restart the thread under the first one's feet.
    */
   const serial = new PromiseQueue();
-  function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
-    return serial.run(async () => settle(await watched(method, argument)));
+  function guarded(method: 'ingest' | 'tick', argument: TagValue[] | number, replay = false): Promise<PassResult> {
+    return serial.run(async () => settle(await watched(method, argument, replay)));
   }
 
   /** Values to the thread and outputs back as packed lanes, not one object each (docs/decisions/0021). */
@@ -182,8 +182,8 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
     }
   };
 
-  async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number): Promise<PassResult> {
-    let first = method === 'ingest' ? ingest(argument as TagValue[]) : client.call('tick', argument as number);
+  async function watched(method: 'ingest' | 'tick', argument: TagValue[] | number, replay: boolean): Promise<PassResult> {
+    let first = method === 'ingest' ? ingest(argument as TagValue[], replay) : client.call('tick', argument as number);
     let outcome: PassResult | Hung;
     try {
       outcome = await watch(first.catch((error) => Promise.reject(error)), hangMs);
@@ -192,7 +192,8 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
       // The thread failed the pass (it died, or the name tables were out of step) after it may have
       // taken the values: a restarted thread restored them from the main thread's catalog, which holds
       // them already. Their redelivery would then find every value held and evaluate nothing — outputs
-      // lost while the offsets are committed. So the batch is evaluated again here, once, as a replay.
+      // lost while the offsets are committed. So the batch is evaluated again here, once, as a replay
+      // (if that fails too, the pipeline runs the bus's redelivery of the batch as a replay: OwedValues).
       logger.warn({ err: error }, 'the engine thread failed a pass; evaluating its values again');
       first = ingest(argument as TagValue[], true);
       outcome = await watch(first.catch((retryError) => Promise.reject(retryError)), hangMs);
@@ -295,7 +296,7 @@ export function threadedEngine(options: ThreadedEngineOptions): EngineHost {
         hung.delete(id);
         return client.call('unregister', id, reason);
       }),
-    ingest: (values: TagValue[]) => guarded('ingest', values),
+    ingest: (values: TagValue[], options?: { replay?: boolean }) => guarded('ingest', values, options?.replay === true),
     tick: (now: number) => guarded('tick', now),
     async statuses(): Promise<ScriptRuntimeStatus[]> {
       const live = await client.call('statuses');

@@ -4,7 +4,7 @@ import type { EngineHost } from '../ports/engine';
 import type { TagCatalog } from '../tags/tag-catalog';
 import type { Logger } from '../support/logger';
 import type { Bus, InputBatch } from '../ports/bus';
-import type { TagSource, TagState, TagValue } from '../model/tag-value';
+import type { OutputValue, TagSource, TagState, TagValue } from '../model/tag-value';
 import type { HistoryRecord } from '../ports/history-store';
 import type { HistoryWriter } from '../history/history-writer';
 import type { AppMetrics } from '../support/metrics';
@@ -79,6 +79,66 @@ interface Unpublished {
   reject(error: unknown): void;
 }
 
+/** A failed pass: its outputs when only their publication failed, else null (the pass itself failed). */
+interface FailedPass {
+  outputs: OutputValue[] | null;
+}
+
+/**
+ * Values of passes that failed after the engine may have taken them (the pass itself, or the
+ * publication of its outputs). The engine holds those values by then, so their redelivery (the bus
+ * reads a rejected batch again) would find each one a duplicate and evaluate nothing — and the
+ * engine's outputs already hold what was computed, so even a re-evaluation publishes no change:
+ * outputs lost while the offsets are committed. A pass that carries any of them again publishes the
+ * failed pass's outputs first when only their publication failed (the engine is not asked again:
+ * stateful scripts would step twice), or is run as a replay when the pass itself failed (the engine
+ * thread was restarted: its scripts start afresh). Keyed by tag and time; bounded (the oldest
+ * dropped) in case a batch is never redelivered here (its partition moved to another worker).
+ */
+export class OwedValues {
+  private readonly keys = new Map<string, FailedPass>();
+
+  constructor(private readonly limit = 200_000) {}
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  add(values: readonly TagValue[], outputs: OutputValue[] | null): void {
+    const failed: FailedPass = { outputs };
+    for (const value of values) {
+      const key = `${value.ts}\u0000${value.tag}`;
+      this.keys.delete(key);
+      this.keys.set(key, failed);
+    }
+    for (const key of this.keys.keys()) {
+      if (this.keys.size <= this.limit) break;
+      this.keys.delete(key);
+    }
+  }
+
+  /** What a pass of `values` owes: a replay, and outputs to publish first; those values are no longer owed. */
+  take(values: readonly TagValue[]): { replay: boolean; outputs: OutputValue[] } {
+    const owed = { replay: false, outputs: [] as OutputValue[] };
+    if (this.keys.size === 0) return owed;
+    const seen = new Set<FailedPass>();
+    for (const value of values) {
+      const key = `${value.ts}\u0000${value.tag}`;
+      const failed = this.keys.get(key);
+      if (!failed) continue;
+      this.keys.delete(key);
+      if (seen.has(failed)) continue;
+      seen.add(failed);
+      if (failed.outputs) {
+        // Once: the failed pass may have joined several partitions' batches, read again one by one.
+        owed.outputs.push(...failed.outputs);
+        failed.outputs = [];
+      } else owed.replay = true;
+    }
+    return owed;
+  }
+}
+
 /** An input batch waiting for the engine, with what its handler awaits. */
 interface Waiting {
   values: TagValue[];
@@ -109,6 +169,8 @@ export class ValuePipeline {
   private waitingValues = 0;
   /** Set while a pass is held back to gather more: called when enough have arrived. */
   private gathered: (() => void) | null = null;
+  /** Values of failed passes, whose redelivery is replayed (see OwedValues). */
+  private readonly owed = new OwedValues();
 
   constructor(private readonly deps: PipelineDeps) {
     this.gathering = { ...PASS_GATHERING, ...deps.gathering };
@@ -168,12 +230,15 @@ export class ValuePipeline {
         try {
           const started = performance.now();
           if (stageTrace && values.length > 0) stageTrace.age('5 engine start', values[0].ts);
-          result = await this.deps.engine.ingest(values);
+          const owed = this.owed.take(values);
+          result = await this.deps.engine.ingest(values, { replay: owed.replay });
+          if (owed.outputs.length > 0) result = { ...result, outputs: [...owed.outputs, ...result.outputs] };
           if (stageTrace && values.length > 0) stageTrace.age('6 engine end', values[0].ts);
           const ended = performance.now();
           this.busy.add(started, ended);
           this.deps.metrics.evaluationLatency.observe((ended - started) / 1000);
         } catch (error) {
+          this.owe(values, null, error);
           for (const entry of group) entry.reject(error);
           continue;
         }
@@ -184,12 +249,22 @@ export class ValuePipeline {
             if (stageTrace && first > 0) stageTrace.age('9 published', first);
             group.forEach((entry) => entry.resolve());
           },
-          (error: unknown) => group.forEach((entry) => entry.reject(error)),
+          (error: unknown) => {
+            this.owe(values, result.outputs, error);
+            group.forEach((entry) => entry.reject(error));
+          },
         );
       }
     } finally {
       this.draining = false;
     }
+  }
+
+  /** A pass or its publication failed: see OwedValues. */
+  private owe(values: readonly TagValue[], outputs: OutputValue[] | null, error: unknown): void {
+    this.owed.add(values, outputs);
+    const what = outputs ? `the publication of a pass's ${outputs.length} outputs failed` : 'a pass failed';
+    this.deps.log.warn({ err: error, values: values.length }, `${what}; the redelivery of its values will ${outputs ? 'publish them' : 'be evaluated again'}`);
   }
 
   /** While the engine is busy and few values wait, waits for more of them within the latency budget (PassGathering). */

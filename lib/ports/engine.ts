@@ -18,7 +18,12 @@ export interface EngineHost {
    * result of the engine's next pass or tick.
    */
   unregister(id: string, reason?: StopReason): Promise<boolean>;
-  ingest(values: TagValue[]): Promise<PassResult>;
+  /**
+   * `replay`: some of these values may already be held by the engine (a redelivery of a batch whose
+   * pass or publication failed after the engine took them): held values trigger their scripts all the
+   * same instead of being skipped as duplicates (which would lose their outputs).
+   */
+  ingest(values: TagValue[], options?: { replay?: boolean }): Promise<PassResult>;
   tick(now: number): Promise<PassResult>;
   statuses(): Promise<ScriptRuntimeStatus[]>;
   restore(states: TagState[]): Promise<void>;

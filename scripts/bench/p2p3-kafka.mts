@@ -242,6 +242,12 @@ async function measureThroughput(admin: Admin, producer: Producer, dataDir: stri
       writeFileSync(path.join(PROFILE_APP, 'window.json'), JSON.stringify(window));
     }
     const outputs = (await topicEnd(admin, topics.appOut)) - outputsBefore;
+    // Every value changes its script's output: fewer than 0.99 outputs per value is a loss to explain
+    // (issue 18). The app's own warnings and errors (LOG_LEVEL=warn, kept in memory) say which path.
+    if (outputs / count < 0.99) {
+      const lines = app.output().split('\n').filter((line) => /"level":(40|50|60)/.test(line));
+      log(`P2 ${label}: ${thousands(outputs)} outputs for ${thousands(count)} values; the app's last warnings and errors (${lines.length}):\n${lines.slice(-20).join('\n')}`);
+    }
     if (profiling) {
       // The profiles are written when the app exits; the next start must not be profiled.
       await app.stop();

@@ -69,12 +69,16 @@ interface Side {
   workers: RunningApp[];
 }
 
-/** CPU seconds (user + system, every thread) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU seconds (user + system) in the text of a /proc stat file (a process's or a thread's). */
+function statCpuSeconds(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of proc(5) (utime, stime) are the 12th and 13th after the command.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds (user + system, every thread) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
 /** CPU seconds by thread (the main thread; worker threads, libuv's pool and V8's helpers by name and start order) summed over the side's processes. */
@@ -90,8 +94,7 @@ function cpuByThread(side: Side): Map<string, number> {
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim();
         seen.set(comm, (seen.get(comm) ?? 0) + 1);
         const name = Number(tid) === pid ? 'main' : `${comm}#${seen.get(comm)}`;
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+        byName.set(name, (byName.get(name) ?? 0) + statCpuSeconds(stat));
       } catch {
         // The thread ended meanwhile.
       }
